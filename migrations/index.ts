@@ -1,0 +1,7 @@
+import type { Knex } from 'knex'
+import * as m001 from './001_foundation.ts'
+
+/** Every migration, by name, in the order they apply. Add new ones here. */
+export const migrations: Record<string, Knex.Migration> = {
+  '001_foundation': m001,
+}

@@ -1,0 +1,63 @@
+// Builds the Fastify app: external plugins (multipart, OpenAPI, static web), then one plugin per
+// capability folder, then the single error handler that turns every failure into the catalogue's shape.
+import path from 'node:path'
+import Fastify, { type FastifyInstance } from 'fastify'
+import multipart from '@fastify/multipart'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import fastifyStatic from '@fastify/static'
+import type { AppContext } from './context.ts'
+import { AppError } from './errors.ts'
+import healthRoutes from './health/routes.ts'
+import importRoutes from './import/routes.ts'
+import layerRoutes from './layers/routes.ts'
+
+export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ? { level: ctx.config.logLevel } : false,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  })
+
+  await app.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 20 } })
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'citycheck 城市体检 API', version: '0.1.0', description: '城市体检空间分析服务：边界数据上传、指标、问题清单与问题地图 / Spatial service for China\'s urban health check' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof AppError) return reply.code(err.statusCode).send(err.toJSON())
+    const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string }
+    if (e.validation) {
+      return reply.code(400).send(new AppError('CC_BAD_REQUEST', { reason: e.message }).toJSON())
+    }
+    if (e.code === 'FST_REQ_FILE_TOO_LARGE') {
+      return reply.code(413).send(new AppError('CC_UPLOAD_TOO_LARGE', { file: 'file', limitMb: Math.round(ctx.config.maxUploadBytes / 1048576) }).toJSON())
+    }
+    if (e.statusCode && e.statusCode < 500) {
+      return reply.code(e.statusCode).send(new AppError('CC_BAD_REQUEST', { reason: e.message }).toJSON())
+    }
+    req.log.error(err)
+    return reply.code(500).send(new AppError('CC_INTERNAL').toJSON())
+  })
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send(new AppError('CC_NOT_FOUND', { what: `${req.method} ${req.url}` }).toJSON())
+  })
+
+  if (ctx.config.readRequiresToken) {
+    const { authenticate } = await import('./auth/tokens.ts')
+    app.addHook('onRequest', async (req) => {
+      if (req.method === 'GET' && req.url.startsWith('/api/') && req.url !== '/api/health') {
+        await authenticate(ctx.db.knex, ctx.config.uploadTokens, req.headers.authorization)
+      }
+    })
+  }
+
+  await app.register(async (a) => healthRoutes(a, ctx))
+  await app.register(async (a) => importRoutes(a, ctx))
+  await app.register(async (a) => layerRoutes(a, ctx))
+  await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
+  return app
+}

@@ -1,0 +1,59 @@
+// All runtime settings come from the environment, so a deployment (or docker-compose) can set them
+// without touching code. Defaults are chosen for the quick start: embedded database, demo city on.
+import path from 'node:path'
+
+export interface Config {
+  /** PostgreSQL + PostGIS URL. Unset → the embedded PGlite engine in `dataDir`. */
+  databaseUrl: string | undefined
+  dataDir: string
+  host: string
+  port: number
+  /** Load the generated demo city into `demoYear` when that year is empty. */
+  demo: boolean
+  demoYear: number
+  /** Upload tokens from the environment: `name:token,name2:token2` or a bare token (named `env`). */
+  uploadTokens: Map<string, string>
+  /** When true, GET endpoints need a token too. */
+  readRequiresToken: boolean
+  maxUploadBytes: number
+  maxUnpackedBytes: number
+  maxFeatures: number
+  /** Versions kept per (year, layer) besides the current one; older ones are dropped. */
+  keepVersions: number
+  /** m² of floor area per resident, used only when neither the building nor its 社区 gives a population. */
+  floorAreaPerResident: number
+  logLevel: string
+}
+
+export function parseTokens(raw: string | undefined): Map<string, string> {
+  const out = new Map<string, string>()
+  if (!raw) return out
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const i = part.indexOf(':')
+    if (i > 0) out.set(part.slice(i + 1), part.slice(0, i))
+    else out.set(part, 'env')
+  }
+  return out // token → uploader name
+}
+
+const num = (v: string | undefined, d: number) => (v === undefined || v === '' ? d : Number(v))
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const root = path.resolve(import.meta.dirname, '..')
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.CITYCHECK_DATA_DIR ?? path.join(root, 'data')),
+    host: env.HOST ?? '127.0.0.1',
+    port: num(env.PORT, 8080),
+    demo: env.CITYCHECK_DEMO !== '0',
+    demoYear: num(env.CITYCHECK_DEMO_YEAR, 2025),
+    uploadTokens: parseTokens(env.CITYCHECK_UPLOAD_TOKENS ?? env.CITYCHECK_UPLOAD_TOKEN),
+    readRequiresToken: env.CITYCHECK_READ_REQUIRES_TOKEN === '1',
+    maxUploadBytes: num(env.CITYCHECK_MAX_UPLOAD_MB, 1024) * 1024 * 1024,
+    maxUnpackedBytes: num(env.CITYCHECK_MAX_UNPACKED_MB, 4096) * 1024 * 1024,
+    maxFeatures: num(env.CITYCHECK_MAX_FEATURES, 5_000_000),
+    keepVersions: num(env.CITYCHECK_KEEP_VERSIONS, 5),
+    floorAreaPerResident: num(env.CITYCHECK_FLOOR_AREA_PER_RESIDENT, 36.5),
+    logLevel: env.LOG_LEVEL ?? 'info',
+  }
+}

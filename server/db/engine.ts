@@ -1,0 +1,96 @@
+// One knex code path over two engines:
+//   DATABASE_URL set → that PostgreSQL + PostGIS (production, tests);
+//   unset            → embedded PostGIS (PGlite) in a worker thread, reached through pglite-socket.
+import { Worker } from 'node:worker_threads'
+import fs from 'node:fs'
+import path from 'node:path'
+import knexFactory, { type Knex } from 'knex'
+import knexPostgis from 'knex-postgis'
+import pg from 'pg'
+import { migrate } from './migrate.ts'
+
+// bigint (int8) and numeric come back as strings by default; ids and counts fit in a double.
+pg.types.setTypeParser(20, (v) => Number(v))
+pg.types.setTypeParser(1700, (v) => Number(v))
+
+export type EngineKind = 'postgresql' | 'embedded'
+
+export interface Database {
+  knex: Knex
+  engine: EngineKind
+  /** COPY FROM STDIN is available (native PostgreSQL); the embedded socket does not carry it. */
+  supportsCopy: boolean
+  close(): Promise<void>
+}
+
+export interface EngineOptions {
+  databaseUrl?: string
+  dataDir: string
+  poolMax?: number
+  runMigrations?: boolean
+}
+
+function makeKnex(connection: Knex.PgConnectionConfig | string, poolMax: number): Knex {
+  const k = knexFactory({
+    client: 'pg',
+    connection,
+    pool: {
+      min: 0,
+      max: poolMax,
+      // JIT makes short spatial queries 5× slower (platform notes); statement_timeout guards the server.
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
+        conn.query('SET jit = off', (err) => done(err, conn))
+      },
+    },
+  })
+  knexPostgis(k)
+  return k
+}
+
+async function startEmbedded(dataDir: string): Promise<{ port: number; worker: Worker }> {
+  const dir = path.join(dataDir, 'pglite')
+  fs.mkdirSync(dir, { recursive: true })
+  const here = import.meta.dirname
+  // tsx registers itself for workers started with its loader; plain .js would not need it.
+  const worker = new Worker(path.join(here, 'pglite-worker.ts'), {
+    workerData: { dataDir: dir },
+    execArgv: ['--import', 'tsx'],
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject)
+    worker.on('message', (m: { type: string; port?: number; message?: string }) => {
+      if (m.type === 'ready') resolve(m.port!)
+      else if (m.type === 'error') reject(new Error(`embedded PostGIS failed to start: ${m.message}`))
+    })
+  })
+  return { port, worker }
+}
+
+export async function openDatabase(opts: EngineOptions): Promise<Database> {
+  let db: Database
+  if (opts.databaseUrl) {
+    const knex = makeKnex(opts.databaseUrl, opts.poolMax ?? 10)
+    db = { knex, engine: 'postgresql', supportsCopy: true, close: () => knex.destroy() }
+  } else {
+    const { port, worker } = await startEmbedded(opts.dataDir)
+    // The socket multiplexes connections onto one PGlite session; a transaction must own it,
+    // so the pool holds a single connection.
+    const knex = makeKnex({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, 1)
+    db = {
+      knex,
+      engine: 'embedded',
+      supportsCopy: false,
+      close: async () => {
+        await knex.destroy()
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => resolve(), 5000)
+          worker.once('message', () => { clearTimeout(t); resolve() })
+          worker.postMessage({ type: 'close' })
+        })
+        await worker.terminate()
+      },
+    }
+  }
+  if (opts.runMigrations !== false) await migrate(db.knex)
+  return db
+}

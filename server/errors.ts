@@ -1,0 +1,122 @@
+// The one error catalogue. Every error a client can see has a stable code (clients branch on it),
+// an HTTP status and a bilingual message template (中文 first, then English; people read it).
+// Templates use {name} placeholders filled from `params`.
+
+export const ERRORS = {
+  // requests
+  CC_NOT_FOUND: { status: 404, zh: '找不到 {what}', en: '{what} not found' },
+  CC_BAD_REQUEST: { status: 400, zh: '请求无效：{reason}', en: 'Bad request: {reason}' },
+  CC_YEAR_INVALID: { status: 400, zh: '体检年度 {year} 无效，应为 2000–2100 的整数', en: 'Inspection year {year} is invalid; use an integer 2000–2100' },
+  CC_LAYER_UNKNOWN: { status: 404, zh: '图层 {layer} 不存在，可用图层：{layers}', en: 'Unknown layer {layer}; layers are: {layers}' },
+  CC_AUTH_REQUIRED: { status: 401, zh: '需要上传令牌：请在 Authorization 头中发送 Bearer 令牌', en: 'An upload token is required: send it as Authorization: Bearer <token>' },
+  CC_AUTH_INVALID: { status: 403, zh: '令牌无效或已吊销', en: 'The token is invalid or revoked' },
+  CC_VERSION_NOT_FOUND: { status: 404, zh: '{year} 年度图层 {layer} 没有版本 {version}', en: 'Layer {layer} of {year} has no version {version}' },
+
+  // upload envelope
+  CC_NO_FILE: { status: 400, zh: '请求中没有 file 字段（multipart/form-data）', en: 'The request has no multipart "file" field' },
+  CC_UPLOAD_TOO_LARGE: { status: 413, zh: '文件 {file} 超过上传上限 {limitMb} MB', en: 'File {file} exceeds the upload limit of {limitMb} MB' },
+  CC_UNPACKED_TOO_LARGE: { status: 413, zh: '压缩包 {file} 解压后超过上限 {limitMb} MB（疑似压缩炸弹）', en: 'Archive {file} unpacks to more than {limitMb} MB (possible zip bomb)' },
+  CC_TOO_MANY_FEATURES: { status: 413, zh: '文件 {file} 的要素数超过上限 {limit}', en: 'File {file} has more than {limit} features' },
+  CC_OPTION_INVALID: { status: 400, zh: '参数 {option} 无效：{reason}', en: 'Option {option} is invalid: {reason}' },
+
+  // file formats
+  CC_FORMAT_UNKNOWN: { status: 415, zh: '无法识别文件 {file} 的格式，支持 GeoJSON、压缩的 Shapefile（.zip）和 CSV', en: 'Cannot tell the format of {file}; GeoJSON, zipped Shapefile (.zip) and CSV are supported' },
+  CC_PARSE_FAILED: { status: 400, zh: '文件 {file} 解析失败：{reason}', en: 'File {file} could not be parsed: {reason}' },
+  CC_ZIP_INVALID: { status: 400, zh: '压缩包 {file} 无法读取：{reason}', en: 'Archive {file} cannot be read: {reason}' },
+  CC_ZIP_NO_SHAPEFILE: { status: 400, zh: '压缩包 {file} 中没有 .shp 文件', en: 'Archive {file} contains no .shp file' },
+  CC_ZIP_MANY_SHAPEFILES: { status: 400, zh: '压缩包 {file} 中有多个 .shp（{names}），请每次上传一个图层', en: 'Archive {file} holds several .shp files ({names}); upload one layer at a time' },
+  CC_SHAPEFILE_PART_MISSING: { status: 400, zh: 'Shapefile {file} 缺少 {part} 文件', en: 'Shapefile {file} lacks its {part} file' },
+  CC_ENCODING_UNSUPPORTED: { status: 400, zh: '不支持的字符编码 {encoding}', en: 'Unsupported text encoding {encoding}' },
+  CC_ENCODING_INVALID: { status: 400, zh: '文件 {file} 不是有效的 {encoding} 文本', en: 'File {file} is not valid {encoding} text' },
+  CC_EMPTY_LAYER: { status: 422, zh: '文件 {file} 中没有要素', en: 'File {file} contains no features' },
+
+  // coordinates
+  CC_CRS_UNSUPPORTED: { status: 422, zh: '文件 {file} 的坐标系 {crs} 不受支持：{reason}', en: 'File {file} uses CRS {crs}, which is not supported: {reason}' },
+  CC_CRS_UNDETECTED: { status: 422, zh: '文件 {file} 的坐标无法确定坐标系：{hint}', en: 'Cannot tell the CRS of {file}: {hintEn}' },
+  CC_COORDS_OUTSIDE_CHINA: { status: 422, zh: '文件 {file} 第 {feature} 个要素的坐标 ({x}, {y}) 按 {crs} 解释不在中国境内。{hint}', en: 'File {file}, feature {feature}: coordinate ({x}, {y}) read as {crs} is not in China. {hintEn}' },
+
+  // validation (each also appears as an item in `issues`)
+  CC_VALIDATION_FAILED: { status: 422, zh: '文件 {file} 未通过校验，共 {count} 个问题', en: 'File {file} failed validation with {count} issue(s)' },
+  CC_FIELD_MISSING: { status: 422, zh: '文件 {file} 第 {feature} 个要素缺少必填字段 {field}', en: 'File {file}, feature {feature}: required field {field} is missing' },
+  CC_FIELD_TYPE: { status: 422, zh: '文件 {file} 第 {feature} 个要素字段 {field} 的值 “{value}” 不是{expectedZh}', en: 'File {file}, feature {feature}: field {field} value "{value}" is not {expected}' },
+  CC_FIELD_UNKNOWN_VALUE: { status: 422, zh: '文件 {file} 第 {feature} 个要素字段 {field} 的值 “{value}” 不在词表中（{allowed}）', en: 'File {file}, feature {feature}: field {field} value "{value}" is not in the vocabulary ({allowed})' },
+  CC_FIELD_MAPPING: { status: 422, zh: '文件 {file} 中找不到字段映射指定的字段 {field}（文件字段：{available}）', en: 'File {file} has no field {field} named in the field mapping (fields present: {available})' },
+  CC_GEOMETRY_TYPE: { status: 422, zh: '文件 {file} 第 {feature} 个要素的几何类型 {type} 不符合图层要求（{expected}）', en: 'File {file}, feature {feature}: geometry type {type} does not fit this layer ({expected})' },
+  CC_GEOMETRY_EMPTY: { status: 422, zh: '文件 {file} 第 {feature} 个要素没有几何', en: 'File {file}, feature {feature} has no geometry' },
+  CC_GEOMETRY_INVALID: { status: 422, zh: '文件 {file} 第 {feature} 个要素（编码 {code}）几何无效：{reason}', en: 'File {file}, feature {feature} (code {code}): invalid geometry: {reason}' },
+  CC_DUPLICATE_CODE: { status: 422, zh: '文件 {file} 第 {feature} 个要素的编码 {code} 与第 {other} 个要素重复', en: 'File {file}, feature {feature}: code {code} duplicates feature {other}' },
+  CC_COMMUNITY_OUTSIDE_STREET: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {code}）不在任何街道范围内', en: 'File {file}, community {feature} (code {code}) lies outside every street (街道)' },
+  CC_COMMUNITY_OVERLAP: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {code}）与第 {other} 个社区（编码 {otherCode}）重叠 {areaM2} m²', en: 'File {file}, community {feature} (code {code}) overlaps community {other} (code {otherCode}) by {areaM2} m²' },
+
+  CC_INTERNAL: { status: 500, zh: '服务器内部错误', en: 'Internal server error' },
+} as const satisfies Record<string, { status: number; zh: string; en: string }>
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface Issue {
+  code: ErrorCode
+  message: string
+  file?: string
+  feature?: number | string
+  field?: string
+  [k: string]: unknown
+}
+
+function fill(tpl: string, params: Record<string, unknown>): string {
+  return tpl.replace(/\{(\w+)\}/g, (_, k) => (params[k] === undefined ? `{${k}}` : String(params[k])))
+}
+
+function parts(code: ErrorCode, params: Record<string, unknown>): [string, string] {
+  const e = ERRORS[code]
+  const p = { hintEn: params.hint, ...params }
+  return [fill(e.zh, p), fill(e.en, p)]
+}
+
+/** The bilingual message for a code: "中文 / English". */
+export function message(code: ErrorCode, params: Record<string, unknown> = {}): string {
+  return parts(code, params).join(' / ')
+}
+
+/** An issue (one problem with one feature) for validation reports and warnings. */
+export function issue(code: ErrorCode, params: Record<string, unknown> = {}): Issue {
+  const { file, feature, field } = params as { file?: string; feature?: number; field?: string }
+  const extra: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(params)) if (!['file', 'feature', 'field'].includes(k) && v !== undefined) extra[k] = v
+  return { code, message: message(code, params), ...(file !== undefined && { file }), ...(feature !== undefined && { feature }), ...(field !== undefined && { field }), ...extra }
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly statusCode: number
+  readonly issues?: Issue[]
+  readonly params: Record<string, unknown>
+  constructor(code: ErrorCode, params: Record<string, unknown> = {}, issues?: Issue[]) {
+    super(message(code, params))
+    this.code = code
+    this.statusCode = ERRORS[code].status
+    this.params = params
+    this.issues = issues
+  }
+  toJSON() {
+    const { file, feature, field } = this.params as Record<string, unknown>
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(file !== undefined && { file }),
+        ...(feature !== undefined && { feature }),
+        ...(field !== undefined && { field }),
+        ...(this.issues && { issues: this.issues }),
+      },
+    }
+  }
+}
+
+/** Several issues found while validating a file → one 422 whose code is the first issue's code. */
+export function validationError(file: string, issues: Issue[], shown = 200): AppError {
+  const first = issues[0]
+  const [zh, en] = parts(first.code, first)
+  const err = new AppError(first.code, { file, feature: first.feature, field: first.field }, issues.slice(0, shown))
+  err.message = issues.length === 1 ? `${zh} / ${en}` : `${zh}（共 ${issues.length} 个问题） / ${en} (${issues.length} issues in total)`
+  return err
+}

@@ -1,0 +1,216 @@
+// From raw features to canonical rows for one layer: CRS → CGCS2000, geometry type, field mapping,
+// value types, vocabularies and duplicate codes. Pure (no database), so every rule is unit-testable.
+// Problems with single features are collected as issues (not thrown) so one upload reports them all.
+import type { Geometry } from 'geojson'
+import { AppError, issue, type Issue } from '../errors.ts'
+import { FACILITY_TYPE_NAMES, resolveFacilityType } from '../layers/facility-types.ts'
+import { isResidentialUse, type FieldDef, type LayerDef } from '../layers/definitions.ts'
+import { CrsError, detectCrs, fromName, fromPrj, inChina, toCgcs2000, type Bbox, type Crs } from './crs.ts'
+import { forEachPosition, hasPositions, mapPositions, toEwkbHex } from './geometry.ts'
+import type { ReadResult } from './readers/index.ts'
+
+export const STORAGE_SRID = 4490
+
+export interface ImportOptions {
+  crs?: string
+  encoding?: string
+  /** canonical field → attribute name in the file */
+  fields?: Record<string, string>
+  /** facility type values in the file → canonical type */
+  types?: Record<string, string>
+  /** What to do with invalid geometry and topology problems: refuse the file, or repair/accept with warnings. */
+  onInvalid?: 'reject' | 'repair'
+}
+
+export interface Row {
+  fid: number
+  values: Record<string, unknown>
+  props: Record<string, unknown> | null
+  geom: string
+}
+
+export interface Normalised {
+  rows: Row[]
+  crs: Crs
+  crsSource: 'declared' | 'file' | 'detected'
+  fieldMap: Record<string, string | null>
+  warnings: Issue[]
+  errors: Issue[]
+}
+
+const MAX_ISSUES = 1000
+
+function bboxOf(features: ReadResult['features']): Bbox {
+  const b = { minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity }
+  for (const f of features) {
+    if (!f.geometry) continue
+    forEachPosition(f.geometry, (p) => {
+      if (p[0] < b.minX) b.minX = p[0]
+      if (p[0] > b.maxX) b.maxX = p[0]
+      if (p[1] < b.minY) b.minY = p[1]
+      if (p[1] > b.maxY) b.maxY = p[1]
+    })
+  }
+  return b
+}
+
+/** Which CRS the coordinates are in: declared by the uploader, else said by the file, else detected. */
+export function resolveCrs(read: ReadResult, declared: string | undefined, bbox: Bbox): { crs: Crs; source: Normalised['crsSource']; warnings: Issue[] } {
+  const file = read.fileName
+  const warnings: Issue[] = []
+  try {
+    if (declared) return { crs: fromName(declared), source: 'declared', warnings }
+    if (read.prj) return { crs: fromPrj(read.prj), source: 'file', warnings }
+    if (read.crsName) return { crs: fromName(read.crsName), source: 'file', warnings }
+  } catch (e) {
+    if (e instanceof CrsError) throw new AppError('CC_CRS_UNSUPPORTED', { file, crs: e.crs, reason: e.reason, field: 'crs' })
+    throw e
+  }
+  const d = detectCrs(bbox)
+  if (!d.crs) throw new AppError('CC_CRS_UNDETECTED', { file, hint: d.hint, hintEn: d.hintEn, field: 'crs' })
+  return { crs: d.crs, source: 'detected', warnings }
+}
+
+const key = (s: string) => s.trim().toLowerCase()
+
+/** canonical field → the file's attribute name (explicit mapping first, then the first alias present). */
+export function mapFields(def: LayerDef, fieldNames: string[], explicit: Record<string, string> | undefined, file: string): Record<string, string | null> {
+  const byKey = new Map(fieldNames.map((n) => [key(n), n]))
+  const out: Record<string, string | null> = {}
+  for (const f of def.fields) {
+    const want = explicit?.[f.name]
+    if (want !== undefined) {
+      const found = byKey.get(key(want))
+      if (!found) throw new AppError('CC_FIELD_MAPPING', { file, field: want, available: fieldNames.join(', ') || '（无 / none）' })
+      out[f.name] = found
+    } else {
+      out[f.name] = f.aliases.map((a) => byKey.get(key(a))).find((x) => x !== undefined) ?? null
+    }
+  }
+  for (const k of Object.keys(explicit ?? {})) {
+    if (!def.fields.some((f) => f.name === k)) {
+      throw new AppError('CC_OPTION_INVALID', { option: 'fields', reason: `${k} 不是图层 ${def.layer} 的字段（${def.fields.map((f) => f.name).join(', ')}） / ${k} is not a field of layer ${def.layer}` })
+    }
+  }
+  return out
+}
+
+const TRUE = new Set(['1', 'true', 't', 'y', 'yes', '是', '住宅'])
+const FALSE = new Set(['0', 'false', 'f', 'n', 'no', '否', '非住宅'])
+
+/** Converts one attribute value; `undefined` means "not convertible". Nulls and blanks are null. */
+export function convertValue(v: unknown, type: FieldDef['type']): unknown {
+  if (v === null || v === undefined || (typeof v === 'string' && v.trim() === '')) return null
+  switch (type) {
+    case 'text': return String(v).trim()
+    case 'number': case 'int': {
+      // "12层", "1,200", "35.5米" are common in hand-made tables: keep the number, not the unit.
+      const n = typeof v === 'number' ? v : Number(String(v).replace(/[,，\s]/g, '').replace(/(层|米|m|人|户|个|年)$/i, ''))
+      if (!Number.isFinite(n)) return undefined
+      return type === 'int' ? Math.round(n) : n
+    }
+    case 'boolean': {
+      if (typeof v === 'boolean') return v
+      const s = String(v).trim().toLowerCase()
+      return TRUE.has(s) ? true : FALSE.has(s) ? false : undefined
+    }
+  }
+}
+
+const EXPECTED: Record<FieldDef['type'], [string, string]> = {
+  text: ['文本', 'text'], number: ['数值', 'a number'], int: ['整数', 'an integer'], boolean: ['是/否', 'yes/no'],
+}
+
+function geometryOk(def: LayerDef, g: Geometry): boolean {
+  if (g.type === 'Polygon' || g.type === 'MultiPolygon') return true
+  return def.geometry === 'point-or-polygon' && (g.type === 'Point' || g.type === 'MultiPoint')
+}
+
+export function normalise(read: ReadResult, def: LayerDef, opts: ImportOptions): Normalised {
+  const file = read.fileName
+  if (read.features.length === 0) throw new AppError('CC_EMPTY_LAYER', { file })
+  const bbox = bboxOf(read.features)
+  if (!Number.isFinite(bbox.minX)) throw new AppError('CC_GEOMETRY_EMPTY', { file, feature: 1 })
+  const { crs, source: crsSource, warnings } = resolveCrs(read, opts.crs, bbox)
+  const transform = toCgcs2000(crs)
+  const fieldMap = mapFields(def, read.fieldNames, opts.fields, file)
+  const mapped = new Set(Object.values(fieldMap).filter(Boolean) as string[])
+  const errors: Issue[] = []
+  const add = (i: Issue) => { if (errors.length < MAX_ISSUES) errors.push(i) }
+
+  for (const f of def.fields) {
+    if (f.required && !fieldMap[f.name]) {
+      throw new AppError('CC_FIELD_MISSING', { file, feature: 1, field: `${f.name}（${f.zh}；可用 fields 映射 / map it with fields）` })
+    }
+  }
+  const generateCodes = !fieldMap.code
+  if (generateCodes) warnings.push(issue('CC_FIELD_MISSING', { file, feature: '*', field: 'code', note: '未提供编码，已按要素序号生成 / no codes given; generated from feature order' }))
+
+  const seenCodes = new Map<string, number>()
+  const unknownTypes = new Map<string, number>() // value → first feature
+  const rows: Row[] = []
+  for (let i = 0; i < read.features.length; i++) {
+    const fid = i + 1
+    const feat = read.features[i]
+    const g = feat.geometry
+    if (!hasPositions(g)) { add(issue('CC_GEOMETRY_EMPTY', { file, feature: fid })); continue }
+    if (!geometryOk(def, g)) {
+      add(issue('CC_GEOMETRY_TYPE', { file, feature: fid, type: g.type, expected: def.geometry === 'polygon' ? 'Polygon/MultiPolygon' : 'Point/MultiPoint/Polygon/MultiPolygon' }))
+      continue
+    }
+    if (transform) mapPositions(g, transform)
+    let outside: [number, number] | undefined
+    forEachPosition(g, (p) => { if (!outside && !inChina(p[0], p[1])) outside = [p[0], p[1]] })
+    if (outside) {
+      const d = detectCrs(bbox)
+      const guess = d.crs && d.crs.id !== crs.id ? `坐标更像是 ${d.crs.id}（${d.crs.label}）` : d.hint
+      const guessEn = d.crs && d.crs.id !== crs.id ? `the coordinates look more like ${d.crs.id} (${d.crs.label})` : d.hintEn
+      throw new AppError('CC_COORDS_OUTSIDE_CHINA', { file, feature: fid, x: round(outside[0]), y: round(outside[1]), crs: crs.id, hint: guess, hintEn: guessEn, field: 'crs' })
+    }
+
+    const values: Record<string, unknown> = {}
+    for (const f of def.fields) {
+      const src = fieldMap[f.name]
+      const raw = src ? feat.properties[src] : null
+      const v = convertValue(raw, f.type)
+      if (v === undefined) {
+        add(issue('CC_FIELD_TYPE', { file, feature: fid, field: src!, value: String(raw).slice(0, 40), expected: EXPECTED[f.type][1], expectedZh: EXPECTED[f.type][0] }))
+        continue
+      }
+      if (v === null && f.required) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: src ?? f.name })); continue }
+      values[f.name] = v
+    }
+    if (generateCodes) values.code = String(fid)
+    else if (values.code == null) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: fieldMap.code! })); continue }
+
+    const code = String(values.code)
+    const prev = seenCodes.get(code)
+    if (prev !== undefined && def.uniqueCode) add(issue('CC_DUPLICATE_CODE', { file, feature: fid, field: fieldMap.code ?? 'code', code, other: prev }))
+    else seenCodes.set(code, fid)
+
+    if (def.layer === 'facilities' && values.type != null) {
+      const t = resolveFacilityType(values.type, opts.types)
+      if (!t) {
+        // One issue per distinct unknown value (at its first feature), not one per feature.
+        if (!unknownTypes.has(String(values.type))) unknownTypes.set(String(values.type), fid)
+        continue
+      }
+      values.source_type = values.type
+      values.type = t
+    }
+    if (def.layer === 'buildings' && values.residential == null && values.use != null) values.residential = isResidentialUse(String(values.use))
+
+    let props: Record<string, unknown> | null = null
+    for (const [k, v] of Object.entries(feat.properties)) {
+      if (mapped.has(k) || v === null || v === undefined) continue
+      ;(props ??= {})[k] = v
+    }
+    rows.push({ fid, values, props, geom: toEwkbHex(g, STORAGE_SRID, g.type === 'Polygon' || g.type === 'MultiPolygon') })
+  }
+  for (const [value, fid] of unknownTypes) {
+    add(issue('CC_FIELD_UNKNOWN_VALUE', { file, feature: fid, field: fieldMap.type!, value, allowed: `${FACILITY_TYPE_NAMES.join(', ')}；可用 types 参数映射 / map values with the types option` }))
+  }
+  return { rows, crs, crsSource, fieldMap, warnings, errors }
+}
+
+const round = (n: number) => Math.round(n * 1e6) / 1e6

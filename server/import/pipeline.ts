@@ -1,0 +1,204 @@
+// The path of an upload, from bytes to a current layer version:
+//   read (format, encoding) → normalise (CRS, fields, types) → stage (a new partition, COPY)
+//   → validate in PostGIS (geometry validity, topology) → index → attach → flip layer_current.
+// Everything after `read` happens in one transaction: a failure anywhere leaves the previous
+// version current and untouched. The upload itself is logged whatever happens.
+import type { Knex } from 'knex'
+import type pg from 'pg'
+import { AppError, issue, validationError, type Issue } from '../errors.ts'
+import type { Database } from '../db/engine.ts'
+import { bulkInsert } from '../db/bulk.ts'
+import { inTransaction } from '../db/client.ts'
+import { layerDef, LAYER_NAMES, type LayerDef } from '../layers/definitions.ts'
+import { normalise, type ImportOptions } from './normalise.ts'
+import { readUpload } from './readers/index.ts'
+
+export interface ImportRequest {
+  year: number
+  layer: string
+  fileName: string
+  buffer: Buffer
+  uploader: string
+  options: ImportOptions
+}
+
+export interface ImportLimits {
+  maxUnpackedBytes: number
+  maxFeatures: number
+  keepVersions: number
+}
+
+export type ProgressStage = 'read' | 'normalise' | 'write' | 'validate' | 'index' | 'done'
+export type OnProgress = (stage: ProgressStage, done?: number, total?: number) => void
+
+export interface ImportResult {
+  uploadId: number
+  year: number
+  layer: string
+  format: string
+  crs: string
+  crsSource: string
+  encoding: string
+  encodingSource: string
+  featureCount: number
+  fieldMap: Record<string, string | null>
+  warnings: Issue[]
+  durationMs: number
+}
+
+/** Overlaps smaller than this (m²) are digitising noise, not two 社区 claiming the same ground. */
+export const OVERLAP_TOLERANCE_M2 = 1
+
+export function checkYear(year: unknown): number {
+  const y = Number(year)
+  if (!Number.isInteger(y) || y < 2000 || y > 2100) throw new AppError('CC_YEAR_INVALID', { year })
+  return y
+}
+
+export function checkLayer(layer: string): LayerDef {
+  const def = layerDef(layer)
+  if (!def) throw new AppError('CC_LAYER_UNKNOWN', { layer, layers: LAYER_NAMES.join(', ') })
+  return def
+}
+
+export function columnsOf(def: LayerDef): string[] {
+  const cols = ['upload_id', 'fid', ...def.fields.map((f) => f.name)]
+  if (def.table === 'facilities') cols.push('source_type')
+  return [...cols, 'props', 'geom']
+}
+
+async function currentUpload(client: pg.ClientBase, year: number, layer: string): Promise<number | undefined> {
+  const r = await client.query('SELECT upload_id FROM layer_current WHERE year = $1 AND layer = $2', [year, layer])
+  return r.rows[0]?.upload_id
+}
+
+export async function importLayer(db: Database, req: ImportRequest, limits: ImportLimits, onProgress?: OnProgress): Promise<ImportResult> {
+  const t0 = Date.now()
+  const year = checkYear(req.year)
+  const def = checkLayer(req.layer)
+  const { knex } = db
+  const [{ id: uploadId }] = await knex('uploads')
+    .insert({ year, layer: def.layer, status: 'running', uploader: req.uploader, file_name: req.fileName, file_bytes: req.buffer.length, options: JSON.stringify(req.options) })
+    .returning('id')
+  try {
+    onProgress?.('read')
+    const read = await readUpload(req.buffer, req.fileName, { encoding: req.options.encoding, maxUnpackedBytes: limits.maxUnpackedBytes, maxFeatures: limits.maxFeatures })
+    onProgress?.('normalise', 0, read.features.length)
+    const norm = normalise(read, def, req.options)
+    read.features.length = 0 // let the raw features go before the write
+    if (norm.errors.length) throw validationError(read.fileName, norm.errors)
+    const warnings = [...norm.warnings]
+    const repair = req.options.onInvalid === 'repair'
+    const columns = columnsOf(def)
+    const staging = `${def.table}_u${uploadId}`
+
+    await inTransaction(knex, async (client) => {
+      // One upload per (year, layer) at a time; a second waits rather than interleaving.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${year}:${def.layer}`])
+      // The CHECK lets ATTACH skip its validation scan.
+      await client.query(`CREATE TABLE ${staging} (LIKE ${def.table} INCLUDING DEFAULTS, CHECK (upload_id = ${uploadId}))`)
+      onProgress?.('write', 0, norm.rows.length)
+      function* tuples() {
+        for (const r of norm.rows) yield columns.map((c) => (c === 'upload_id' ? uploadId : c === 'fid' ? r.fid : c === 'props' ? r.props : c === 'geom' ? r.geom : r.values[c] ?? null))
+      }
+      await bulkInsert(client, staging, columns, tuples(), { copy: db.supportsCopy, total: norm.rows.length, onProgress: (n) => onProgress?.('write', n, norm.rows.length) })
+
+      onProgress?.('validate')
+      const problems = await validateStaged(client, { def, staging, year, file: read.fileName, repair })
+      warnings.push(...problems.warnings)
+      if (problems.errors.length) throw validationError(read.fileName, problems.errors)
+
+      if (def.table === 'green_spaces') await client.query(`UPDATE ${staging} SET area_m2 = ST_Area(geom::geography)`)
+      onProgress?.('index')
+      await client.query(`CREATE INDEX ON ${staging} USING gist (geom)`)
+      await client.query(`CREATE INDEX ON ${staging} (upload_id, fid)`)
+      await client.query(`ANALYZE ${staging}`)
+      await client.query(`ALTER TABLE ${def.table} ATTACH PARTITION ${staging} FOR VALUES IN (${uploadId})`)
+      await client.query(
+        `INSERT INTO layer_current (year, layer, upload_id, updated_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (year, layer) DO UPDATE SET upload_id = EXCLUDED.upload_id, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+        [year, def.layer, uploadId, req.uploader],
+      )
+      await client.query(
+        `UPDATE uploads SET status = 'succeeded', format = $2, crs = $3, encoding = $4, feature_count = $5, warnings = $6, duration_ms = $7, finished_at = now() WHERE id = $1`,
+        [uploadId, read.format, norm.crs.id, read.encoding, norm.rows.length, JSON.stringify(warnings), Date.now() - t0],
+      )
+      await pruneVersions(client, year, def, limits.keepVersions)
+    })
+    onProgress?.('done', norm.rows.length, norm.rows.length)
+    return {
+      uploadId, year, layer: def.layer, format: read.format, crs: norm.crs.id, crsSource: norm.crsSource,
+      encoding: read.encoding, encodingSource: read.encodingSource, featureCount: norm.rows.length,
+      fieldMap: norm.fieldMap, warnings, durationMs: Date.now() - t0,
+    }
+  } catch (e) {
+    const err = e instanceof AppError ? e.toJSON().error : { code: 'CC_INTERNAL', message: (e as Error).message }
+    await knex('uploads').where({ id: uploadId }).update({ status: 'failed', error: JSON.stringify(err), duration_ms: Date.now() - t0, finished_at: knex.fn.now() })
+    throw e
+  }
+}
+
+/** Geometry validity and topology, checked by GEOS on the staged rows. */
+async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging: string; year: number; file: string; repair: boolean }) {
+  const { def, staging, file, repair } = a
+  const errors: Issue[] = []
+  const warnings: Issue[] = []
+  const invalid = await client.query(`SELECT fid, code, ST_IsValidReason(geom) AS reason FROM ${staging} WHERE NOT ST_IsValid(geom) ORDER BY fid LIMIT 1000`)
+  for (const r of invalid.rows) {
+    const it = issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, code: r.code ?? '-', reason: r.reason, ...(repair && { repaired: true }) })
+    ;(repair ? warnings : errors).push(it)
+  }
+  if (repair && invalid.rows.length) {
+    const fix = def.geometry === 'polygon'
+      ? 'ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3))'
+      : `CASE WHEN GeometryType(geom) IN ('POLYGON','MULTIPOLYGON') THEN ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) ELSE ST_MakeValid(geom) END`
+    await client.query(`UPDATE ${staging} SET geom = ${fix} WHERE NOT ST_IsValid(geom)`)
+    const emptied = await client.query(`SELECT fid, code FROM ${staging} WHERE ST_IsEmpty(geom) ORDER BY fid LIMIT 100`)
+    for (const r of emptied.rows) errors.push(issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, code: r.code ?? '-', reason: '修复后为空 / empty after repair' }))
+  }
+  if (def.layer === 'communities') {
+    const streets = await currentUpload(client, a.year, 'streets')
+    if (streets !== undefined) {
+      const outside = await client.query(
+        `SELECT c.fid, c.code FROM ${staging} c
+         WHERE ST_IsValid(c.geom) AND NOT EXISTS (
+           SELECT 1 FROM streets s WHERE s.upload_id = $1 AND ST_Intersects(s.geom, ST_PointOnSurface(c.geom)))
+         ORDER BY c.fid LIMIT 1000`,
+        [streets],
+      )
+      for (const r of outside.rows) errors.push(issue('CC_COMMUNITY_OUTSIDE_STREET', { file, feature: r.fid, code: r.code }))
+    }
+    const overlaps = await client.query(
+      `SELECT a.fid, a.code, b.fid AS other, b.code AS other_code, ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS area
+       FROM ${staging} a JOIN ${staging} b ON a.fid < b.fid AND a.geom && b.geom
+       WHERE ST_IsValid(a.geom) AND ST_IsValid(b.geom) AND ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom)
+       ORDER BY a.fid, b.fid LIMIT 1000`,
+    )
+    for (const r of overlaps.rows) {
+      if (r.area <= OVERLAP_TOLERANCE_M2) continue
+      const it = issue('CC_COMMUNITY_OVERLAP', { file, feature: r.fid, code: r.code, other: r.other, otherCode: r.other_code, areaM2: Math.round(r.area) })
+      ;(repair ? warnings : errors).push(it)
+    }
+  }
+  return { errors, warnings }
+}
+
+/** Keeps the current version and `keep` earlier ones per (year, layer); older partitions are dropped. */
+async function pruneVersions(client: pg.ClientBase, year: number, def: LayerDef, keep: number) {
+  const old = await client.query(
+    `SELECT id FROM uploads u WHERE year = $1 AND layer = $2 AND status = 'succeeded'
+       AND NOT EXISTS (SELECT 1 FROM layer_current c WHERE c.upload_id = u.id)
+     ORDER BY id DESC OFFSET $3`,
+    [year, def.layer, keep],
+  )
+  for (const { id } of old.rows) {
+    await client.query(`DROP TABLE IF EXISTS ${def.table}_u${id}`)
+    await client.query(`UPDATE uploads SET status = 'dropped' WHERE id = $1`, [id])
+  }
+}
+
+/** Uploads left 'running' by a process that died are marked failed; their transaction never committed. */
+export async function markInterruptedUploads(knex: Knex): Promise<number> {
+  return knex('uploads').where({ status: 'running' }).update({ status: 'failed', error: JSON.stringify({ code: 'CC_INTERNAL', message: '上传被中断 / upload was interrupted' }), finished_at: knex.fn.now() })
+}
+

@@ -1,0 +1,72 @@
+// CSV with coordinates: X/Y columns (lon/lat, 经度/纬度, x/y) or a WKT column (wkt, geom, geometry).
+import { AppError } from '../../errors.ts'
+import { decodeText } from './encoding.ts'
+import type { ReadOptions, ReadResult, RawFeature } from './types.ts'
+import type { Geometry } from 'geojson'
+import { parseWkt } from './wkt.ts'
+
+/** RFC 4180 rows: quoted fields, doubled quotes, CRLF. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = []
+  let row: string[] = []
+  let field = ''
+  let quoted = false
+  const sep = (text.split('\n', 1)[0].match(/\t/g)?.length ?? 0) > (text.split('\n', 1)[0].match(/,/g)?.length ?? 0) ? '\t' : ','
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') { field += '"'; i++ } else quoted = false
+      } else field += c
+    } else if (c === '"') quoted = true
+    else if (c === sep) { row.push(field); field = '' }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++
+      row.push(field); field = ''
+      if (row.length > 1 || row[0] !== '') rows.push(row)
+      row = []
+    } else field += c
+  }
+  if (field !== '' || row.length) { row.push(field); rows.push(row) }
+  return rows
+}
+
+const X_NAMES = ['lon', 'lng', 'longitude', 'x', '经度', 'point_x']
+const Y_NAMES = ['lat', 'latitude', 'y', '纬度', 'point_y']
+const WKT_NAMES = ['wkt', 'geom', 'geometry', 'the_geom', 'shape']
+
+export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
+  const { text, encoding, source } = decodeText(buf, opts.encoding)
+  const rows = parseCsv(text.replace(/^\uFEFF/, ''))
+  if (rows.length === 0) throw new AppError('CC_EMPTY_LAYER', { file: fileName })
+  const header = rows[0].map((h) => h.trim())
+  const lower = header.map((h) => h.toLowerCase())
+  const xi = lower.findIndex((h) => X_NAMES.includes(h))
+  const yi = lower.findIndex((h) => Y_NAMES.includes(h))
+  const wi = lower.findIndex((h) => WKT_NAMES.includes(h))
+  if (wi < 0 && (xi < 0 || yi < 0)) {
+    throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: `CSV 需要经度/纬度列（${X_NAMES.join('/')}, ${Y_NAMES.join('/')}）或 WKT 列（${WKT_NAMES.join('/')}） / CSV needs lon/lat columns or a WKT column` })
+  }
+  if (rows.length - 1 > opts.maxFeatures) throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
+  const skip = new Set(wi >= 0 ? [wi] : [xi, yi])
+  const features: RawFeature[] = []
+  for (let r = 1; r < rows.length; r++) {
+    const row = rows[r]
+    const properties: Record<string, unknown> = {}
+    header.forEach((h, i) => { if (!skip.has(i)) properties[h] = row[i] === '' || row[i] === undefined ? null : row[i] })
+    let geometry: Geometry | null = null
+    if (wi >= 0) {
+      const w = row[wi]?.trim()
+      if (w) {
+        try { geometry = parseWkt(w) } catch (e) {
+          throw new AppError('CC_PARSE_FAILED', { file: fileName, feature: r, reason: `第 ${r} 行 WKT 无效：${(e as Error).message} / row ${r}: invalid WKT` })
+        }
+      }
+    } else {
+      const x = Number(row[xi]); const y = Number(row[yi])
+      if (row[xi]?.trim() && row[yi]?.trim() && Number.isFinite(x) && Number.isFinite(y)) geometry = { type: 'Point', coordinates: [x, y] }
+    }
+    features.push({ geometry, properties })
+  }
+  return { format: 'csv', fileName, features, fieldNames: header.filter((_, i) => !skip.has(i)), encoding, encodingSource: source }
+}

@@ -1,0 +1,27 @@
+import type { Geometry } from 'geojson'
+
+export interface RawFeature {
+  geometry: Geometry | null
+  properties: Record<string, unknown>
+}
+
+export interface ReadResult {
+  format: 'geojson' | 'shapefile' | 'csv'
+  /** The name shown in messages: the uploaded file, or the member inside a zip. */
+  fileName: string
+  features: RawFeature[]
+  /** Attribute names present in the file, in file order. */
+  fieldNames: string[]
+  /** CRS text found in the file itself (GeoJSON `crs` name, .prj WKT). */
+  crsName?: string
+  prj?: string
+  /** Encoding used to decode text, and how it was chosen. */
+  encoding: string
+  encodingSource: 'declared' | 'cpg' | 'ldid' | 'detected' | 'utf-8 (standard)'
+}
+
+export interface ReadOptions {
+  encoding?: string
+  maxUnpackedBytes: number
+  maxFeatures: number
+}

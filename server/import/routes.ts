@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { AppContext } from '../context.ts'
+import { AppError } from '../errors.ts'
+import { authenticate } from '../auth/tokens.ts'
+import { LAYER_NAMES } from '../layers/definitions.ts'
+import { checkLayer, checkYear, importLayer } from './pipeline.ts'
+import type { ImportOptions } from './normalise.ts'
+
+export async function requireUploader(ctx: AppContext, req: FastifyRequest): Promise<string> {
+  return authenticate(ctx.db.knex, ctx.config.uploadTokens, req.headers.authorization)
+}
+
+function jsonOption(name: string, raw: string | undefined): Record<string, string> | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined
+  let v: unknown
+  try { v = JSON.parse(raw) } catch (e) {
+    throw new AppError('CC_OPTION_INVALID', { option: name, field: name, reason: `不是有效的 JSON：${(e as Error).message} / not valid JSON` })
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+    throw new AppError('CC_OPTION_INVALID', { option: name, field: name, reason: '应为 {"名称": "字段"} 形式的对象 / must be an object of strings' })
+  }
+  return v as Record<string, string>
+}
+
+export default async function importRoutes(app: FastifyInstance, ctx: AppContext) {
+  app.post('/api/years/:year/layers/:layer', {
+    schema: {
+      summary: '上传图层 / Upload a layer',
+      description: 'multipart/form-data: `file` (GeoJSON, zipped Shapefile or CSV) and optional `crs` (e.g. EPSG:4548, GCJ02, BD09), `encoding` (e.g. GBK), `fields` (JSON: canonical name → attribute name), `types` (JSON: facility type value → canonical type), `onInvalid` (`reject` | `repair`). Replaces the layer for that year in one transaction; the previous version is kept and can be restored.',
+      tags: ['import'],
+      params: { type: 'object', properties: { year: { type: 'integer' }, layer: { type: 'string', enum: LAYER_NAMES } }, required: ['year', 'layer'] },
+      security: [{ bearer: [] }],
+      consumes: ['multipart/form-data'],
+    },
+  }, async (req, reply) => {
+    const { year, layer } = req.params as { year: number; layer: string }
+    checkYear(year)
+    checkLayer(layer)
+    const uploader = await requireUploader(ctx, req)
+    if (!req.isMultipart()) throw new AppError('CC_NO_FILE')
+    const fields: Record<string, string> = {}
+    let file: { name: string; buffer: Buffer } | undefined
+    for await (const part of req.parts({ limits: { fileSize: ctx.config.maxUploadBytes, files: 1 } })) {
+      if (part.type === 'file') {
+        try {
+          file = { name: part.filename || 'upload', buffer: await part.toBuffer() }
+        } catch (e) {
+          if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+            throw new AppError('CC_UPLOAD_TOO_LARGE', { file: part.filename, limitMb: Math.round(ctx.config.maxUploadBytes / 1048576) })
+          }
+          throw e
+        }
+      } else fields[part.fieldname] = String(part.value)
+    }
+    if (!file) throw new AppError('CC_NO_FILE')
+    const onInvalid = fields.onInvalid ?? fields.invalid
+    if (onInvalid !== undefined && onInvalid !== 'reject' && onInvalid !== 'repair') {
+      throw new AppError('CC_OPTION_INVALID', { option: 'onInvalid', field: 'onInvalid', reason: '应为 reject 或 repair / must be reject or repair' })
+    }
+    const options: ImportOptions = {
+      crs: fields.crs || undefined,
+      encoding: fields.encoding || undefined,
+      fields: jsonOption('fields', fields.fields),
+      types: jsonOption('types', fields.types),
+      onInvalid: onInvalid as ImportOptions['onInvalid'],
+    }
+    const result = await importLayer(ctx.db, { year, layer, fileName: file.name, buffer: file.buffer, uploader, options }, ctx.config)
+    reply.code(201)
+    return result
+  })
+
+  app.get('/api/uploads', {
+    schema: {
+      summary: '上传记录 / Upload log (every attempt, failed ones too)',
+      tags: ['import'],
+      querystring: { type: 'object', properties: { year: { type: 'integer' }, layer: { type: 'string' }, limit: { type: 'integer', default: 100, maximum: 1000 } } },
+    },
+  }, async (req) => {
+    const q = req.query as { year?: number; layer?: string; limit: number }
+    const rows = await ctx.db.knex('uploads')
+      .modify((b) => { if (q.year) b.where('year', q.year); if (q.layer) b.where('layer', q.layer) })
+      .orderBy('id', 'desc').limit(q.limit)
+      .select('id', 'year', 'layer', 'status', 'uploader', 'file_name', 'file_bytes', 'format', 'crs', 'encoding', 'feature_count', 'warnings', 'error', 'duration_ms', 'created_at', 'finished_at')
+    return { uploads: rows }
+  })
+}

@@ -1,0 +1,90 @@
+// Reading layers back: the current version of a layer as GeoJSON, the version history, restore.
+import type { Knex } from 'knex'
+import { AppError } from '../errors.ts'
+import { LAYERS, type LayerDef } from './definitions.ts'
+
+export async function currentUploadId(knex: Knex, year: number, layer: string): Promise<number | undefined> {
+  const r = await knex('layer_current').where({ year, layer }).first('upload_id')
+  return r?.upload_id
+}
+
+export interface LayerQuery {
+  bbox?: [number, number, number, number]
+  limit: number
+  offset: number
+}
+
+// A unit's parent comes from the data when given, else from where it lies (its point-on-surface
+// falls inside the parent polygon). Derived at read time, so re-uploading a parent layer never
+// leaves a stale link behind.
+const PARENT: Record<string, { column: string; layer: string; table: string }> = {
+  communities: { column: 'street_code', layer: 'streets', table: 'streets' },
+  residential_areas: { column: 'community_code', layer: 'communities', table: 'communities' },
+  buildings: { column: 'community_code', layer: 'communities', table: 'communities' },
+}
+
+export async function layerGeoJson(knex: Knex, year: number, def: LayerDef, q: LayerQuery) {
+  const uploadId = await currentUploadId(knex, year, def.layer)
+  if (uploadId === undefined) return { type: 'FeatureCollection', features: [], numberMatched: 0, version: null }
+  const cols = ['fid', ...def.fields.map((f) => f.name), ...(def.table === 'facilities' ? ['source_type'] : []), ...(def.table === 'green_spaces' ? ['area_m2'] : [])]
+  const parent = PARENT[def.table]
+  const parentUpload = parent ? await currentUploadId(knex, year, parent.layer) : undefined
+  const where = ['t.upload_id = ?']
+  const params: unknown[] = [uploadId]
+  if (q.bbox) {
+    where.push('t.geom && ST_MakeEnvelope(?, ?, ?, ?, 4490)')
+    params.push(...q.bbox)
+  }
+  const select = cols.map((c) => `t."${c}"`).join(', ')
+  const derived = parent && parentUpload !== undefined
+    ? `, p.code AS derived_parent FROM ${def.table} t LEFT JOIN LATERAL (
+         SELECT code FROM ${parent.table} p WHERE p.upload_id = ${Number(parentUpload)} AND t.${parent.column} IS NULL
+           AND ST_Intersects(p.geom, ST_PointOnSurface(t.geom)) LIMIT 1) p ON true`
+    : ` FROM ${def.table} t`
+  const sql = `SELECT ${select}, t.props, ST_AsGeoJSON(t.geom, 7)::json AS geometry${derived}
+    WHERE ${where.join(' AND ')} ORDER BY t.fid LIMIT ? OFFSET ?`
+  const rows = (await knex.raw(sql, [...params, q.limit, q.offset])).rows
+  const count = (await knex.raw(`SELECT count(*)::int AS n FROM ${def.table} t WHERE ${where.join(' AND ')}`, params)).rows[0].n
+  const features = rows.map((r: Record<string, unknown>) => {
+    const { geometry, props, derived_parent, ...properties } = r
+    if (parent) {
+      const given = properties[parent.column] != null
+      if (!given && derived_parent != null) properties[parent.column] = derived_parent
+      properties[`${parent.column}_source`] = given ? 'data' : derived_parent != null ? 'spatial' : null
+    }
+    return { type: 'Feature', id: r.fid, geometry, properties: { ...properties, attributes: props ?? {} } }
+  })
+  return { type: 'FeatureCollection', features, numberMatched: count, numberReturned: features.length, version: uploadId }
+}
+
+export async function listVersions(knex: Knex, year: number, layer: string) {
+  const current = await currentUploadId(knex, year, layer)
+  const rows = await knex('uploads')
+    .where({ year, layer }).whereIn('status', ['succeeded', 'dropped']).orderBy('id', 'desc')
+    .select('id', 'status', 'uploader', 'file_name', 'format', 'crs', 'encoding', 'feature_count', 'warnings', 'created_at', 'duration_ms')
+  return rows.map((r) => ({ version: r.id, ...r, warningCount: (r.warnings as unknown[]).length, warnings: undefined, current: r.id === current, restorable: r.status === 'succeeded' }))
+}
+
+export async function restoreVersion(knex: Knex, year: number, layer: string, version: number, by: string) {
+  const up = await knex('uploads').where({ id: version, layer, status: 'succeeded' }).first('id', 'year')
+  if (!up) throw new AppError('CC_VERSION_NOT_FOUND', { year, layer, version })
+  // A version of another year may be carried forward: versions are immutable, so both years
+  // keep exactly what they had; a later upload to either year makes a new partition.
+  await knex('layer_current')
+    .insert({ year, layer, upload_id: version, updated_by: by })
+    .onConflict(['year', 'layer']).merge({ upload_id: version, updated_at: knex.fn.now(), updated_by: by })
+  return { year, layer, version }
+}
+
+export async function listLayers(knex: Knex, year: number) {
+  const rows = await knex('layer_current as c').join('uploads as u', 'u.id', 'c.upload_id').where('c.year', year)
+    .select('c.layer', 'c.upload_id', 'c.updated_at', 'u.feature_count', 'u.file_name', 'u.crs', 'u.uploader')
+  return LAYERS.map((l) => {
+    const r = rows.find((x) => x.layer === l.layer)
+    return { layer: l.layer, zh: l.zh, en: l.en, version: r?.upload_id ?? null, featureCount: r?.feature_count ?? 0, fileName: r?.file_name ?? null, crs: r?.crs ?? null, uploader: r?.uploader ?? null, updatedAt: r?.updated_at ?? null }
+  })
+}
+
+export async function listYears(knex: Knex): Promise<number[]> {
+  return (await knex('layer_current').distinct('year').orderBy('year', 'desc')).map((r) => r.year)
+}
