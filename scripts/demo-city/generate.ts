@@ -89,8 +89,8 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
       else if (u < 0.06) v = 'school'
       else if (u < 0.11) v = 'park'
       else if (u < 0.15) v = 'public'
-      else if (u < 0.19 && d > 0.25) v = 'village'
-      else if (u < 0.23) v = 'office'
+      else if (u < 0.24 && d > 0.2) v = 'village'
+      else if (u < 0.27) v = 'office'
       use[c].push(v)
     }
   }

@@ -65,7 +65,7 @@ export const LAYERS: LayerDef[] = [
     layer: 'buildings', table: 'buildings', zh: '建筑', en: 'Buildings', geometry: 'polygon', uniqueCode: true,
     fields: [
       code(['jzdm', '建筑编码', '楼栋编码', 'bid']), name(['jzmc', '建筑名称', '楼栋名称']),
-      { name: 'floors', type: 'number', zh: '层数', aliases: ['floors', '层数', '地上层数', 'cs', 'dscs', 'levels', 'building:levels', 'levels_num', 'floor'] },
+      { name: 'floors', type: 'number', zh: '层数', aliases: ['floors', '层数', '地上层数', 'cs', 'dscs', 'levels_num', 'levels', 'floor', 'building:levels'] },
       { name: 'height', type: 'number', zh: '高度', aliases: ['height', '高度', '建筑高度', 'gd', 'jzgd', 'height_m'] },
       { name: 'use', type: 'text', zh: '用途', aliases: ['use', '用途', '建筑用途', '房屋用途', 'yt', 'fwyt', 'building', 'type'] },
       { name: 'residential', type: 'boolean', zh: '是否住宅', aliases: ['residential', '是否住宅', 'sfzz'] },
