@@ -43,10 +43,10 @@ export const ERRORS = {
   CC_FIELD_MAPPING: { status: 422, zh: '文件 {file} 中找不到字段映射指定的字段 {field}（文件字段：{available}）', en: 'File {file} has no field {field} named in the field mapping (fields present: {available})' },
   CC_GEOMETRY_TYPE: { status: 422, zh: '文件 {file} 第 {feature} 个要素的几何类型 {type} 不符合图层要求（{expected}）', en: 'File {file}, feature {feature}: geometry type {type} does not fit this layer ({expected})' },
   CC_GEOMETRY_EMPTY: { status: 422, zh: '文件 {file} 第 {feature} 个要素没有几何', en: 'File {file}, feature {feature} has no geometry' },
-  CC_GEOMETRY_INVALID: { status: 422, zh: '文件 {file} 第 {feature} 个要素（编码 {code}）几何无效：{reason}', en: 'File {file}, feature {feature} (code {code}): invalid geometry: {reason}' },
-  CC_DUPLICATE_CODE: { status: 422, zh: '文件 {file} 第 {feature} 个要素的编码 {code} 与第 {other} 个要素重复', en: 'File {file}, feature {feature}: code {code} duplicates feature {other}' },
-  CC_COMMUNITY_OUTSIDE_STREET: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {code}）不在任何街道范围内', en: 'File {file}, community {feature} (code {code}) lies outside every street (街道)' },
-  CC_COMMUNITY_OVERLAP: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {code}）与第 {other} 个社区（编码 {otherCode}）重叠 {areaM2} m²', en: 'File {file}, community {feature} (code {code}) overlaps community {other} (code {otherCode}) by {areaM2} m²' },
+  CC_GEOMETRY_INVALID: { status: 422, zh: '文件 {file} 第 {feature} 个要素（编码 {featureCode}）几何无效：{reason}', en: 'File {file}, feature {feature} (code {featureCode}): invalid geometry: {reason}' },
+  CC_DUPLICATE_CODE: { status: 422, zh: '文件 {file} 第 {feature} 个要素的编码 {featureCode} 与第 {other} 个要素重复', en: 'File {file}, feature {feature}: code {featureCode} duplicates feature {other}' },
+  CC_COMMUNITY_OUTSIDE_STREET: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {featureCode}）不在任何街道范围内', en: 'File {file}, community {feature} (code {featureCode}) lies outside every street (街道)' },
+  CC_COMMUNITY_OVERLAP: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {featureCode}）与第 {other} 个社区（编码 {otherCode}）重叠 {areaM2} m²', en: 'File {file}, community {feature} (code {featureCode}) overlaps community {other} (code {otherCode}) by {areaM2} m²' },
 
   CC_INTERNAL: { status: 500, zh: '服务器内部错误', en: 'Internal server error' },
 } as const satisfies Record<string, { status: number; zh: string; en: string }>
@@ -81,7 +81,7 @@ export function message(code: ErrorCode, params: Record<string, unknown> = {}): 
 export function issue(code: ErrorCode, params: Record<string, unknown> = {}): Issue {
   const { file, feature, field } = params as { file?: string; feature?: number; field?: string }
   const extra: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(params)) if (!['file', 'feature', 'field'].includes(k) && v !== undefined) extra[k] = v
+  for (const [k, v] of Object.entries(params)) if (!['file', 'feature', 'field', 'code', 'message'].includes(k) && v !== undefined) extra[k] = v
   return { code, message: message(code, params), ...(file !== undefined && { file }), ...(feature !== undefined && { feature }), ...(field !== undefined && { field }), ...extra }
 }
 

@@ -185,7 +185,7 @@ export function normalise(read: ReadResult, def: LayerDef, opts: ImportOptions):
 
     const code = String(values.code)
     const prev = seenCodes.get(code)
-    if (prev !== undefined && def.uniqueCode) add(issue('CC_DUPLICATE_CODE', { file, feature: fid, field: fieldMap.code ?? 'code', code, other: prev }))
+    if (prev !== undefined && def.uniqueCode) add(issue('CC_DUPLICATE_CODE', { file, feature: fid, field: fieldMap.code ?? 'code', featureCode: code, other: prev }))
     else seenCodes.set(code, fid)
 
     if (def.layer === 'facilities' && values.type != null) {

@@ -145,7 +145,7 @@ async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging
   const warnings: Issue[] = []
   const invalid = await client.query(`SELECT fid, code, ST_IsValidReason(geom) AS reason FROM ${staging} WHERE NOT ST_IsValid(geom) ORDER BY fid LIMIT 1000`)
   for (const r of invalid.rows) {
-    const it = issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, code: r.code ?? '-', reason: r.reason, ...(repair && { repaired: true }) })
+    const it = issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, featureCode: r.code ?? '-', reason: r.reason, ...(repair && { repaired: true }) })
     ;(repair ? warnings : errors).push(it)
   }
   if (repair && invalid.rows.length) {
@@ -154,7 +154,7 @@ async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging
       : `CASE WHEN GeometryType(geom) IN ('POLYGON','MULTIPOLYGON') THEN ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) ELSE ST_MakeValid(geom) END`
     await client.query(`UPDATE ${staging} SET geom = ${fix} WHERE NOT ST_IsValid(geom)`)
     const emptied = await client.query(`SELECT fid, code FROM ${staging} WHERE ST_IsEmpty(geom) ORDER BY fid LIMIT 100`)
-    for (const r of emptied.rows) errors.push(issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, code: r.code ?? '-', reason: '修复后为空 / empty after repair' }))
+    for (const r of emptied.rows) errors.push(issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, featureCode: r.code ?? '-', reason: '修复后为空 / empty after repair' }))
   }
   if (def.layer === 'communities') {
     const streets = await currentUpload(client, a.year, 'streets')
@@ -166,7 +166,7 @@ async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging
          ORDER BY c.fid LIMIT 1000`,
         [streets],
       )
-      for (const r of outside.rows) errors.push(issue('CC_COMMUNITY_OUTSIDE_STREET', { file, feature: r.fid, code: r.code }))
+      for (const r of outside.rows) errors.push(issue('CC_COMMUNITY_OUTSIDE_STREET', { file, feature: r.fid, featureCode: r.code }))
     }
     const overlaps = await client.query(
       `SELECT a.fid, a.code, b.fid AS other, b.code AS other_code, ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS area
@@ -176,7 +176,7 @@ async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging
     )
     for (const r of overlaps.rows) {
       if (r.area <= OVERLAP_TOLERANCE_M2) continue
-      const it = issue('CC_COMMUNITY_OVERLAP', { file, feature: r.fid, code: r.code, other: r.other, otherCode: r.other_code, areaM2: Math.round(r.area) })
+      const it = issue('CC_COMMUNITY_OVERLAP', { file, feature: r.fid, featureCode: r.code, other: r.other, otherCode: r.other_code, areaM2: Math.round(r.area) })
       ;(repair ? warnings : errors).push(it)
     }
   }
