@@ -51,11 +51,7 @@ async function startEmbedded(dataDir: string): Promise<{ port: number; worker: W
   const dir = path.join(dataDir, 'pglite')
   fs.mkdirSync(dir, { recursive: true })
   const here = import.meta.dirname
-  // tsx registers itself for workers started with its loader; plain .js would not need it.
-  const worker = new Worker(path.join(here, 'pglite-worker.ts'), {
-    workerData: { dataDir: dir },
-    execArgv: ['--import', 'tsx'],
-  })
+  const worker = new Worker(path.join(here, 'pglite-worker.mjs'), { workerData: { dataDir: dir } })
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('error', reject)
     worker.on('message', (m: { type: string; port?: number; message?: string }) => {

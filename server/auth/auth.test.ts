@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { useTestApp } from '../../test/helpers/app.ts'
+import { geojson, polygonF, rect, zip } from '../../test/helpers/fixtures.ts'
+import { get, upload } from '../../test/helpers/upload.ts'
+import { createToken, revokeToken } from './tokens.ts'
+import { parseTokens } from '../config.ts'
+
+const file = geojson([polygonF(rect(0, 0, 100, 100), { code: 'S1', name: '街道' })])
+
+describe('upload tokens', () => {
+  const t = useTestApp({ CITYCHECK_MAX_UPLOAD_MB: String(200 / 1024), CITYCHECK_MAX_UNPACKED_MB: '1' })
+
+  it('parses CITYCHECK_UPLOAD_TOKENS', () => {
+    expect([...parseTokens('alice:t1, bob:t2')]).toEqual([['t1', 'alice'], ['t2', 'bob']])
+    expect([...parseTokens('bare')]).toEqual([['bare', 'env']])
+  })
+
+  it('refuses uploads without a token (401) or with a wrong one (403); reading stays open', async () => {
+    const none = await upload(t.app, 2025, 'streets', file, 's.geojson', {}, {})
+    expect(none.status).toBe(401)
+    expect(none.body.error.code).toBe('CC_AUTH_REQUIRED')
+    const wrong = await upload(t.app, 2025, 'streets', file, 's.geojson', {}, { Authorization: 'Bearer nope' })
+    expect(wrong.status).toBe(403)
+    expect(wrong.body.error.code).toBe('CC_AUTH_INVALID')
+    expect((await get(t.app, '/api/years/2025/layers/streets')).status).toBe(200)
+  })
+
+  it('accepts a database token, records its name, and refuses it once revoked', async () => {
+    const token = await createToken(t.db.knex, '海淀区自然资源局')
+    const ok = await upload(t.app, 2025, 'streets', file, 's.geojson', {}, { Authorization: `Bearer ${token}` })
+    expect(ok.status).toBe(201)
+    const log = (await get(t.app, '/api/uploads?limit=1')).body.uploads[0]
+    expect(log.uploader).toBe('海淀区自然资源局')
+    await revokeToken(t.db.knex, '海淀区自然资源局')
+    expect((await upload(t.app, 2025, 'streets', file, 's.geojson', {}, { Authorization: `Bearer ${token}` })).status).toBe(403)
+  })
+
+  it('refuses a file over the upload limit with 413', async () => {
+    const big = Buffer.alloc(300 * 1024, 0x20)
+    const res = await upload(t.app, 2025, 'streets', big, 'big.geojson')
+    expect(res.status).toBe(413)
+    expect(res.body.error.code).toBe('CC_UPLOAD_TOO_LARGE')
+    expect(res.body.error.message).toContain('big.geojson')
+  })
+
+  it('refuses a zip bomb (small archive, huge content) with 413', async () => {
+    // 4 MB of spaces deflates to a few KB: under the upload limit, over the 1 MB unpacked limit.
+    const bomb = zip({ 'a.geojson': Buffer.alloc(4 * 1024 * 1024, 0x20) })
+    expect(bomb.length).toBeLessThan(200 * 1024)
+    const res = await upload(t.app, 2025, 'streets', bomb, 'bomb.zip')
+    expect(res.status).toBe(413)
+    expect(res.body.error.code).toBe('CC_UNPACKED_TOO_LARGE')
+    expect(res.body.error.message).toContain('bomb.zip')
+  })
+})
