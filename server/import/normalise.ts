@@ -126,7 +126,13 @@ function geometryOk(def: LayerDef, g: Geometry): boolean {
   return def.geometry === 'point-or-polygon' && (g.type === 'Point' || g.type === 'MultiPoint')
 }
 
-export function normalise(read: ReadResult, def: LayerDef, opts: ImportOptions): Normalised {
+/**
+ * Streams canonical rows: CRS, field mapping and required fields are settled first (a problem there
+ * throws at once); each feature is then checked and converted as it is pulled, so the caller can
+ * COPY rows into PostgreSQL while later features are still being converted. Per-feature problems go
+ * to `errors` (the caller must check it after the last row); nothing is thrown for them.
+ */
+export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOptions): Omit<Normalised, 'rows'> & { rows: Iterable<Row>; count: () => number } {
   const file = read.fileName
   if (read.features.length === 0) throw new AppError('CC_EMPTY_LAYER', { file })
   const bbox = bboxOf(read.features)
@@ -145,72 +151,83 @@ export function normalise(read: ReadResult, def: LayerDef, opts: ImportOptions):
   }
   const generateCodes = !fieldMap.code
   if (generateCodes) warnings.push(issue('CC_FIELD_MISSING', { file, feature: '*', field: 'code', note: '未提供编码，已按要素序号生成 / no codes given; generated from feature order' }))
+  const fields = def.fields.map((f) => ({ f, src: fieldMap[f.name] }))
+  let emitted = 0
 
-  const seenCodes = new Map<string, number>()
-  const unknownTypes = new Map<string, number>() // value → first feature
-  const rows: Row[] = []
-  for (let i = 0; i < read.features.length; i++) {
-    const fid = i + 1
-    const feat = read.features[i]
-    const g = feat.geometry
-    if (!hasPositions(g)) { add(issue('CC_GEOMETRY_EMPTY', { file, feature: fid })); continue }
-    if (!geometryOk(def, g)) {
-      add(issue('CC_GEOMETRY_TYPE', { file, feature: fid, type: g.type, expected: def.geometry === 'polygon' ? 'Polygon/MultiPolygon' : 'Point/MultiPoint/Polygon/MultiPolygon' }))
-      continue
-    }
-    if (transform) mapPositions(g, transform)
-    let outside: [number, number] | undefined
-    forEachPosition(g, (p) => { if (!outside && !inChina(p[0], p[1])) outside = [p[0], p[1]] })
-    if (outside) {
-      const d = detectCrs(bbox)
-      const guess = d.crs && d.crs.id !== crs.id ? `坐标更像是 ${d.crs.id}（${d.crs.label}）` : d.hint
-      const guessEn = d.crs && d.crs.id !== crs.id ? `the coordinates look more like ${d.crs.id} (${d.crs.label})` : d.hintEn
-      throw new AppError('CC_COORDS_OUTSIDE_CHINA', { file, feature: fid, x: round(outside[0]), y: round(outside[1]), crs: crs.id, hint: guess, hintEn: guessEn, field: 'crs' })
-    }
-
-    const values: Record<string, unknown> = {}
-    for (const f of def.fields) {
-      const src = fieldMap[f.name]
-      const raw = src ? feat.properties[src] : null
-      const v = convertValue(raw, f.type)
-      if (v === undefined) {
-        add(issue('CC_FIELD_TYPE', { file, feature: fid, field: src!, value: String(raw).slice(0, 40), expected: EXPECTED[f.type][1], expectedZh: EXPECTED[f.type][0] }))
+  function* rows(): Generator<Row> {
+    const seenCodes = new Map<string, number>()
+    const unknownTypes = new Map<string, number>() // value → first feature
+    for (let i = 0; i < read.features.length; i++) {
+      const fid = i + 1
+      const feat = read.features[i]
+      const g = feat.geometry
+      if (!hasPositions(g)) { add(issue('CC_GEOMETRY_EMPTY', { file, feature: fid })); continue }
+      if (!geometryOk(def, g)) {
+        add(issue('CC_GEOMETRY_TYPE', { file, feature: fid, type: g.type, expected: def.geometry === 'polygon' ? 'Polygon/MultiPolygon' : 'Point/MultiPoint/Polygon/MultiPolygon' }))
         continue
       }
-      if (v === null && f.required) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: src ?? f.name })); continue }
-      values[f.name] = v
-    }
-    if (generateCodes) values.code = String(fid)
-    else if (values.code == null) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: fieldMap.code! })); continue }
-
-    const code = String(values.code)
-    const prev = seenCodes.get(code)
-    if (prev !== undefined && def.uniqueCode) add(issue('CC_DUPLICATE_CODE', { file, feature: fid, field: fieldMap.code ?? 'code', featureCode: code, other: prev }))
-    else seenCodes.set(code, fid)
-
-    if (def.layer === 'facilities' && values.type != null) {
-      const t = resolveFacilityType(values.type, opts.types)
-      if (!t) {
-        // One issue per distinct unknown value (at its first feature), not one per feature.
-        if (!unknownTypes.has(String(values.type))) unknownTypes.set(String(values.type), fid)
-        continue
+      if (transform) mapPositions(g, transform)
+      let outside: [number, number] | undefined
+      forEachPosition(g, (p) => { if (!outside && !inChina(p[0], p[1])) outside = [p[0], p[1]] })
+      if (outside) {
+        const d = detectCrs(bbox)
+        const guess = d.crs && d.crs.id !== crs.id ? `坐标更像是 ${d.crs.id}（${d.crs.label}）` : d.hint
+        const guessEn = d.crs && d.crs.id !== crs.id ? `the coordinates look more like ${d.crs.id} (${d.crs.label})` : d.hintEn
+        throw new AppError('CC_COORDS_OUTSIDE_CHINA', { file, feature: fid, x: round(outside[0]), y: round(outside[1]), crs: crs.id, hint: guess, hintEn: guessEn, field: 'crs' })
       }
-      values.source_type = values.type
-      values.type = t
-    }
-    if (def.layer === 'buildings' && values.residential == null && values.use != null) values.residential = isResidentialUse(String(values.use))
 
-    let props: Record<string, unknown> | null = null
-    for (const [k, v] of Object.entries(feat.properties)) {
-      if (mapped.has(k) || v === null || v === undefined) continue
-      ;(props ??= {})[k] = v
+      const values: Record<string, unknown> = {}
+      let bad = false
+      for (const { f, src } of fields) {
+        const raw = src ? feat.properties[src] : null
+        const v = convertValue(raw, f.type)
+        if (v === undefined) {
+          add(issue('CC_FIELD_TYPE', { file, feature: fid, field: src!, value: String(raw).slice(0, 40), expected: EXPECTED[f.type][1], expectedZh: EXPECTED[f.type][0] }))
+          bad = true
+        } else if (v === null && f.required) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: src ?? f.name })); bad = true }
+        else values[f.name] = v
+      }
+      if (bad) continue
+      if (generateCodes) values.code = String(fid)
+      else if (values.code == null) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: fieldMap.code! })); continue }
+
+      const code = String(values.code)
+      const prev = seenCodes.get(code)
+      if (prev !== undefined && def.uniqueCode) add(issue('CC_DUPLICATE_CODE', { file, feature: fid, field: fieldMap.code ?? 'code', featureCode: code, other: prev }))
+      else seenCodes.set(code, fid)
+
+      if (def.layer === 'facilities') {
+        const t = resolveFacilityType(values.type, opts.types)
+        if (!t) {
+          // One issue per distinct unknown value (at its first feature), not one per feature.
+          if (!unknownTypes.has(String(values.type))) unknownTypes.set(String(values.type), fid)
+          continue
+        }
+        values.source_type = values.type
+        values.type = t
+      }
+      if (def.layer === 'buildings' && values.residential == null && values.use != null) values.residential = isResidentialUse(String(values.use))
+
+      let props: Record<string, unknown> | null = null
+      for (const k in feat.properties) {
+        const v = feat.properties[k]
+        if (v === null || v === undefined || mapped.has(k)) continue
+        ;(props ??= {})[k] = v
+      }
+      emitted++
+      yield { fid, values, props, geom: toEwkbHex(g, STORAGE_SRID, g.type === 'Polygon' || g.type === 'MultiPolygon') }
     }
-    rows.push({ fid, values, props, geom: toEwkbHex(g, STORAGE_SRID, g.type === 'Polygon' || g.type === 'MultiPolygon') })
+    for (const [value, fid] of unknownTypes) {
+      add(issue('CC_FIELD_UNKNOWN_VALUE', { file, feature: fid, field: fieldMap.type!, value, allowed: `${FACILITY_TYPE_NAMES.join(', ')}；可用 types 参数映射 / map values with the types option` }))
+    }
   }
-  for (const [value, fid] of unknownTypes) {
-    add(issue('CC_FIELD_UNKNOWN_VALUE', { file, feature: fid, field: fieldMap.type!, value, allowed: `${FACILITY_TYPE_NAMES.join(', ')}；可用 types 参数映射 / map values with the types option` }))
-  }
-  return { rows, crs, crsSource, fieldMap, warnings, errors }
+  return { rows: rows(), count: () => emitted, crs, crsSource, fieldMap, warnings, errors }
+}
+
+/** The whole layer at once (for tests and small files). */
+export function normalise(read: ReadResult, def: LayerDef, opts: ImportOptions): Normalised {
+  const s = normaliseStream(read, def, opts)
+  return { ...s, rows: [...s.rows] }
 }
 
 const round = (n: number) => Math.round(n * 1e6) / 1e6

@@ -10,7 +10,7 @@ import type { Database } from '../db/engine.ts'
 import { bulkInsert } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
 import { layerDef, LAYER_NAMES, type LayerDef } from '../layers/definitions.ts'
-import { normalise, type ImportOptions } from './normalise.ts'
+import { normaliseStream, type ImportOptions } from './normalise.ts'
 import { readUpload } from './readers/index.ts'
 
 export interface ImportRequest {
@@ -83,10 +83,9 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
   try {
     onProgress?.('read')
     const read = await readUpload(req.buffer, req.fileName, { encoding: req.options.encoding, maxUnpackedBytes: limits.maxUnpackedBytes, maxFeatures: limits.maxFeatures })
-    onProgress?.('normalise', 0, read.features.length)
-    const norm = normalise(read, def, req.options)
-    read.features.length = 0 // let the raw features go before the write
-    if (norm.errors.length) throw validationError(read.fileName, norm.errors)
+    const total = read.features.length
+    onProgress?.('normalise', 0, total)
+    const norm = normaliseStream(read, def, req.options)
     const warnings = [...norm.warnings]
     const repair = req.options.onInvalid === 'repair'
     const columns = columnsOf(def)
@@ -97,11 +96,15 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${year}:${def.layer}`])
       // The CHECK lets ATTACH skip its validation scan.
       await client.query(`CREATE TABLE ${staging} (LIKE ${def.table} INCLUDING DEFAULTS, CHECK (upload_id = ${uploadId}))`)
-      onProgress?.('write', 0, norm.rows.length)
+      // Rows are converted while PostgreSQL parses the COPY stream: the two run on separate cores.
+      onProgress?.('write', 0, total)
       function* tuples() {
         for (const r of norm.rows) yield columns.map((c) => (c === 'upload_id' ? uploadId : c === 'fid' ? r.fid : c === 'props' ? r.props : c === 'geom' ? r.geom : r.values[c] ?? null))
       }
-      await bulkInsert(client, staging, columns, tuples(), { copy: db.supportsCopy, total: norm.rows.length, onProgress: (n) => onProgress?.('write', n, norm.rows.length) })
+      await bulkInsert(client, staging, columns, tuples(), { copy: db.supportsCopy, total, onProgress: (n) => onProgress?.('write', n, total) })
+      // Per-feature problems found on the way: the transaction rolls back, nothing was kept.
+      if (norm.errors.length) throw validationError(read.fileName, norm.errors)
+      read.features.length = 0
 
       onProgress?.('validate')
       const problems = await validateStaged(client, { def, staging, year, file: read.fileName, repair })
@@ -121,14 +124,14 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
       )
       await client.query(
         `UPDATE uploads SET status = 'succeeded', format = $2, crs = $3, encoding = $4, feature_count = $5, warnings = $6, duration_ms = $7, finished_at = now() WHERE id = $1`,
-        [uploadId, read.format, norm.crs.id, read.encoding, norm.rows.length, JSON.stringify(warnings), Date.now() - t0],
+        [uploadId, read.format, norm.crs.id, read.encoding, norm.count(), JSON.stringify(warnings), Date.now() - t0],
       )
       await pruneVersions(client, year, def, limits.keepVersions)
     })
-    onProgress?.('done', norm.rows.length, norm.rows.length)
+    onProgress?.('done', norm.count(), norm.count())
     return {
       uploadId, year, layer: def.layer, format: read.format, crs: norm.crs.id, crsSource: norm.crsSource,
-      encoding: read.encoding, encodingSource: read.encodingSource, featureCount: norm.rows.length,
+      encoding: read.encoding, encodingSource: read.encodingSource, featureCount: norm.count(),
       fieldMap: norm.fieldMap, warnings, durationMs: Date.now() - t0,
     }
   } catch (e) {

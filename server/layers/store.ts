@@ -30,7 +30,7 @@ export async function layerGeoJson(knex: Knex, year: number, def: LayerDef, q: L
   const parent = PARENT[def.table]
   const parentUpload = parent ? await currentUploadId(knex, year, parent.layer) : undefined
   const where = ['t.upload_id = ?']
-  const params: unknown[] = [uploadId]
+  const params: Knex.RawBinding[] = [uploadId]
   if (q.bbox) {
     where.push('t.geom && ST_MakeEnvelope(?, ?, ?, ?, 4490)')
     params.push(...q.bbox)
@@ -41,7 +41,7 @@ export async function layerGeoJson(knex: Knex, year: number, def: LayerDef, q: L
          SELECT code FROM ${parent.table} p WHERE p.upload_id = ${Number(parentUpload)} AND t.${parent.column} IS NULL
            AND ST_Intersects(p.geom, ST_PointOnSurface(t.geom)) LIMIT 1) p ON true`
     : ` FROM ${def.table} t`
-  const sql = `SELECT ${select}, t.props, ST_AsGeoJSON(t.geom, 7)::json AS geometry${derived}
+  const sql = `SELECT ${select}, t.props, ST_AsGeoJSON(t.geom, 7, 0)::json AS geometry${derived}
     WHERE ${where.join(' AND ')} ORDER BY t.fid LIMIT ? OFFSET ?`
   const rows = (await knex.raw(sql, [...params, q.limit, q.offset])).rows
   const count = (await knex.raw(`SELECT count(*)::int AS n FROM ${def.table} t WHERE ${where.join(' AND ')}`, params)).rows[0].n

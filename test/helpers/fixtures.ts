@@ -88,7 +88,7 @@ export function shapefileParts(spec: ShapefileSpec): Record<string, Uint8Array> 
     return h
   }
   const shpLen = 100 + contents.reduce((a, c) => a + 8 + c.length, 0)
-  const shp = [header(shpLen)], shx = [header(100 + 8 * contents.length)]
+  const shp: Buffer[] = [header(shpLen)], shx: Buffer[] = [header(100 + 8 * contents.length)]
   let offset = 100
   contents.forEach((c, i) => {
     const rh = Buffer.alloc(8); rh.writeInt32BE(i + 1, 0); rh.writeInt32BE(c.length / 2, 4); shp.push(rh, c)

@@ -39,6 +39,10 @@ export function decodeText(buf: Uint8Array, declared?: string): { text: string; 
     const enc = normaliseEncoding(declared)
     return { text: new TextDecoder(enc).decode(buf), encoding: enc, source: 'declared' }
   }
-  if (isValidUtf8(buf)) return { text: new TextDecoder('utf-8').decode(buf), encoding: 'utf-8', source: 'utf-8 (standard)' }
-  return { text: new TextDecoder('gbk').decode(buf), encoding: 'gbk', source: 'detected' }
+  // One strict pass: valid UTF-8 decodes, anything else is read as GBK.
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(buf), encoding: 'utf-8', source: 'utf-8 (standard)' }
+  } catch {
+    return { text: new TextDecoder('gbk').decode(buf), encoding: 'gbk', source: 'detected' }
+  }
 }
