@@ -11,6 +11,9 @@ import { AppError } from './errors.ts'
 import healthRoutes from './health/routes.ts'
 import importRoutes from './import/routes.ts'
 import layerRoutes from './layers/routes.ts'
+import indicatorRoutes from './indicators/routes.ts'
+import problemRoutes from './problems/routes.ts'
+import jobRoutes from './jobs/routes.ts'
 
 export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -58,6 +61,9 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   await app.register(async (a) => healthRoutes(a, ctx))
   await app.register(async (a) => importRoutes(a, ctx))
   await app.register(async (a) => layerRoutes(a, ctx))
+  await app.register(async (a) => indicatorRoutes(a, ctx))
+  await app.register(async (a) => problemRoutes(a, ctx))
+  await app.register(async (a) => jobRoutes(a, ctx))
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
   return app
 }

@@ -6,6 +6,8 @@ import { loadConfig } from './config.ts'
 import { openDatabase } from './db/engine.ts'
 import { buildApp } from './app.ts'
 import { markInterruptedUploads } from './import/pipeline.ts'
+import { markInterruptedJobs } from './jobs/runner.ts'
+import { computeYear, latestRun } from './indicators/service.ts'
 import { loadDemoCity } from './demo.ts'
 import { newToken } from './auth/tokens.ts'
 
@@ -14,6 +16,7 @@ const t0 = Date.now()
 console.log(config.databaseUrl ? '连接 PostgreSQL / connecting to PostgreSQL…' : `启动内置 PostGIS（${config.dataDir}）/ starting embedded PostGIS…`)
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
 await markInterruptedUploads(db.knex)
+await markInterruptedJobs(db.knex)
 
 if (config.uploadTokens.size === 0) {
   // No token configured: make one for this data directory so the quick start can upload at once.
@@ -23,7 +26,13 @@ if (config.uploadTokens.size === 0) {
   config.uploadTokens.set(fs.readFileSync(file, 'utf8').trim(), 'dev')
   console.log(`上传令牌 / upload token (dev): ${fs.readFileSync(file, 'utf8').trim()}  (set CITYCHECK_UPLOAD_TOKENS to choose your own)`)
 }
-if (config.demo) await loadDemoCity(db, config, (msg) => console.log(msg))
+if (config.demo) {
+  await loadDemoCity(db, config, (msg) => console.log(msg))
+  if (!(await latestRun(db.knex, config.demoYear))) {
+    const r = await computeYear(db.knex, config, config.demoYear)
+    console.log(`  ${config.demoYear} 指标 / indicators: ${r.results} results, ${r.problems} problems (${r.durationMs} ms)`)
+  }
+}
 
 const app = await buildApp({ config, db }, { logger: true })
 const close = async () => { await app.close(); await db.close(); process.exit(0) }

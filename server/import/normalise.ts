@@ -206,7 +206,7 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
         values.source_type = values.type
         values.type = t
       }
-      if (def.layer === 'buildings' && values.residential == null && values.use != null) values.residential = isResidentialUse(String(values.use))
+      if (def.layer === 'buildings' && values.residential == null && values.use != null) values.residential = isResidentialUse(String(values.use)) // may stay null: unknown
 
       let props: Record<string, unknown> | null = null
       for (const k in feat.properties) {

@@ -100,14 +100,30 @@ export const LAYERS: LayerDef[] = [
   },
 ]
 
+// Commuting OD (optional): each row is a flow from an origin 社区 to a destination point.
+LAYERS.push({
+  layer: 'commutes', table: 'commutes', zh: '通勤OD', en: 'Commuting OD flows', geometry: 'point-or-polygon', uniqueCode: false,
+  fields: [
+    code(),
+    { name: 'origin_code', type: 'text', required: true, zh: '居住地社区代码', aliases: ['origin_code', 'origin', '居住地', '居住社区代码', 'o_code', 'home_code'] },
+    { name: 'count', type: 'number', required: true, zh: '通勤人数', aliases: ['count', '人数', '通勤人数', 'flow', 'trips', 'n'] },
+  ],
+})
+
 export const LAYER_NAMES = LAYERS.map((l) => l.layer)
 
 export function layerDef(layer: string): LayerDef | undefined {
   return LAYERS.find((l) => l.layer === layer)
 }
 
-/** Whether a building counts as residential, from an explicit flag or its use. */
-export function isResidentialUse(use: string | null | undefined): boolean {
-  if (!use) return false
-  return /住宅|居住|住房|公寓|宿舍|residential|apartments|house|dormitory|detached|terrace/i.test(use)
+/**
+ * Whether a building's use says it is residential: true, false, or null when the word says nothing
+ * (OSM's `building=yes`). Unknown-use buildings inside a 小区 count as residential when indicators
+ * are computed (server/indicators/model.ts).
+ */
+export function isResidentialUse(use: string | null | undefined): boolean | null {
+  if (!use) return null
+  if (/住宅|居住|住房|公寓|宿舍|residential|apartments|house|dormitory|detached|terrace|bungalow/i.test(use)) return true
+  if (/商业|办公|工业|厂房|仓库|教育|学校|医院|医疗|公共服务|附属|车库|配套|商服|commercial|office|industrial|retail|school|university|college|hospital|warehouse|garage|shed|church|public|civic|kindergarten|train_station|service|roof/i.test(use)) return false
+  return null
 }

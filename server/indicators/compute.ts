@@ -1,0 +1,302 @@
+// Every indicator of the registry, for the city, each 街道 and each 社区, from a CityModel.
+// Pure: no database. Each result says its variant (denominator), value, numerator, denominator,
+// target and status.
+import Flatbush from 'flatbush'
+import { markCovered, RADIUS_TOLERANCE_M, siteDistance, type Site } from './coverage.ts'
+import { polygonPolygonDistance, pointPolygonDistance } from './geom.ts'
+import type { CityModel, Unit } from './model.ts'
+import type { IndicatorDef, Target, Variant } from './registry.ts'
+
+export type Level = 'city' | 'street' | 'community'
+export type Status = 'pass' | 'fail' | 'info' | 'no-data'
+
+export interface ResultRow {
+  indicator: string
+  variant: Variant
+  level: Level
+  unit_code: string
+  unit_name: string
+  value: number | null
+  numerator: number | null
+  denominator: number | null
+  target: number | null
+  status: Status
+  extra: Record<string, unknown>
+}
+
+export interface ComputeOutput {
+  rows: ResultRow[]
+  /** building-level coverage per indicator (for gap queries), 1 = covered */
+  covered: Map<string, Uint8Array>
+}
+
+export const CITY = 'city'
+
+export function statusOf(value: number | null, t: Target | undefined): Status {
+  if (value === null || !Number.isFinite(value)) return 'no-data'
+  if (!t) return 'info'
+  const eps = 1e-9
+  if (t.direction === '>=') return value >= t.value! - eps ? 'pass' : 'fail'
+  if (t.direction === '<=') return value <= t.value! + eps ? 'pass' : 'fail'
+  return value >= t.min! - eps && value <= t.max! + eps ? 'pass' : 'fail'
+}
+
+const targetValue = (t: Target | undefined) => (t ? (t.direction === 'between' ? null : t.value!) : null)
+
+/** Per-level accumulators: index 0..n-1 for units, plus one slot for the city. */
+class Sums {
+  street: Float64Array
+  community: Float64Array
+  city = 0
+  constructor(m: CityModel) { this.street = new Float64Array(m.streets.length); this.community = new Float64Array(m.communities.length) }
+  add(street: number, community: number, v: number) {
+    this.city += v
+    if (street >= 0) this.street[street] += v
+    if (community >= 0) this.community[community] += v
+  }
+  get(level: Level, i: number) { return level === 'city' ? this.city : level === 'street' ? this.street[i] : this.community[i] }
+}
+
+function units(m: CityModel): [Level, number, Unit | null][] {
+  return [['city', 0, null], ...m.streets.map((u, i): [Level, number, Unit] => ['street', i, u]), ...m.communities.map((u, i): [Level, number, Unit] => ['community', i, u])]
+}
+const unitCode = (u: Unit | null) => (u ? u.code : CITY)
+const unitName = (u: Unit | null) => (u ? u.name : '全市')
+
+function row(def: IndicatorDef, variant: Variant, level: Level, u: Unit | null, m: CityModel, num: number | null, den: number | null, value: number | null, extra: Record<string, unknown> = {}): ResultRow {
+  const v = value === null || !Number.isFinite(value) ? null : value
+  return {
+    indicator: def.code, variant, level, unit_code: unitCode(u), unit_name: unitName(u),
+    value: v, numerator: num, denominator: den, target: targetValue(def.target),
+    status: statusOf(v, def.target), extra: def.target?.direction === 'between' ? { ...extra, band: [def.target.min, def.target.max] } : extra,
+  }
+}
+
+/** Sites (facilities or green spaces) an item or indicator refers to. */
+export function sitesFor(m: CityModel, p: { facilityTypes?: string[]; types?: string[]; greenKinds?: 'park' | 'any'; minArea?: number; maxArea?: number }): Site[] {
+  const types = p.facilityTypes ?? p.types
+  if (types && !types.includes('@green')) return m.facilities.filter((f) => types.includes(f.type))
+  const minArea = p.minArea ?? 0
+  return m.green.filter((g) => (p.greenKinds === 'park' ? g.park : true) && g.areaM2 >= minArea && (p.maxArea === undefined || g.areaM2 < p.maxArea))
+}
+
+/** Buildings (and 小区) covered by an indicator's sites: bands are OR-ed. */
+function coverageFlags(m: CityModel, def: IndicatorDef, cache: Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>) {
+  const p = def.params
+  const bands = p.bands ?? [{ minArea: p.minArea ?? 0, radius: p.radius!, maxArea: undefined as number | undefined }]
+  const key = JSON.stringify([p.facilityTypes, p.greenKinds, bands])
+  const hit = cache.get(key)
+  if (hit) return hit
+  const b = new Uint8Array(m.b.n), a = new Uint8Array(m.areas.length)
+  let sites = 0
+  for (const band of bands) {
+    const s = sitesFor(m, { facilityTypes: p.facilityTypes, greenKinds: p.greenKinds, minArea: band.minArea, maxArea: band.maxArea })
+    sites += s.length
+    markCovered(m.residentialPoints, s, band.radius, b)
+    markCovered(m.areaPoints, s, band.radius, a)
+  }
+  const out = { b, a, sites }
+  cache.set(key, out)
+  return out
+}
+
+function itemFlags(m: CityModel, item: { types: string[]; radius: number; minArea?: number }, cache: Map<string, Uint8Array>): Uint8Array {
+  const key = JSON.stringify([item.types, item.radius, item.minArea])
+  let f = cache.get(key)
+  if (!f) {
+    f = new Uint8Array(m.b.n)
+    markCovered(m.residentialPoints, sitesFor(m, { types: item.types, minArea: item.minArea }), item.radius, f)
+    cache.set(key, f)
+  }
+  return f
+}
+
+/** Residential footprint, residents and 小区 counts, covered and in total, per unit. */
+function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null, sites: number): ResultRow[] {
+  const B = m.b
+  const denA = new Sums(m), numA = new Sums(m), denR = new Sums(m), numR = new Sums(m), gapB = new Sums(m)
+  for (let i = 0; i < B.n; i++) {
+    if (!B.residential[i]) continue
+    denA.add(B.street[i], B.community[i], B.footprint[i])
+    denR.add(B.street[i], B.community[i], B.residents[i])
+    if (b[i]) { numA.add(B.street[i], B.community[i], B.footprint[i]); numR.add(B.street[i], B.community[i], B.residents[i]) }
+    else gapB.add(B.street[i], B.community[i], 1)
+  }
+  const denX = new Sums(m), numX = new Sums(m)
+  if (a) m.areas.forEach((ar, k) => { denX.add(ar.street, ar.parent, 1); if (a[k]) numX.add(ar.street, ar.parent, 1) })
+  const out: ResultRow[] = []
+  const pct = (n: number, d: number) => (d > 0 ? (100 * n) / d : null)
+  for (const [level, i, u] of units(m)) {
+    const extra = { gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)), gapBuildings: gapB.get(level, i), radius: def.params.radius ?? def.params.bands?.map((x) => x.radius), sites }
+    out.push(row(def, 'area', level, u, m, numA.get(level, i), denA.get(level, i), pct(numA.get(level, i), denA.get(level, i)), extra))
+    out.push(row(def, 'residents', level, u, m, numR.get(level, i), denR.get(level, i), pct(numR.get(level, i), denR.get(level, i)), extra))
+    if (a) out.push(row(def, 'areas', level, u, m, numX.get(level, i), denX.get(level, i), pct(numX.get(level, i), denX.get(level, i)), extra))
+  }
+  return out
+}
+
+function unitPopulation(m: CityModel, residents: Sums): (level: Level, i: number) => number {
+  const allStreetsDeclare = m.streets.length > 0 && m.streets.every((s) => s.population != null)
+  return (level, i) => {
+    if (level === 'city') return allStreetsDeclare ? m.streets.reduce((a, s) => a + s.population!, 0) : residents.city
+    const u = level === 'street' ? m.streets[i] : m.communities[i]
+    return u.population ?? residents.get(level, i)
+  }
+}
+
+export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: number, msg: string) => void): ComputeOutput {
+  const rows: ResultRow[] = []
+  const covered = new Map<string, Uint8Array>()
+  const cache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
+  const items = new Map<string, Uint8Array>()
+  const B = m.b
+  const residents = new Sums(m)
+  for (let i = 0; i < B.n; i++) if (B.residential[i]) residents.add(B.street[i], B.community[i], B.residents[i])
+  const pop = unitPopulation(m, residents)
+
+  defs.forEach((def, k) => {
+    onProgress?.(k / defs.length, def.code)
+    const p = def.params
+    switch (def.kind) {
+      case 'coverage': {
+        const f = coverageFlags(m, def, cache)
+        covered.set(def.code, f.b)
+        rows.push(...coverageRows(m, def, f.b, f.a, f.sites))
+        break
+      }
+      case 'life_circle': {
+        const all = new Uint8Array(B.n).fill(1)
+        const flags = p.items!.map((it) => itemFlags(m, it, items))
+        for (const f of flags) for (let i = 0; i < B.n; i++) all[i] &= f[i]
+        covered.set(def.code, all)
+        const perItem = flags.map((f) => coverageRows(m, { ...def, target: undefined }, f, null, 0))
+        const rs = coverageRows(m, def, all, null, 0)
+        for (const r of rs) {
+          const missing = p.items!.filter((_, j) => perItem[j].some((x) => x.variant === r.variant && x.level === r.level && x.unit_code === r.unit_code && x.value !== null && x.value < 100 - 1e-9)).map((it) => it.zh)
+          r.extra = { ...r.extra, missing }
+        }
+        rows.push(...rs)
+        break
+      }
+      case 'complete_community': {
+        const its = p.items!
+        // Sites per item, indexed by bbox grown by the radius.
+        const idx = its.map((it) => {
+          const s = sitesFor(m, { types: it.types, minArea: it.minArea })
+          if (!s.length) return { s, fb: null as Flatbush | null }
+          const fb = new Flatbush(s.length)
+          for (const x of s) { const bb = x.bbox ?? [x.x, x.y, x.x, x.y]; fb.add(bb[0] - it.radius, bb[1] - it.radius, bb[2] + it.radius, bb[3] + it.radius) }
+          fb.finish()
+          return { s, fb }
+        })
+        const scores = new Float64Array(m.communities.length)
+        const missingBy: string[][] = []
+        m.communities.forEach((c, ci) => {
+          const missing: string[] = []
+          its.forEach((it, j) => {
+            const { s, fb } = idx[j]
+            const r = it.radius + RADIUS_TOLERANCE_M
+            const found = fb?.search(c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3]).some((k) => {
+              const site = s[k]
+              return (site.geom ? polygonPolygonDistance(site.geom, c.geom) : pointPolygonDistance(site.x, site.y, c.geom)) <= r
+            })
+            if (!found) missing.push(it.zh)
+          })
+          missingBy.push(missing)
+          scores[ci] = (100 * (its.length - missing.length)) / its.length
+        })
+        for (const [level, i, u] of units(m)) {
+          const members = level === 'community' ? [i] : m.communities.map((c, ci) => (level === 'city' || c.street === i ? ci : -1)).filter((x) => x >= 0)
+          const mean = members.length ? members.reduce((a, ci) => a + scores[ci], 0) / members.length : null
+          const extra = level === 'community' ? { missing: missingBy[i], items: its.length } : { communities: members.length, complete: members.filter((ci) => scores[ci] >= 100 - 1e-9).length }
+          rows.push(row(def, 'value', level, u, m, level === 'community' ? its.length - missingBy[i].length : members.filter((ci) => scores[ci] >= 100 - 1e-9).length, level === 'community' ? its.length : members.length, mean, extra))
+        }
+        break
+      }
+      case 'park_per_capita': {
+        for (const [level, i, u] of units(m)) {
+          const area = level === 'city' ? m.parkArea.city : level === 'street' ? m.parkArea.street[i] : m.parkArea.community[i]
+          const d = pop(level, i)
+          rows.push(row(def, 'value', level, u, m, area, d, d > 0 ? area / d : null, { populationSource: u?.population != null || (level === 'city' && m.streets.every((s) => s.population != null)) ? 'declared' : 'buildings' }))
+        }
+        break
+      }
+      case 'jobs_housing': {
+        const jobs = new Sums(m)
+        for (let j = 0; j < m.jobs.jobs.length; j++) jobs.add(m.jobs.street[j], m.jobs.community[j], m.jobs.jobs[j])
+        const share = p.workerShare ?? m.settings.workerShare
+        for (const [level, i, u] of units(m)) {
+          const d = pop(level, i) * share
+          rows.push(row(def, 'value', level, u, m, jobs.get(level, i), d, d > 0 && m.jobs.jobs.length ? jobs.get(level, i) / d : null, { workerShare: share }))
+        }
+        break
+      }
+      case 'jobs_housing_radius': {
+        const r = p.radius!
+        const share = p.workerShare ?? m.settings.workerShare
+        const ratio = new Float64Array(m.communities.length).fill(NaN)
+        const nums = new Float64Array(m.communities.length), dens = new Float64Array(m.communities.length)
+        m.communities.forEach((c, ci) => {
+          let j = 0, w = 0
+          if (m.jobs.index) for (const k of m.jobs.index.within(c.x, c.y, r)) j += m.jobs.jobs[k]
+          const rp = m.residentialPoints
+          for (const k of rp.index.within(c.x, c.y, r)) w += B.residents[rp.ids[k]]
+          nums[ci] = j; dens[ci] = w * share
+          if (dens[ci] > 0 && m.jobs.jobs.length) ratio[ci] = j / dens[ci]
+        })
+        for (const [level, i, u] of units(m)) {
+          if (level === 'community') { rows.push(row(def, 'value', level, u, m, nums[i], dens[i], Number.isNaN(ratio[i]) ? null : ratio[i], { radius: r, workerShare: share })); continue }
+          // 街道 and city: the mean of their 社区's ratios, weighted by residents.
+          let sw = 0, sv = 0
+          m.communities.forEach((c, ci) => { if ((level === 'city' || c.street === i) && !Number.isNaN(ratio[ci])) { const wgt = residents.community[ci]; sw += wgt; sv += wgt * ratio[ci] } })
+          rows.push(row(def, 'value', level, u, m, null, null, sw > 0 ? sv / sw : null, { radius: r, workerShare: share, aggregation: 'residents-weighted mean of 社区' }))
+        }
+        break
+      }
+      case 'commute_share':
+      case 'commute_distance': {
+        const total = new Sums(m), near = new Sums(m), dist = new Sums(m)
+        const C = m.commutes
+        for (let k = 0; k < C.count.length; k++) {
+          const ci = C.origin[k]
+          if (ci < 0) continue
+          const c = m.communities[ci]
+          const d = Math.hypot(C.x[k] - c.x, C.y[k] - c.y)
+          total.add(c.street, ci, C.count[k])
+          if (d <= (p.radius ?? 5000) + RADIUS_TOLERANCE_M) near.add(c.street, ci, C.count[k])
+          dist.add(c.street, ci, C.count[k] * d)
+        }
+        for (const [level, i, u] of units(m)) {
+          const t = total.get(level, i)
+          if (def.kind === 'commute_share') rows.push(row(def, 'value', level, u, m, near.get(level, i), t, t > 0 ? (100 * near.get(level, i)) / t : null))
+          else rows.push(row(def, 'value', level, u, m, dist.get(level, i) / 1000, t, t > 0 ? dist.get(level, i) / 1000 / t : null))
+        }
+        break
+      }
+      case 'stock_share': {
+        const num = new Sums(m), den = new Sums(m)
+        for (let i = 0; i < B.n; i++) {
+          if (!B.residential[i] || !B.builtYear[i]) continue
+          den.add(B.street[i], B.community[i], B.floorArea[i])
+          if (B.builtYear[i] < p.builtBefore!) num.add(B.street[i], B.community[i], B.floorArea[i])
+        }
+        for (const [level, i, u] of units(m)) rows.push(row(def, 'value', level, u, m, num.get(level, i), den.get(level, i), den.get(level, i) > 0 ? (100 * num.get(level, i)) / den.get(level, i) : null))
+        break
+      }
+      case 'tall_new_residential': {
+        const num = new Sums(m)
+        for (let i = 0; i < B.n; i++) {
+          if (!B.residential[i] || B.builtYear[i] < p.sinceYear!) continue
+          const h = B.height[i] > 0 ? B.height[i] : B.floorsDefaulted[i] ? 0 : (B.floorArea[i] / B.footprint[i]) * 3
+          if (h > p.minHeight!) num.add(B.street[i], B.community[i], 1)
+        }
+        for (const [level, i, u] of units(m)) rows.push(row(def, 'value', level, u, m, num.get(level, i), null, num.get(level, i)))
+        break
+      }
+    }
+  })
+  onProgress?.(1, 'done')
+  return { rows, covered }
+}
+
+export { siteDistance }

@@ -1,0 +1,258 @@
+// Loads one year's current data into memory, in metres: buildings as points inside their
+// footprints with floor area and residents; units (街道, 社区, 小区) as polygons; facilities,
+// green spaces, jobs and commutes. Every indicator is then computed from this model, in Node,
+// with spatial indexes (see README: design notes for why not one SQL query per indicator).
+import type { Knex } from 'knex'
+import type pg from 'pg'
+import Flatbush from 'flatbush'
+import KDBush from 'kdbush'
+import { localZoneEpsg } from '../import/crs.ts'
+import { LAYERS } from '../layers/definitions.ts'
+import { allocateResidents } from './population.ts'
+import { bboxOf, metresPerDegree, pointInMultiPolygon, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
+import type { PointSet, Site } from './coverage.ts'
+import type { Settings } from './registry.ts'
+
+export interface Unit {
+  code: string
+  name: string
+  population: number | null
+  geom: MultiPoly
+  bbox: BBox
+  /** a point inside the unit */
+  x: number
+  y: number
+  parent: number // 社区 → 街道 index; 小区 → 社区 index; -1
+  street: number // the 街道 the unit's point lies in; -1
+}
+
+export interface Buildings {
+  n: number
+  fid: Int32Array
+  x: Float64Array
+  y: Float64Array
+  footprint: Float64Array
+  floorArea: Float64Array
+  floorsDefaulted: Uint8Array
+  residential: Uint8Array
+  residents: Float64Array
+  residentsSource: Uint8Array
+  builtYear: Int32Array // 0 = unknown
+  height: Float64Array // NaN = unknown
+  street: Int32Array
+  community: Int32Array
+  area: Int32Array // 小区
+}
+
+export interface Facility extends Site { type: string; name: string | null; capacity: number | null }
+export interface Green extends Site { kind: string | null; areaM2: number; park: boolean }
+
+export interface CityModel {
+  year: number
+  srid: number
+  versions: Record<string, number | null>
+  streets: Unit[]
+  communities: Unit[]
+  areas: Unit[]
+  b: Buildings
+  /** residential buildings only */
+  residentialPoints: PointSet
+  areaPoints: PointSet
+  facilities: Facility[]
+  green: Green[]
+  /** park area (m², geodesic) inside each unit, by level, and the whole city */
+  parkArea: { street: Float64Array; community: Float64Array; city: number }
+  jobs: { x: Float64Array; y: Float64Array; jobs: Float64Array; street: Int32Array; community: Int32Array; index: KDBush | null }
+  commutes: { origin: Int32Array; x: Float64Array; y: Float64Array; count: Float64Array; unmatched: number }
+  settings: Settings
+  warnings: string[]
+}
+
+/** Green-space kinds that are 公园绿地 (parks), as opposed to other green (grass, forest, …). */
+export const PARK_KINDS = /公园|游园|口袋|街旁绿地|广场绿地|park|garden|playground|recreation/i
+
+export async function currentVersions(knex: Knex, year: number): Promise<Record<string, number | null>> {
+  const rows = await knex('layer_current').where({ year }).select('layer', 'upload_id')
+  const out: Record<string, number | null> = {}
+  for (const l of LAYERS) out[l.layer] = rows.find((r) => r.layer === l.layer)?.upload_id ?? null
+  return out
+}
+
+class UnitIndex {
+  private index: Flatbush | null
+  constructor(private units: Unit[]) {
+    if (!units.length) { this.index = null; return }
+    this.index = new Flatbush(units.length)
+    for (const u of units) this.index.add(u.bbox[0], u.bbox[1], u.bbox[2], u.bbox[3])
+    this.index.finish()
+  }
+  find(x: number, y: number): number {
+    if (!this.index) return -1
+    for (const i of this.index.search(x, y, x, y)) if (pointInMultiPolygon(x, y, this.units[i].geom)) return i
+    return -1
+  }
+}
+
+function pointSet(ids: number[], x: Float64Array, y: Float64Array): PointSet {
+  const index = new KDBush(Math.max(1, ids.length), 64, Float64Array)
+  const px = new Float64Array(ids.length), py = new Float64Array(ids.length)
+  ids.forEach((id, k) => { px[k] = x[id]; py[k] = y[id]; index.add(px[k], py[k]) })
+  if (!ids.length) index.add(Infinity, Infinity)
+  index.finish()
+  return { index, ids: Int32Array.from(ids), x: px, y: py }
+}
+
+async function rowsOf(client: pg.ClientBase, text: string, values: unknown[]): Promise<unknown[][]> {
+  return (await client.query({ text, values, rowMode: 'array' })).rows
+}
+
+export async function loadCityModel(knex: Knex, year: number, settings: Settings, onProgress?: (p: number, msg: string) => void): Promise<CityModel> {
+  const versions = await currentVersions(knex, year)
+  const warnings: string[] = []
+  const client = (await knex.client.acquireConnection()) as pg.ClientBase
+  try {
+    // The 3° zone of the city's centre; distances are planar metres in it.
+    const anchor = versions.buildings ?? versions.communities ?? versions.streets
+    const table = versions.buildings ? 'buildings' : versions.communities ? 'communities' : 'streets'
+    let srid = 4548
+    if (anchor) {
+      const r = await rowsOf(client, `SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM ${table} WHERE upload_id = $1) s`, [anchor])
+      srid = localZoneEpsg(Number(r[0][0]))
+    }
+    onProgress?.(0.05, 'units')
+
+    const loadUnits = async (tbl: string, uploadId: number | null, popCol: string | null): Promise<Unit[]> => {
+      if (uploadId == null) return []
+      const rows = await rowsOf(client, `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p)
+        FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`, [uploadId, srid])
+      return rows.map((r) => {
+        const geom = toMultiPoly(JSON.parse(r[3] as string))
+        return { code: String(r[0]), name: (r[1] as string) ?? String(r[0]), population: r[2] == null ? null : Number(r[2]), geom, bbox: bboxOf(geom), x: r[4] as number, y: r[5] as number, parent: -1, street: -1 }
+      })
+    }
+    const streets = await loadUnits('streets', versions.streets, 'population')
+    const communities = await loadUnits('communities', versions.communities, 'population')
+    const areas = await loadUnits('residential_areas', versions['residential-areas'], 'population')
+    const streetIdx = new UnitIndex(streets), communityIdx = new UnitIndex(communities), areaIdx = new UnitIndex(areas)
+    for (const c of communities) c.parent = c.street = streetIdx.find(c.x, c.y)
+    for (const a of areas) { a.parent = communityIdx.find(a.x, a.y); a.street = streetIdx.find(a.x, a.y) }
+
+    onProgress?.(0.1, 'buildings')
+    let b: Buildings
+    if (versions.buildings == null) {
+      b = { n: 0, fid: new Int32Array(), x: new Float64Array(), y: new Float64Array(), footprint: new Float64Array(), floorArea: new Float64Array(), floorsDefaulted: new Uint8Array(), residential: new Uint8Array(), residents: new Float64Array(), residentsSource: new Uint8Array(), builtYear: new Int32Array(), height: new Float64Array(), street: new Int32Array(), community: new Int32Array(), area: new Int32Array() }
+    } else {
+      const rows = await rowsOf(client, `SELECT fid, ST_X(pp), ST_Y(pp), ST_Y(pos), ST_Area(geom), floors, height, residential, residents, built_year
+        FROM (SELECT fid, geom, floors, height, residential, residents, built_year, ST_PointOnSurface(geom) pos FROM buildings WHERE upload_id = $1) s,
+        LATERAL ST_Transform(pos, $2::int) pp ORDER BY fid`, [versions.buildings, srid])
+      const n = rows.length
+      b = {
+        n, fid: new Int32Array(n), x: new Float64Array(n), y: new Float64Array(n), footprint: new Float64Array(n), floorArea: new Float64Array(n),
+        floorsDefaulted: new Uint8Array(n), residential: new Uint8Array(n), residents: new Float64Array(n), residentsSource: new Uint8Array(n),
+        builtYear: new Int32Array(n), height: new Float64Array(n), street: new Int32Array(n), community: new Int32Array(n), area: new Int32Array(n),
+      }
+      const givenResidents = new Float64Array(n)
+      for (let i = 0; i < n; i++) {
+        const r = rows[i]
+        b.fid[i] = r[0] as number
+        b.x[i] = r[1] as number
+        b.y[i] = r[2] as number
+        const [mx, my] = metresPerDegree(r[3] as number)
+        b.footprint[i] = (r[4] as number) * mx * my
+        const height = r[6] == null ? NaN : Number(r[6])
+        b.height[i] = height
+        let floors = r[5] == null ? NaN : Number(r[5])
+        if (!(floors > 0) && height > 0) floors = Math.max(1, Math.round(height / 3))
+        if (!(floors > 0)) { floors = settings.defaultFloors; b.floorsDefaulted[i] = 1 }
+        b.floorArea[i] = b.footprint[i] * floors
+        b.builtYear[i] = r[9] == null ? 0 : Number(r[9])
+        givenResidents[i] = r[8] == null ? NaN : Number(r[8])
+        b.street[i] = streetIdx.find(b.x[i], b.y[i])
+        b.community[i] = communityIdx.find(b.x[i], b.y[i])
+        b.area[i] = areaIdx.find(b.x[i], b.y[i])
+        // Residential: as flagged; unknown use counts when the building stands in a 小区.
+        b.residential[i] = r[7] === true || (r[7] == null && b.area[i] >= 0) ? 1 : 0
+      }
+      const pop = allocateResidents({
+        residential: b.residential, residents: givenResidents, floorArea: b.floorArea, community: b.community,
+        communityPopulation: Float64Array.from(communities, (c) => (c.population == null ? NaN : c.population)),
+        floorAreaPerResident: settings.floorAreaPerResident,
+      })
+      b.residents = pop.residents
+      b.residentsSource = pop.source
+      for (const c of pop.inconsistentCommunities) warnings.push(`社区 ${communities[c].code} 的人口少于其建筑填报人口之和，未参与分配 / community ${communities[c].code} declares fewer residents than its buildings`)
+    }
+    onProgress?.(0.45, 'facilities')
+
+    const residentialIds: number[] = []
+    for (let i = 0; i < b.n; i++) if (b.residential[i]) residentialIds.push(i)
+    const residentialPoints = pointSet(residentialIds, b.x, b.y)
+    const areaPoints = pointSet(areas.map((_, i) => i), Float64Array.from(areas, (a) => a.x), Float64Array.from(areas, (a) => a.y))
+
+    const sites = async (tbl: string, uploadId: number | null, cols: string) => {
+      if (uploadId == null) return []
+      return rowsOf(client, `SELECT ${cols}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3) FROM ${tbl} WHERE upload_id = $1 ORDER BY fid`, [uploadId, srid])
+    }
+    const toSites = (g: { type: string; coordinates: unknown }): Site[] => {
+      if (g.type === 'Point') { const c = g.coordinates as number[]; return [{ x: c[0], y: c[1] }] }
+      if (g.type === 'MultiPoint') return (g.coordinates as number[][]).map((c) => ({ x: c[0], y: c[1] }))
+      const geom = toMultiPoly(g)
+      const bbox = bboxOf(geom)
+      return [{ x: (bbox[0] + bbox[2]) / 2, y: (bbox[1] + bbox[3]) / 2, geom, bbox }]
+    }
+    const facilities: Facility[] = []
+    for (const r of await sites('facilities', versions.facilities, 'type, name, capacity')) {
+      for (const s of toSites(JSON.parse(r[3] as string))) facilities.push({ ...s, type: r[0] as string, name: r[1] as string | null, capacity: r[2] as number | null })
+    }
+    const green: Green[] = []
+    for (const r of await sites('green_spaces', versions['green-spaces'], 'kind, area_m2')) {
+      const kind = r[0] as string | null
+      for (const s of toSites(JSON.parse(r[2] as string))) green.push({ ...s, kind, areaM2: Number(r[1]), park: kind != null && PARK_KINDS.test(kind) })
+    }
+    onProgress?.(0.55, 'green')
+
+    // Park area clipped to each unit, on the ellipsoid.
+    const parkArea = { street: new Float64Array(streets.length), community: new Float64Array(communities.length), city: 0 }
+    if (versions['green-spaces'] != null) {
+      const parkFilter = `g.upload_id = $1 AND g.kind ~* $2`
+      const re = PARK_KINDS.source
+      for (const [level, tbl, v] of [['street', 'streets', versions.streets], ['community', 'communities', versions.communities]] as const) {
+        if (v == null) continue
+        const units = level === 'street' ? streets : communities
+        const rows = await rowsOf(client, `SELECT u.code, sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)) FROM green_spaces g JOIN ${tbl} u
+          ON u.upload_id = $3 AND u.geom && g.geom AND ST_Intersects(u.geom, g.geom) WHERE ${parkFilter} GROUP BY u.code`, [versions['green-spaces'], re, v])
+        const byCode = new Map(rows.map((r) => [String(r[0]), Number(r[1])]))
+        units.forEach((u, i) => { parkArea[level][i] = byCode.get(u.code) ?? 0 })
+      }
+      // The city is the union of its 街道 where they exist; otherwise every park counts.
+      const cityRows = versions.streets != null
+        ? await rowsOf(client, `SELECT coalesce(sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)), 0) FROM green_spaces g
+            JOIN (SELECT ST_Union(geom) geom FROM streets WHERE upload_id = $3) u ON ST_Intersects(u.geom, g.geom) WHERE ${parkFilter}`, [versions['green-spaces'], re, versions.streets])
+        : await rowsOf(client, `SELECT coalesce(sum(ST_Area(g.geom::geography)), 0) FROM green_spaces g WHERE ${parkFilter}`, [versions['green-spaces'], re])
+      parkArea.city = Number(cityRows[0][0])
+    }
+    onProgress?.(0.65, 'jobs')
+
+    const jobRows = versions.jobs == null ? [] : await rowsOf(client, `SELECT jobs, ST_X(p), ST_Y(p) FROM jobs, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`, [versions.jobs, srid])
+    const jobs = {
+      x: Float64Array.from(jobRows, (r) => r[1] as number), y: Float64Array.from(jobRows, (r) => r[2] as number), jobs: Float64Array.from(jobRows, (r) => Number(r[0])),
+      street: new Int32Array(jobRows.length), community: new Int32Array(jobRows.length), index: null as KDBush | null,
+    }
+    for (let i = 0; i < jobRows.length; i++) { jobs.street[i] = streetIdx.find(jobs.x[i], jobs.y[i]); jobs.community[i] = communityIdx.find(jobs.x[i], jobs.y[i]) }
+    if (jobRows.length) { jobs.index = new KDBush(jobRows.length, 64, Float64Array); for (let i = 0; i < jobRows.length; i++) jobs.index.add(jobs.x[i], jobs.y[i]); jobs.index.finish() }
+
+    const odRows = versions.commutes == null ? [] : await rowsOf(client, `SELECT origin_code, count, ST_X(p), ST_Y(p) FROM commutes, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`, [versions.commutes, srid])
+    const communityByCode = new Map(communities.map((c, i) => [c.code, i]))
+    const commutes = { origin: new Int32Array(odRows.length), x: new Float64Array(odRows.length), y: new Float64Array(odRows.length), count: new Float64Array(odRows.length), unmatched: 0 }
+    odRows.forEach((r, i) => {
+      commutes.origin[i] = communityByCode.get(String(r[0])) ?? -1
+      if (commutes.origin[i] < 0) commutes.unmatched++
+      commutes.count[i] = Number(r[1]); commutes.x[i] = r[2] as number; commutes.y[i] = r[3] as number
+    })
+    if (commutes.unmatched) warnings.push(`${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`)
+    onProgress?.(0.7, 'model ready')
+    return { year, srid, versions, streets, communities, areas, b, residentialPoints, areaPoints, facilities, green, parkArea, jobs, commutes, settings, warnings }
+  } finally {
+    await knex.client.releaseConnection(client)
+  }
+}

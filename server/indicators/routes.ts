@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify'
+import type { AppContext } from '../context.ts'
+import { AppError } from '../errors.ts'
+import { checkYear } from '../import/pipeline.ts'
+import { requireUploader } from '../import/routes.ts'
+import { startJob } from '../jobs/runner.ts'
+import { coverageGaps, whatIf } from './gaps.ts'
+import { INDICATORS, definitionsFor, type YearConfig } from './registry.ts'
+import { computeYear, definitions, isStale, latestRun, readResults, yearConfig } from './service.ts'
+
+const yearParam = { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] }
+const codeParam = { type: 'object', properties: { year: { type: 'integer' }, code: { type: 'string' } }, required: ['year', 'code'] }
+
+export default async function indicatorRoutes(app: FastifyInstance, ctx: AppContext) {
+  const { knex } = ctx.db
+
+  app.get('/api/indicators', {
+    schema: { summary: '指标体系（定义即数据）/ The indicator registry', tags: ['indicators'], querystring: { type: 'object', properties: { year: { type: 'integer', description: 'apply that year’s overrides and local indicators' } } } },
+  }, async (req) => {
+    const { year } = req.query as { year?: number }
+    return { indicators: year ? await definitions(knex, checkYear(year)) : INDICATORS }
+  })
+
+  app.get('/api/years/:year/indicator-config', { schema: { summary: '年度指标配置 / A year’s target overrides and local indicators', tags: ['indicators'], params: yearParam } },
+    async (req) => ({ year: (req.params as { year: number }).year, config: await yearConfig(knex, checkYear((req.params as { year: number }).year)) }))
+
+  app.put('/api/years/:year/indicator-config', {
+    schema: {
+      summary: '设置年度目标值覆盖、参数与地方特色指标 / Set a year’s overrides and local 特色 indicators', tags: ['indicators'], params: yearParam, security: [{ bearer: [] }],
+      body: { type: 'object', properties: { targets: { type: 'object' }, params: { type: 'object' }, local: { type: 'array' }, settings: { type: 'object' } }, additionalProperties: false },
+    },
+  }, async (req) => {
+    const year = checkYear((req.params as { year: number }).year)
+    const by = await requireUploader(ctx, req)
+    const config = req.body as YearConfig
+    const kinds = new Set(INDICATORS.map((d) => d.kind))
+    for (const [i, l] of (config.local ?? []).entries()) {
+      if (!l?.code || !l.zh || !kinds.has(l.kind)) throw new AppError('CC_OPTION_INVALID', { option: `local[${i}]`, field: 'local', reason: `需要 code、zh 和已知的 kind（${[...kinds].join(', ')}） / needs code, zh and a known kind` })
+    }
+    for (const code of [...Object.keys(config.targets ?? {}), ...Object.keys(config.params ?? {})]) {
+      if (!definitionsFor(config).some((d) => d.code === code)) throw new AppError('CC_OPTION_INVALID', { option: code, field: 'targets', reason: '没有这个指标 / no such indicator' })
+    }
+    await knex('indicator_config').insert({ year, config: JSON.stringify(config), updated_by: by }).onConflict('year').merge()
+    return { year, config }
+  })
+
+  app.post('/api/years/:year/indicators/compute', {
+    schema: { summary: '计算全部指标（后台任务）/ Compute every indicator (a background job)', tags: ['indicators'], params: yearParam, security: [{ bearer: [] }] },
+  }, async (req, reply) => {
+    const year = checkYear((req.params as { year: number }).year)
+    const by = await requireUploader(ctx, req)
+    const job = await startJob(knex, 'indicators', year, by, (progress) => computeYear(knex, ctx.config, year, progress))
+    reply.code(202)
+    return { jobId: job.id, joined: job.existing, status: `/api/jobs/${job.id}` }
+  })
+
+  app.get('/api/years/:year/indicators', {
+    schema: { summary: '全市指标一览（最新计算）/ City-level values of every indicator (latest run)', tags: ['indicators'], params: yearParam },
+  }, async (req) => {
+    const year = checkYear((req.params as { year: number }).year)
+    const run = await latestRun(knex, year)
+    const defs = await definitions(knex, year)
+    if (!run) return { year, run: null, indicators: defs.map((d) => ({ code: d.code, zh: d.zh, en: d.en, dimension: d.dimension, unit: d.unit })) }
+    const rows = await knex('indicator_results').where({ run_id: run.id, level: 'city' })
+    const counts = await knex('indicator_results').where({ run_id: run.id, status: 'fail' }).whereNot({ level: 'city' }).groupBy('indicator', 'variant').select('indicator', 'variant').count('* as failing')
+    return {
+      year, run: { id: run.id, createdAt: run.created_at, stale: await isStale(knex, run), durationMs: run.duration_ms, buildings: run.building_count, derived: run.derived },
+      indicators: defs.map((d) => {
+        const v = d.params.primary ?? 'area'
+        const r = rows.find((x) => x.indicator === d.code && x.variant === v)
+        return { code: d.code, zh: d.zh, en: d.en, dimension: d.dimension, group: d.group, type: d.type, unit: d.unit, variant: v, target: d.target ?? null, value: r?.value ?? null, status: r?.status ?? 'no-data', failingUnits: Number(counts.find((c) => c.indicator === d.code && c.variant === v)?.failing ?? 0) }
+      }),
+    }
+  })
+
+  app.get('/api/years/:year/indicators/:code', {
+    schema: {
+      summary: '某指标各单元的值 / One indicator per unit', tags: ['indicators'], params: codeParam,
+      querystring: { type: 'object', properties: { level: { type: 'string', enum: ['city', 'street', 'community'] }, variant: { type: 'string', enum: ['area', 'residents', 'areas', 'value'] } } },
+    },
+  }, async (req) => {
+    const { year, code } = req.params as { year: number; code: string }
+    return readResults(knex, checkYear(year), code, req.query as { level?: string; variant?: string })
+  })
+
+  app.get('/api/years/:year/indicators/:code/gaps', {
+    schema: {
+      summary: '未覆盖的住宅建筑（GeoJSON）/ Uncovered residential buildings as GeoJSON', tags: ['indicators'], params: codeParam,
+      querystring: { type: 'object', properties: { unit: { type: 'string', default: 'city', description: "'city', a 街道 code or a 社区 code" }, limit: { type: 'integer', default: 5000, minimum: 1, maximum: 100000 } } },
+    },
+  }, async (req) => {
+    const { year, code } = req.params as { year: number; code: string }
+    const q = req.query as { unit: string; limit: number }
+    return coverageGaps(knex, checkYear(year), code, q.unit, q.limit)
+  })
+
+  app.post('/api/years/:year/what-if', {
+    schema: {
+      summary: '假设新增设施后的指标变化（不保存）/ Indicator changes if these facilities existed (nothing is stored)', tags: ['indicators'], params: yearParam,
+      body: { type: 'object', properties: { facilities: { type: 'object' }, indicators: { type: 'array', items: { type: 'string' } } }, required: ['facilities'] },
+    },
+  }, async (req) => whatIf(knex, ctx.config, checkYear((req.params as { year: number }).year), req.body as Parameters<typeof whatIf>[3]))
+}
