@@ -5,8 +5,8 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { useTestApp } from './helpers/app.ts'
 import { get, upload } from './helpers/upload.ts'
+import { HAIDIAN } from './helpers/paths.ts'
 
-export const HAIDIAN = path.resolve(import.meta.dirname, '../../shared/geodata/beijing-haidian')
 const present = fs.existsSync(path.join(HAIDIAN, 'jiedao.geojson'))
 
 describe.skipIf(!present)('real city: Beijing Haidian (../shared/geodata)', () => {
