@@ -78,32 +78,22 @@ export async function up(knex: Knex): Promise<void> {
       PRIMARY KEY (run_id, name)
     )`)
 
+  // The 问题清单 itself is derived from the latest run's failing results (never stored twice);
+  // what users say about a problem is kept here, keyed so it survives recomputation.
   await knex.raw(`
-    CREATE TABLE problems (
-      id bigserial PRIMARY KEY,
+    CREATE TABLE problem_status (
       year int NOT NULL,
       indicator text NOT NULL,
-      variant text NOT NULL,
       level text NOT NULL,
       unit_code text NOT NULL,
-      unit_name text,
-      run_id bigint NOT NULL,
-      active boolean NOT NULL,
-      value double precision,
-      target double precision,
-      severity text,
-      score double precision,
-      suggestion text,
-      details jsonb,
-      status text NOT NULL DEFAULT '待整改' CHECK (status IN ('待整改', '整改中', '已销号')),
+      status text NOT NULL CHECK (status IN ('待整改', '整改中', '已销号')),
       note text,
-      status_by text,
-      status_at timestamptz,
-      first_seen_run bigint NOT NULL,
-      UNIQUE (year, indicator, variant, level, unit_code)
+      updated_by text NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (year, indicator, level, unit_code)
     )`)
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP TABLE IF EXISTS problems, indicator_arrays, indicator_results, indicator_runs, indicator_config, background_jobs, commutes CASCADE')
+  await knex.raw('DROP TABLE IF EXISTS problem_status, indicator_arrays, indicator_results, indicator_runs, indicator_config, background_jobs, commutes CASCADE')
 }

@@ -19,8 +19,8 @@ const admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 const dbName = 'citycheck_bench'
 const url = new URL(admin); url.pathname = `/${dbName}`
 
-// The demo city has ~58 buildings per block; size the grid for the target.
-const side = Math.ceil(Math.sqrt(target / 57.8))
+// The demo city has ~52 buildings per block; size the grid for the target.
+const side = Math.ceil(Math.sqrt(target / 52.5))
 const dir = path.resolve(import.meta.dirname, `../bench-out/city-${side}x${side}`)
 const file = path.join(dir, 'buildings.geojson')
 let t = Date.now()

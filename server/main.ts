@@ -29,7 +29,7 @@ if (config.uploadTokens.size === 0) {
 if (config.demo) {
   await loadDemoCity(db, config, (msg) => console.log(msg))
   if (!(await latestRun(db.knex, config.demoYear))) {
-    const r = await computeYear(db.knex, config, config.demoYear)
+    const r = await computeYear(db, config, config.demoYear)
     console.log(`  ${config.demoYear} 指标 / indicators: ${r.results} results, ${r.problems} problems (${r.durationMs} ms)`)
   }
 }

@@ -32,7 +32,7 @@ function mulberry32(seed: number) {
   }
 }
 
-export const DEMO_LAYERS = ['streets', 'communities', 'residential-areas', 'buildings', 'facilities', 'green-spaces', 'jobs'] as const
+export const DEMO_LAYERS = ['streets', 'communities', 'residential-areas', 'buildings', 'facilities', 'green-spaces', 'jobs', 'commutes'] as const
 
 /** Writes one GeoJSON file per layer into outDir (streamed, so a million buildings fit). Returns feature counts. */
 export function generateCity(outDir: string, opts: CityOptions = {}): Record<string, number> {
@@ -86,11 +86,11 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
       let v: Use = 'residential'
       if (d < 0.12 && u < 0.6) v = 'office'
       else if (d > 0.45 && u < 0.35) v = 'industry'
-      else if (u < 0.06) v = 'school'
-      else if (u < 0.11) v = 'park'
-      else if (u < 0.15) v = 'public'
-      else if (u < 0.24 && d > 0.2) v = 'village'
-      else if (u < 0.27) v = 'office'
+      else if (u < 0.09) v = 'school'
+      else if (u < 0.16) v = 'park'
+      else if (u < 0.2) v = 'public'
+      else if (u < 0.28 && d > 0.2) v = 'village'
+      else if (u < 0.31) v = 'office'
       use[c].push(v)
     }
   }
@@ -122,8 +122,10 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
     fid++
     emit('facilities', { geometry: size ? poly(rect(x, y, x + size[0], y + size[1])) : point(x, y), properties: { code: `F${String(fid).padStart(6, '0')}`, name, type, ...extra } })
   }
+  const jobSites: [number, number, number][] = []
   const job = (x: number, y: number, jobs: number, name: string) => {
     jid++
+    jobSites.push([x, y, jobs])
     emit('jobs', { geometry: point(x, y), properties: { code: `J${String(jid).padStart(6, '0')}`, name, jobs: Math.round(jobs) } })
   }
   const green = (x0: number, y0: number, x1: number, y1: number, kind: string, name: string) => {
@@ -152,7 +154,7 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
           emit('residential-areas', { geometry: poly(rect(ax0, ay0, ax1, ay1)), properties: { code: areaCode, name: `${pick(['金色', '阳光', '绿地', '华府', '御景', '东方', '明月', '滨江', '紫薇', '银杏'])}${pick(['家园', '花园', '小区', '公寓', '新村', '苑', '府'])}${aid}`, community_code: cm.code, built_year: yr } })
           const [w, d, gapX, gapY, fl] = era === 'old' ? [48, 11, 14, 20, () => 5 + Math.floor(rand() * 3)] as const
             : era === 'mid' ? [40, 14, 18, 32, () => 9 + Math.floor(rand() * 10)] as const
-            : [26, 18, 30, 50, () => 18 + Math.floor(rand() * 16)] as const
+            : [26, 18, 30, 50, () => (rand() < 0.04 ? 28 + Math.floor(rand() * 6) : 18 + Math.floor(rand() * 9))] as const
           for (let y = ay0 + 25; y + d < ay1 - 15; y += d + gapY) {
             for (let x = ax0 + 15; x + w < ax1 - 10; x += w + gapX) {
               const floors = fl()
@@ -252,6 +254,23 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
   }
   for (const cm of communities) {
     emit('communities', { geometry: poly(rect(cm.x0, cm.y0, cm.x1, cm.y1)), properties: { code: cm.code, name: cm.name, street_code: cm.street, population: Math.round(cm.pop * (0.97 + rand() * 0.06)), households: Math.round(cm.pop / 2.6) } })
+  }
+
+  // Commuting OD: each 社区's workers (half its residents) go to job sites drawn in proportion to
+  // their jobs, a few flows per 社区.
+  const cum: number[] = []
+  jobSites.reduce((a, j) => { cum.push(a + j[2]); return a + j[2] }, 0)
+  const drawJob = () => { const r = rand() * cum[cum.length - 1]; let lo = 0, hi = cum.length - 1; while (lo < hi) { const m = (lo + hi) >> 1; if (cum[m] < r) lo = m + 1; else hi = m } return jobSites[lo] }
+  let oid = 0
+  if (jobSites.length) {
+    for (const cm of communities) {
+      const flows = 6
+      for (let k = 0; k < flows; k++) {
+        const [x, y] = drawJob()
+        oid++
+        emit('commutes', { geometry: point(x, y), properties: { code: `OD${String(oid).padStart(6, '0')}`, origin_code: cm.code, count: Math.max(1, Math.round((cm.pop * 0.5 * (0.6 + rand() * 0.8)) / flows)) } })
+      }
+    }
   }
 
   for (const [layer, w] of writers) {

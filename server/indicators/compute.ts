@@ -3,7 +3,7 @@
 // target and status.
 import Flatbush from 'flatbush'
 import { markCovered, RADIUS_TOLERANCE_M, siteDistance, type Site } from './coverage.ts'
-import { polygonPolygonDistance, pointPolygonDistance } from './geom.ts'
+import { DiscSums, polygonPolygonDistance, pointPolygonDistance } from './geom.ts'
 import type { CityModel, Unit } from './model.ts'
 import type { IndicatorDef, Target, Variant } from './registry.ts'
 
@@ -169,12 +169,17 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         const flags = p.items!.map((it) => itemFlags(m, it, items))
         for (const f of flags) for (let i = 0; i < B.n; i++) all[i] &= f[i]
         covered.set(def.code, all)
-        const perItem = flags.map((f) => coverageRows(m, { ...def, target: undefined }, f, null, 0))
+        // Which items fall short in each unit, for the suggestion.
+        const short = new Map<string, string[]>()
+        flags.forEach((f, j) => {
+          for (const x of coverageRows(m, { ...def, target: undefined }, f, null, 0)) {
+            if (x.value === null || x.value >= 100 - 1e-9) continue
+            const k = `${x.variant}|${x.level}|${x.unit_code}`
+            short.set(k, [...(short.get(k) ?? []), p.items![j].zh])
+          }
+        })
         const rs = coverageRows(m, def, all, null, 0)
-        for (const r of rs) {
-          const missing = p.items!.filter((_, j) => perItem[j].some((x) => x.variant === r.variant && x.level === r.level && x.unit_code === r.unit_code && x.value !== null && x.value < 100 - 1e-9)).map((it) => it.zh)
-          r.extra = { ...r.extra, missing }
-        }
+        for (const r of rs) r.extra = { ...r.extra, missing: short.get(`${r.variant}|${r.level}|${r.unit_code}`) ?? [] }
         rows.push(...rs)
         break
       }
@@ -236,12 +241,13 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         const share = p.workerShare ?? m.settings.workerShare
         const ratio = new Float64Array(m.communities.length).fill(NaN)
         const nums = new Float64Array(m.communities.length), dens = new Float64Array(m.communities.length)
+        const rp = m.residentialPoints
+        const resGrid = new DiscSums(rp.x, rp.y, Float64Array.from(rp.ids, (id) => B.residents[id]), r / 20)
+        const jobGrid = new DiscSums(m.jobs.x, m.jobs.y, m.jobs.jobs, r / 20)
         m.communities.forEach((c, ci) => {
-          let j = 0, w = 0
-          if (m.jobs.index) for (const k of m.jobs.index.within(c.x, c.y, r)) j += m.jobs.jobs[k]
-          const rp = m.residentialPoints
-          for (const k of rp.index.within(c.x, c.y, r)) w += B.residents[rp.ids[k]]
-          nums[ci] = j; dens[ci] = w * share
+          const j = jobGrid.sum(c.x, c.y, r)
+          nums[ci] = j
+          dens[ci] = resGrid.sum(c.x, c.y, r) * share
           if (dens[ci] > 0 && m.jobs.jobs.length) ratio[ci] = j / dens[ci]
         })
         for (const [level, i, u] of units(m)) {

@@ -182,11 +182,11 @@ describe('indicators on a hand-computed city', () => {
 
   it('problem status can be updated and survives a recomputation', async () => {
     const p = (await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&unit=C2')).body.problems[0]
-    const bad = await request(t.app.server).patch(`/api/years/2025/problems/${p.id}`).set(AUTH).send({ status: '完成' })
+    const bad = await request(t.app.server).patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`).set(AUTH).send({ status: '完成' })
     expect(bad.body.error.code).toBe('CC_OPTION_INVALID')
-    expect((await request(t.app.server).patch(`/api/years/2025/problems/${p.id}`).send({ status: '整改中' })).status).toBe(401)
-    const ok = await request(t.app.server).patch(`/api/years/2025/problems/${p.id}`).set(AUTH).send({ status: '整改中', note: '已选址' })
-    expect(ok.body).toMatchObject({ status: '整改中', note: '已选址', status_by: 'tester' })
+    expect((await request(t.app.server).patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`).send({ status: '整改中' })).status).toBe(401)
+    const ok = await request(t.app.server).patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`).set(AUTH).send({ status: '整改中', note: '已选址' })
+    expect(ok.body).toMatchObject({ status: '整改中', note: '已选址', statusBy: 'tester' })
     await compute(2025)
     const again = (await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&unit=C2')).body.problems[0]
     expect(again).toMatchObject({ id: p.id, status: '整改中', note: '已选址' })

@@ -102,157 +102,156 @@ function pointSet(ids: number[], x: Float64Array, y: Float64Array): PointSet {
   return { index, ids: Int32Array.from(ids), x: px, y: py }
 }
 
-async function rowsOf(client: pg.ClientBase, text: string, values: unknown[]): Promise<unknown[][]> {
-  return (await client.query({ text, values, rowMode: 'array' })).rows
+async function query(knex: Knex, text: string, values: unknown[]): Promise<unknown[][]> {
+  const client = (await knex.client.acquireConnection()) as pg.ClientBase
+  try {
+    return (await client.query({ text, values, rowMode: 'array' })).rows
+  } finally {
+    await knex.client.releaseConnection(client)
+  }
+}
+
+const SQL = {
+  units: (tbl: string, popCol: string | null) => `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p)
+    FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
+  // No ORDER BY: the arrays keep each building's fid, and sorting a million rows spills to disk.
+  buildings: `SELECT fid, ST_X(pp), ST_Y(pp), ST_Y(pos), ST_Area(geom), floors, height, residential, residents, built_year
+    FROM (SELECT fid, geom, floors, height, residential, residents, built_year, ST_PointOnSurface(geom) pos FROM buildings WHERE upload_id = $1) s,
+    LATERAL ST_Transform(pos, $2::int) pp`,
+  sites: (tbl: string, cols: string) => `SELECT ${cols}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3) FROM ${tbl} WHERE upload_id = $1 ORDER BY fid`,
+  points: (tbl: string, cols: string) => `SELECT ${cols}, ST_X(p), ST_Y(p) FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
+  parkArea: (tbl: string) => `SELECT u.code, sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)) FROM green_spaces g JOIN ${tbl} u
+    ON u.upload_id = $3 AND u.geom && g.geom AND ST_Intersects(u.geom, g.geom) WHERE g.upload_id = $1 AND g.kind ~* $2 GROUP BY u.code`,
+  parkAreaCity: `SELECT coalesce(sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)), 0) FROM green_spaces g
+    JOIN (SELECT ST_Union(geom) geom FROM streets WHERE upload_id = $3) u ON ST_Intersects(u.geom, g.geom) WHERE g.upload_id = $1 AND g.kind ~* $2`,
+  parkAreaAll: `SELECT coalesce(sum(ST_Area(g.geom::geography)), 0) FROM green_spaces g WHERE g.upload_id = $1 AND g.kind ~* $2`,
 }
 
 export async function loadCityModel(knex: Knex, year: number, settings: Settings, onProgress?: (p: number, msg: string) => void): Promise<CityModel> {
   const versions = await currentVersions(knex, year)
   const warnings: string[] = []
-  const client = (await knex.client.acquireConnection()) as pg.ClientBase
-  try {
-    // The 3° zone of the city's centre; distances are planar metres in it.
-    const anchor = versions.buildings ?? versions.communities ?? versions.streets
-    const table = versions.buildings ? 'buildings' : versions.communities ? 'communities' : 'streets'
-    let srid = 4548
-    if (anchor) {
-      const r = await rowsOf(client, `SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM ${table} WHERE upload_id = $1) s`, [anchor])
-      srid = localZoneEpsg(Number(r[0][0]))
-    }
-    onProgress?.(0.05, 'units')
-
-    const loadUnits = async (tbl: string, uploadId: number | null, popCol: string | null): Promise<Unit[]> => {
-      if (uploadId == null) return []
-      const rows = await rowsOf(client, `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p)
-        FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`, [uploadId, srid])
-      return rows.map((r) => {
-        const geom = toMultiPoly(JSON.parse(r[3] as string))
-        return { code: String(r[0]), name: (r[1] as string) ?? String(r[0]), population: r[2] == null ? null : Number(r[2]), geom, bbox: bboxOf(geom), x: r[4] as number, y: r[5] as number, parent: -1, street: -1 }
-      })
-    }
-    const streets = await loadUnits('streets', versions.streets, 'population')
-    const communities = await loadUnits('communities', versions.communities, 'population')
-    const areas = await loadUnits('residential_areas', versions['residential-areas'], 'population')
-    const streetIdx = new UnitIndex(streets), communityIdx = new UnitIndex(communities), areaIdx = new UnitIndex(areas)
-    for (const c of communities) c.parent = c.street = streetIdx.find(c.x, c.y)
-    for (const a of areas) { a.parent = communityIdx.find(a.x, a.y); a.street = streetIdx.find(a.x, a.y) }
-
-    onProgress?.(0.1, 'buildings')
-    let b: Buildings
-    if (versions.buildings == null) {
-      b = { n: 0, fid: new Int32Array(), x: new Float64Array(), y: new Float64Array(), footprint: new Float64Array(), floorArea: new Float64Array(), floorsDefaulted: new Uint8Array(), residential: new Uint8Array(), residents: new Float64Array(), residentsSource: new Uint8Array(), builtYear: new Int32Array(), height: new Float64Array(), street: new Int32Array(), community: new Int32Array(), area: new Int32Array() }
-    } else {
-      const rows = await rowsOf(client, `SELECT fid, ST_X(pp), ST_Y(pp), ST_Y(pos), ST_Area(geom), floors, height, residential, residents, built_year
-        FROM (SELECT fid, geom, floors, height, residential, residents, built_year, ST_PointOnSurface(geom) pos FROM buildings WHERE upload_id = $1) s,
-        LATERAL ST_Transform(pos, $2::int) pp ORDER BY fid`, [versions.buildings, srid])
-      const n = rows.length
-      b = {
-        n, fid: new Int32Array(n), x: new Float64Array(n), y: new Float64Array(n), footprint: new Float64Array(n), floorArea: new Float64Array(n),
-        floorsDefaulted: new Uint8Array(n), residential: new Uint8Array(n), residents: new Float64Array(n), residentsSource: new Uint8Array(n),
-        builtYear: new Int32Array(n), height: new Float64Array(n), street: new Int32Array(n), community: new Int32Array(n), area: new Int32Array(n),
-      }
-      const givenResidents = new Float64Array(n)
-      for (let i = 0; i < n; i++) {
-        const r = rows[i]
-        b.fid[i] = r[0] as number
-        b.x[i] = r[1] as number
-        b.y[i] = r[2] as number
-        const [mx, my] = metresPerDegree(r[3] as number)
-        b.footprint[i] = (r[4] as number) * mx * my
-        const height = r[6] == null ? NaN : Number(r[6])
-        b.height[i] = height
-        let floors = r[5] == null ? NaN : Number(r[5])
-        if (!(floors > 0) && height > 0) floors = Math.max(1, Math.round(height / 3))
-        if (!(floors > 0)) { floors = settings.defaultFloors; b.floorsDefaulted[i] = 1 }
-        b.floorArea[i] = b.footprint[i] * floors
-        b.builtYear[i] = r[9] == null ? 0 : Number(r[9])
-        givenResidents[i] = r[8] == null ? NaN : Number(r[8])
-        b.street[i] = streetIdx.find(b.x[i], b.y[i])
-        b.community[i] = communityIdx.find(b.x[i], b.y[i])
-        b.area[i] = areaIdx.find(b.x[i], b.y[i])
-        // Residential: as flagged; unknown use counts when the building stands in a 小区.
-        b.residential[i] = r[7] === true || (r[7] == null && b.area[i] >= 0) ? 1 : 0
-      }
-      const pop = allocateResidents({
-        residential: b.residential, residents: givenResidents, floorArea: b.floorArea, community: b.community,
-        communityPopulation: Float64Array.from(communities, (c) => (c.population == null ? NaN : c.population)),
-        floorAreaPerResident: settings.floorAreaPerResident,
-      })
-      b.residents = pop.residents
-      b.residentsSource = pop.source
-      for (const c of pop.inconsistentCommunities) warnings.push(`社区 ${communities[c].code} 的人口少于其建筑填报人口之和，未参与分配 / community ${communities[c].code} declares fewer residents than its buildings`)
-    }
-    onProgress?.(0.45, 'facilities')
-
-    const residentialIds: number[] = []
-    for (let i = 0; i < b.n; i++) if (b.residential[i]) residentialIds.push(i)
-    const residentialPoints = pointSet(residentialIds, b.x, b.y)
-    const areaPoints = pointSet(areas.map((_, i) => i), Float64Array.from(areas, (a) => a.x), Float64Array.from(areas, (a) => a.y))
-
-    const sites = async (tbl: string, uploadId: number | null, cols: string) => {
-      if (uploadId == null) return []
-      return rowsOf(client, `SELECT ${cols}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3) FROM ${tbl} WHERE upload_id = $1 ORDER BY fid`, [uploadId, srid])
-    }
-    const toSites = (g: { type: string; coordinates: unknown }): Site[] => {
-      if (g.type === 'Point') { const c = g.coordinates as number[]; return [{ x: c[0], y: c[1] }] }
-      if (g.type === 'MultiPoint') return (g.coordinates as number[][]).map((c) => ({ x: c[0], y: c[1] }))
-      const geom = toMultiPoly(g)
-      const bbox = bboxOf(geom)
-      return [{ x: (bbox[0] + bbox[2]) / 2, y: (bbox[1] + bbox[3]) / 2, geom, bbox }]
-    }
-    const facilities: Facility[] = []
-    for (const r of await sites('facilities', versions.facilities, 'type, name, capacity')) {
-      for (const s of toSites(JSON.parse(r[3] as string))) facilities.push({ ...s, type: r[0] as string, name: r[1] as string | null, capacity: r[2] as number | null })
-    }
-    const green: Green[] = []
-    for (const r of await sites('green_spaces', versions['green-spaces'], 'kind, area_m2')) {
-      const kind = r[0] as string | null
-      for (const s of toSites(JSON.parse(r[2] as string))) green.push({ ...s, kind, areaM2: Number(r[1]), park: kind != null && PARK_KINDS.test(kind) })
-    }
-    onProgress?.(0.55, 'green')
-
-    // Park area clipped to each unit, on the ellipsoid.
-    const parkArea = { street: new Float64Array(streets.length), community: new Float64Array(communities.length), city: 0 }
-    if (versions['green-spaces'] != null) {
-      const parkFilter = `g.upload_id = $1 AND g.kind ~* $2`
-      const re = PARK_KINDS.source
-      for (const [level, tbl, v] of [['street', 'streets', versions.streets], ['community', 'communities', versions.communities]] as const) {
-        if (v == null) continue
-        const units = level === 'street' ? streets : communities
-        const rows = await rowsOf(client, `SELECT u.code, sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)) FROM green_spaces g JOIN ${tbl} u
-          ON u.upload_id = $3 AND u.geom && g.geom AND ST_Intersects(u.geom, g.geom) WHERE ${parkFilter} GROUP BY u.code`, [versions['green-spaces'], re, v])
-        const byCode = new Map(rows.map((r) => [String(r[0]), Number(r[1])]))
-        units.forEach((u, i) => { parkArea[level][i] = byCode.get(u.code) ?? 0 })
-      }
-      // The city is the union of its 街道 where they exist; otherwise every park counts.
-      const cityRows = versions.streets != null
-        ? await rowsOf(client, `SELECT coalesce(sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)), 0) FROM green_spaces g
-            JOIN (SELECT ST_Union(geom) geom FROM streets WHERE upload_id = $3) u ON ST_Intersects(u.geom, g.geom) WHERE ${parkFilter}`, [versions['green-spaces'], re, versions.streets])
-        : await rowsOf(client, `SELECT coalesce(sum(ST_Area(g.geom::geography)), 0) FROM green_spaces g WHERE ${parkFilter}`, [versions['green-spaces'], re])
-      parkArea.city = Number(cityRows[0][0])
-    }
-    onProgress?.(0.65, 'jobs')
-
-    const jobRows = versions.jobs == null ? [] : await rowsOf(client, `SELECT jobs, ST_X(p), ST_Y(p) FROM jobs, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`, [versions.jobs, srid])
-    const jobs = {
-      x: Float64Array.from(jobRows, (r) => r[1] as number), y: Float64Array.from(jobRows, (r) => r[2] as number), jobs: Float64Array.from(jobRows, (r) => Number(r[0])),
-      street: new Int32Array(jobRows.length), community: new Int32Array(jobRows.length), index: null as KDBush | null,
-    }
-    for (let i = 0; i < jobRows.length; i++) { jobs.street[i] = streetIdx.find(jobs.x[i], jobs.y[i]); jobs.community[i] = communityIdx.find(jobs.x[i], jobs.y[i]) }
-    if (jobRows.length) { jobs.index = new KDBush(jobRows.length, 64, Float64Array); for (let i = 0; i < jobRows.length; i++) jobs.index.add(jobs.x[i], jobs.y[i]); jobs.index.finish() }
-
-    const odRows = versions.commutes == null ? [] : await rowsOf(client, `SELECT origin_code, count, ST_X(p), ST_Y(p) FROM commutes, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`, [versions.commutes, srid])
-    const communityByCode = new Map(communities.map((c, i) => [c.code, i]))
-    const commutes = { origin: new Int32Array(odRows.length), x: new Float64Array(odRows.length), y: new Float64Array(odRows.length), count: new Float64Array(odRows.length), unmatched: 0 }
-    odRows.forEach((r, i) => {
-      commutes.origin[i] = communityByCode.get(String(r[0])) ?? -1
-      if (commutes.origin[i] < 0) commutes.unmatched++
-      commutes.count[i] = Number(r[1]); commutes.x[i] = r[2] as number; commutes.y[i] = r[3] as number
-    })
-    if (commutes.unmatched) warnings.push(`${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`)
-    onProgress?.(0.7, 'model ready')
-    return { year, srid, versions, streets, communities, areas, b, residentialPoints, areaPoints, facilities, green, parkArea, jobs, commutes, settings, warnings }
-  } finally {
-    await knex.client.releaseConnection(client)
+  // The 3° zone of the city's centre; distances are planar metres in it.
+  const anchor = versions.buildings ?? versions.communities ?? versions.streets
+  const anchorTable = versions.buildings ? 'buildings' : versions.communities ? 'communities' : 'streets'
+  let srid = 4548
+  if (anchor) {
+    const r = await query(knex, `SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM ${anchorTable} WHERE upload_id = $1) s`, [anchor])
+    srid = localZoneEpsg(Number(r[0][0]))
   }
+  onProgress?.(0.05, 'query')
+  // Every query at once, each on its own connection: PostgreSQL works on them in parallel while
+  // Node parses what has arrived (on the embedded engine's single connection they simply queue).
+  const none = Promise.resolve([] as unknown[][])
+  const parkRe = PARK_KINDS.source
+  const g = versions['green-spaces']
+  const [streetRows, communityRows, areaRows, buildingRows, facilityRows, greenRows, parkStreetRows, parkCommunityRows, parkCityRows, jobRows, odRows] = await Promise.all([
+    versions.streets == null ? none : query(knex, SQL.units('streets', 'population'), [versions.streets, srid]),
+    versions.communities == null ? none : query(knex, SQL.units('communities', 'population'), [versions.communities, srid]),
+    versions['residential-areas'] == null ? none : query(knex, SQL.units('residential_areas', 'population'), [versions['residential-areas'], srid]),
+    versions.buildings == null ? none : query(knex, SQL.buildings, [versions.buildings, srid]),
+    versions.facilities == null ? none : query(knex, SQL.sites('facilities', 'type, name, capacity'), [versions.facilities, srid]),
+    g == null ? none : query(knex, SQL.sites('green_spaces', 'kind, area_m2'), [g, srid]),
+    g == null || versions.streets == null ? none : query(knex, SQL.parkArea('streets'), [g, parkRe, versions.streets]),
+    g == null || versions.communities == null ? none : query(knex, SQL.parkArea('communities'), [g, parkRe, versions.communities]),
+    g == null ? none : versions.streets != null ? query(knex, SQL.parkAreaCity, [g, parkRe, versions.streets]) : query(knex, SQL.parkAreaAll, [g, parkRe]),
+    versions.jobs == null ? none : query(knex, SQL.points('jobs', 'jobs'), [versions.jobs, srid]),
+    versions.commutes == null ? none : query(knex, SQL.points('commutes', 'origin_code, count'), [versions.commutes, srid]),
+  ])
+  onProgress?.(0.35, 'units')
+
+  const toUnits = (rows: unknown[][]): Unit[] => rows.map((r) => {
+    const geom = toMultiPoly(JSON.parse(r[3] as string))
+    return { code: String(r[0]), name: (r[1] as string) ?? String(r[0]), population: r[2] == null ? null : Number(r[2]), geom, bbox: bboxOf(geom), x: r[4] as number, y: r[5] as number, parent: -1, street: -1 }
+  })
+  const streets = toUnits(streetRows), communities = toUnits(communityRows), areas = toUnits(areaRows)
+  const streetIdx = new UnitIndex(streets), communityIdx = new UnitIndex(communities), areaIdx = new UnitIndex(areas)
+  for (const c of communities) c.parent = c.street = streetIdx.find(c.x, c.y)
+  for (const a of areas) { a.parent = communityIdx.find(a.x, a.y); a.street = streetIdx.find(a.x, a.y) }
+
+  onProgress?.(0.4, 'buildings')
+  const rows = buildingRows
+  const n = rows.length
+  const b: Buildings = {
+    n, fid: new Int32Array(n), x: new Float64Array(n), y: new Float64Array(n), footprint: new Float64Array(n), floorArea: new Float64Array(n),
+    floorsDefaulted: new Uint8Array(n), residential: new Uint8Array(n), residents: new Float64Array(n), residentsSource: new Uint8Array(n),
+    builtYear: new Int32Array(n), height: new Float64Array(n), street: new Int32Array(n), community: new Int32Array(n), area: new Int32Array(n),
+  }
+  const givenResidents = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]
+    b.fid[i] = r[0] as number
+    b.x[i] = r[1] as number
+    b.y[i] = r[2] as number
+    const [mx, my] = metresPerDegree(r[3] as number)
+    b.footprint[i] = (r[4] as number) * mx * my
+    const height = r[6] == null ? NaN : Number(r[6])
+    b.height[i] = height
+    let floors = r[5] == null ? NaN : Number(r[5])
+    if (!(floors > 0) && height > 0) floors = Math.max(1, Math.round(height / 3))
+    if (!(floors > 0)) { floors = settings.defaultFloors; b.floorsDefaulted[i] = 1 }
+    b.floorArea[i] = b.footprint[i] * floors
+    b.builtYear[i] = r[9] == null ? 0 : Number(r[9])
+    givenResidents[i] = r[8] == null ? NaN : Number(r[8])
+    b.community[i] = communityIdx.find(b.x[i], b.y[i])
+    // A building's 街道 is its 社区's (found once per 社区); direct only outside every 社区.
+    b.street[i] = b.community[i] >= 0 && communities[b.community[i]].street >= 0 ? communities[b.community[i]].street : streetIdx.find(b.x[i], b.y[i])
+    b.area[i] = areaIdx.find(b.x[i], b.y[i])
+    // Residential: as flagged; unknown use counts when the building stands in a 小区.
+    b.residential[i] = r[7] === true || (r[7] == null && b.area[i] >= 0) ? 1 : 0
+  }
+  rows.length = 0
+  if (n) {
+    const pop = allocateResidents({
+      residential: b.residential, residents: givenResidents, floorArea: b.floorArea, community: b.community,
+      communityPopulation: Float64Array.from(communities, (c) => (c.population == null ? NaN : c.population)),
+      floorAreaPerResident: settings.floorAreaPerResident,
+    })
+    b.residents = pop.residents
+    b.residentsSource = pop.source
+    for (const c of pop.inconsistentCommunities) warnings.push(`社区 ${communities[c].code} 的人口少于其建筑填报人口之和，未参与分配 / community ${communities[c].code} declares fewer residents than its buildings`)
+  }
+  onProgress?.(0.6, 'facilities')
+
+  const residentialIds: number[] = []
+  for (let i = 0; i < b.n; i++) if (b.residential[i]) residentialIds.push(i)
+  const residentialPoints = pointSet(residentialIds, b.x, b.y)
+  const areaPoints = pointSet(areas.map((_, i) => i), Float64Array.from(areas, (a) => a.x), Float64Array.from(areas, (a) => a.y))
+
+  const toSites = (gj: { type: string; coordinates: unknown }): Site[] => {
+    if (gj.type === 'Point') { const c = gj.coordinates as number[]; return [{ x: c[0], y: c[1] }] }
+    if (gj.type === 'MultiPoint') return (gj.coordinates as number[][]).map((c) => ({ x: c[0], y: c[1] }))
+    const geom = toMultiPoly(gj)
+    const bbox = bboxOf(geom)
+    return [{ x: (bbox[0] + bbox[2]) / 2, y: (bbox[1] + bbox[3]) / 2, geom, bbox }]
+  }
+  const facilities: Facility[] = []
+  for (const r of facilityRows) for (const s of toSites(JSON.parse(r[3] as string))) facilities.push({ ...s, type: r[0] as string, name: r[1] as string | null, capacity: r[2] as number | null })
+  const green: Green[] = []
+  for (const r of greenRows) {
+    const kind = r[0] as string | null
+    for (const s of toSites(JSON.parse(r[2] as string))) green.push({ ...s, kind, areaM2: Number(r[1]), park: kind != null && PARK_KINDS.test(kind) })
+  }
+  // Park area clipped to each unit, on the ellipsoid; the city is the union of its 街道 where they exist.
+  const byCode = (rs: unknown[][]) => new Map(rs.map((r) => [String(r[0]), Number(r[1])]))
+  const ps = byCode(parkStreetRows), pc = byCode(parkCommunityRows)
+  const parkArea = { street: Float64Array.from(streets, (u) => ps.get(u.code) ?? 0), community: Float64Array.from(communities, (u) => pc.get(u.code) ?? 0), city: parkCityRows.length ? Number(parkCityRows[0][0]) : 0 }
+  onProgress?.(0.8, 'jobs')
+
+  const jobs = {
+    x: Float64Array.from(jobRows, (r) => r[1] as number), y: Float64Array.from(jobRows, (r) => r[2] as number), jobs: Float64Array.from(jobRows, (r) => Number(r[0])),
+    street: new Int32Array(jobRows.length), community: new Int32Array(jobRows.length), index: null as KDBush | null,
+  }
+  for (let i = 0; i < jobRows.length; i++) { jobs.street[i] = streetIdx.find(jobs.x[i], jobs.y[i]); jobs.community[i] = communityIdx.find(jobs.x[i], jobs.y[i]) }
+  if (jobRows.length) { jobs.index = new KDBush(jobRows.length, 64, Float64Array); for (let i = 0; i < jobRows.length; i++) jobs.index.add(jobs.x[i], jobs.y[i]); jobs.index.finish() }
+
+  const communityByCode = new Map(communities.map((c, i) => [c.code, i]))
+  const commutes = { origin: new Int32Array(odRows.length), x: new Float64Array(odRows.length), y: new Float64Array(odRows.length), count: new Float64Array(odRows.length), unmatched: 0 }
+  odRows.forEach((r, i) => {
+    commutes.origin[i] = communityByCode.get(String(r[0])) ?? -1
+    if (commutes.origin[i] < 0) commutes.unmatched++
+    commutes.count[i] = Number(r[1]); commutes.x[i] = r[2] as number; commutes.y[i] = r[3] as number
+  })
+  if (commutes.unmatched) warnings.push(`${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`)
+  onProgress?.(1, 'model ready')
+  return { year, srid, versions, streets, communities, areas, b, residentialPoints, areaPoints, facilities, green, parkArea, jobs, commutes, settings, warnings }
 }

@@ -49,7 +49,7 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
   }, async (req, reply) => {
     const year = checkYear((req.params as { year: number }).year)
     const by = await requireUploader(ctx, req)
-    const job = await startJob(knex, 'indicators', year, by, (progress) => computeYear(knex, ctx.config, year, progress))
+    const job = await startJob(knex, 'indicators', year, by, (progress) => computeYear(ctx.db, ctx.config, year, progress))
     reply.code(202)
     return { jobId: job.id, joined: job.existing, status: `/api/jobs/${job.id}` }
   })

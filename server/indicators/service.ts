@@ -2,12 +2,14 @@
 // staleness and year-over-year change; the 问题清单 refreshed from each run.
 import type { Knex } from 'knex'
 import type { Config } from '../config.ts'
+import type { Database } from '../db/engine.ts'
+import { bulkInsert } from '../db/bulk.ts'
+import { inTransaction } from '../db/client.ts'
 import { AppError } from '../errors.ts'
 import { computeAll, type ResultRow } from './compute.ts'
 import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
 import { DISTANCE_MODEL, definitionsFor, indicatorByCode, type IndicatorDef, type Settings, type YearConfig } from './registry.ts'
-import { grade, suggestionFor } from '../problems/grade.ts'
 
 export async function yearConfig(knex: Knex, year: number): Promise<YearConfig> {
   return (await knex('indicator_config').where({ year }).first('config'))?.config ?? {}
@@ -47,7 +49,10 @@ export function unpackBit(buf: Uint8Array, i: number): boolean {
 
 export interface RunSummary { runId: number; year: number; indicators: number; results: number; problems: number; buildings: number; durationMs: number; warnings: string[] }
 
-export async function computeYear(knex: Knex, config: Config, year: number, onProgress: (p: number, m: string) => void = () => {}, jobId?: number): Promise<RunSummary> {
+const RESULT_COLUMNS = ['run_id', 'indicator', 'variant', 'level', 'unit_code', 'unit_name', 'value', 'numerator', 'denominator', 'target', 'status', 'extra']
+
+export async function computeYear(db: Database, config: Config, year: number, onProgress: (p: number, m: string) => void = () => {}, jobId?: number): Promise<RunSummary> {
+  const { knex } = db
   const t0 = Date.now()
   const yc = await yearConfig(knex, year)
   const defs = definitionsFor(yc)
@@ -60,14 +65,17 @@ export async function computeYear(knex: Knex, config: Config, year: number, onPr
 
   const B = model.b
   const sourceCounts = Object.fromEntries(SOURCE_NAMES.map((n, k) => [n, B.residentsSource.reduce((a, s, i) => a + (s === k && B.residential[i] ? 1 : 0), 0)]))
-  const runId = await knex.transaction(async (trx) => {
-    const [{ id }] = await trx('indicator_runs').insert({
-      year, job_id: jobId ?? null, data_versions: JSON.stringify(model.versions), definitions: JSON.stringify(defs), settings: JSON.stringify(settings),
-      distance_model: `${DISTANCE_MODEL}（EPSG:${model.srid}）`, building_count: B.n,
-      derived: JSON.stringify({ srid: model.srid, streets: model.streets.map((s) => s.code), communities: model.communities.map((c) => c.code), residentsSource: sourceCounts, residentialBuildings: model.residentialPoints.ids.length, floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0), warnings: model.warnings }),
-    }).returning('id')
-    const rows = out.rows.map((r) => ({ run_id: id, ...r, extra: JSON.stringify(r.extra) }))
-    for (let i = 0; i < rows.length; i += 1000) await trx('indicator_results').insert(rows.slice(i, i + 1000))
+  const problems = failingRows(defs, out.rows).length
+  const runId = await inTransaction(knex, async (client) => {
+    const run = await client.query(
+      `INSERT INTO indicator_runs (year, job_id, data_versions, definitions, settings, distance_model, building_count, derived) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [year, jobId ?? null, JSON.stringify(model.versions), JSON.stringify(defs), JSON.stringify(settings), `${DISTANCE_MODEL}（EPSG:${model.srid}）`, B.n,
+        JSON.stringify({ srid: model.srid, streets: model.streets.map((s) => s.code), communities: model.communities.map((c) => c.code), residentsSource: sourceCounts, residentialBuildings: model.residentialPoints.ids.length, floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0), warnings: model.warnings })],
+    )
+    const id = run.rows[0].id as number
+    onProgress(0.86, 'store results')
+    await bulkInsert(client, 'indicator_results', RESULT_COLUMNS, out.rows.map((r) => [id, r.indicator, r.variant, r.level, r.unit_code, r.unit_name, r.value, r.numerator, r.denominator, r.target, r.status, r.extra]), { copy: db.supportsCopy, total: out.rows.length })
+    onProgress(0.9, 'store arrays')
     const arrays: [string, Buffer][] = [
       ['fid', Buffer.from(B.fid.buffer, B.fid.byteOffset, B.fid.byteLength)],
       ['residents', Buffer.from(Float32Array.from(B.residents).buffer)],
@@ -77,41 +85,23 @@ export async function computeYear(knex: Knex, config: Config, year: number, onPr
       ['community', Buffer.from(B.community.buffer, B.community.byteOffset, B.community.byteLength)],
       ...[...out.covered].map(([code, flags]): [string, Buffer] => [`covered:${code}`, packBits(flags)]),
     ]
-    for (const [name, data] of arrays) await trx('indicator_arrays').insert({ run_id: id, name, data })
+    for (const [name, data] of arrays) await client.query('INSERT INTO indicator_arrays (run_id, name, data) VALUES ($1, $2, $3)', [id, name, data])
     // Per-building arrays are only needed for the latest run of a year.
-    await trx('indicator_arrays').whereIn('run_id', trx('indicator_runs').select('id').where({ year }).whereNot({ id })).delete()
-    await trx('indicator_runs').where({ id }).update({ duration_ms: Date.now() - t0 })
-    return id as number
+    await client.query('DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE year = $1 AND id <> $2)', [year, id])
+    onProgress(0.98, 'commit')
+    await client.query('UPDATE indicator_runs SET duration_ms = $2 WHERE id = $1', [id, Date.now() - t0])
+    return id
   })
-  const problems = await refreshProblems(knex, year, runId, defs, out.rows)
   onProgress(1, 'done')
   return { runId, year, indicators: defs.length, results: out.rows.length, problems, buildings: B.n, durationMs: Date.now() - t0, warnings: model.warnings }
 }
 
-/** Every failing unit × indicator (primary variant) becomes or stays a problem; the rest go inactive. Statuses users set are kept. */
-export async function refreshProblems(knex: Knex, year: number, runId: number, defs: IndicatorDef[], rows: ResultRow[]): Promise<number> {
-  const failing = rows.filter((r) => {
+/** A problem is a failing unit × indicator, in the indicator's primary variant. */
+export function failingRows(defs: IndicatorDef[], rows: ResultRow[]): ResultRow[] {
+  return rows.filter((r) => {
     const def = indicatorByCode(defs, r.indicator)
     return def && r.status === 'fail' && r.variant === (def.params.primary ?? 'area')
   })
-  await knex.transaction(async (trx) => {
-    await trx('problems').where({ year }).update({ active: false })
-    const recs = failing.map((r) => {
-      const def = indicatorByCode(defs, r.indicator)!
-      const g = grade(def, r.value!)
-      return {
-        year, indicator: r.indicator, variant: r.variant, level: r.level, unit_code: r.unit_code, unit_name: r.unit_name, run_id: runId, active: true,
-        value: r.value, target: r.target, severity: g.severity, score: g.score, suggestion: suggestionFor(def, r),
-        details: JSON.stringify({ ...r.extra, shortfall: g.shortfall, type: def.type, dimension: def.dimension, numerator: r.numerator, denominator: r.denominator }),
-        first_seen_run: runId,
-      }
-    })
-    for (let i = 0; i < recs.length; i += 500) {
-      await trx('problems').insert(recs.slice(i, i + 500)).onConflict(['year', 'indicator', 'variant', 'level', 'unit_code'])
-        .merge(['unit_name', 'run_id', 'active', 'value', 'target', 'severity', 'score', 'suggestion', 'details'])
-    }
-  })
-  return failing.length
 }
 
 export async function latestRun(knex: Knex, year: number) {

@@ -18,7 +18,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
         type: 'object', properties: {
           level: { type: 'string', enum: ['city', 'street', 'community'] }, dimension: { type: 'string' }, indicator: { type: 'string' },
           severity: { type: 'string', enum: ['严重', '较重', '一般'] }, unit: { type: 'string' }, status: { type: 'string', enum: [...STATUSES] },
-          active: { type: 'boolean', default: true }, limit: { type: 'integer', minimum: 1, maximum: 100000 }, format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json' },
+          limit: { type: 'integer', minimum: 1, maximum: 100000 }, format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json' },
         },
       },
     },
@@ -44,11 +44,11 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
   app.patch('/api/years/:year/problems/:id', {
     schema: {
       summary: '更新问题状态（待整改/整改中/已销号）/ Update a problem’s status', tags: ['problems'], security: [{ bearer: [] }],
-      params: { type: 'object', properties: { year: { type: 'integer' }, id: { type: 'integer' } }, required: ['year', 'id'] },
+      params: { type: 'object', properties: { year: { type: 'integer' }, id: { type: 'string', description: 'indicator:level:unit_code' } }, required: ['year', 'id'] },
       body: { type: 'object', properties: { status: { type: 'string' }, note: { type: 'string', maxLength: 2000 } } },
     },
   }, async (req) => {
-    const { year, id } = req.params as { year: number; id: number }
+    const { year, id } = req.params as { year: number; id: string }
     const by = await requireUploader(ctx, req)
     return updateProblem(knex, checkYear(year), id, req.body as { status?: string; note?: string }, by)
   })

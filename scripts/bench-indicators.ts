@@ -1,0 +1,98 @@
+// Indicator benchmark at city scale: every indicator for the city, each 街道 and each 社区 on a
+// generated city of ~1 million buildings and tens of thousands of facilities, beside the same
+// coverage indicators done as plain PostGIS queries (one ST_DWithin query per indicator, on
+// projected, GiST-indexed tables prepared once) in the same run.
+//   npm run bench:indicators [-- --buildings 1000000]
+import fs from 'node:fs'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { generateCity, DEMO_LAYERS } from './demo-city/generate.ts'
+import { openDatabase } from '../server/db/engine.ts'
+import { importLayer } from '../server/import/pipeline.ts'
+import { loadConfig } from '../server/config.ts'
+import { computeAll } from '../server/indicators/compute.ts'
+import { loadCityModel } from '../server/indicators/model.ts'
+import { INDICATORS } from '../server/indicators/registry.ts'
+import { computeYear, settingsFor } from '../server/indicators/service.ts'
+
+const { values: a } = parseArgs({ options: { buildings: { type: 'string', default: '1000000' } } })
+const side = Math.ceil(Math.sqrt(Number(a.buildings) / 52.5))
+const dir = path.resolve(import.meta.dirname, `../bench-out/city-${side}x${side}`)
+if (!DEMO_LAYERS.every((l) => fs.existsSync(path.join(dir, `${l}.geojson`)))) generateCity(dir, { cols: side, rows: side, seed: 7 })
+const admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const dbName = 'citycheck_bench_ind'
+const url = new URL(admin); url.pathname = `/${dbName}`
+const c0 = new pg.Client({ connectionString: admin }); await c0.connect()
+await c0.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c0.query(`CREATE DATABASE ${dbName}`); await c0.end()
+
+const config = loadConfig({ ...process.env, DATABASE_URL: url.toString() })
+const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp' })
+const sec = (t: number) => ((Date.now() - t) / 1000)
+let t = Date.now()
+const counts: Record<string, number> = {}
+for (const layer of DEMO_LAYERS) {
+  const r = await importLayer(db, { year: 2025, layer, fileName: `${layer}.geojson`, buffer: fs.readFileSync(path.join(dir, `${layer}.geojson`)), uploader: 'bench', options: {} }, { maxUnpackedBytes: 8e9, maxFeatures: 1e8, keepVersions: 5 })
+  counts[layer] = r.featureCount
+}
+console.log(`loaded in ${sec(t).toFixed(1)} s:`, counts)
+
+// --- citycheck: the whole run (model from the database, every indicator, results and problems stored)
+t = Date.now()
+const run = await computeYear(db, config, 2025)
+const full = sec(t)
+// the parts, measured separately
+const settings = settingsFor(config, {})
+t = Date.now(); const model = await loadCityModel(db.knex, 2025, settings); const load = sec(t)
+t = Date.now(); const out = computeAll(model, INDICATORS); const compute = sec(t)
+const coverageDefs = INDICATORS.filter((d) => d.kind === 'coverage')
+t = Date.now(); computeAll(model, coverageDefs); const coverageOnly = sec(t)
+
+// --- baseline: plain PostGIS. Prepare projected, indexed tables once, then one query per indicator.
+const c = new pg.Client({ connectionString: url.toString() }); await c.connect()
+await c.query('SET jit = off')
+const v = Object.fromEntries((await c.query('SELECT layer, upload_id FROM layer_current WHERE year = 2025')).rows.map((r) => [r.layer, r.upload_id]))
+t = Date.now()
+await c.query(`CREATE TABLE bp AS SELECT b.fid, ST_Transform(ST_PointOnSurface(b.geom), 4548) p, ST_Area(b.geom::geography) a, cm.code community
+  FROM buildings b LEFT JOIN communities cm ON cm.upload_id = ${v.communities} AND ST_Intersects(cm.geom, ST_PointOnSurface(b.geom))
+  WHERE b.upload_id = ${v.buildings} AND b.residential`)
+await c.query('CREATE INDEX ON bp USING gist (p)')
+await c.query(`CREATE TABLE fp AS SELECT type, ST_Transform(geom, 4548) g FROM facilities WHERE upload_id = ${v.facilities}`)
+await c.query('CREATE INDEX ON fp USING gist (g)')
+await c.query(`CREATE TABLE gp AS SELECT kind, area_m2, ST_Transform(geom, 4548) g FROM green_spaces WHERE upload_id = ${v['green-spaces']}`)
+await c.query('CREATE INDEX ON gp USING gist (g)')
+await c.query('ANALYZE bp; ANALYZE fp; ANALYZE gp')
+const prep = sec(t)
+const perIndicator: [string, number, number | null][] = []
+for (const d of coverageDefs) {
+  const p = d.params
+  const bands = p.bands ?? [{ minArea: p.minArea ?? 0, radius: p.radius!, maxArea: undefined as number | undefined }]
+  const exists = p.facilityTypes
+    ? `EXISTS (SELECT 1 FROM fp WHERE fp.type = ANY($1) AND ST_DWithin(fp.g, bp.p, ${p.radius}))`
+    : bands.map((b) => `EXISTS (SELECT 1 FROM gp WHERE gp.area_m2 >= ${b.minArea}${b.maxArea ? ` AND gp.area_m2 < ${b.maxArea}` : ''}${p.greenKinds === 'park' ? ` AND gp.kind ~* '公园|游园|口袋|park|garden'` : ''} AND ST_DWithin(gp.g, bp.p, ${b.radius}))`).join(' OR ')
+  const tq = Date.now()
+  const r = await c.query(`SELECT community, 100 * sum(a) FILTER (WHERE ${exists}) / sum(a) v FROM bp GROUP BY ROLLUP (community)`, p.facilityTypes ? [p.facilityTypes] : [])
+  const cityRow = r.rows.find((x) => x.community === null && r.rows.indexOf(x) === r.rows.length - 1)
+  perIndicator.push([d.code, sec(tq), cityRow ? Number(cityRow.v) : null])
+}
+const baseline = perIndicator.reduce((s, x) => s + x[1], 0)
+await c.end()
+
+console.log(`\ncity: ${model.b.n} buildings (${model.residentialPoints.ids.length} residential), ${model.facilities.length} facilities, ${model.green.length} green spaces, ${model.streets.length} 街道, ${model.communities.length} 社区`)
+console.log('\n| step | seconds |')
+console.log('|---|---|')
+console.log(`| citycheck full run: load model + all ${INDICATORS.length} indicators × 3 levels + store results and 问题清单 (${run.results} results, ${run.problems} problems) | ${full.toFixed(2)} |`)
+console.log(`| — load model from PostGIS (points in EPSG:${model.srid}, unit assignment, population allocation) | ${load.toFixed(2)} |`)
+console.log(`| — compute all ${INDICATORS.length} indicators in memory | ${compute.toFixed(2)} |`)
+console.log(`| — compute the ${coverageDefs.length} coverage indicators only | ${coverageOnly.toFixed(2)} |`)
+console.log(`| plain PostGIS: prepare projected, indexed tables | ${prep.toFixed(2)} |`)
+console.log(`| plain PostGIS: ${coverageDefs.length} coverage indicators, one ST_DWithin query each (per 社区 + city) | ${baseline.toFixed(2)} |`)
+console.log(`\nratios: coverage in memory ${(baseline / coverageOnly).toFixed(1)}× faster than the SQL queries alone; the full run (all ${INDICATORS.length} indicators, stored) is ${((prep + baseline) / full).toFixed(2)}× the speed of SQL prep + coverage queries`)
+console.log('\n| indicator | SQL s | SQL city % | citycheck city % (area) |')
+console.log('|---|---|---|---|')
+for (const [code, s, val] of perIndicator) {
+  const ours = out.rows.find((r) => r.indicator === code && r.level === 'city' && r.variant === 'area')?.value
+  console.log(`| ${code} | ${s.toFixed(2)} | ${val?.toFixed(2)} | ${ours?.toFixed(2)} |`)
+}
+await db.close()
+const c1 = new pg.Client({ connectionString: admin }); await c1.connect(); await c1.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c1.end()

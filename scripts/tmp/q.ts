@@ -1,0 +1,10 @@
+import pg from 'pg'
+const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1/citycheck_prof' }); await c.connect()
+await c.query('SET jit=off')
+let t = Date.now()
+const r = await c.query({ text: `SELECT fid, ST_X(pp), ST_Y(pp), ST_Y(pos), ST_Area(geom), floors, height, residential, residents, built_year FROM (SELECT fid, geom, floors, height, residential, residents, built_year, ST_PointOnSurface(geom) pos FROM buildings WHERE upload_id = 4) s, LATERAL ST_Transform(pos, 4548) pp`, rowMode: 'array' })
+console.log('query+parse', Date.now() - t, r.rows.length)
+t = Date.now()
+const r2 = await c.query({ text: `SELECT string_agg(concat_ws(',', fid, ST_X(pp), ST_Y(pp), ST_Y(pos), ST_Area(geom), floors, height, residential, residents, built_year), E'\\n') FROM (SELECT fid, geom, floors, height, residential, residents, built_year, ST_PointOnSurface(geom) pos FROM buildings WHERE upload_id = 4) s, LATERAL ST_Transform(pos, 4548) pp`, rowMode: 'array' })
+console.log('string_agg', Date.now() - t, (r2.rows[0][0] as string).length)
+await c.end()
