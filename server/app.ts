@@ -14,6 +14,7 @@ import layerRoutes from './layers/routes.ts'
 import indicatorRoutes from './indicators/routes.ts'
 import problemRoutes from './problems/routes.ts'
 import jobRoutes from './jobs/routes.ts'
+import tileRoutes from './tiles/routes.ts'
 
 export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -64,6 +65,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   await app.register(async (a) => indicatorRoutes(a, ctx))
   await app.register(async (a) => problemRoutes(a, ctx))
   await app.register(async (a) => jobRoutes(a, ctx))
+  await app.register(async (a) => tileRoutes(a, ctx))
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
   return app
 }

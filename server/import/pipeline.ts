@@ -11,6 +11,7 @@ import { bulkInsert } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
 import { layerDef, LAYER_NAMES, type LayerDef } from '../layers/definitions.ts'
 import { normaliseStream, type ImportOptions } from './normalise.ts'
+import { yearChanged } from '../events.ts'
 import { readUpload } from './readers/index.ts'
 
 export interface ImportRequest {
@@ -128,6 +129,7 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
       )
       await pruneVersions(client, year, def, limits.keepVersions)
     })
+    yearChanged(year)
     onProgress?.('done', norm.count(), norm.count())
     return {
       uploadId, year, layer: def.layer, format: read.format, crs: norm.crs.id, crsSource: norm.crsSource,

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts'
 import type { Database } from '../db/engine.ts'
 import { bulkInsert } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
+import { yearChanged } from '../events.ts'
 import { AppError } from '../errors.ts'
 import { computeAll, type ResultRow } from './compute.ts'
 import { currentVersions, loadCityModel, type CityModel } from './model.ts'
@@ -92,6 +93,7 @@ export async function computeYear(db: Database, config: Config, year: number, on
     await client.query('UPDATE indicator_runs SET duration_ms = $2 WHERE id = $1', [id, Date.now() - t0])
     return id
   })
+  yearChanged(year)
   onProgress(1, 'done')
   return { runId, year, indicators: defs.length, results: out.rows.length, problems, buildings: B.n, durationMs: Date.now() - t0, warnings: model.warnings }
 }

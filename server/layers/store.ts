@@ -2,6 +2,7 @@
 import type { Knex } from 'knex'
 import { AppError } from '../errors.ts'
 import { LAYERS, type LayerDef } from './definitions.ts'
+import { yearChanged } from '../events.ts'
 
 export async function currentUploadId(knex: Knex, year: number, layer: string): Promise<number | undefined> {
   const r = await knex('layer_current').where({ year, layer }).first('upload_id')
@@ -73,6 +74,7 @@ export async function restoreVersion(knex: Knex, year: number, layer: string, ve
   await knex('layer_current')
     .insert({ year, layer, upload_id: version, updated_by: by })
     .onConflict(['year', 'layer']).merge({ upload_id: version, updated_at: knex.fn.now(), updated_by: by })
+  yearChanged(year)
   return { year, layer, version }
 }
 
