@@ -67,5 +67,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   await app.register(async (a) => jobRoutes(a, ctx))
   await app.register(async (a) => tileRoutes(a, ctx))
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
+  // MapLibre GL from the installed package: the viewer needs nothing from the internet.
+  await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../node_modules/maplibre-gl/dist'), prefix: '/vendor/maplibre-gl/', decorateReply: false })
   return app
 }

@@ -94,6 +94,31 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
     return coverageGaps(knex, checkYear(year), code, q.unit, q.limit)
   })
 
+  app.get('/api/years/:year/units/:code', {
+    schema: {
+      summary: '某单元（城区/街道/社区）的全部指标与同比 / Every indicator of one unit, with year-over-year change', tags: ['indicators'],
+      params: codeParam,
+    },
+  }, async (req) => {
+    const { year, code } = req.params as { year: number; code: string }
+    checkYear(year)
+    const run = await latestRun(knex, year)
+    if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果 / computed results for ${year}` })
+    const defs = await definitions(knex, year)
+    const rows = await knex('indicator_results').where({ run_id: run.id, unit_code: code })
+    if (!rows.length) throw new AppError('CC_NOT_FOUND', { what: `单元 ${code} / unit ${code}` })
+    const prev = await latestRun(knex, year - 1)
+    const before = prev ? await knex('indicator_results').where({ run_id: prev.id, unit_code: code }).select('indicator', 'variant', 'value') : []
+    const indicators = defs.map((d) => {
+      const v = d.params.primary ?? 'area'
+      const r = rows.find((x) => x.indicator === d.code && x.variant === v)
+      if (!r) return null
+      const p = before.find((x) => x.indicator === d.code && x.variant === v)?.value ?? null
+      return { code: d.code, zh: d.zh, en: d.en, dimension: d.dimension, type: d.type, unit: d.unit, variant: v, value: r.value, target: d.target ?? null, status: r.status, previous: p, change: p != null && r.value != null ? r.value - p : null }
+    }).filter(Boolean)
+    return { year, code, name: rows[0].unit_name, level: rows[0].level, runId: run.id, stale: await isStale(knex, run), indicators }
+  })
+
   app.post('/api/years/:year/what-if', {
     schema: {
       summary: '假设新增设施后的指标变化（不保存）/ Indicator changes if these facilities existed (nothing is stored)', tags: ['indicators'], params: yearParam,
