@@ -5,7 +5,7 @@
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Knex } from 'knex'
-import * as opentype from 'opentype.js'
+import * as ot from 'opentype.js'
 import sharp from 'sharp'
 import { AppError } from '../errors.ts'
 import { currentVersions } from '../indicators/model.ts'
@@ -13,6 +13,8 @@ import { indicatorByCode, type IndicatorDef } from '../indicators/registry.ts'
 import { definitions, latestRun } from '../indicators/service.ts'
 
 const require = createRequire(import.meta.url)
+// opentype.js is seen as ESM under vitest and through CommonJS interop under tsx: take either shape.
+const opentype = ((ot as unknown as { parse?: unknown }).parse ? ot : (ot as unknown as { default: typeof ot }).default) as typeof ot
 const fonts = new Map<string, opentype.Font>()
 function font(weight: 'Regular' | 'Bold'): opentype.Font {
   let f = fonts.get(weight)
@@ -29,7 +31,33 @@ export function textPath(s: string, x: number, y: number, size: number, o: { anc
   const f = font(o.bold ? 'Bold' : 'Regular')
   const w = f.getAdvanceWidth(s, size)
   const x0 = o.anchor === 'middle' ? x - w / 2 : o.anchor === 'end' ? x - w : x
-  return `<path d="${f.getPath(s, x0, y, size).toPathData(2)}" fill="${o.fill ?? '#1f2933'}"/>`
+  return `<path d="${pathData(f.getPath(s, x0, y, size).commands)}" fill="${o.fill ?? '#1f2933'}"/>`
+}
+
+/** The longest prefix of `s` that fits `width` at `size`, with an ellipsis when cut. */
+function fitText(s: string, width: number, size: number): string {
+  const f = font('Regular')
+  if (f.getAdvanceWidth(s, size) <= width) return s
+  let lo = 0, hi = s.length
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (f.getAdvanceWidth(s.slice(0, mid) + '…', size) <= width) lo = mid; else hi = mid - 1 }
+  return s.slice(0, lo) + '…'
+}
+
+// opentype.js yields NaN control points for a few CFF glyphs; one NaN makes librsvg drop the rest of
+// the path, so a bad curve becomes a line to its end point, and a bad point is skipped.
+function pathData(cmds: opentype.PathCommand[]): string {
+  const n = (v: number) => Math.round(v * 100) / 100
+  const ok = (...v: (number | undefined)[]) => v.every((x) => x !== undefined && Number.isFinite(x))
+  let d = ''
+  for (const c of cmds) {
+    if (c.type === 'Z') { d += 'Z'; continue }
+    if (!ok(c.x, c.y)) continue
+    if (c.type === 'M') d += `M${n(c.x)} ${n(c.y)}`
+    else if (c.type === 'C' && ok(c.x1, c.y1, c.x2, c.y2)) d += `C${n(c.x1)} ${n(c.y1)} ${n(c.x2)} ${n(c.y2)} ${n(c.x)} ${n(c.y)}`
+    else if (c.type === 'Q' && ok(c.x1, c.y1)) d += `Q${n(c.x1)} ${n(c.y1)} ${n(c.x)} ${n(c.y)}`
+    else d += `L${n(c.x)} ${n(c.y)}`
+  }
+  return d
 }
 
 const STATUS_COLOUR: Record<string, string> = { pass: '#2e9d5b', fail: '#d64541', info: '#4a90d9', 'no-data': '#c5c9ce' }
@@ -64,7 +92,8 @@ export async function renderIndicatorMap(knex: Knex, year: number, code: string,
     units = units.filter((u) => inside.includes(u.code) || u.code === o.unit)
     if (!units.length) throw new AppError('CC_NOT_FOUND', { what: `单元 ${o.unit} / unit ${o.unit}` })
   }
-  const streets: { g: { type: string; coordinates: number[][][] | number[][][][] } }[] = v.streets == null ? [] : (await knex.raw(`SELECT ST_AsGeoJSON(ST_Transform(geom, ?::int), 1)::json AS g FROM streets WHERE upload_id = ?`, [srid, v.streets])).rows
+  const streets: { code: string; g: { type: string; coordinates: number[][][] | number[][][][] } }[] = (v.streets == null ? [] : (await knex.raw(`SELECT code, ST_AsGeoJSON(ST_Transform(geom, ?::int), 1)::json AS g FROM streets WHERE upload_id = ?`, [srid, v.streets])).rows)
+    .filter((s: { code: string }) => !o.unit || s.code === o.unit)
   const variant = def.params.primary ?? 'area'
   const res = await knex('indicator_results').where({ run_id: run.id, indicator: code, variant }).whereIn('level', [o.level, 'city'])
   const byCode = new Map(res.filter((r) => r.level === o.level).map((r) => [r.unit_code, r]))
@@ -114,8 +143,9 @@ export async function renderIndicatorMap(knex: Knex, year: number, code: string,
     ${textPath(title, pad, titleH * 0.5, Math.round(titleH * 0.34), { bold: true })}
     ${textPath(subtitle, pad, titleH * 0.86, Math.round(titleH * 0.2), { fill: '#4a5560' })}
     <rect x="${frame.x}" y="${frame.y}" width="${frame.w}" height="${frame.h}" fill="#f4f6f8" stroke="#9aa5b1"/>
-    ${unitSvg}${streetSvg}${legend}${north}${bar}
-    ${textPath(source.slice(0, 150), pad, H - footH * 0.35, Math.max(11, Math.round(footH * 0.26)), { fill: '#6b7785' })}
+    <clipPath id="frame"><rect x="${frame.x}" y="${frame.y}" width="${frame.w}" height="${frame.h}"/></clipPath>
+    <g clip-path="url(#frame)">${unitSvg}${streetSvg}</g>${legend}${north}${bar}
+    ${textPath(fitText(source, W - 2 * pad, Math.max(11, Math.round(footH * 0.26))), pad, H - footH * 0.35, Math.max(11, Math.round(footH * 0.26)), { fill: '#6b7785' })}
   </svg>`
   return sharp(Buffer.from(svg)).png({ compressionLevel: 8 }).toBuffer()
 }
