@@ -66,9 +66,12 @@ export async function up(knex: Knex): Promise<void> {
       denominator double precision,
       target double precision,
       status text NOT NULL,
-      extra jsonb,
-      PRIMARY KEY (run_id, indicator, variant, level, unit_code)
+      extra jsonb
     )`)
+  // A lookup index rather than a five-column primary key: a run writes ~300k rows at city scale and
+  // the engine writes each (run, indicator, variant, level, unit) once by construction.
+  await knex.raw('CREATE INDEX indicator_results_lookup ON indicator_results (run_id, indicator, variant, level)')
+  await knex.raw('CREATE INDEX indicator_results_unit ON indicator_results (run_id, unit_code)')
   // Per-building arrays of a run (coverage bitsets, residents), kept compactly for gap queries.
   await knex.raw(`
     CREATE TABLE indicator_arrays (
