@@ -16,6 +16,7 @@ import problemRoutes from './problems/routes.ts'
 import jobRoutes from './jobs/routes.ts'
 import tileRoutes from './tiles/routes.ts'
 import mapRoutes from './maps/routes.ts'
+import sitingRoutes from './siting/routes.ts'
 
 export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -68,6 +69,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   await app.register(async (a) => jobRoutes(a, ctx))
   await app.register(async (a) => tileRoutes(a, ctx))
   await app.register(async (a) => mapRoutes(a, ctx))
+  await app.register(async (a) => sitingRoutes(a, ctx))
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
   // MapLibre GL from the installed package: the viewer needs nothing from the internet.
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../node_modules/maplibre-gl/dist'), prefix: '/vendor/maplibre-gl/', decorateReply: false })

@@ -71,7 +71,7 @@ export async function computeYear(db: Database, config: Config, year: number, on
     const run = await client.query(
       `INSERT INTO indicator_runs (year, job_id, data_versions, definitions, settings, distance_model, building_count, derived) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
       [year, jobId ?? null, JSON.stringify(model.versions), JSON.stringify(defs), JSON.stringify(settings), `${DISTANCE_MODEL}（EPSG:${model.srid}）`, B.n,
-        JSON.stringify({ srid: model.srid, streets: model.streets.map((s) => s.code), communities: model.communities.map((c) => c.code), residentsSource: sourceCounts, residentialBuildings: model.residentialPoints.ids.length, floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0), warnings: model.warnings })],
+        JSON.stringify({ srid: model.srid, streets: model.streets.map((s) => s.code), communities: model.communities.map((c) => c.code), areas: model.areas.map((a) => ({ code: a.code, name: a.name, community: a.parent >= 0 ? model.communities[a.parent].code : null })), residentsSource: sourceCounts, residentialBuildings: model.residentialPoints.ids.length, floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0), warnings: model.warnings })],
     )
     const id = run.rows[0].id as number
     onProgress(0.86, 'store results')
@@ -84,6 +84,7 @@ export async function computeYear(db: Database, config: Config, year: number, on
       ['residential', packBits(B.residential)],
       ['street', Buffer.from(B.street.buffer, B.street.byteOffset, B.street.byteLength)],
       ['community', Buffer.from(B.community.buffer, B.community.byteOffset, B.community.byteLength)],
+      ['area', Buffer.from(B.area.buffer, B.area.byteOffset, B.area.byteLength)],
       ...[...out.covered].map(([code, flags]): [string, Buffer] => [`covered:${code}`, packBits(flags)]),
     ]
     for (const [name, data] of arrays) await client.query('INSERT INTO indicator_arrays (run_id, name, data) VALUES ($1, $2, $3)', [id, name, data])
