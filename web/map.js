@@ -4,8 +4,8 @@
 import { Map as MapLibre, NavigationControl, ScaleControl } from '/vendor/maplibre-gl/maplibre-gl.mjs'
 
 const T = {
-  zh: { title: '城市体检 · 问题地图', year: '年度', indicator: '指标', level: '层级', community: '社区', street: '街道', colour: '着色', byStatus: '按达标状态', byValue: '按数值', search: '搜索名称或代码', leader: '领导驾驶舱', data: '数据管理', gaps: '未覆盖住宅', facilities: '设施及服务半径', green: '绿地', problems: '问题清单', allSeverity: '全部程度', pass: '达标', fail: '未达标', info: '仅报告', 'no-data': '无数据', target: '目标', value: '现状值', previous: '上年', change: '同比', noRun: '该年度尚未计算指标', stale: '数据已更新，结果待重算', notFound: '未找到' },
-  en: { title: 'Urban health check · Problem map', year: 'Year', indicator: 'Indicator', level: 'Level', community: 'Community', street: 'Street', colour: 'Colour', byStatus: 'by status', byValue: 'by value', search: 'Search name or code', leader: 'Leader view', data: 'Data', gaps: 'Uncovered homes', facilities: 'Facilities & radius', green: 'Green space', problems: 'Problem list', allSeverity: 'All severities', pass: 'meets target', fail: 'misses target', info: 'reported only', 'no-data': 'no data', target: 'Target', value: 'Value', previous: 'Last year', change: 'Change', noRun: 'No indicators computed for this year', stale: 'Data changed since the last run', notFound: 'Not found' },
+  zh: { title: '城市体检 · 问题地图', year: '年度', indicator: '指标', level: '层级', community: '社区', street: '街道', colour: '着色', byStatus: '按达标状态', byValue: '按数值', search: '搜索名称或代码', leader: '领导驾驶舱', data: '数据管理', gaps: '未覆盖住宅', facilities: '设施及服务半径', green: '绿地', problems: '问题清单', allSeverity: '全部程度', pass: '达标', fail: '未达标', info: '仅报告', 'no-data': '无数据', target: '目标', value: '现状值', previous: '上年', change: '同比', noRun: '该年度尚未计算指标', stale: '数据已更新，结果待重算', notFound: '未找到', siting: '更新选址', newSites: '新增设施数', siteRun: '计算选址', siteCsv: '导出 CSV', siteNeedsCoverage: '请选择设施覆盖类指标', residentsCovered: '新增覆盖居民', optimum: '与最优解差距不超过', computing: '计算中…' },
+  en: { title: 'Urban health check · Problem map', year: 'Year', indicator: 'Indicator', level: 'Level', community: 'Community', street: 'Street', colour: 'Colour', byStatus: 'by status', byValue: 'by value', search: 'Search name or code', leader: 'Leader view', data: 'Data', gaps: 'Uncovered homes', facilities: 'Facilities & radius', green: 'Green space', problems: 'Problem list', allSeverity: 'All severities', pass: 'meets target', fail: 'misses target', info: 'reported only', 'no-data': 'no data', target: 'Target', value: 'Value', previous: 'Last year', change: 'Change', noRun: 'No indicators computed for this year', stale: 'Data changed since the last run', notFound: 'Not found', siting: 'Renewal siting', newSites: 'New facilities', siteRun: 'Find sites', siteCsv: 'Export CSV', siteNeedsCoverage: 'Choose a facility coverage indicator', residentsCovered: 'newly covered residents', optimum: 'at most this far from the optimum', computing: 'Computing…' },
 }
 const SEV_EN = { 严重: 'severe', 较重: 'serious', 一般: 'minor' }
 const STATUS_COLOUR = { pass: '#2e9d5b', fail: '#d64541', info: '#4a90d9', 'no-data': '#c5c9ce' }
@@ -136,7 +136,7 @@ async function selectYear(year) {
   state.indicator = params.get('indicator') && state.defs.some((d) => d.code === params.get('indicator')) ? params.get('indicator') : state.defs[0]?.code
   $('#indicator').value = state.indicator
   const tj = await fetch(`/tiles/${year}/tilejson.json`)
-  if (tj.ok) { const b = (await tj.json()).bounds; map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 }) }
+  if (tj.ok) { const b = (await tj.json()).bounds; state.bounds = b; map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 }) }
   await loadUnits()
   refresh()
 }
@@ -146,6 +146,44 @@ function refresh() {
   legend()
   loadProblems()
   if (!state.summary?.run) $('#legend').insertAdjacentHTML('afterbegin', `<p class="fail">${t('noRun')}</p>`)
+}
+
+// Siting: where new facilities of the indicator's type cover the most uncovered residents, on a grid
+// over the city (spacing chosen for a few thousand candidates), drawn as markers with their radius.
+function sitingBody() {
+  const d = state.defs.find((x) => x.code === state.indicator)
+  if (!d || d.kind !== 'coverage' || !d.params?.facilityTypes) return null
+  const b = map.getBounds()
+  const tj = state.bounds ?? [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+  const w = (tj[2] - tj[0]) * 111320 * Math.cos((tj[1] * Math.PI) / 180), h = (tj[3] - tj[1]) * 110574
+  const spacing = Math.max(50, Math.ceil(Math.sqrt((w * h) / 4000) / 50) * 50)
+  return { indicator: d.code, count: Number($('#site-count').value) || 3, grid: { spacing } }
+}
+async function runSiting() {
+  const body = sitingBody()
+  if (!body) { $('#site-result').textContent = t('siteNeedsCoverage'); return }
+  $('#site-result').textContent = t('computing')
+  const r = await fetch(`/api/years/${state.year}/siting`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await r.json()
+  if (!r.ok) { $('#site-result').textContent = res.error?.message ?? r.status; return }
+  const fc = { type: 'FeatureCollection', features: res.sites.map((s) => ({ type: 'Feature', properties: { rank: s.rank }, geometry: { type: 'Point', coordinates: [s.lon, s.lat] } })) }
+  for (const id of ['sites-radius', 'sites']) if (map.getLayer(id)) map.removeLayer(id)
+  if (map.getSource('sites')) map.removeSource('sites')
+  map.addSource('sites', { type: 'geojson', data: fc })
+  map.addLayer({ id: 'sites-radius', type: 'circle', source: 'sites', paint: { 'circle-radius': radiusPx(res.radius), 'circle-color': '#f28c28', 'circle-opacity': 0.15, 'circle-stroke-color': '#f28c28', 'circle-stroke-width': 1.5 } })
+  map.addLayer({ id: 'sites', type: 'circle', source: 'sites', paint: { 'circle-radius': 8, 'circle-color': '#f28c28', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } })
+  $('#site-result').innerHTML = `<ol id="site-list">${res.sites.map((s) => `<li>${s.lon.toFixed(5)}, ${s.lat.toFixed(5)} — ${t('residentsCovered')} ${s.newlyCoveredResidents}</li>`).join('')}</ol>
+    <small>${t('optimum')} ${(res.solution.maxGapToOptimum * 100).toFixed(1)}% · ${esc(res.solution.method)}</small>`
+  $('#site-csv').hidden = false
+  window.__citycheck.siting = res
+}
+$('#site-run').onclick = runSiting
+$('#site-csv').onclick = async () => {
+  const r = await fetch(`/api/years/${state.year}/siting?format=csv`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sitingBody()) })
+  const a = document.createElement('a')
+  a.href = URL.createObjectURL(await r.blob())
+  a.download = `siting-${state.indicator}.csv`
+  a.click()
 }
 
 map.on('click', 'units-fill', (e) => { const f = e.features?.[0]; if (f) showCard(f.properties.code) })

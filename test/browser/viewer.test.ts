@@ -102,6 +102,18 @@ describe('问题地图 viewer in Chromium', () => {
     expect(await page.locator('#indicator option:checked').textContent()).toBe('Kindergarten coverage (300 m)')
   })
 
+  it('siting: three new kindergartens drawn on the map with the residents they reach', async () => {
+    await page.selectOption('#indicator', 'kindergarten_coverage')
+    await page.fill('#site-count', '3')
+    await page.click('#site-run')
+    await page.waitForSelector('#site-list li')
+    expect(await page.locator('#site-list li').count()).toBe(3)
+    await idle(page)
+    const drawn = await page.evaluate(() => (window as unknown as { __citycheck: { map: { queryRenderedFeatures(o: object): unknown[] } } }).__citycheck.map.queryRenderedFeatures({ layers: ['sites'] }).length)
+    expect(drawn).toBe(3)
+    expect(await page.locator('#site-result').textContent()).toMatch(/\d/)
+  })
+
   it('the leader page shows the headline indicators', async () => {
     await page.goto(`${base}/leader.html?year=2025`)
     await page.waitForSelector('.tile')
