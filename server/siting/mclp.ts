@@ -78,13 +78,21 @@ export function greedy(inst: Instance, p: number): Solution {
   return { sites, gains, value: total }
 }
 
-/** OPT ≤ f(S) + sum of the p largest marginal gains w.r.t. S. */
+/**
+ * OPT ≤ f(S_k) + the sum of the p largest marginal gains w.r.t. S_k, for every prefix S_k of the
+ * solution (k = 0 … |S|); the least of these is returned. At k = 0 it is the sum of the p best
+ * stand-alone values, which is exact when candidates do not overlap.
+ */
 export function upperBound(inst: Instance, p: number, sites: number[]): number {
   const covered = new Uint8Array(inst.weight.length)
   let v = 0
-  for (const j of sites) for (const d of inst.covers[j]) if (!covered[d]) { covered[d] = 1; v += inst.weight[d] }
-  const gains = inst.covers.map((_, j) => gainOf(inst, j, covered)).sort((a, b) => b - a)
-  return v + gains.slice(0, p).reduce((s, g) => s + g, 0)
+  let best = Infinity
+  for (let k = 0; k <= sites.length; k++) {
+    const gains = inst.covers.map((_, j) => gainOf(inst, j, covered)).sort((a, b) => b - a)
+    best = Math.min(best, v + gains.slice(0, p).reduce((s, g) => s + g, 0))
+    if (k < sites.length) for (const d of inst.covers[sites[k]]) if (!covered[d]) { covered[d] = 1; v += inst.weight[d] }
+  }
+  return best
 }
 
 export function exact(inst: Instance, p: number, maxNodes = 2_000_000): Solution & { exact: boolean; nodes: number } {
