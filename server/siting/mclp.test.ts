@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { exact, greedy, upperBound, value, type Instance } from './mclp.ts'
+import { exact, greedy, improve, upperBound, value, type Instance } from './mclp.ts'
 
 const inst = (weight: number[], covers: number[][]): Instance => ({ weight: Float64Array.from(weight), covers: covers.map((c) => Int32Array.from(c)) })
 
@@ -14,6 +14,7 @@ describe('maximal covering location', () => {
     expect(e).toMatchObject({ value: 12, exact: true })
     expect(e.sites.sort()).toEqual([0, 1])
     expect(upperBound(trap, 2, g.sites)).toBeGreaterThanOrEqual(12)
+    expect(improve(trap, g)).toMatchObject({ value: 12 }) // one swap away
   })
 
   it('on random small instances, exact equals brute force and greedy stays within (1 − 1/e)', () => {
@@ -39,9 +40,12 @@ describe('maximal covering location', () => {
       expect(g.value).toBeLessThanOrEqual(e.value + 1e-9)
       expect(g.value).toBeGreaterThanOrEqual((1 - 1 / Math.E) * e.value - 1e-9)
       expect(upperBound(I, p, g.sites)).toBeGreaterThanOrEqual(e.value - 1e-9)
-      if (e.value > 0) worst = Math.min(worst, g.value / e.value)
+      const s = improve(I, g)
+      expect(s.value).toBeGreaterThanOrEqual(g.value - 1e-9)
+      expect(s.value).toBeCloseTo(value(I, s.sites), 9)
+      if (e.value > 0) worst = Math.min(worst, s.value / e.value)
     }
-    expect(worst).toBeGreaterThan(0.8)
+    expect(worst).toBeGreaterThan(0.9)
   })
 
   it('stops early when no candidate adds anything', () => {

@@ -16,7 +16,7 @@ import { bboxOf, pointInMultiPolygon, pointPolygonDistance, toMultiPoly } from '
 import type { CityModel, Facility } from '../indicators/model.ts'
 import { indicatorByCode, type IndicatorDef } from '../indicators/registry.ts'
 import { definitions, modelFor, settingsFor, yearConfig } from '../indicators/service.ts'
-import { exact, greedy, upperBound, type Instance } from './mclp.ts'
+import { exact, greedy, improve, upperBound, type Instance } from './mclp.ts'
 
 export interface SitingRequest {
   indicator?: string
@@ -123,12 +123,14 @@ export async function site(knex: Knex, config: Config, year: number, req: Siting
     }),
   }
   const tSolve = Date.now()
-  const g = greedy(inst, count)
+  const pure = greedy(inst, count)
   const method = req.method ?? 'auto'
+  // 'greedy' is the plain lazy greedy; otherwise greedy is polished by 1-swap local search.
+  const g = method === 'greedy' ? pure : improve(inst, pure)
   const small = candidates.length <= EXACT_LIMIT.candidates && count <= EXACT_LIMIT.sites
   const ex = method === 'exact' || (method === 'auto' && small) ? exact(inst, count) : null
   const chosen = ex && ex.value > g.value ? ex : g
-  const bound = ex?.exact ? ex.value : upperBound(inst, count, g.sites)
+  const bound = ex?.exact ? ex.value : Math.min(upperBound(inst, count, pure.sites), upperBound(inst, count, g.sites))
   const solveMs = Date.now() - tSolve
 
   // The answer, site by site, and the indicator before and after per unit.
@@ -151,11 +153,12 @@ export async function site(knex: Knex, config: Config, year: number, req: Siting
     year, indicator: def.code, indicatorZh: def.zh, facilityTypes: types, radius, count, weight: weightBy, candidates: { count: candidates.length, source, excludedOnBuildings: excluded },
     demand: { buildings: demand.length, weight: weight.reduce((a, b) => a + b, 0) },
     solution: {
-      method: chosen === g ? 'greedy (lazy)' : 'exact (branch and bound)', objective: chosen.value, greedyObjective: g.value,
+      method: chosen === ex ? 'exact (branch and bound)' : method === 'greedy' ? 'greedy (lazy)' : 'greedy (lazy) + 1-swap', objective: chosen.value, greedyObjective: pure.value, heuristicObjective: g.value,
       exactObjective: ex?.exact ? ex.value : null, exact: ex?.exact ?? false, upperBound: bound,
       // How far from the optimum this answer can be, at most (0 = proven optimal).
       maxGapToOptimum: bound > 0 ? Math.max(0, 1 - chosen.value / bound) : 0,
-      greedyGapToOptimum: ex?.exact && ex.value > 0 ? 1 - g.value / ex.value : null,
+      greedyGapToOptimum: ex?.exact && ex.value > 0 ? 1 - pure.value / ex.value : null,
+      heuristicGapToOptimum: ex?.exact && ex.value > 0 ? 1 - g.value / ex.value : null,
       solveMs, totalMs: Date.now() - t0,
     },
     sites: ranked.map(({ candidate, ...s }) => s),
