@@ -61,16 +61,16 @@ describe('versions and atomicity', () => {
     expect(layers.find((l: { layer: string }) => l.layer === 'streets')).toMatchObject({ featureCount: 1, fileName: '2026.geojson' })
   })
 
-  it('an upload whose database connection dies mid-COPY leaves everything as it was', async () => {
+  it('an upload whose database connection dies mid-transaction (COPY, validation or indexing) leaves everything as it was', async () => {
     const before = await names(t, 2025)
     const big = geojson(Array.from({ length: 120_000 }, (_, i) => polygonF(rect((i % 300) * 20, Math.floor(i / 300) * 20, (i % 300) * 20 + 15, Math.floor(i / 300) * 20 + 15), { code: `B${i}`, name: `楼${i}` })))
     const dbName = t.dbName
     const p = importLayer(t.db, { year: 2025, layer: 'streets', fileName: 'huge.geojson', buffer: big, uploader: 'tester', options: {} }, t.config)
-    // Kill the backend as soon as it is copying.
+    // Kill the import's backend as soon as it is inside its transaction (the staged partition exists).
     let killed = 0
     for (let i = 0; i < 400 && !killed; i++) {
       await new Promise((r) => setTimeout(r, 10))
-      killed = await admin(async (c) => (await c.query(`SELECT count(pg_terminate_backend(pid))::int n FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'COPY%'`, [dbName])).rows[0].n)
+      killed = await admin(async (c) => (await c.query(`SELECT count(pg_terminate_backend(pid))::int n FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND xact_start IS NOT NULL AND (query LIKE 'COPY%' OR query LIKE '%ST_IsValid%' OR query LIKE 'CREATE INDEX%' OR query LIKE 'ANALYZE%')`, [dbName])).rows[0].n)
     }
     expect(killed).toBe(1)
     await expect(p).rejects.toThrow()
