@@ -1,6 +1,7 @@
 // Builds the Fastify app: external plugins (multipart, OpenAPI, static web), then one plugin per
 // capability folder, then the single error handler that turns every failure into the catalogue's shape.
 import path from 'node:path'
+import { createRequire } from 'node:module'
 import Fastify, { type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
@@ -73,5 +74,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
   // MapLibre GL from the installed package: the viewer needs nothing from the internet.
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../node_modules/maplibre-gl/dist'), prefix: '/vendor/maplibre-gl/', decorateReply: false })
+  // The bundled 思源黑体 as a web font: used only where the browser has no Chinese font of its own.
+  await app.register(fastifyStatic, { root: path.dirname(createRequire(import.meta.url).resolve('source-han-sans-cn/package.json')), prefix: '/fonts/', decorateReply: false, allowedPath: (p) => p.endsWith('.otf'), maxAge: '30d' })
   return app
 }
