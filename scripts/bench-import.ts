@@ -7,36 +7,22 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
-import { generateCity } from './demo-city/generate.ts'
+import { benchCity, scratchDb } from './bench-common.ts'
 import { openDatabase } from '../server/db/engine.ts'
 import { importLayer } from '../server/import/pipeline.ts'
 import { progressBar } from './progress.ts'
 
 const { values: a } = parseArgs({ options: { buildings: { type: 'string', default: '1000000' } } })
-const target = Number(a.buildings)
-const admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const dbName = 'citycheck_bench'
-const url = new URL(admin); url.pathname = `/${dbName}`
-
-// The demo city has ~52 buildings per block; size the grid for the target.
-const side = Math.ceil(Math.sqrt(target / 52.5))
-const dir = path.resolve(import.meta.dirname, `../bench-out/city-${side}x${side}`)
+const { dir, side } = benchCity(Number(a.buildings))
 const file = path.join(dir, 'buildings.geojson')
-let t = Date.now()
-if (!fs.existsSync(file)) generateCity(dir, { cols: side, rows: side, seed: 7 })
 const bytes = fs.statSync(file).size
-console.log(`city ${side}×${side} blocks → ${file} (${(bytes / 1048576).toFixed(0)} MB, ready in ${((Date.now() - t) / 1000).toFixed(1)} s)`)
-
-async function freshDb() {
-  const c = new pg.Client({ connectionString: admin }); await c.connect()
-  await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-  await c.query(`CREATE DATABASE ${dbName}`)
-  await c.end()
-}
+console.log(`city ${side}×${side} blocks → ${file} (${(bytes / 1048576).toFixed(0)} MB)`)
+const dbName = 'citycheck_bench'
+let scratch = await scratchDb(dbName)
+const url = new URL(scratch.url)
+let t = Date.now()
 
 // 1. citycheck (parse, CRS check, field mapping, COPY, GEOS validity, GiST, attach, version flip)
-await freshDb()
 const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp' })
 const buf = fs.readFileSync(file)
 t = Date.now()
@@ -49,14 +35,14 @@ await db.close()
 let ogr: number | undefined
 const has = spawnSync('ogr2ogr', ['--version']).status === 0
 if (has) {
-  await freshDb()
+  scratch = await scratchDb(dbName)
   t = Date.now()
   execFileSync('ogr2ogr', ['-f', 'PostgreSQL', `PG:dbname=${dbName} host=${url.hostname} port=${url.port || 5432} user=${url.username || 'postgres'}`,
     file, '-nln', 'ogr_buildings', '-nlt', 'PROMOTE_TO_MULTI', '-lco', 'GEOMETRY_NAME=geom', '-lco', 'SPATIAL_INDEX=GIST', '-a_srs', 'EPSG:4490'],
   { env: { ...process.env, PG_USE_COPY: 'YES' }, stdio: 'inherit' })
   ogr = (Date.now() - t) / 1000
 }
-const c = new pg.Client({ connectionString: admin }); await c.connect(); await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c.end()
+await scratch.drop()
 
 console.log('\n| loader | features | seconds | features/s |')
 console.log('|---|---|---|---|')

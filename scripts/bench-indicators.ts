@@ -3,13 +3,10 @@
 // coverage indicators done as plain PostGIS queries (one ST_DWithin query per indicator, on
 // projected, GiST-indexed tables prepared once) in the same run.
 //   npm run bench:indicators [-- --buildings 1000000]
-import fs from 'node:fs'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { generateCity, DEMO_LAYERS } from './demo-city/generate.ts'
+import { benchCity, loadCity, scratchDb } from './bench-common.ts'
 import { openDatabase } from '../server/db/engine.ts'
-import { importLayer } from '../server/import/pipeline.ts'
 import { loadConfig } from '../server/config.ts'
 import { computeAll } from '../server/indicators/compute.ts'
 import { loadCityModel } from '../server/indicators/model.ts'
@@ -17,24 +14,14 @@ import { INDICATORS } from '../server/indicators/registry.ts'
 import { computeYear, settingsFor } from '../server/indicators/service.ts'
 
 const { values: a } = parseArgs({ options: { buildings: { type: 'string', default: '1000000' } } })
-const side = Math.ceil(Math.sqrt(Number(a.buildings) / 52.5))
-const dir = path.resolve(import.meta.dirname, `../bench-out/city-${side}x${side}`)
-if (!DEMO_LAYERS.every((l) => fs.existsSync(path.join(dir, `${l}.geojson`)))) generateCity(dir, { cols: side, rows: side, seed: 7 })
-const admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const dbName = 'citycheck_bench_ind'
-const url = new URL(admin); url.pathname = `/${dbName}`
-const c0 = new pg.Client({ connectionString: admin }); await c0.connect()
-await c0.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c0.query(`CREATE DATABASE ${dbName}`); await c0.end()
-
-const config = loadConfig({ ...process.env, DATABASE_URL: url.toString() })
-const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp' })
+const { dir } = benchCity(Number(a.buildings))
+const scratch = await scratchDb('citycheck_bench_ind')
+const url = new URL(scratch.url)
+const config = loadConfig({ ...process.env, DATABASE_URL: scratch.url })
+const db = await openDatabase({ databaseUrl: scratch.url, dataDir: '/tmp' })
 const sec = (t: number) => ((Date.now() - t) / 1000)
 let t = Date.now()
-const counts: Record<string, number> = {}
-for (const layer of DEMO_LAYERS) {
-  const r = await importLayer(db, { year: 2025, layer, fileName: `${layer}.geojson`, buffer: fs.readFileSync(path.join(dir, `${layer}.geojson`)), uploader: 'bench', options: {} }, { maxUnpackedBytes: 8e9, maxFeatures: 1e8, keepVersions: 5 })
-  counts[layer] = r.featureCount
-}
+const counts = await loadCity(db, dir)
 console.log(`loaded in ${sec(t).toFixed(1)} s:`, counts)
 
 // --- citycheck: the whole run (model from the database, every indicator, results and problems stored)
@@ -95,4 +82,4 @@ for (const [code, s, val] of perIndicator) {
   console.log(`| ${code} | ${s.toFixed(2)} | ${val?.toFixed(2)} | ${ours?.toFixed(2)} |`)
 }
 await db.close()
-const c1 = new pg.Client({ connectionString: admin }); await c1.connect(); await c1.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c1.end()
+await scratch.drop()

@@ -1,30 +1,20 @@
 // Siting benchmark: 1,000 candidate sites against a city of ~1 million buildings (lazy greedy), and
 // greedy against the exact optimum on instances the branch and bound finishes.
 //   npm run bench:siting [-- --buildings 1000000]
-import fs from 'node:fs'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
-import pg from 'pg'
 import proj4 from 'proj4'
-import { generateCity, DEMO_LAYERS } from './demo-city/generate.ts'
+import { benchCity, loadCity, scratchDb } from './bench-common.ts'
 import { loadConfig } from '../server/config.ts'
 import { openDatabase } from '../server/db/engine.ts'
-import { importLayer } from '../server/import/pipeline.ts'
 import { gaussKrugerEpsg } from '../server/import/crs.ts'
 import { site } from '../server/siting/service.ts'
 
 const { values: a } = parseArgs({ options: { buildings: { type: 'string', default: '1000000' } } })
-const side = Math.ceil(Math.sqrt(Number(a.buildings) / 52.5))
-const dir = path.resolve(import.meta.dirname, `../bench-out/city-${side}x${side}`)
-if (!DEMO_LAYERS.every((l) => fs.existsSync(path.join(dir, `${l}.geojson`)))) generateCity(dir, { cols: side, rows: side, seed: 7 })
-const admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const dbName = 'citycheck_bench_siting'
-const url = new URL(admin); url.pathname = `/${dbName}`
-const c0 = new pg.Client({ connectionString: admin }); await c0.connect()
-await c0.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c0.query(`CREATE DATABASE ${dbName}`); await c0.end()
-const config = loadConfig({ ...process.env, DATABASE_URL: url.toString() })
-const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp' })
-for (const layer of DEMO_LAYERS) await importLayer(db, { year: 2025, layer, fileName: `${layer}.geojson`, buffer: fs.readFileSync(path.join(dir, `${layer}.geojson`)), uploader: 'bench', options: {} }, { maxUnpackedBytes: 8e9, maxFeatures: 1e8, keepVersions: 5 })
+const { dir, side } = benchCity(Number(a.buildings))
+const scratch = await scratchDb('citycheck_bench_siting')
+const config = loadConfig({ ...process.env, DATABASE_URL: scratch.url })
+const db = await openDatabase({ databaseUrl: scratch.url, dataDir: '/tmp' })
+await loadCity(db, dir)
 
 // Candidates: 1,000 seeded random points over the city (the demo city sits at lon 117.2, lat 31.8).
 let seed = 42
@@ -64,4 +54,4 @@ console.log(`\nagainst the exact optimum on ${solved} instances solved exactly:`
 console.log(`- lazy greedy + 1-swap (the city-scale method): ${stats(gaps)}`)
 console.log(`- lazy greedy alone: ${stats(pureGaps)}`)
 await db.close()
-const c1 = new pg.Client({ connectionString: admin }); await c1.connect(); await c1.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c1.end()
+await scratch.drop()

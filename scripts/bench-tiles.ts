@@ -2,31 +2,23 @@
 // beside the same tiles made by a plain PostGIS ST_AsMVT query per request (how Martin makes them),
 // on a generated city of ~1 million buildings, in the same run.
 //   npm run bench:tiles [-- --buildings 1000000 --seconds 10 --connections 16]
-import fs from 'node:fs'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import pg from 'pg'
-import { generateCity, DEMO_LAYERS } from './demo-city/generate.ts'
+import { benchCity, loadCity, scratchDb } from './bench-common.ts'
 import { buildApp } from '../server/app.ts'
 import { loadConfig } from '../server/config.ts'
 import { openDatabase } from '../server/db/engine.ts'
-import { importLayer } from '../server/import/pipeline.ts'
 import { computeYear } from '../server/indicators/service.ts'
 
 const { values: a } = parseArgs({ options: { buildings: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '16' } } })
-const side = Math.ceil(Math.sqrt(Number(a.buildings) / 52.5))
-const dir = path.resolve(import.meta.dirname, `../bench-out/city-${side}x${side}`)
-if (!DEMO_LAYERS.every((l) => fs.existsSync(path.join(dir, `${l}.geojson`)))) generateCity(dir, { cols: side, rows: side, seed: 7 })
-const admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const dbName = 'citycheck_bench_tiles'
-const url = new URL(admin); url.pathname = `/${dbName}`
-const c0 = new pg.Client({ connectionString: admin }); await c0.connect()
-await c0.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c0.query(`CREATE DATABASE ${dbName}`); await c0.end()
-const config = loadConfig({ ...process.env, DATABASE_URL: url.toString(), CITYCHECK_DEMO: '0', LOG_LEVEL: 'warn' })
-const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp' })
-for (const layer of DEMO_LAYERS) await importLayer(db, { year: 2025, layer, fileName: `${layer}.geojson`, buffer: fs.readFileSync(path.join(dir, `${layer}.geojson`)), uploader: 'bench', options: {} }, { maxUnpackedBytes: 8e9, maxFeatures: 1e8, keepVersions: 5 })
+const { dir } = benchCity(Number(a.buildings))
+const scratch = await scratchDb('citycheck_bench_tiles')
+const url = new URL(scratch.url)
+const config = loadConfig({ ...process.env, DATABASE_URL: scratch.url, CITYCHECK_DEMO: '0', LOG_LEVEL: 'warn' })
+const db = await openDatabase({ databaseUrl: scratch.url, dataDir: '/tmp' })
+await loadCity(db, dir)
 await computeYear(db, config, 2025)
 const INDICATOR = 'kindergarten_coverage'
 
@@ -82,4 +74,4 @@ console.log('|---|---|---|---|---|')
 for (const r of results) console.log(`| ${r.label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`)
 console.log(`\nratio: citycheck serves ${(results[0].rps / results[1].rps).toFixed(1)}× the tiles per second of the ST_AsMVT path`)
 await app.close(); await base.close(); await pool.end(); await db.close()
-const c1 = new pg.Client({ connectionString: admin }); await c1.connect(); await c1.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await c1.end()
+await scratch.drop()
