@@ -66,9 +66,10 @@ export async function up(knex: Knex): Promise<void> {
       denominator double precision,
       target double precision,
       status text NOT NULL,
-      extra jsonb
+      extra json
     )`)
-  // A lookup index rather than a five-column primary key: a run writes ~300k rows at city scale and
+  // json, not jsonb: extra is only read back whole, and ~300k rows a run at city scale are cheaper to
+  // write unparsed. A lookup index rather than a five-column primary key: a run writes ~300k rows and
   // the engine writes each (run, indicator, variant, level, unit) once by construction.
   await knex.raw('CREATE INDEX indicator_results_lookup ON indicator_results (run_id, indicator, variant, level)')
   await knex.raw('CREATE INDEX indicator_results_unit ON indicator_results (run_id, unit_code)')

@@ -28,6 +28,9 @@ console.log(`loaded in ${sec(t).toFixed(1)} s:`, counts)
 t = Date.now()
 const run = await computeYear(db, config, 2025)
 const full = sec(t)
+t = Date.now()
+await computeYear(db, config, 2025) // again: the model is cached in memory now
+const warmFull = sec(t)
 // the parts, measured separately
 const settings = settingsFor(config, {})
 t = Date.now(); const model = await loadCityModel(db.knex, 2025, settings); const load = sec(t)
@@ -69,6 +72,7 @@ console.log(`\ncity: ${model.b.n} buildings (${model.residentialPoints.ids.lengt
 console.log('\n| step | seconds |')
 console.log('|---|---|')
 console.log(`| citycheck full run: load model + all ${INDICATORS.length} indicators × 3 levels + store results and 问题清单 (${run.results} results, ${run.problems} problems) | ${full.toFixed(2)} |`)
+console.log(`| citycheck full run again, model cached in memory (as after any earlier run or what-if) | ${warmFull.toFixed(2)} |`)
 console.log(`| — load model from PostGIS (points in EPSG:${model.srid}, unit assignment, population allocation) | ${load.toFixed(2)} |`)
 console.log(`| — compute all ${INDICATORS.length} indicators in memory | ${compute.toFixed(2)} |`)
 console.log(`| — compute the ${coverageDefs.length} coverage indicators only | ${coverageOnly.toFixed(2)} |`)
