@@ -23,6 +23,8 @@ export interface Config {
   /** m² of floor area per resident, used only when neither the building nor its 社区 gives a population. */
   floorAreaPerResident: number
   logLevel: string
+  /** 天地图 browser key: when set, the viewer offers the 天地图 vector basemap under the city's layers. */
+  tiandituKey: string | undefined
 }
 
 export function parseTokens(raw: string | undefined): Map<string, string> {
@@ -55,5 +57,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepVersions: num(env.CITYCHECK_KEEP_VERSIONS, 5),
     floorAreaPerResident: num(env.CITYCHECK_FLOOR_AREA_PER_RESIDENT, 36.5),
     logLevel: env.LOG_LEVEL ?? 'info',
+    tiandituKey: env.CITYCHECK_TIANDITU_KEY || undefined,
   }
 }

@@ -45,6 +45,17 @@ describe('embedded PostGIS engine', () => {
     expect((await get(app, '/api/years/2025/layers/streets')).body.features[0].properties.name).toBe('滨河街道')
   })
 
+  it('cuts vector tiles without ST_AsMVT (geojson-vt) and reports no 天地图 key', async () => {
+    const z = 14, n = 2 ** z
+    const [lon, lat] = ll(250, 250)
+    const x = Math.floor(((lon + 180) / 360) * n)
+    const y = Math.floor(((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * n)
+    const r = await get(app, `/tiles/2025/streets/${z}/${x}/${y}.pbf`)
+    expect(r.status).toBe(200)
+    expect(r.headers['content-type']).toBe('application/vnd.mapbox-vector-tile')
+    expect((await get(app, '/api/config')).body).toEqual({ tianditu: null })
+  })
+
   it('never freezes the main thread: timers keep firing during a slow query', async () => {
     let ticks = 0
     const iv = setInterval(() => ticks++, 10)

@@ -35,6 +35,20 @@ map.addControl(new NavigationControl({ showCompass: true }))
 map.addControl(new ScaleControl({ unit: 'metric' }))
 window.__citycheck = { map, state }
 
+// The optional 天地图 basemap (vec + Chinese labels, Web Mercator matrix set), when the operator set a key.
+async function tianditu() {
+  const cfg = await (await fetch('/api/config')).json()
+  if (!cfg.tianditu) return
+  const url = (layer) => Array.from({ length: 8 }, (_, i) => `https://t${i}.tianditu.gov.cn/${layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=${layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=${encodeURIComponent(cfg.tianditu.key)}`)
+  for (const layer of ['vec', lang === 'zh' ? 'cva' : 'eva']) {
+    map.addSource(`tdt-${layer}`, { type: 'raster', tiles: url(layer), tileSize: 256, attribution: '天地图' })
+    map.addLayer({ id: `tdt-${layer}`, type: 'raster', source: `tdt-${layer}` }, map.getLayer('units-fill') ? 'units-fill' : undefined)
+  }
+  $('#layers').insertAdjacentHTML('beforeend', `<label><input type="checkbox" id="show-tdt" checked> ${lang === 'zh' ? '天地图底图' : 'Tianditu basemap'}</label>`)
+  $('#show-tdt').onchange = () => ['tdt-vec', 'tdt-cva', 'tdt-eva'].forEach((id) => map.getLayer(id) && map.setLayoutProperty(id, 'visibility', $('#show-tdt').checked ? 'visible' : 'none'))
+  window.__citycheck.tianditu = true
+}
+
 const tiles = (layer) => `${location.origin}/tiles/${state.year}/${layer}/{z}/{x}/{y}.pbf?indicator=${encodeURIComponent(state.indicator ?? '')}`
 
 function fillColour() {
@@ -209,6 +223,7 @@ applyLang()
 map.on('load', async () => {
   const years = (await (await fetch('/api/years')).json()).years
   $('#year').innerHTML = years.map((y) => `<option>${y}</option>`).join('')
+  await tianditu()
   const year = Number(params.get('year')) || years[0]
   if (year) { $('#year').value = year; await selectYear(year) }
   window.__citycheck.ready = true

@@ -53,3 +53,10 @@ describe('upload tokens', () => {
     expect(res.body.error.message).toContain('bomb.zip')
   })
 })
+
+describe('browser settings', () => {
+  const t = useTestApp({ CITYCHECK_TIANDITU_KEY: 'tk-123' })
+  it('exposes the 天地图 key (a browser key) and nothing else', async () => {
+    expect((await get(t.app, '/api/config')).body).toEqual({ tianditu: { key: 'tk-123' } })
+  })
+})

@@ -7,4 +7,8 @@ export default async function healthRoutes(app: FastifyInstance, ctx: AppContext
     const row = r.rows[0]
     return { status: 'ok', engine: ctx.db.engine, postgresql: row.pg, postgis: row.postgis, geos: row.geos, proj: row.proj }
   })
+  app.get('/api/config', { schema: { summary: '浏览器端配置（天地图密钥等）/ Settings the web pages need', tags: ['health'] } }, async () => ({
+    // A 天地图 key is a browser key by design (it is sent with every tile request); no other setting is exposed.
+    tianditu: ctx.config.tiandituKey ? { key: ctx.config.tiandituKey } : null,
+  }))
 }
