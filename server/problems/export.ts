@@ -1,5 +1,6 @@
 // Exports a report writer can paste: CSV (UTF-8 with BOM, so Excel opens Chinese correctly) and
 // XLSX (a minimal SpreadsheetML workbook written directly: one sheet, inline strings, frozen header).
+import type { FastifyReply } from 'fastify'
 import { zipSync, strToU8 } from 'fflate'
 
 export type Cell = string | number | null | undefined
@@ -40,4 +41,15 @@ export function toXlsx(sheetName: string, header: string[], rows: Cell[][]): Buf
     'xl/worksheets/sheet1.xml': strToU8(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><cols>${widths}</cols><sheetData>${sheetRows}</sheetData></worksheet>`),
   }
   return Buffer.from(zipSync(files))
+}
+
+/** Sends a table as a CSV or XLSX download named `name` (UTF-8 file name, for Chinese names). */
+export function sendTable(reply: FastifyReply, format: 'csv' | 'xlsx', name: string, header: string[], rows: Cell[][]): Buffer {
+  const disposition = `attachment; filename*=UTF-8''${encodeURIComponent(name)}.${format}`
+  if (format === 'csv') {
+    reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', disposition)
+    return toCsv(header, rows)
+  }
+  reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', disposition)
+  return toXlsx(name, header, rows)
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { checkYear } from '../import/pipeline.ts'
 import { requireUploader } from '../import/routes.ts'
-import { toCsv, toXlsx, type Cell } from './export.ts'
+import { sendTable, type Cell } from './export.ts'
 import { STATUSES, listProblems, updateProblem, type ProblemQuery } from './store.ts'
 
 const LEVEL_ZH: Record<string, string> = { city: '城区', street: '街道', community: '社区' }
@@ -32,13 +32,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
       i + 1, p.dimension, p.indicatorZh, p.type, LEVEL_ZH[p.level], p.unitCode, p.unitName, fmt(p.value), p.band ? `${p.band[0]}–${p.band[1]}` : fmt(p.target), p.unitOfMeasure,
       p.shortfall != null ? Math.round(p.shortfall * 1000) / 10 : null, p.severity, fmt(p.previous), fmt(p.change), p.suggestion, p.status, p.note,
     ])
-    const name = `问题清单-${year}`
-    if (q.format === 'csv') {
-      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}.csv`)
-      return toCsv(HEADER, rows)
-    }
-    reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}.xlsx`)
-    return toXlsx(`问题清单 ${year}`, HEADER, rows)
+    return sendTable(reply, q.format as 'csv' | 'xlsx', `问题清单-${year}`, HEADER, rows)
   })
 
   app.patch('/api/years/:year/problems/:id', {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
-import { toCsv, toXlsx } from '../problems/export.ts'
+import { sendTable } from '../problems/export.ts'
 import { rankForRenewal } from './renewal.ts'
 import { site, type SitingRequest } from './service.ts'
 
@@ -32,8 +32,7 @@ export default async function sitingRoutes(app: FastifyInstance, ctx: AppContext
       return { type: 'FeatureCollection', properties: { indicator: r.indicator, radius: r.radius, solution: r.solution }, features: r.sites.map((s) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] }, properties: { rank: s.rank, newlyCoveredResidents: s.newlyCoveredResidents, newlyCoveredBuildings: s.newlyCoveredBuildings } })) }
     }
     if (format === 'csv') {
-      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(`选址-${r.indicator}.csv`)}`)
-      return toCsv(['排名 Rank', '经度 Lon', '纬度 Lat', '新增覆盖居民 Residents', '新增覆盖住宅 Buildings'], r.sites.map((s) => [s.rank, s.lon.toFixed(6), s.lat.toFixed(6), s.newlyCoveredResidents, s.newlyCoveredBuildings]))
+      return sendTable(reply, 'csv', `选址-${r.indicator}`, ['排名 Rank', '经度 Lon', '纬度 Lat', '新增覆盖居民 Residents', '新增覆盖住宅 Buildings'], r.sites.map((s) => [s.rank, s.lon.toFixed(6), s.lat.toFixed(6), s.newlyCoveredResidents, s.newlyCoveredBuildings]))
     }
     return r
   })
@@ -62,9 +61,6 @@ export default async function sitingRoutes(app: FastifyInstance, ctx: AppContext
     if (q.format === 'json') return { year, level: q.level, count: ranked.length, units: ranked }
     const header = ['排名 Rank', '单元代码 Code', '单元名称 Unit', '得分 Score', '主要问题 Main problems']
     const rows = ranked.map((u) => [u.rank, u.code, u.name, u.score, 'projects' in u ? (u.projects as { indicator: string; severity: string }[]).map((p) => `${p.indicator}（${p.severity}）`).join('；') : (u.worst as { indicator: string; uncoveredShare: number }[]).map((w) => `${w.indicator} 未覆盖 ${w.uncoveredShare}%`).join('；')])
-    const name = `城市更新项目库-${year}-${q.level}`
-    if (q.format === 'csv') { reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}.csv`); return toCsv(header, rows) }
-    reply.header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}.xlsx`)
-    return toXlsx(name, header, rows)
+    return sendTable(reply, q.format as 'csv' | 'xlsx', `城市更新项目库-${year}-${q.level}`, header, rows)
   })
 }
