@@ -2,7 +2,7 @@
 // Pure: no database. Each result says its variant (denominator), value, numerator, denominator,
 // target and status.
 import Flatbush from 'flatbush'
-import { markCovered, RADIUS_TOLERANCE_M, siteDistance, type Site } from './coverage.ts'
+import { markCovered, RADIUS_TOLERANCE_M, type Site } from './coverage.ts'
 import { DiscSums, polygonPolygonDistance, pointPolygonDistance } from './geom.ts'
 import type { CityModel, Unit } from './model.ts'
 import type { IndicatorDef, Target, Variant } from './registry.ts'
@@ -305,4 +305,3 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
   return { rows, covered }
 }
 
-export { siteDistance }

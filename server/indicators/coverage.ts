@@ -28,8 +28,3 @@ export function markCovered(points: PointSet, sites: Site[], radius: number, out
     }
   }
 }
-
-/** Distance from a point to a site (0 inside a polygon site). */
-export function siteDistance(x: number, y: number, s: Site): number {
-  return s.geom ? pointPolygonDistance(x, y, s.geom) : Math.hypot(x - s.x, y - s.y)
-}

@@ -36,11 +36,6 @@ export async function startJob(knex: Knex, kind: string, year: number | null, by
   return { id, existing: false }
 }
 
-/** Resolves when a job started in this process has finished (tests, CLI). */
-export async function waitForJob(id: number): Promise<void> {
-  await running.get(id)
-}
-
 export async function getJob(knex: Knex, id: number) {
   const j = await knex('background_jobs').where({ id }).first()
   if (!j) throw new AppError('CC_NOT_FOUND', { what: `job ${id}` })
