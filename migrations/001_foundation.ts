@@ -18,7 +18,11 @@ const LAYER_TABLES: Record<string, string> = {
   buildings: `
     code text, name text, floors double precision, height double precision, use text, residential boolean,
     built_year int, households double precision, residents double precision, area_code text, community_code text,
-    geom geometry(MultiPolygon, 4490) NOT NULL`,
+    geom geometry(MultiPolygon, 4490) NOT NULL,
+    -- The city's 3° Gauss-Kruger zone (EPSG), set by the import, and the building's point-on-surface in
+    -- it: computed by PostgreSQL while the COPY streams in, so indicator runs read plain coordinates.
+    zone int,
+    pos geometry(Point) GENERATED ALWAYS AS (CASE WHEN zone IS NULL THEN NULL ELSE ST_Transform(ST_PointOnSurface(geom), zone) END) STORED`,
   facilities: `
     code text, name text, type text NOT NULL, source_type text, capacity double precision,
     geom geometry(Geometry, 4490) NOT NULL`,

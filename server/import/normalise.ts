@@ -5,7 +5,7 @@ import type { Geometry } from 'geojson'
 import { AppError, issue, type Issue } from '../errors.ts'
 import { FACILITY_TYPE_NAMES, resolveFacilityType } from '../layers/facility-types.ts'
 import { isResidentialUse, type FieldDef, type LayerDef } from '../layers/definitions.ts'
-import { CrsError, detectCrs, fromName, fromPrj, inChina, toCgcs2000, type Bbox, type Crs } from './crs.ts'
+import { CrsError, detectCrs, fromName, fromPrj, inChina, localZoneEpsg, toCgcs2000, type Bbox, type Crs } from './crs.ts'
 import { forEachPosition, hasPositions, mapPositions, toEwkbHex } from './geometry.ts'
 import type { ReadResult } from './readers/index.ts'
 
@@ -132,13 +132,16 @@ function geometryOk(def: LayerDef, g: Geometry): boolean {
  * COPY rows into PostgreSQL while later features are still being converted. Per-feature problems go
  * to `errors` (the caller must check it after the last row); nothing is thrown for them.
  */
-export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOptions): Omit<Normalised, 'rows'> & { rows: Iterable<Row>; count: () => number } {
+export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOptions): Omit<Normalised, 'rows'> & { rows: Iterable<Row>; count: () => number; zone: number } {
   const file = read.fileName
   if (read.features.length === 0) throw new AppError('CC_EMPTY_LAYER', { file })
   const bbox = bboxOf(read.features)
   if (!Number.isFinite(bbox.minX)) throw new AppError('CC_GEOMETRY_EMPTY', { file, feature: 1 })
   const { crs, source: crsSource, warnings } = resolveCrs(read, opts.crs, bbox)
   const transform = toCgcs2000(crs)
+  // The 3° zone of the layer's centre: the same rule the indicator model uses for the whole city.
+  const centre: [number, number] = [(bbox.minX + bbox.maxX) / 2, (bbox.minY + bbox.maxY) / 2]
+  const zone = localZoneEpsg((transform ? transform(centre[0], centre[1]) : centre)[0])
   const fieldMap = mapFields(def, read.fieldNames, opts.fields, file)
   const mapped = new Set(Object.values(fieldMap).filter(Boolean) as string[])
   const errors: Issue[] = []
@@ -221,7 +224,7 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
       add(issue('CC_FIELD_UNKNOWN_VALUE', { file, feature: fid, field: fieldMap.type!, value, allowed: `${FACILITY_TYPE_NAMES.join(', ')}；可用 types 参数映射 / map values with the types option` }))
     }
   }
-  return { rows: rows(), count: () => emitted, crs, crsSource, fieldMap, warnings, errors }
+  return { rows: rows(), count: () => emitted, zone, crs, crsSource, fieldMap, warnings, errors }
 }
 
 /** The whole layer at once (for tests and small files). */

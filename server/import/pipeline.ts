@@ -65,6 +65,7 @@ export function checkLayer(layer: string): LayerDef {
 export function columnsOf(def: LayerDef): string[] {
   const cols = ['upload_id', 'fid', ...def.fields.map((f) => f.name)]
   if (def.table === 'facilities') cols.push('source_type')
+  if (def.table === 'buildings') cols.push('zone')
   return [...cols, 'props', 'geom']
 }
 
@@ -96,11 +97,11 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
       // One upload per (year, layer) at a time; a second waits rather than interleaving.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${year}:${def.layer}`])
       // The CHECK lets ATTACH skip its validation scan.
-      await client.query(`CREATE TABLE ${staging} (LIKE ${def.table} INCLUDING DEFAULTS, CHECK (upload_id = ${uploadId}))`)
+      await client.query(`CREATE TABLE ${staging} (LIKE ${def.table} INCLUDING DEFAULTS INCLUDING GENERATED, CHECK (upload_id = ${uploadId}))`)
       // Rows are converted while PostgreSQL parses the COPY stream: the two run on separate cores.
       onProgress?.('write', 0, total)
       function* tuples() {
-        for (const r of norm.rows) yield columns.map((c) => (c === 'upload_id' ? uploadId : c === 'fid' ? r.fid : c === 'props' ? r.props : c === 'geom' ? r.geom : r.values[c] ?? null))
+        for (const r of norm.rows) yield columns.map((c) => (c === 'upload_id' ? uploadId : c === 'fid' ? r.fid : c === 'props' ? r.props : c === 'geom' ? r.geom : c === 'zone' ? norm.zone : r.values[c] ?? null))
       }
       await bulkInsert(client, staging, columns, tuples(), { copy: db.supportsCopy, total, onProgress: (n) => onProgress?.('write', n, total) })
       // Per-feature problems found on the way: the transaction rolls back, nothing was kept.

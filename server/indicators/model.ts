@@ -115,9 +115,11 @@ const SQL = {
   units: (tbl: string, popCol: string | null) => `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p)
     FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
   // No ORDER BY: the arrays keep each building's fid, and sorting a million rows spills to disk.
-  buildings: `SELECT fid, ST_X(pp), ST_Y(pp), ST_Y(pos), ST_Area(geom), floors, height, residential, residents, built_year
-    FROM (SELECT fid, geom, floors, height, residential, residents, built_year, ST_PointOnSurface(geom) pos FROM buildings WHERE upload_id = $1) s,
-    LATERAL ST_Transform(pos, $2::int) pp`,
+  // pos was computed at import in the zone the import chose; another zone is transformed here.
+  // ST_YMin (a bounding-box read) is latitude enough to turn a footprint's square degrees into m².
+  buildings: `SELECT fid, ST_X(p), ST_Y(p), ST_YMin(geom), ST_Area(geom), floors, height, residential, residents, built_year
+    FROM buildings, LATERAL (SELECT CASE WHEN zone = $2::int THEN pos ELSE ST_Transform(ST_PointOnSurface(geom), $2::int) END AS p) x
+    WHERE upload_id = $1`,
   sites: (tbl: string, cols: string) => `SELECT ${cols}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3) FROM ${tbl} WHERE upload_id = $1 ORDER BY fid`,
   points: (tbl: string, cols: string) => `SELECT ${cols}, ST_X(p), ST_Y(p) FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
   parkArea: (tbl: string) => `SELECT u.code, sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)) FROM green_spaces g JOIN ${tbl} u
