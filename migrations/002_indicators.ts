@@ -72,7 +72,6 @@ export async function up(knex: Knex): Promise<void> {
   // write unparsed. A lookup index rather than a five-column primary key: a run writes ~300k rows and
   // the engine writes each (run, indicator, variant, level, unit) once by construction.
   await knex.raw('CREATE INDEX indicator_results_lookup ON indicator_results (run_id, indicator, variant, level)')
-  await knex.raw('CREATE INDEX indicator_results_unit ON indicator_results (run_id, unit_code)')
   // Per-building arrays of a run (coverage bitsets, residents), kept compactly for gap queries.
   await knex.raw(`
     CREATE TABLE indicator_arrays (

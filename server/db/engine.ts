@@ -23,6 +23,12 @@ export interface Database {
   close(): Promise<void>
 }
 
+// Which knex instances may stream COPY (native PostgreSQL): readers that only get a knex can ask.
+const copyCapable = new WeakSet<Knex>()
+export function canCopy(knex: Knex): boolean {
+  return copyCapable.has(knex)
+}
+
 export interface EngineOptions {
   databaseUrl?: string
   dataDir: string
@@ -67,6 +73,7 @@ export async function openDatabase(opts: EngineOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const knex = makeKnex(opts.databaseUrl, opts.poolMax ?? 10)
     db = { knex, engine: 'postgresql', supportsCopy: true, close: () => knex.destroy() }
+    copyCapable.add(knex)
   } else {
     const { port, worker } = await startEmbedded(opts.dataDir)
     // The socket multiplexes connections onto one PGlite session; a transaction must own it,

@@ -169,17 +169,25 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         const flags = p.items!.map((it) => itemFlags(m, it, items))
         for (const f of flags) for (let i = 0; i < B.n; i++) all[i] &= f[i]
         covered.set(def.code, all)
-        // Which items fall short in each unit, for the suggestion.
+        // Which items fall short in each unit (some resident out of reach), for the suggestion.
         const short = new Map<string, string[]>()
+        const B2 = m.b
         flags.forEach((f, j) => {
-          for (const x of coverageRows(m, { ...def, target: undefined }, f, null, 0)) {
-            if (x.value === null || x.value >= 100 - 1e-9) continue
-            const k = `${x.variant}|${x.level}|${x.unit_code}`
-            short.set(k, [...(short.get(k) ?? []), p.items![j].zh])
+          const st = new Uint8Array(m.streets.length), cm = new Uint8Array(m.communities.length)
+          let city = 0
+          for (let i = 0; i < B2.n; i++) {
+            if (!B2.residential[i] || f[i] || !(B2.residents[i] > 0)) continue
+            city = 1
+            if (B2.street[i] >= 0) st[B2.street[i]] = 1
+            if (B2.community[i] >= 0) cm[B2.community[i]] = 1
           }
+          const add = (k: string) => short.set(k, [...(short.get(k) ?? []), p.items![j].zh])
+          if (city) add(`city|${CITY}`)
+          st.forEach((v, i) => { if (v) add(`street|${m.streets[i].code}`) })
+          cm.forEach((v, i) => { if (v) add(`community|${m.communities[i].code}`) })
         })
         const rs = coverageRows(m, def, all, null, 0)
-        for (const r of rs) r.extra = { ...r.extra, missing: short.get(`${r.variant}|${r.level}|${r.unit_code}`) ?? [] }
+        for (const r of rs) r.extra = { ...r.extra, missing: short.get(`${r.level}|${r.unit_code}`) ?? [] }
         rows.push(...rs)
         break
       }

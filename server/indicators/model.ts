@@ -9,6 +9,8 @@ import KDBush from 'kdbush'
 import { localZoneEpsg } from '../import/crs.ts'
 import { LAYERS } from '../layers/definitions.ts'
 import { allocateResidents } from './population.ts'
+import { canCopy } from '../db/engine.ts'
+import { copyColumns } from '../db/bulk.ts'
 import { bboxOf, metresPerDegree, pointInMultiPolygon, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
 import type { PointSet, Site } from './coverage.ts'
 import type { Settings } from './registry.ts'
@@ -129,6 +131,23 @@ const SQL = {
   parkAreaAll: `SELECT coalesce(sum(ST_Area(g.geom::geography)), 0) FROM green_spaces g WHERE g.upload_id = $1 AND g.kind ~* $2`,
 }
 
+/** The buildings' columns as Float64Arrays: streamed with COPY where the engine can, else a plain query. */
+async function buildingColumns(knex: Knex, uploadId: number, srid: number): Promise<{ n: number; cols: Float64Array[] }> {
+  if (canCopy(knex)) {
+    const client = (await knex.client.acquireConnection()) as pg.ClientBase
+    try {
+      // COPY takes no parameters; both values are integers from our own tables.
+      return await copyColumns(client, SQL.buildings.replace('$1', String(Number(uploadId))).replace(/\$2::int/g, `${Number(srid)}::int`), 10)
+    } finally {
+      await knex.client.releaseConnection(client)
+    }
+  }
+  const rows = await query(knex, SQL.buildings, [uploadId, srid])
+  const cols = Array.from({ length: 10 }, () => new Float64Array(rows.length))
+  rows.forEach((r, i) => r.forEach((v, k) => { cols[k][i] = v == null ? NaN : v === true ? 1 : v === false ? 0 : Number(v) }))
+  return { n: rows.length, cols }
+}
+
 export async function loadCityModel(knex: Knex, year: number, settings: Settings, onProgress?: (p: number, msg: string) => void): Promise<CityModel> {
   const versions = await currentVersions(knex, year)
   const warnings: string[] = []
@@ -150,7 +169,7 @@ export async function loadCityModel(knex: Knex, year: number, settings: Settings
     versions.streets == null ? none : query(knex, SQL.units('streets', 'population'), [versions.streets, srid]),
     versions.communities == null ? none : query(knex, SQL.units('communities', 'population'), [versions.communities, srid]),
     versions['residential-areas'] == null ? none : query(knex, SQL.units('residential_areas', 'population'), [versions['residential-areas'], srid]),
-    versions.buildings == null ? none : query(knex, SQL.buildings, [versions.buildings, srid]),
+    versions.buildings == null ? Promise.resolve({ n: 0, cols: [] as Float64Array[] }) : buildingColumns(knex, versions.buildings, srid),
     versions.facilities == null ? none : query(knex, SQL.sites('facilities', 'type, name, capacity'), [versions.facilities, srid]),
     g == null ? none : query(knex, SQL.sites('green_spaces', 'kind, area_m2'), [g, srid]),
     g == null || versions.streets == null ? none : query(knex, SQL.parkArea('streets'), [g, parkRe, versions.streets]),
@@ -171,37 +190,35 @@ export async function loadCityModel(knex: Knex, year: number, settings: Settings
   for (const a of areas) { a.parent = communityIdx.find(a.x, a.y); a.street = streetIdx.find(a.x, a.y) }
 
   onProgress?.(0.4, 'buildings')
-  const rows = buildingRows
-  const n = rows.length
+  // columns: fid, x, y, latitude, area (deg²), floors, height, residential, residents, built_year
+  const { n, cols: c } = buildingRows
   const b: Buildings = {
     n, fid: new Int32Array(n), x: new Float64Array(n), y: new Float64Array(n), footprint: new Float64Array(n), floorArea: new Float64Array(n),
     floorsDefaulted: new Uint8Array(n), residential: new Uint8Array(n), residents: new Float64Array(n), residentsSource: new Uint8Array(n),
     builtYear: new Int32Array(n), height: new Float64Array(n), street: new Int32Array(n), community: new Int32Array(n), area: new Int32Array(n),
   }
-  const givenResidents = new Float64Array(n)
+  const givenResidents = n ? c[8] : new Float64Array(0)
   for (let i = 0; i < n; i++) {
-    const r = rows[i]
-    b.fid[i] = r[0] as number
-    b.x[i] = r[1] as number
-    b.y[i] = r[2] as number
-    const [mx, my] = metresPerDegree(r[3] as number)
-    b.footprint[i] = (r[4] as number) * mx * my
-    const height = r[6] == null ? NaN : Number(r[6])
+    b.fid[i] = c[0][i]
+    b.x[i] = c[1][i]
+    b.y[i] = c[2][i]
+    const [mx, my] = metresPerDegree(c[3][i])
+    b.footprint[i] = c[4][i] * mx * my
+    const height = c[6][i]
     b.height[i] = height
-    let floors = r[5] == null ? NaN : Number(r[5])
+    let floors = c[5][i]
     if (!(floors > 0) && height > 0) floors = Math.max(1, Math.round(height / 3))
     if (!(floors > 0)) { floors = settings.defaultFloors; b.floorsDefaulted[i] = 1 }
     b.floorArea[i] = b.footprint[i] * floors
-    b.builtYear[i] = r[9] == null ? 0 : Number(r[9])
-    givenResidents[i] = r[8] == null ? NaN : Number(r[8])
+    b.builtYear[i] = Number.isNaN(c[9][i]) ? 0 : c[9][i]
     b.community[i] = communityIdx.find(b.x[i], b.y[i])
     // A building's 街道 is its 社区's (found once per 社区); direct only outside every 社区.
     b.street[i] = b.community[i] >= 0 && communities[b.community[i]].street >= 0 ? communities[b.community[i]].street : streetIdx.find(b.x[i], b.y[i])
     b.area[i] = areaIdx.find(b.x[i], b.y[i])
     // Residential: as flagged; unknown use counts when the building stands in a 小区.
-    b.residential[i] = r[7] === true || (r[7] == null && b.area[i] >= 0) ? 1 : 0
+    const flag = c[7][i]
+    b.residential[i] = flag === 1 || (Number.isNaN(flag) && b.area[i] >= 0) ? 1 : 0
   }
-  rows.length = 0
   if (n) {
     const pop = allocateResidents({
       residential: b.residential, residents: givenResidents, floorArea: b.floorArea, community: b.community,
