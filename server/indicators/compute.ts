@@ -112,7 +112,7 @@ function itemFlags(m: CityModel, item: { types: string[]; radius: number; minAre
 }
 
 /** Residential footprint, residents and 小区 counts, covered and in total, per unit. */
-function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null, sites: number): ResultRow[] {
+function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null): ResultRow[] {
   const B = m.b
   const denA = new Sums(m), numA = new Sums(m), denR = new Sums(m), numR = new Sums(m), gapB = new Sums(m)
   for (let i = 0; i < B.n; i++) {
@@ -127,7 +127,8 @@ function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Ar
   const out: ResultRow[] = []
   const pct = (n: number, d: number) => (d > 0 ? (100 * n) / d : null)
   for (const [level, i, u] of units(m)) {
-    const extra = { gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)), gapBuildings: gapB.get(level, i), radius: def.params.radius ?? def.params.bands?.map((x) => x.radius), sites }
+    // Radius and sites are the indicator's, not the unit's: they live in the run's definitions.
+    const extra = { gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)), gapBuildings: gapB.get(level, i) }
     out.push(row(def, 'area', level, u, m, numA.get(level, i), denA.get(level, i), pct(numA.get(level, i), denA.get(level, i)), extra))
     out.push(row(def, 'residents', level, u, m, numR.get(level, i), denR.get(level, i), pct(numR.get(level, i), denR.get(level, i)), extra))
     if (a) out.push(row(def, 'areas', level, u, m, numX.get(level, i), denX.get(level, i), pct(numX.get(level, i), denX.get(level, i)), extra))
@@ -161,7 +162,7 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
       case 'coverage': {
         const f = coverageFlags(m, def, cache)
         covered.set(def.code, f.b)
-        rows.push(...coverageRows(m, def, f.b, f.a, f.sites))
+        rows.push(...coverageRows(m, def, f.b, f.a))
         break
       }
       case 'life_circle': {
@@ -186,7 +187,7 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
           st.forEach((v, i) => { if (v) add(`street|${m.streets[i].code}`) })
           cm.forEach((v, i) => { if (v) add(`community|${m.communities[i].code}`) })
         })
-        const rs = coverageRows(m, def, all, null, 0)
+        const rs = coverageRows(m, def, all, null)
         for (const r of rs) r.extra = { ...r.extra, missing: short.get(`${r.level}|${r.unit_code}`) ?? [] }
         rows.push(...rs)
         break

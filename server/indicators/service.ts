@@ -68,6 +68,9 @@ export async function computeYear(db: Database, config: Config, year: number, on
   const sourceCounts = Object.fromEntries(SOURCE_NAMES.map((n, k) => [n, B.residentsSource.reduce((a, s, i) => a + (s === k && B.residential[i] ? 1 : 0), 0)]))
   const problems = failingRows(defs, out.rows).length
   const runId = await inTransaction(knex, async (client) => {
+    // Results are derived data (a crash loses at most a run that can be recomputed), so the commit
+    // need not wait for the WAL flush of ~100 MB of results and arrays at city scale.
+    await client.query('SET LOCAL synchronous_commit = off')
     const run = await client.query(
       `INSERT INTO indicator_runs (year, job_id, data_versions, definitions, settings, distance_model, building_count, derived) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
       [year, jobId ?? null, JSON.stringify(model.versions), JSON.stringify(defs), JSON.stringify(settings), `${DISTANCE_MODEL}（EPSG:${model.srid}）`, B.n,
