@@ -56,7 +56,8 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   if (ctx.config.readRequiresToken) {
     const { authenticate } = await import('./auth/tokens.ts')
     app.addHook('onRequest', async (req) => {
-      if (req.method === 'GET' && req.url.startsWith('/api/') && req.url !== '/api/health') {
+      // Closed mode: every data read (API and tiles) needs a token; the health check stays open.
+      if (req.method === 'GET' && (req.url.startsWith('/api/') || req.url.startsWith('/tiles/')) && req.url !== '/api/health') {
         await authenticate(ctx.db.knex, ctx.config.uploadTokens, req.headers.authorization)
       }
     })

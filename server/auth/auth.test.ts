@@ -60,3 +60,13 @@ describe('browser settings', () => {
     expect((await get(t.app, '/api/config')).body).toEqual({ tianditu: { key: 'tk-123' } })
   })
 })
+
+describe('closed reading (CITYCHECK_READ_REQUIRES_TOKEN=1)', () => {
+  const t = useTestApp({ CITYCHECK_READ_REQUIRES_TOKEN: '1' })
+  it('data reads and tiles need a token; health does not', async () => {
+    expect((await get(t.app, '/api/years')).status).toBe(401)
+    expect((await get(t.app, '/tiles/2025/streets/10/0/0.pbf')).status).toBe(401)
+    expect((await get(t.app, '/api/years').set('Authorization', 'Bearer test-token-0123456789')).status).toBe(200)
+    expect((await get(t.app, '/api/health')).status).toBe(200)
+  })
+})
