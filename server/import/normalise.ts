@@ -30,7 +30,11 @@ export interface Row {
 }
 
 export interface Normalised {
-  rows: Row[]
+  /** converted while pulled, so COPY can run alongside; per-feature problems land in `errors` */
+  rows: Iterable<Row>
+  count: () => number
+  /** the EPSG code of the 3° zone the buildings' projected points are stored in */
+  zone: number
   crs: Crs
   crsSource: 'declared' | 'file' | 'detected'
   fieldMap: Record<string, string | null>
@@ -132,7 +136,7 @@ function geometryOk(def: LayerDef, g: Geometry): boolean {
  * COPY rows into PostgreSQL while later features are still being converted. Per-feature problems go
  * to `errors` (the caller must check it after the last row); nothing is thrown for them.
  */
-export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOptions): Omit<Normalised, 'rows'> & { rows: Iterable<Row>; count: () => number; zone: number } {
+export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOptions): Normalised {
   const file = read.fileName
   if (read.features.length === 0) throw new AppError('CC_EMPTY_LAYER', { file })
   const bbox = bboxOf(read.features)
@@ -225,12 +229,6 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
     }
   }
   return { rows: rows(), count: () => emitted, zone, crs, crsSource, fieldMap, warnings, errors }
-}
-
-/** The whole layer at once (for tests and small files). */
-export function normalise(read: ReadResult, def: LayerDef, opts: ImportOptions): Normalised {
-  const s = normaliseStream(read, def, opts)
-  return { ...s, rows: [...s.rows] }
 }
 
 const round = (n: number) => Math.round(n * 1e6) / 1e6
