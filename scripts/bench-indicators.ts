@@ -5,7 +5,7 @@
 //   npm run bench:indicators [-- --buildings 1000000]
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { benchCity, loadCity, scratchDb } from './bench-common.ts'
+import { BENCH_CITY, benchCity, loadCity, scratchDb } from './bench-common.ts'
 import { openDatabase } from '../server/db/engine.ts'
 import { loadConfig } from '../server/config.ts'
 import { computeAll } from '../server/indicators/compute.ts'
@@ -28,14 +28,14 @@ await db.knex.raw('CHECKPOINT')
 
 // --- citycheck: the whole run (model from the database, every indicator, results and problems stored)
 t = Date.now()
-const run = await computeYear(db, config, 2025)
+const run = await computeYear(db, config, BENCH_CITY, 2025)
 const full = sec(t)
 t = Date.now()
-await computeYear(db, config, 2025) // again: the model is cached in memory now
+await computeYear(db, config, BENCH_CITY, 2025) // again: the model is cached in memory now
 const warmFull = sec(t)
 // the parts, measured separately
 const settings = settingsFor(config, {})
-t = Date.now(); const model = await loadCityModel(db.knex, 2025, settings); const load = sec(t)
+t = Date.now(); const model = await loadCityModel(db.knex, BENCH_CITY, 2025, settings); const load = sec(t)
 t = Date.now(); const out = computeAll(model, INDICATORS); const compute = sec(t)
 const coverageDefs = INDICATORS.filter((d) => d.kind === 'coverage')
 t = Date.now(); computeAll(model, coverageDefs); const coverageOnly = sec(t)

@@ -3,7 +3,7 @@
 //   npm run bench:siting [-- --buildings 1000000]
 import { parseArgs } from 'node:util'
 import proj4 from 'proj4'
-import { benchCity, loadCity, scratchDb } from './bench-common.ts'
+import { BENCH_CITY, benchCity, loadCity, scratchDb } from './bench-common.ts'
 import { loadConfig } from '../server/config.ts'
 import { openDatabase } from '../server/db/engine.ts'
 import { gaussKrugerEpsg } from '../server/import/crs.ts'
@@ -26,10 +26,10 @@ const W = side * 400
 const points = (n: number, cx: number, cy: number, w: number) => ({ type: 'FeatureCollection' as const, features: Array.from({ length: n }, () => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: toLonLat.forward([cx + rnd() * w, cy + rnd() * w]) } })) })
 
 let t = Date.now()
-const cold = await site(db.knex, config, 2025, { indicator: 'kindergarten_coverage', count: 50, candidates: points(1000, x0, y0, W), method: 'auto' })
+const cold = await site(db.knex, config, BENCH_CITY, 2025, { indicator: 'kindergarten_coverage', count: 50, candidates: points(1000, x0, y0, W), method: 'auto' })
 const coldMs = Date.now() - t
 t = Date.now()
-const warm = await site(db.knex, config, 2025, { indicator: 'kindergarten_coverage', count: 50, candidates: points(1000, x0, y0, W), method: 'auto' })
+const warm = await site(db.knex, config, BENCH_CITY, 2025, { indicator: 'kindergarten_coverage', count: 50, candidates: points(1000, x0, y0, W), method: 'auto' })
 const warmMs = Date.now() - t
 console.log(`\n1,000 candidates, 50 new kindergartens (300 m), city of ${side}×${side} blocks:`)
 console.log('| run | demand buildings | candidates | objective (residents) | proven upper bound | max gap to optimum | solve ms | total ms |')
@@ -43,7 +43,7 @@ const gaps: number[] = [], pureGaps: number[] = []
 let solved = 0
 for (let k = 0; k < 30; k++) {
   const cx = x0 + rnd() * (W - 1500), cy = y0 + rnd() * (W - 1500)
-  const r = await site(db.knex, config, 2025, { indicator: 'kindergarten_coverage', count: 2 + (k % 4), candidates: points(30 + (k % 4) * 10, cx, cy, 1500), method: 'exact' })
+  const r = await site(db.knex, config, BENCH_CITY, 2025, { indicator: 'kindergarten_coverage', count: 2 + (k % 4), candidates: points(30 + (k % 4) * 10, cx, cy, 1500), method: 'exact' })
   if (!r.solution.exact || !r.solution.exactObjective) continue
   solved++
   gaps.push(r.solution.heuristicGapToOptimum ?? 0)

@@ -6,8 +6,9 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import pg from 'pg'
-import { benchCity, loadCity, scratchDb } from './bench-common.ts'
+import { BENCH_CITY, benchCity, loadCity, scratchDb } from './bench-common.ts'
 import { buildApp } from '../server/app.ts'
+import { openRuntime } from '../server/runtime.ts'
 import { loadConfig } from '../server/config.ts'
 import { openDatabase } from '../server/db/engine.ts'
 import { computeYear } from '../server/indicators/service.ts'
@@ -19,7 +20,7 @@ const url = new URL(scratch.url)
 const config = loadConfig({ ...process.env, DATABASE_URL: scratch.url, CITYCHECK_DEMO: '0', LOG_LEVEL: 'warn' })
 const db = await openDatabase({ databaseUrl: scratch.url, dataDir: '/tmp' })
 await loadCity(db, dir)
-await computeYear(db, config, 2025)
+await computeYear(db, config, BENCH_CITY, 2025)
 const INDICATOR = 'kindergarten_coverage'
 
 // The tiles a planner looks at: around the city centre, z10–z16, 街道/社区 at every zoom, buildings from 13.
@@ -37,10 +38,11 @@ for (let z = 10; z <= 16; z++) {
 }
 
 // citycheck
-const app = await buildApp({ config, db })
+const rt = await openRuntime(config, { db, workers: 0 })
+const app = await buildApp(rt)
 await app.listen({ port: 0, host: '127.0.0.1' })
 const ours = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-const oursPath = (p: string) => `/tiles/2025/${p}.pbf?indicator=${INDICATOR}`
+const oursPath = (p: string) => `/tiles/${BENCH_CITY.code}/2025/${p}.pbf?indicator=${INDICATOR}`
 
 // baseline: one ST_AsMVT query per request, like Martin (GiST filter, ST_AsMVTGeom clipping, gzip off)
 const pool = new pg.Pool({ connectionString: url.toString(), max: 8 })

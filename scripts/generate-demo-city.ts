@@ -1,6 +1,6 @@
 // npm run demo:generate [-- outDir [cols rows]]: writes the demo city's GeoJSON layers.
 import path from 'node:path'
-import { generateCity } from './demo-city/generate.ts'
+import { generateCity } from '../server/demo/generate.ts'
 
 const out = path.resolve(process.argv[2] ?? path.join(import.meta.dirname, '../geodata/demo-city'))
 const cols = process.argv[3] ? Number(process.argv[3]) : undefined

@@ -1,5 +1,5 @@
 // Bulk loads from the command line through the same pipeline as POST /api/years/:year/layers/:layer.
-//   npm run import -- --year 2025 --layer buildings --file buildings.zip [--crs EPSG:4548] [--encoding GBK]
+//   npm run import -- [--city 320100] --year 2025 --layer buildings --file buildings.zip [--crs EPSG:4548] [--encoding GBK]
 //                     [--fields '{"floors":"CS"}'] [--types '{"儿童之家":"nursery"}'] [--repair] [--uploader 名称]
 //   npm run import -- --year 2025 --dir geodata/demo-city     (every <layer>.geojson|.zip|.csv found there)
 // Uses DATABASE_URL, else the embedded database in CITYCHECK_DATA_DIR (stop the server first: an
@@ -16,7 +16,7 @@ import { progressBar } from './progress.ts'
 
 const { values: a } = parseArgs({
   options: {
-    year: { type: 'string' }, layer: { type: 'string' }, file: { type: 'string' }, dir: { type: 'string' },
+    city: { type: 'string' }, year: { type: 'string' }, layer: { type: 'string' }, file: { type: 'string' }, dir: { type: 'string' },
     crs: { type: 'string' }, encoding: { type: 'string' }, fields: { type: 'string' }, types: { type: 'string' },
     repair: { type: 'boolean', default: false }, uploader: { type: 'string', default: process.env.USER ?? 'cli' },
   },
@@ -38,10 +38,17 @@ const config = loadConfig()
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
 let failed = 0
 try {
+  // The city: --city, else CITYCHECK_DEFAULT_CITY, else the only one.
+  const cities = await db.knex('cities').select('code')
+  const city = a.city ?? config.defaultCity ?? (cities.length === 1 ? cities[0].code : undefined)
+  if (!city || !cities.some((c) => c.code === city)) {
+    console.error(city ? `城市 ${city} 不存在（npm run city -- add）/ no city ${city}` : '请用 --city 指明城市 / name the city with --city')
+    process.exit(2)
+  }
   for (const j of jobs) {
     try {
       const r = await importLayer(db, {
-        year: Number(a.year), layer: j.layer, fileName: path.basename(j.file), buffer: fs.readFileSync(j.file), uploader: a.uploader!,
+        city, year: Number(a.year), layer: j.layer, fileName: path.basename(j.file), buffer: fs.readFileSync(j.file), uploader: a.uploader!,
         options: { crs: a.crs, encoding: a.encoding, fields: a.fields ? JSON.parse(a.fields) : undefined, types: a.types ? JSON.parse(a.types) : undefined, onInvalid: a.repair ? 'repair' : 'reject' },
       }, config, progressBar(`${a.year} ${j.layer}`))
       console.log(`✓ ${j.layer}: ${r.featureCount} features, ${r.crs} (${r.crsSource}), ${r.encoding}, ${r.durationMs} ms, ${(r.featureCount / (r.durationMs / 1000)).toFixed(0)} features/s${r.warnings.length ? `, ${r.warnings.length} warnings` : ''}`)

@@ -11,13 +11,18 @@ import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
 import healthRoutes from './health/routes.ts'
 import importRoutes from './import/routes.ts'
-import layerRoutes from './layers/routes.ts'
+import layerRoutes, { layerVocabularyRoutes } from './layers/routes.ts'
+import { audit, authorize, cityScope } from './cities/plugin.ts'
+import { cityAdminRoutes, cityRoutes } from './cities/routes.ts'
 import indicatorRoutes from './indicators/routes.ts'
 import problemRoutes from './problems/routes.ts'
 import jobRoutes from './jobs/routes.ts'
 import tileRoutes from './tiles/routes.ts'
 import mapRoutes from './maps/routes.ts'
 import sitingRoutes from './siting/routes.ts'
+
+/** Every capability whose routes belong to a city, mounted under each city prefix. */
+const CITY_API = [importRoutes, layerRoutes, indicatorRoutes, problemRoutes, jobRoutes, mapRoutes, sitingRoutes]
 
 export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -53,25 +58,21 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     reply.code(404).send(new AppError('CC_NOT_FOUND', { what: `${req.method} ${req.url}` }).toJSON())
   })
 
-  if (ctx.config.readRequiresToken) {
-    const { authenticate } = await import('./auth/tokens.ts')
-    app.addHook('onRequest', async (req) => {
-      // Closed mode: every data read (API and tiles) needs a token; the health check stays open.
-      if (req.method === 'GET' && (req.url.startsWith('/api/') || req.url.startsWith('/tiles/')) && req.url !== '/api/health') {
-        await authenticate(ctx.db.knex, ctx.config.uploadTokens, req.headers.authorization)
-      }
-    })
-  }
-
-  await app.register(async (a) => healthRoutes(a, ctx))
-  await app.register(async (a) => importRoutes(a, ctx))
-  await app.register(async (a) => layerRoutes(a, ctx))
-  await app.register(async (a) => indicatorRoutes(a, ctx))
-  await app.register(async (a) => problemRoutes(a, ctx))
-  await app.register(async (a) => jobRoutes(a, ctx))
-  await app.register(async (a) => tileRoutes(a, ctx))
-  await app.register(async (a) => mapRoutes(a, ctx))
-  await app.register(async (a) => sitingRoutes(a, ctx))
+  // Routes of no city (health, vocabularies, the city list, tokens, the province view): the same
+  // right check as the city routes, without a city.
+  await app.register(async (a) => {
+    a.decorateRequest('principal', null)
+    a.addHook('onRequest', async (req) => authorize(ctx, req))
+    a.addHook('onResponse', audit(ctx))
+    await healthRoutes(a, ctx)
+    await layerVocabularyRoutes(a)
+    await cityAdminRoutes(a, ctx)
+  })
+  // /api/cities/:city/… for any city; /api/… for the default one (hidden from /docs).
+  await app.register(cityScope(ctx, [cityRoutes, ...CITY_API], { named: true }), { prefix: '/api/cities/:city' })
+  await app.register(cityScope(ctx, CITY_API, { named: false }), { prefix: '/api' })
+  await app.register(cityScope(ctx, [tileRoutes], { named: true }), { prefix: '/tiles/:city' })
+  await app.register(cityScope(ctx, [tileRoutes], { named: false }), { prefix: '/tiles' })
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
   // MapLibre GL from the installed package: the viewer needs nothing from the internet.
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../node_modules/maplibre-gl/dist'), prefix: '/vendor/maplibre-gl/', decorateReply: false })

@@ -11,8 +11,16 @@ export interface Config {
   /** Load the generated demo city into `demoYear` when that year is empty. */
   demo: boolean
   demoYear: number
-  /** Upload tokens from the environment: `name:token,name2:token2` or a bare token (named `env`). */
+  /** Admin tokens from the environment (token → name): CITYCHECK_ADMIN_TOKEN and CITYCHECK_UPLOAD_TOKENS. */
   uploadTokens: Map<string, string>
+  /** CITYCHECK_DEFAULT_CITY: the city the routes without a city in their path act on. */
+  defaultCity: string | undefined
+  /** The demo city's code and name (a 99xxxx code can never be a real place). */
+  demoCity: { code: string; name: string }
+  /** Job workers in this process (0 = an API-only process; `npm run worker` runs workers only). */
+  workers: number
+  /** Uploads up to this size are imported inside the request (201); larger ones are queued (202). */
+  inlineUploadBytes: number
   /** When true, GET endpoints need a token too. */
   readRequiresToken: boolean
   maxUploadBytes: number
@@ -20,6 +28,8 @@ export interface Config {
   maxFeatures: number
   /** Versions kept per (year, layer) besides the current one; older ones are dropped. */
   keepVersions: number
+  /** Indicator runs kept per city and year (the latest one's building arrays only). */
+  keepRuns: number
   /** m² of floor area per resident, used only when neither the building nor its 社区 gives a population. */
   floorAreaPerResident: number
   logLevel: string
@@ -49,12 +59,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: num(env.PORT, 8080),
     demo: env.CITYCHECK_DEMO !== '0',
     demoYear: num(env.CITYCHECK_DEMO_YEAR, 2025),
-    uploadTokens: parseTokens(env.CITYCHECK_UPLOAD_TOKENS ?? env.CITYCHECK_UPLOAD_TOKEN),
+    uploadTokens: new Map([
+      ...parseTokens(env.CITYCHECK_UPLOAD_TOKENS ?? env.CITYCHECK_UPLOAD_TOKEN),
+      ...(env.CITYCHECK_ADMIN_TOKEN ? ([[env.CITYCHECK_ADMIN_TOKEN, 'admin']] as [string, string][]) : []),
+    ]),
+    defaultCity: env.CITYCHECK_DEFAULT_CITY || undefined,
+    demoCity: { code: env.CITYCHECK_DEMO_CITY ?? '990100', name: env.CITYCHECK_DEMO_CITY_NAME ?? '示范市' },
+    workers: num(env.CITYCHECK_WORKERS, 1),
+    inlineUploadBytes: num(env.CITYCHECK_INLINE_UPLOAD_MB, 32) * 1024 * 1024,
     readRequiresToken: env.CITYCHECK_READ_REQUIRES_TOKEN === '1',
     maxUploadBytes: num(env.CITYCHECK_MAX_UPLOAD_MB, 1024) * 1024 * 1024,
     maxUnpackedBytes: num(env.CITYCHECK_MAX_UNPACKED_MB, 4096) * 1024 * 1024,
     maxFeatures: num(env.CITYCHECK_MAX_FEATURES, 5_000_000),
     keepVersions: num(env.CITYCHECK_KEEP_VERSIONS, 5),
+    keepRuns: num(env.CITYCHECK_KEEP_RUNS, 3),
     floorAreaPerResident: num(env.CITYCHECK_FLOOR_AREA_PER_RESIDENT, 36.5),
     logLevel: env.LOG_LEVEL ?? 'info',
     tiandituKey: env.CITYCHECK_TIANDITU_KEY || undefined,

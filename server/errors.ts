@@ -10,6 +10,15 @@ export const ERRORS = {
   CC_LAYER_UNKNOWN: { status: 404, zh: '图层 {layer} 不存在，可用图层：{layers}', en: 'Unknown layer {layer}; layers are: {layers}' },
   CC_AUTH_REQUIRED: { status: 401, zh: '需要上传令牌：请在 Authorization 头中发送 Bearer 令牌', en: 'An upload token is required: send it as Authorization: Bearer <token>' },
   CC_AUTH_INVALID: { status: 403, zh: '令牌无效或已吊销', en: 'The token is invalid or revoked' },
+  CC_FORBIDDEN: { status: 403, zh: '角色 {role}（{name}）无权{actionZh}', en: 'Role {role} ({name}) may not {action}' },
+  CC_CITY_FORBIDDEN: { status: 403, zh: '令牌 {name} 无权访问城市 {city}', en: 'Token {name} has no access to city {city}' },
+  CC_ROLE_UNKNOWN: { status: 400, zh: '角色 {role} 不存在，可用角色：{roles}', en: 'Unknown role {role}; roles are: {roles}' },
+  CC_CITY_INVALID: { status: 400, zh: '城市代码 {city} 无效，应为 6 位行政区划代码（如 320100）', en: 'City code {city} is invalid; use a 6-digit administrative code such as 320100' },
+  CC_CITY_UNKNOWN: { status: 404, zh: '城市 {city} 不存在（GET /api/cities 列出已有城市）', en: 'City {city} does not exist (GET /api/cities lists them)' },
+  CC_NO_CITY: { status: 404, zh: '还没有城市：请先用 npm run city -- add <代码> <名称> 或 POST /api/cities 添加', en: 'There is no city yet: add one with npm run city -- add <code> <name> or POST /api/cities' },
+  CC_CITY_AMBIGUOUS: { status: 400, zh: '平台上有多个城市，请在路径中指明城市：/api/cities/<代码>/…（或设置 CITYCHECK_DEFAULT_CITY）', en: 'Several cities are hosted: name one in the path, /api/cities/<code>/… (or set CITYCHECK_DEFAULT_CITY)' },
+  CC_CITY_EXISTS: { status: 409, zh: '城市 {city} 已存在', en: 'City {city} already exists' },
+  CC_ARCHIVE_INVALID: { status: 400, zh: '城市数据包 {file} 无法读取：{reason}', en: 'City archive {file} cannot be read: {reason}' },
   CC_VERSION_NOT_FOUND: { status: 404, zh: '{year} 年度图层 {layer} 没有版本 {version}', en: 'Layer {layer} of {year} has no version {version}' },
 
   // upload envelope
@@ -48,6 +57,7 @@ export const ERRORS = {
   CC_COMMUNITY_OUTSIDE_STREET: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {featureCode}）不在任何街道范围内', en: 'File {file}, community {feature} (code {featureCode}) lies outside every street (街道)' },
   CC_COMMUNITY_OVERLAP: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {featureCode}）与第 {other} 个社区（编码 {otherCode}）重叠 {areaM2} m²', en: 'File {file}, community {feature} (code {featureCode}) overlaps community {other} (code {otherCode}) by {areaM2} m²' },
 
+  CC_DB_UNAVAILABLE: { status: 503, zh: '数据库暂时不可用，请稍后重试', en: 'The database is unavailable; retry shortly' },
   CC_INTERNAL: { status: 500, zh: '服务器内部错误', en: 'Internal server error' },
 } as const satisfies Record<string, { status: number; zh: string; en: string }>
 

@@ -8,23 +8,28 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../server/app.ts'
 import { loadConfig } from '../server/config.ts'
 import { openDatabase, type Database } from '../server/db/engine.ts'
-import { AUTH, TOKEN } from './helpers/app.ts'
+import { openRuntime, type Runtime } from '../server/runtime.ts'
+import { AUTH, TEST_CITY, TOKEN } from './helpers/app.ts'
 import { geojson, pointF, polygonF, rect, ll } from './helpers/fixtures.ts'
 import { get, upload } from './helpers/upload.ts'
 
 describe('embedded PostGIS engine', () => {
   let db: Database
+  let rt: Runtime
   let app: FastifyInstance
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'citycheck-embedded-'))
 
   beforeAll(async () => {
     const config = loadConfig({ CITYCHECK_DATA_DIR: dir, CITYCHECK_UPLOAD_TOKENS: TOKEN, CITYCHECK_DEMO: '0' })
     db = await openDatabase({ dataDir: config.dataDir })
-    app = await buildApp({ config, db })
+    await db.knex('cities').insert({ code: TEST_CITY, name: '测试市' })
+    rt = await openRuntime(config, { db })
+    app = await buildApp(rt)
     await app.ready()
   }, 180_000)
   afterAll(async () => {
     await app?.close()
+    await rt?.close()
     await db?.close()
     fs.rmSync(dir, { recursive: true, force: true })
   })

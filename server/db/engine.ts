@@ -8,6 +8,7 @@ import knexFactory, { type Knex } from 'knex'
 import knexPostgis from 'knex-postgis'
 import pg from 'pg'
 import { migrate } from './migrate.ts'
+import { EventBus, NOTIFY_SQL } from './events.ts'
 
 // bigint (int8) and numeric come back as strings by default; ids and counts fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v))
@@ -20,6 +21,10 @@ export interface Database {
   engine: EngineKind
   /** COPY FROM STDIN is available (native PostgreSQL); the embedded socket does not carry it. */
   supportsCopy: boolean
+  /** "this city's year changed" notices, across processes on PostgreSQL */
+  events: EventBus
+  /** the PostgreSQL URL (undefined on the embedded engine) */
+  url: string | undefined
   close(): Promise<void>
 }
 
@@ -72,7 +77,8 @@ export async function openDatabase(opts: EngineOptions): Promise<Database> {
   let db: Database
   if (opts.databaseUrl) {
     const knex = makeKnex(opts.databaseUrl, opts.poolMax ?? 10)
-    db = { knex, engine: 'postgresql', supportsCopy: true, close: () => knex.destroy() }
+    const events = new EventBus(opts.databaseUrl, (p) => knex.raw(NOTIFY_SQL, [p]))
+    db = { knex, engine: 'postgresql', supportsCopy: true, events, url: opts.databaseUrl, close: async () => { await events.close(); await knex.destroy() } }
     copyCapable.add(knex)
   } else {
     const { port, worker } = await startEmbedded(opts.dataDir)
@@ -83,6 +89,8 @@ export async function openDatabase(opts: EngineOptions): Promise<Database> {
       knex,
       engine: 'embedded',
       supportsCopy: false,
+      events: new EventBus(undefined, async () => {}),
+      url: undefined,
       close: async () => {
         await knex.destroy()
         await new Promise<void>((resolve) => {

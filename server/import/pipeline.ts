@@ -11,16 +11,21 @@ import { bulkInsert } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
 import { layerDef, LAYER_NAMES, type LayerDef } from '../layers/definitions.ts'
 import { normaliseStream, type ImportOptions } from './normalise.ts'
-import { yearChanged } from '../events.ts'
 import { readUpload } from './readers/index.ts'
 
 export interface ImportRequest {
+  city: string
   year: number
   layer: string
   fileName: string
   buffer: Buffer
   uploader: string
   options: ImportOptions
+  /** the uploads row made when the upload was queued; absent = make one now */
+  uploadId?: number
+  jobId?: number
+  /** a failure may be retried by the queue (the uploads row then stays queued) */
+  retryable?: boolean
 }
 
 export interface ImportLimits {
@@ -34,6 +39,7 @@ export type OnProgress = (stage: ProgressStage, done?: number, total?: number) =
 
 export interface ImportResult {
   uploadId: number
+  city: string
   year: number
   layer: string
   format: string
@@ -62,6 +68,14 @@ export function checkLayer(layer: string): LayerDef {
   return def
 }
 
+/** Logs an upload attempt (queued or starting now) and returns its id. */
+export async function beginUpload(knex: Knex, req: Omit<ImportRequest, 'buffer'> & { bytes: number }, status: 'queued' | 'running'): Promise<number> {
+  const [{ id }] = await knex('uploads')
+    .insert({ city: req.city, year: req.year, layer: req.layer, status, uploader: req.uploader, file_name: req.fileName, file_bytes: req.bytes, options: JSON.stringify(req.options), job_id: req.jobId ?? null })
+    .returning('id')
+  return id
+}
+
 export function columnsOf(def: LayerDef): string[] {
   const cols = ['upload_id', 'fid', ...def.fields.map((f) => f.name)]
   if (def.table === 'facilities') cols.push('source_type')
@@ -69,8 +83,8 @@ export function columnsOf(def: LayerDef): string[] {
   return [...cols, 'props', 'geom']
 }
 
-async function currentUpload(client: pg.ClientBase, year: number, layer: string): Promise<number | undefined> {
-  const r = await client.query('SELECT upload_id FROM layer_current WHERE year = $1 AND layer = $2', [year, layer])
+async function currentUpload(client: pg.ClientBase, city: string, year: number, layer: string): Promise<number | undefined> {
+  const r = await client.query('SELECT upload_id FROM layer_current WHERE city = $1 AND year = $2 AND layer = $3', [city, year, layer])
   return r.rows[0]?.upload_id
 }
 
@@ -79,9 +93,9 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
   const year = checkYear(req.year)
   const def = checkLayer(req.layer)
   const { knex } = db
-  const [{ id: uploadId }] = await knex('uploads')
-    .insert({ year, layer: def.layer, status: 'running', uploader: req.uploader, file_name: req.fileName, file_bytes: req.buffer.length, options: JSON.stringify(req.options) })
-    .returning('id')
+  const { city } = req
+  const uploadId = req.uploadId ?? (await beginUpload(knex, { ...req, year, layer: def.layer, bytes: req.buffer.length }, 'running'))
+  if (req.uploadId) await knex('uploads').where({ id: uploadId }).update({ status: 'running' })
   try {
     onProgress?.('read')
     const read = await readUpload(req.buffer, req.fileName, { encoding: req.options.encoding, maxUnpackedBytes: limits.maxUnpackedBytes, maxFeatures: limits.maxFeatures })
@@ -94,10 +108,9 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
     const staging = `${def.table}_u${uploadId}`
 
     await inTransaction(knex, async (client) => {
-      // One upload per (year, layer) at a time; a second waits rather than interleaving.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${year}:${def.layer}`])
-      // The CHECK lets ATTACH skip its validation scan.
-      await client.query(`CREATE TABLE ${staging} (LIKE ${def.table} INCLUDING DEFAULTS INCLUDING GENERATED, CHECK (upload_id = ${uploadId}))`)
+      // One upload per (city, year, layer) at a time; a second waits rather than interleaving.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${city}:${year}:${def.layer}`])
+      await createPartition(client, def.table, staging, uploadId, city)
       // Rows are converted while PostgreSQL parses the COPY stream: the two run on separate cores.
       onProgress?.('write', 0, total)
       function* tuples() {
@@ -109,7 +122,7 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
       read.features.length = 0
 
       onProgress?.('validate')
-      const problems = await validateStaged(client, { def, staging, year, file: read.fileName, repair })
+      const problems = await validateStaged(client, { def, staging, city, year, file: read.fileName, repair })
       warnings.push(...problems.warnings)
       if (problems.errors.length) throw validationError(read.fileName, problems.errors)
 
@@ -120,32 +133,36 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
       await client.query(`ANALYZE ${staging}`)
       await client.query(`ALTER TABLE ${def.table} ATTACH PARTITION ${staging} FOR VALUES IN (${uploadId})`)
       await client.query(
-        `INSERT INTO layer_current (year, layer, upload_id, updated_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (year, layer) DO UPDATE SET upload_id = EXCLUDED.upload_id, updated_at = now(), updated_by = EXCLUDED.updated_by`,
-        [year, def.layer, uploadId, req.uploader],
+        `INSERT INTO layer_current (city, year, layer, upload_id, updated_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (city, year, layer) DO UPDATE SET upload_id = EXCLUDED.upload_id, updated_at = now(), updated_by = EXCLUDED.updated_by`,
+        [city, year, def.layer, uploadId, req.uploader],
       )
       await client.query(
         `UPDATE uploads SET status = 'succeeded', format = $2, crs = $3, encoding = $4, feature_count = $5, warnings = $6, duration_ms = $7, finished_at = now() WHERE id = $1`,
         [uploadId, read.format, norm.crs.id, read.encoding, norm.count(), JSON.stringify(warnings), Date.now() - t0],
       )
-      await pruneVersions(client, year, def, limits.keepVersions)
+      await pruneVersions(client, city, year, def, limits.keepVersions)
+      await client.query('DELETE FROM upload_chunks WHERE upload_id = $1', [uploadId])
     })
-    yearChanged(year)
+    await db.events.changed(city, year)
     onProgress?.('done', norm.count(), norm.count())
     return {
-      uploadId, year, layer: def.layer, format: read.format, crs: norm.crs.id, crsSource: norm.crsSource,
+      uploadId, city, year, layer: def.layer, format: read.format, crs: norm.crs.id, crsSource: norm.crsSource,
       encoding: read.encoding, encodingSource: read.encodingSource, featureCount: norm.count(),
       fieldMap: norm.fieldMap, warnings, durationMs: Date.now() - t0,
     }
   } catch (e) {
-    const err = e instanceof AppError ? e.toJSON().error : { code: 'CC_INTERNAL', message: (e as Error).message }
-    await knex('uploads').where({ id: uploadId }).update({ status: 'failed', error: JSON.stringify(err), duration_ms: Date.now() - t0, finished_at: knex.fn.now() })
+    // Internal error text (SQL, stack) stays in the server log; the public log says what a user can act on.
+    const err = e instanceof AppError ? e.toJSON().error : { code: 'CC_INTERNAL', message: '导入失败（服务器内部错误）/ the import failed (internal error)' }
+    const last = !(e instanceof AppError) && req.retryable ? 'queued' : 'failed'
+    await knex('uploads').where({ id: uploadId }).update({ status: last, error: JSON.stringify(err), duration_ms: Date.now() - t0, finished_at: last === 'failed' ? knex.fn.now() : null })
+    if (last === 'failed') await knex('upload_chunks').where({ upload_id: uploadId }).delete()
     throw e
   }
 }
 
 /** Geometry validity and topology, checked by GEOS on the staged rows. */
-async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging: string; year: number; file: string; repair: boolean }) {
+async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging: string; city: string; year: number; file: string; repair: boolean }) {
   const { def, staging, file, repair } = a
   const errors: Issue[] = []
   const warnings: Issue[] = []
@@ -163,7 +180,7 @@ async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging
     for (const r of emptied.rows) errors.push(issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, featureCode: r.code ?? '-', reason: '修复后为空 / empty after repair' }))
   }
   if (def.layer === 'communities') {
-    const streets = await currentUpload(client, a.year, 'streets')
+    const streets = await currentUpload(client, a.city, a.year, 'streets')
     if (streets !== undefined) {
       const outside = await client.query(
         `SELECT c.fid, c.code FROM ${staging} c
@@ -189,13 +206,13 @@ async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging
   return { errors, warnings }
 }
 
-/** Keeps the current version and `keep` earlier ones per (year, layer); older partitions are dropped. */
-async function pruneVersions(client: pg.ClientBase, year: number, def: LayerDef, keep: number) {
+/** Keeps the current version and `keep` earlier ones per (city, year, layer); older partitions are dropped. */
+async function pruneVersions(client: pg.ClientBase, city: string, year: number, def: LayerDef, keep: number) {
   const old = await client.query(
-    `SELECT id FROM uploads u WHERE year = $1 AND layer = $2 AND status = 'succeeded'
+    `SELECT id FROM uploads u WHERE city = $1 AND year = $2 AND layer = $3 AND status = 'succeeded'
        AND NOT EXISTS (SELECT 1 FROM layer_current c WHERE c.upload_id = u.id)
-     ORDER BY id DESC OFFSET $3`,
-    [year, def.layer, keep],
+     ORDER BY id DESC OFFSET $4`,
+    [city, year, def.layer, keep],
   )
   for (const { id } of old.rows) {
     await client.query(`DROP TABLE IF EXISTS ${def.table}_u${id}`)
@@ -203,8 +220,19 @@ async function pruneVersions(client: pg.ClientBase, year: number, def: LayerDef,
   }
 }
 
-/** Uploads left 'running' by a process that died are marked failed; their transaction never committed. */
-export async function markInterruptedUploads(knex: Knex): Promise<number> {
-  return knex('uploads').where({ status: 'running' }).update({ status: 'failed', error: JSON.stringify({ code: 'CC_INTERNAL', message: '上传被中断 / upload was interrupted' }), finished_at: knex.fn.now() })
+/**
+ * A new, unattached partition for one upload. The CHECK lets ATTACH skip its validation scan; the
+ * city is a constant default, so the COPY need not send it.
+ */
+export async function createPartition(client: pg.ClientBase, table: string, staging: string, uploadId: number, city: string) {
+  await client.query(`CREATE TABLE ${staging} (LIKE ${table} INCLUDING DEFAULTS INCLUDING GENERATED, CHECK (upload_id = ${Number(uploadId)}))`)
+  await client.query(`ALTER TABLE ${staging} ALTER COLUMN city SET DEFAULT '${city.replace(/[^0-9]/g, '')}', ALTER COLUMN city SET NOT NULL`)
 }
 
+/** The upload rows of a job that was lost and will not be retried are marked failed. */
+export async function failUploadsOfJob(knex: Knex, jobId: number): Promise<number> {
+  const n = await knex('uploads').where({ job_id: jobId }).whereIn('status', ['queued', 'running'])
+    .update({ status: 'failed', error: JSON.stringify({ code: 'CC_INTERNAL', message: '上传被中断 / upload was interrupted' }), finished_at: knex.fn.now() })
+  await knex('upload_chunks').whereIn('upload_id', knex('uploads').where({ job_id: jobId }).select('id')).delete()
+  return n
+}

@@ -1,14 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
-import { authenticate } from '../auth/tokens.ts'
 import { LAYER_NAMES } from '../layers/definitions.ts'
-import { checkLayer, checkYear, importLayer } from './pipeline.ts'
+import { beginUpload, checkLayer, checkYear, importLayer } from './pipeline.ts'
+import { storeUploadBytes } from './spool.ts'
 import type { ImportOptions } from './normalise.ts'
-
-export async function requireUploader(ctx: AppContext, req: FastifyRequest): Promise<string> {
-  return authenticate(ctx.db.knex, ctx.config.uploadTokens, req.headers.authorization)
-}
 
 function jsonOption(name: string, raw: string | undefined): Record<string, string> | undefined {
   if (raw === undefined || raw.trim() === '') return undefined
@@ -23,10 +19,11 @@ function jsonOption(name: string, raw: string | undefined): Record<string, strin
 }
 
 export default async function importRoutes(app: FastifyInstance, ctx: AppContext) {
-  app.post('/api/years/:year/layers/:layer', {
+  app.post('/years/:year/layers/:layer', {
+    config: { right: 'layers:write' },
     schema: {
       summary: '上传图层 / Upload a layer',
-      description: 'multipart/form-data: `file` (GeoJSON, zipped Shapefile or CSV) and optional `crs` (e.g. EPSG:4548, GCJ02, BD09), `encoding` (e.g. GBK), `fields` (JSON: canonical name → attribute name), `types` (JSON: facility type value → canonical type), `onInvalid` (`reject` | `repair`). Replaces the layer for that year in one transaction; the previous version is kept and can be restored.',
+      description: 'multipart/form-data: `file` (GeoJSON, zipped Shapefile or CSV) and optional `crs` (e.g. EPSG:4548, GCJ02, BD09), `encoding` (e.g. GBK), `fields` (JSON: canonical name → attribute name), `types` (JSON: facility type value → canonical type), `onInvalid` (`reject` | `repair`). Replaces the layer for that year in one transaction; the previous version is kept and can be restored. Files up to CITYCHECK_INLINE_UPLOAD_MB (32) are imported in the request (201, the result); larger ones are queued (202, a job to poll at `status`).',
       tags: ['import'],
       params: { type: 'object', properties: { year: { type: 'integer' }, layer: { type: 'string', enum: LAYER_NAMES } }, required: ['year', 'layer'] },
       security: [{ bearer: [] }],
@@ -36,7 +33,8 @@ export default async function importRoutes(app: FastifyInstance, ctx: AppContext
     const { year, layer } = req.params as { year: number; layer: string }
     checkYear(year)
     checkLayer(layer)
-    const uploader = await requireUploader(ctx, req)
+    const uploader = req.principal!.name
+    const city = req.city.code
     if (!req.isMultipart()) throw new AppError('CC_NO_FILE')
     const fields: Record<string, string> = {}
     let file: { name: string; buffer: Buffer } | undefined
@@ -64,12 +62,23 @@ export default async function importRoutes(app: FastifyInstance, ctx: AppContext
       types: jsonOption('types', fields.types),
       onInvalid: onInvalid as ImportOptions['onInvalid'],
     }
-    const result = await importLayer(ctx.db, { year, layer, fileName: file.name, buffer: file.buffer, uploader, options }, ctx.config)
-    reply.code(201)
-    return result
+    const request = { city, year, layer, fileName: file.name, uploader, options }
+    if (file.buffer.length <= ctx.config.inlineUploadBytes) {
+      const { result } = await ctx.queue.runHere('import', { city, year, by: uploader, payload: { layer, fileName: file.name } }, (job) =>
+        importLayer(ctx.db, { ...request, buffer: file!.buffer, jobId: job.id }, ctx.config, (stage, done, total) => job.progress(0, stage, { stage, rows: done, total })))
+      reply.code(201)
+      return result
+    }
+    // Queued: the bytes go to the database (any worker may take the job), then a job refers to them.
+    const uploadId = await beginUpload(ctx.db.knex, { ...request, bytes: file.buffer.length }, 'queued')
+    await storeUploadBytes(ctx.db.knex, uploadId, file.buffer)
+    const job = await ctx.queue.enqueue('import', { city, year, by: uploader, payload: { uploadId, layer, fileName: file.name, options } })
+    await ctx.db.knex('uploads').where({ id: uploadId }).update({ job_id: job.id })
+    reply.code(202)
+    return { jobId: job.id, uploadId, status: `/api/cities/${city}/jobs/${job.id}` }
   })
 
-  app.get('/api/uploads', {
+  app.get('/uploads', {
     schema: {
       summary: '上传记录 / Upload log (every attempt, failed ones too)',
       tags: ['import'],
@@ -77,7 +86,7 @@ export default async function importRoutes(app: FastifyInstance, ctx: AppContext
     },
   }, async (req) => {
     const q = req.query as { year?: number; layer?: string; limit: number }
-    const rows = await ctx.db.knex('uploads')
+    const rows = await ctx.db.knex('uploads').where('city', req.city.code)
       .modify((b) => { if (q.year) b.where('year', q.year); if (q.layer) b.where('layer', q.layer) })
       .orderBy('id', 'desc').limit(q.limit)
       .select('id', 'year', 'layer', 'status', 'uploader', 'file_name', 'file_bytes', 'format', 'crs', 'encoding', 'feature_count', 'warnings', 'error', 'duration_ms', 'created_at', 'finished_at')

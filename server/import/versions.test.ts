@@ -1,7 +1,7 @@
 // All-or-nothing uploads, version history, restore, per-year editions, interrupted uploads.
 import { describe, expect, it } from 'vitest'
 import request from 'supertest'
-import { AUTH, useTestApp } from '../../test/helpers/app.ts'
+import { AUTH, TEST_CITY, useTestApp } from '../../test/helpers/app.ts'
 import { geojson, polygonF, rect } from '../../test/helpers/fixtures.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
 import { importLayer } from './pipeline.ts'
@@ -65,7 +65,7 @@ describe('versions and atomicity', () => {
     const before = await names(t, 2025)
     const big = geojson(Array.from({ length: 120_000 }, (_, i) => polygonF(rect((i % 300) * 20, Math.floor(i / 300) * 20, (i % 300) * 20 + 15, Math.floor(i / 300) * 20 + 15), { code: `B${i}`, name: `楼${i}` })))
     const dbName = t.dbName
-    const p = importLayer(t.db, { year: 2025, layer: 'streets', fileName: 'huge.geojson', buffer: big, uploader: 'tester', options: {} }, t.config)
+    const p = importLayer(t.db, { city: TEST_CITY, year: 2025, layer: 'streets', fileName: 'huge.geojson', buffer: big, uploader: 'tester', options: {} }, t.config)
     // Kill the import's backend as soon as it is inside its transaction (the staged partition exists).
     let killed = 0
     for (let i = 0; i < 400 && !killed; i++) {

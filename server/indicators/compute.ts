@@ -1,4 +1,6 @@
-// Every indicator of the registry, for the city, each 街道 and each 社区, from a CityModel.
+// Every indicator of the registry, for the city, each district (区/县), each 街道 and each 社区,
+// from a CityModel. A district's sums are its 街道's (a building outside every 街道 counts for the
+// city only, as it always did).
 // Pure: no database. Each result says its variant (denominator), value, numerator, denominator,
 // target and status.
 import Flatbush from 'flatbush'
@@ -7,7 +9,8 @@ import { DiscSums, polygonPolygonDistance, pointPolygonDistance } from './geom.t
 import type { CityModel, Unit } from './model.ts'
 import type { IndicatorDef, Target, Variant } from './registry.ts'
 
-export type Level = 'city' | 'street' | 'community'
+export type Level = 'city' | 'district' | 'street' | 'community'
+export const LEVELS: Level[] = ['city', 'district', 'street', 'community']
 export type Status = 'pass' | 'fail' | 'info' | 'no-data'
 
 export interface ResultRow {
@@ -45,20 +48,43 @@ const targetValue = (t: Target | undefined) => (t ? (t.direction === 'between' ?
 
 /** Per-level accumulators: index 0..n-1 for units, plus one slot for the city. */
 class Sums {
+  district: Float64Array
   street: Float64Array
   community: Float64Array
   city = 0
-  constructor(m: CityModel) { this.street = new Float64Array(m.streets.length); this.community = new Float64Array(m.communities.length) }
+  private streetDistrict: Int32Array
+  constructor(m: CityModel) {
+    this.district = new Float64Array(m.districts.length)
+    this.street = new Float64Array(m.streets.length)
+    this.community = new Float64Array(m.communities.length)
+    this.streetDistrict = m.streetDistrict
+  }
   add(street: number, community: number, v: number) {
     this.city += v
-    if (street >= 0) this.street[street] += v
+    if (street >= 0) {
+      this.street[street] += v
+      const d = this.streetDistrict[street]
+      if (d >= 0) this.district[d] += v
+    }
     if (community >= 0) this.community[community] += v
   }
-  get(level: Level, i: number) { return level === 'city' ? this.city : level === 'street' ? this.street[i] : this.community[i] }
+  get(level: Level, i: number) {
+    return level === 'city' ? this.city : level === 'district' ? this.district[i] : level === 'street' ? this.street[i] : this.community[i]
+  }
 }
 
 function units(m: CityModel): [Level, number, Unit | null][] {
-  return [['city', 0, null], ...m.streets.map((u, i): [Level, number, Unit] => ['street', i, u]), ...m.communities.map((u, i): [Level, number, Unit] => ['community', i, u])]
+  const of = (level: Level, us: Unit[]) => us.map((u, i): [Level, number, Unit] => [level, i, u])
+  return [['city', 0, null], ...of('district', m.districts), ...of('street', m.streets), ...of('community', m.communities)]
+}
+
+/** Whether 社区 `ci` lies in unit `i` of `level` (through its 街道 and that 街道's district). */
+function communityIn(m: CityModel, level: Level, i: number, ci: number): boolean {
+  if (level === 'city') return true
+  if (level === 'community') return ci === i
+  const st = m.communities[ci].street
+  if (level === 'street') return st === i
+  return st >= 0 && m.streetDistrict[st] === i
 }
 const unitCode = (u: Unit | null) => (u ? u.code : CITY)
 const unitName = (u: Unit | null) => (u ? u.name : '全市')
@@ -140,7 +166,7 @@ function unitPopulation(m: CityModel, residents: Sums): (level: Level, i: number
   const allStreetsDeclare = m.streets.length > 0 && m.streets.every((s) => s.population != null)
   return (level, i) => {
     if (level === 'city') return allStreetsDeclare ? m.streets.reduce((a, s) => a + s.population!, 0) : residents.city
-    const u = level === 'street' ? m.streets[i] : m.communities[i]
+    const u = level === 'district' ? m.districts[i] : level === 'street' ? m.streets[i] : m.communities[i]
     return u.population ?? residents.get(level, i)
   }
 }
@@ -174,16 +200,17 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         const short = new Map<string, string[]>()
         const B2 = m.b
         flags.forEach((f, j) => {
-          const st = new Uint8Array(m.streets.length), cm = new Uint8Array(m.communities.length)
+          const st = new Uint8Array(m.streets.length), cm = new Uint8Array(m.communities.length), ds = new Uint8Array(m.districts.length)
           let city = 0
           for (let i = 0; i < B2.n; i++) {
             if (!B2.residential[i] || f[i] || !(B2.residents[i] > 0)) continue
             city = 1
-            if (B2.street[i] >= 0) st[B2.street[i]] = 1
+            if (B2.street[i] >= 0) { st[B2.street[i]] = 1; if (m.streetDistrict[B2.street[i]] >= 0) ds[m.streetDistrict[B2.street[i]]] = 1 }
             if (B2.community[i] >= 0) cm[B2.community[i]] = 1
           }
           const add = (k: string) => short.set(k, [...(short.get(k) ?? []), p.items![j].zh])
           if (city) add(`city|${CITY}`)
+          ds.forEach((v, i) => { if (v) add(`district|${m.districts[i].code}`) })
           st.forEach((v, i) => { if (v) add(`street|${m.streets[i].code}`) })
           cm.forEach((v, i) => { if (v) add(`community|${m.communities[i].code}`) })
         })
@@ -220,7 +247,7 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
           scores[ci] = (100 * (its.length - missing.length)) / its.length
         })
         for (const [level, i, u] of units(m)) {
-          const members = level === 'community' ? [i] : m.communities.map((c, ci) => (level === 'city' || c.street === i ? ci : -1)).filter((x) => x >= 0)
+          const members = level === 'community' ? [i] : m.communities.map((_, ci) => (communityIn(m, level, i, ci) ? ci : -1)).filter((x) => x >= 0)
           const mean = members.length ? members.reduce((a, ci) => a + scores[ci], 0) / members.length : null
           const extra = level === 'community' ? { missing: missingBy[i], items: its.length } : { communities: members.length, complete: members.filter((ci) => scores[ci] >= 100 - 1e-9).length }
           rows.push(row(def, 'value', level, u, m, level === 'community' ? its.length - missingBy[i].length : members.filter((ci) => scores[ci] >= 100 - 1e-9).length, level === 'community' ? its.length : members.length, mean, extra))
@@ -229,7 +256,7 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
       }
       case 'park_per_capita': {
         for (const [level, i, u] of units(m)) {
-          const area = level === 'city' ? m.parkArea.city : level === 'street' ? m.parkArea.street[i] : m.parkArea.community[i]
+          const area = level === 'city' ? m.parkArea.city : level === 'district' ? m.parkArea.district[i] : level === 'street' ? m.parkArea.street[i] : m.parkArea.community[i]
           const d = pop(level, i)
           rows.push(row(def, 'value', level, u, m, area, d, d > 0 ? area / d : null, { populationSource: u?.population != null || (level === 'city' && m.streets.every((s) => s.population != null)) ? 'declared' : 'buildings' }))
         }
@@ -261,9 +288,9 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         })
         for (const [level, i, u] of units(m)) {
           if (level === 'community') { rows.push(row(def, 'value', level, u, m, nums[i], dens[i], Number.isNaN(ratio[i]) ? null : ratio[i], { radius: r, workerShare: share })); continue }
-          // 街道 and city: the mean of their 社区's ratios, weighted by residents.
+          // 街道, district and city: the mean of their 社区's ratios, weighted by residents.
           let sw = 0, sv = 0
-          m.communities.forEach((c, ci) => { if ((level === 'city' || c.street === i) && !Number.isNaN(ratio[ci])) { const wgt = residents.community[ci]; sw += wgt; sv += wgt * ratio[ci] } })
+          m.communities.forEach((_, ci) => { if (communityIn(m, level, i, ci) && !Number.isNaN(ratio[ci])) { const wgt = residents.community[ci]; sw += wgt; sv += wgt * ratio[ci] } })
           rows.push(row(def, 'value', level, u, m, null, null, sw > 0 ? sv / sw : null, { radius: r, workerShare: share, aggregation: 'residents-weighted mean of 社区' }))
         }
         break

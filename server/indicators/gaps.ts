@@ -1,5 +1,6 @@
 // The buildings behind a coverage gap, and what-if questions answered from the in-memory model.
 import type { Knex } from 'knex'
+import type { City } from '../cities/store.ts'
 import proj4 from 'proj4'
 import type { Config } from '../config.ts'
 import { AppError, issue, validationError } from '../errors.ts'
@@ -18,28 +19,32 @@ async function arrays(knex: Knex, runId: number, names: string[]): Promise<Recor
 }
 
 /** Uncovered residential buildings of a unit ('city', a 街道 code or a 社区 code), most residents first. */
-export async function coverageGaps(knex: Knex, year: number, code: string, unit: string, limit: number) {
-  const run = await latestRun(knex, year)
+export async function coverageGaps(knex: Knex, city: string, year: number, code: string, unit: string, limit: number) {
+  const run = await latestRun(knex, city, year)
   if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果 / computed results for ${year}` })
   const a = await arrays(knex, run.id, ['fid', 'residents', 'residents_source', 'residential', 'street', 'community', `covered:${code}`])
   if (!a[`covered:${code}`]) throw new AppError('CC_NOT_FOUND', { what: `指标 ${code} 的覆盖缺口（只有覆盖类指标有）/ coverage gaps for ${code} (coverage indicators only)` })
-  const derived = run.derived as { streets: string[]; communities: string[] }
-  let level: 'city' | 'street' | 'community' = 'city', idx = -1
+  const derived = run.derived as { districts?: string[]; streetDistrict?: number[]; streets: string[]; communities: string[] }
+  let level: 'city' | 'district' | 'street' | 'community' = 'city', idx = -1
   if (unit !== 'city') {
-    idx = derived.streets.indexOf(unit)
-    if (idx >= 0) level = 'street'
-    else { idx = derived.communities.indexOf(unit); level = 'community' }
+    for (const l of ['district', 'street', 'community'] as const) {
+      idx = (l === 'district' ? derived.districts ?? [] : l === 'street' ? derived.streets : derived.communities).indexOf(unit)
+      if (idx >= 0) { level = l; break }
+    }
     if (idx < 0) throw new AppError('CC_NOT_FOUND', { what: `单元 ${unit} / unit ${unit}` })
   }
   const fid = new Int32Array(a.fid.buffer.slice(a.fid.byteOffset, a.fid.byteOffset + a.fid.byteLength))
   const residents = new Float32Array(a.residents.buffer.slice(a.residents.byteOffset, a.residents.byteOffset + a.residents.byteLength))
-  const unitOf = level === 'city' ? null : new Int32Array(a[level].buffer.slice(a[level].byteOffset, a[level].byteOffset + a[level].byteLength))
+  // A district's buildings are those of its 街道.
+  const arr = level === 'city' ? null : a[level === 'district' ? 'street' : level]
+  const unitOf = arr ? new Int32Array(arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength)) : null
+  const inUnit = level === 'district' ? (u: number) => u >= 0 && derived.streetDistrict?.[u] === idx : (u: number) => u === idx
   const covered = a[`covered:${code}`]
   const hits: number[] = []
   let total = 0
   for (let i = 0; i < fid.length; i++) {
     if (!unpackBit(a.residential, i) || unpackBit(covered, i)) continue
-    if (unitOf && unitOf[i] !== idx) continue
+    if (unitOf && !inUnit(unitOf[i])) continue
     hits.push(i)
     total += residents[i]
   }
@@ -72,11 +77,11 @@ export function affectedBy(defs: IndicatorDef[], types: Set<string>): IndicatorD
 }
 
 /** Indicator changes from hypothetical facilities; nothing is stored. */
-export async function whatIf(knex: Knex, config: Config, year: number, body: WhatIfBody) {
+export async function whatIf(knex: Knex, config: Config, city: City, year: number, body: WhatIfBody) {
   const feats = body?.facilities?.features
   if (!Array.isArray(feats) || feats.length === 0) throw new AppError('CC_BAD_REQUEST', { reason: 'facilities 应为含要素的 GeoJSON FeatureCollection / facilities must be a GeoJSON FeatureCollection with features', field: 'facilities' })
-  const defs = await definitions(knex, year)
-  const model = await modelFor(knex, year, settingsFor(config, await yearConfig(knex, year)))
+  const defs = await definitions(knex, city.code, year)
+  const model = await modelFor(knex, city, year, settingsFor(config, await yearConfig(knex, city.code, year)))
   const fwd = proj4('EPSG:4326', gaussKrugerEpsg(model.srid)!.proj!)
   const added: Facility[] = []
   const problems = []

@@ -167,7 +167,7 @@ describe('indicators on a hand-computed city', () => {
   it('the 问题清单: failing units graded, 底线 first, with a suggestion and a link to the gaps', async () => {
     const r = await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage')
     const c2 = r.body.problems.find((p: { unitCode: string }) => p.unitCode === 'C2')
-    expect(c2).toMatchObject({ severity: '严重', type: '底线', value: 0, target: 100, status: '待整改', links: { gaps: '/api/years/2025/indicators/kindergarten_coverage/gaps?unit=C2' } })
+    expect(c2).toMatchObject({ severity: '严重', type: '底线', value: 0, target: 100, status: '待整改', links: { gaps: '/api/cities/990100/years/2025/indicators/kindergarten_coverage/gaps?unit=C2' } })
     expect(c2.suggestion).toContain('二社区')
     expect(c2.suggestion).toContain('400 名居民')
     expect(r.body.problems.some((p: { unitCode: string }) => p.unitCode === 'C3')).toBe(false) // no residents, no problem
@@ -218,7 +218,7 @@ describe('indicators on a hand-computed city', () => {
   it('what-if: a hypothetical kindergarten changes the numbers and stores nothing', async () => {
     const toLonLat = proj4(gaussKrugerEpsg(4548)!.proj!, 'EPSG:4326')
     const body = { facilities: { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { type: '幼儿园', name: '拟建' }, geometry: { type: 'Point', coordinates: toLonLat.forward([X0 + 1500, Y0 + 520]) } }] } }
-    const r = await request(t.app.server).post('/api/years/2025/what-if').send(body)
+    const r = await request(t.app.server).post('/api/years/2025/what-if').set(AUTH).send(body)
     expect(r.status).toBe(200)
     const k = r.body.indicators.find((i: { code: string }) => i.code === 'kindergarten_coverage')
     const c2 = k.units.find((u: { code: string }) => u.code === 'C2')
@@ -227,7 +227,7 @@ describe('indicators on a hand-computed city', () => {
     expect(c2.newlyCoveredResidents).toBe(210)
     expect(k.city.after).toBeCloseTo(pct(100 + 100 + 400, 1400), 2)
     expect((await results('kindergarten_coverage')).C2.value).toBe(0) // nothing stored
-    const bad = await request(t.app.server).post('/api/years/2025/what-if').send({ facilities: { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { type: '火箭发射场' }, geometry: { type: 'Point', coordinates: [117.2, 31.8] } }] } })
+    const bad = await request(t.app.server).post('/api/years/2025/what-if').set(AUTH).send({ facilities: { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { type: '火箭发射场' }, geometry: { type: 'Point', coordinates: [117.2, 31.8] } }] } })
     expect(bad.body.error.code).toBe('CC_FIELD_UNKNOWN_VALUE')
   })
 

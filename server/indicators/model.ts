@@ -50,10 +50,14 @@ export interface Facility extends Site { type: string; name: string | null; capa
 export interface Green extends Site { kind: string | null; areaM2: number; park: boolean }
 
 export interface CityModel {
+  city: string
   year: number
   srid: number
   versions: Record<string, number | null>
+  districts: Unit[]
   streets: Unit[]
+  /** each 街道's district index (-1: none), for the per-level sums */
+  streetDistrict: Int32Array
   communities: Unit[]
   areas: Unit[]
   b: Buildings
@@ -63,7 +67,7 @@ export interface CityModel {
   facilities: Facility[]
   green: Green[]
   /** park area (m², geodesic) inside each unit, by level, and the whole city */
-  parkArea: { street: Float64Array; community: Float64Array; city: number }
+  parkArea: { district: Float64Array; street: Float64Array; community: Float64Array; city: number }
   jobs: { x: Float64Array; y: Float64Array; jobs: Float64Array; street: Int32Array; community: Int32Array; index: KDBush | null }
   commutes: { origin: Int32Array; x: Float64Array; y: Float64Array; count: Float64Array; unmatched: number }
   settings: Settings
@@ -73,8 +77,8 @@ export interface CityModel {
 /** Green-space kinds that are 公园绿地 (parks), as opposed to other green (grass, forest, …). */
 export const PARK_KINDS = /公园|游园|口袋|街旁绿地|广场绿地|park|garden|playground|recreation/i
 
-export async function currentVersions(knex: Knex, year: number): Promise<Record<string, number | null>> {
-  const rows = await knex('layer_current').where({ year }).select('layer', 'upload_id')
+export async function currentVersions(knex: Knex, city: string, year: number): Promise<Record<string, number | null>> {
+  const rows = await knex('layer_current').where({ city, year }).select('layer', 'upload_id')
   const out: Record<string, number | null> = {}
   for (const l of LAYERS) out[l.layer] = rows.find((r) => r.layer === l.layer)?.upload_id ?? null
   return out
@@ -114,7 +118,7 @@ async function query(knex: Knex, text: string, values: unknown[]): Promise<unkno
 }
 
 const SQL = {
-  units: (tbl: string, popCol: string | null) => `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p)
+  units: (tbl: string, popCol: string | null, parentCol = 'NULL') => `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p), ${parentCol}
     FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
   // No ORDER BY: the arrays keep each building's fid, and sorting a million rows spills to disk.
   // pos was computed at import in the zone the import chose; another zone is transformed here.
@@ -148,14 +152,14 @@ async function buildingColumns(knex: Knex, uploadId: number, srid: number): Prom
   return { n: rows.length, cols }
 }
 
-export async function loadCityModel(knex: Knex, year: number, settings: Settings, onProgress?: (p: number, msg: string) => void): Promise<CityModel> {
-  const versions = await currentVersions(knex, year)
+export async function loadCityModel(knex: Knex, city: { code: string; zone: number | null }, year: number, settings: Settings, onProgress?: (p: number, msg: string) => void): Promise<CityModel> {
+  const versions = await currentVersions(knex, city.code, year)
   const warnings: string[] = []
-  // The 3° zone of the city's centre; distances are planar metres in it.
+  // The city's own zone when it names one, else the 3° zone of its centre; distances are planar metres in it.
   const anchor = versions.buildings ?? versions.communities ?? versions.streets
   const anchorTable = versions.buildings ? 'buildings' : versions.communities ? 'communities' : 'streets'
-  let srid = 4548
-  if (anchor) {
+  let srid = city.zone ?? 4548
+  if (anchor && !city.zone) {
     const r = await query(knex, `SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM ${anchorTable} WHERE upload_id = $1) s`, [anchor])
     srid = localZoneEpsg(Number(r[0][0]))
   }
@@ -165,13 +169,15 @@ export async function loadCityModel(knex: Knex, year: number, settings: Settings
   const none = Promise.resolve([] as unknown[][])
   const parkRe = PARK_KINDS.source
   const g = versions['green-spaces']
-  const [streetRows, communityRows, areaRows, buildingRows, facilityRows, greenRows, parkStreetRows, parkCommunityRows, parkCityRows, jobRows, odRows] = await Promise.all([
-    versions.streets == null ? none : query(knex, SQL.units('streets', 'population'), [versions.streets, srid]),
+  const [districtRows, streetRows, communityRows, areaRows, buildingRows, facilityRows, greenRows, parkDistrictRows, parkStreetRows, parkCommunityRows, parkCityRows, jobRows, odRows] = await Promise.all([
+    versions.districts == null ? none : query(knex, SQL.units('districts', 'population'), [versions.districts, srid]),
+    versions.streets == null ? none : query(knex, SQL.units('streets', 'population', 'parent_code'), [versions.streets, srid]),
     versions.communities == null ? none : query(knex, SQL.units('communities', 'population'), [versions.communities, srid]),
     versions['residential-areas'] == null ? none : query(knex, SQL.units('residential_areas', 'population'), [versions['residential-areas'], srid]),
     versions.buildings == null ? Promise.resolve({ n: 0, cols: [] as Float64Array[] }) : buildingColumns(knex, versions.buildings, srid),
     versions.facilities == null ? none : query(knex, SQL.sites('facilities', 'type, name, capacity'), [versions.facilities, srid]),
     g == null ? none : query(knex, SQL.sites('green_spaces', 'kind, area_m2'), [g, srid]),
+    g == null || versions.districts == null ? none : query(knex, SQL.parkArea('districts'), [g, parkRe, versions.districts]),
     g == null || versions.streets == null ? none : query(knex, SQL.parkArea('streets'), [g, parkRe, versions.streets]),
     g == null || versions.communities == null ? none : query(knex, SQL.parkArea('communities'), [g, parkRe, versions.communities]),
     g == null ? none : versions.streets != null ? query(knex, SQL.parkAreaCity, [g, parkRe, versions.streets]) : query(knex, SQL.parkAreaAll, [g, parkRe]),
@@ -184,8 +190,15 @@ export async function loadCityModel(knex: Knex, year: number, settings: Settings
     const geom = toMultiPoly(JSON.parse(r[3] as string))
     return { code: String(r[0]), name: (r[1] as string) ?? String(r[0]), population: r[2] == null ? null : Number(r[2]), geom, bbox: bboxOf(geom), x: r[4] as number, y: r[5] as number, parent: -1, street: -1 }
   })
-  const streets = toUnits(streetRows), communities = toUnits(communityRows), areas = toUnits(areaRows)
-  const streetIdx = new UnitIndex(streets), communityIdx = new UnitIndex(communities), areaIdx = new UnitIndex(areas)
+  const districts = toUnits(districtRows), streets = toUnits(streetRows), communities = toUnits(communityRows), areas = toUnits(areaRows)
+  const districtIdx = new UnitIndex(districts), streetIdx = new UnitIndex(streets), communityIdx = new UnitIndex(communities), areaIdx = new UnitIndex(areas)
+  // A 街道's district: from its parent_code where that names a district, else where its point lies.
+  const districtByCode = new Map(districts.map((d, i) => [d.code, i]))
+  streets.forEach((st, i) => {
+    const given = streetRows[i][6] == null ? undefined : districtByCode.get(String(streetRows[i][6]))
+    st.parent = given ?? districtIdx.find(st.x, st.y)
+  })
+  const streetDistrict = Int32Array.from(streets, (st) => st.parent)
   for (const c of communities) c.parent = c.street = streetIdx.find(c.x, c.y)
   for (const a of areas) { a.parent = communityIdx.find(a.x, a.y); a.street = streetIdx.find(a.x, a.y) }
 
@@ -252,8 +265,8 @@ export async function loadCityModel(knex: Knex, year: number, settings: Settings
   }
   // Park area clipped to each unit, on the ellipsoid; the city is the union of its 街道 where they exist.
   const byCode = (rs: unknown[][]) => new Map(rs.map((r) => [String(r[0]), Number(r[1])]))
-  const ps = byCode(parkStreetRows), pc = byCode(parkCommunityRows)
-  const parkArea = { street: Float64Array.from(streets, (u) => ps.get(u.code) ?? 0), community: Float64Array.from(communities, (u) => pc.get(u.code) ?? 0), city: parkCityRows.length ? Number(parkCityRows[0][0]) : 0 }
+  const ps = byCode(parkStreetRows), pc = byCode(parkCommunityRows), pd = byCode(parkDistrictRows)
+  const parkArea = { district: Float64Array.from(districts, (u) => pd.get(u.code) ?? 0), street: Float64Array.from(streets, (u) => ps.get(u.code) ?? 0), community: Float64Array.from(communities, (u) => pc.get(u.code) ?? 0), city: parkCityRows.length ? Number(parkCityRows[0][0]) : 0 }
   onProgress?.(0.8, 'jobs')
 
   const jobs = {
@@ -272,5 +285,5 @@ export async function loadCityModel(knex: Knex, year: number, settings: Settings
   })
   if (commutes.unmatched) warnings.push(`${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`)
   onProgress?.(1, 'model ready')
-  return { year, srid, versions, streets, communities, areas, b, residentialPoints, areaPoints, facilities, green, parkArea, jobs, commutes, settings, warnings }
+  return { city: city.code, year, srid, versions, districts, streets, streetDistrict, communities, areas, b, residentialPoints, areaPoints, facilities, green, parkArea, jobs, commutes, settings, warnings }
 }

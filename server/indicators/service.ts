@@ -5,35 +5,37 @@ import type { Config } from '../config.ts'
 import type { Database } from '../db/engine.ts'
 import { bulkInsert } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
-import { yearChanged } from '../events.ts'
+import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
 import { computeAll, type ResultRow } from './compute.ts'
 import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
 import { DISTANCE_MODEL, definitionsFor, indicatorByCode, type IndicatorDef, type Settings, type YearConfig } from './registry.ts'
 
-export async function yearConfig(knex: Knex, year: number): Promise<YearConfig> {
-  return (await knex('indicator_config').where({ year }).first('config'))?.config ?? {}
+export async function yearConfig(knex: Knex, city: string, year: number): Promise<YearConfig> {
+  return (await knex('indicator_config').where({ city, year }).first('config'))?.config ?? {}
 }
 
 export function settingsFor(config: Config, yc: YearConfig): Settings {
   return { floorAreaPerResident: config.floorAreaPerResident, defaultFloors: 6, workerShare: 0.5, ...(yc.settings ?? {}) }
 }
 
-export async function definitions(knex: Knex, year: number): Promise<IndicatorDef[]> {
-  return definitionsFor(await yearConfig(knex, year))
+export async function definitions(knex: Knex, city: string, year: number): Promise<IndicatorDef[]> {
+  return definitionsFor(await yearConfig(knex, city, year))
 }
 
-// The last model per year stays in memory for what-if questions and repeated runs; it is keyed by
-// the data versions, so any upload or restore makes it miss.
-const models = new Map<number, { key: string; model: CityModel }>()
+// The last two models stay in memory for what-if questions and repeated runs; each is keyed by the
+// data versions, so any upload or restore makes it miss.
+const models = new Map<string, { key: string; model: CityModel }>()
 
-export async function modelFor(knex: Knex, year: number, settings: Settings, onProgress?: (p: number, m: string) => void): Promise<CityModel> {
-  const key = JSON.stringify([await currentVersions(knex, year), settings])
-  const hit = models.get(year)
+export async function modelFor(knex: Knex, city: City, year: number, settings: Settings, onProgress?: (p: number, m: string) => void): Promise<CityModel> {
+  const key = JSON.stringify([await currentVersions(knex, city.code, year), settings, city.zone])
+  const slot = `${city.code}|${year}`
+  const hit = models.get(slot)
   if (hit && hit.key === key) return hit.model
-  const model = await loadCityModel(knex, year, settings, onProgress)
-  models.set(year, { key, model })
+  const model = await loadCityModel(knex, city, year, settings, onProgress)
+  models.delete(slot)
+  models.set(slot, { key, model })
   if (models.size > 2) models.delete(models.keys().next().value!)
   return model
 }
@@ -50,17 +52,17 @@ export function unpackBit(buf: Uint8Array, i: number): boolean {
 
 export interface RunSummary { runId: number; year: number; indicators: number; results: number; problems: number; buildings: number; durationMs: number; warnings: string[] }
 
-const RESULT_COLUMNS = ['run_id', 'indicator', 'variant', 'level', 'unit_code', 'unit_name', 'value', 'numerator', 'denominator', 'target', 'status', 'extra']
+const RESULT_COLUMNS = ['city', 'run_id', 'indicator', 'variant', 'level', 'unit_code', 'unit_name', 'value', 'numerator', 'denominator', 'target', 'status', 'extra']
 
-export async function computeYear(db: Database, config: Config, year: number, onProgress: (p: number, m: string) => void = () => {}, jobId?: number): Promise<RunSummary> {
+export async function computeYear(db: Database, config: Config, city: City, year: number, onProgress: (p: number, m: string) => void = () => {}, jobId?: number): Promise<RunSummary> {
   const { knex } = db
   const t0 = Date.now()
-  const yc = await yearConfig(knex, year)
+  const yc = await yearConfig(knex, city.code, year)
   const defs = definitionsFor(yc)
   const settings = settingsFor(config, yc)
-  const versions = await currentVersions(knex, year)
-  if (Object.values(versions).every((v) => v == null)) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的数据 / data for ${year}` })
-  const model = await modelFor(knex, year, settings, (p, m) => onProgress(p * 0.5, m))
+  const versions = await currentVersions(knex, city.code, year)
+  if (Object.values(versions).every((v) => v == null)) throw new AppError('CC_NOT_FOUND', { what: `${city.name} ${year} 年度的数据 / data of ${city.code} for ${year}` })
+  const model = await modelFor(knex, city, year, settings, (p, m) => onProgress(p * 0.5, m))
   const out = computeAll(model, defs, (p, m) => onProgress(0.5 + p * 0.3, m))
   onProgress(0.85, 'store')
 
@@ -72,13 +74,13 @@ export async function computeYear(db: Database, config: Config, year: number, on
     // need not wait for the WAL flush of ~100 MB of results and arrays at city scale.
     await client.query('SET LOCAL synchronous_commit = off')
     const run = await client.query(
-      `INSERT INTO indicator_runs (year, job_id, data_versions, definitions, settings, distance_model, building_count, derived) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      `INSERT INTO indicator_runs (city, year, job_id, data_versions, definitions, settings, distance_model, building_count, derived) VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
       [year, jobId ?? null, JSON.stringify(model.versions), JSON.stringify(defs), JSON.stringify(settings), `${DISTANCE_MODEL}（EPSG:${model.srid}）`, B.n,
-        JSON.stringify({ srid: model.srid, streets: model.streets.map((s) => s.code), communities: model.communities.map((c) => c.code), areas: model.areas.map((a) => ({ code: a.code, name: a.name, community: a.parent >= 0 ? model.communities[a.parent].code : null })), residentsSource: sourceCounts, residentialBuildings: model.residentialPoints.ids.length, floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0), warnings: model.warnings })],
+        JSON.stringify({ srid: model.srid, districts: model.districts.map((d) => d.code), streetDistrict: Array.from(model.streetDistrict), streets: model.streets.map((s) => s.code), communities: model.communities.map((c) => c.code), areas: model.areas.map((a) => ({ code: a.code, name: a.name, community: a.parent >= 0 ? model.communities[a.parent].code : null })), residentsSource: sourceCounts, residentialBuildings: model.residentialPoints.ids.length, floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0), warnings: model.warnings }), city.code],
     )
     const id = run.rows[0].id as number
     onProgress(0.86, 'store results')
-    await bulkInsert(client, 'indicator_results', RESULT_COLUMNS, out.rows.map((r) => [id, r.indicator, r.variant, r.level, r.unit_code, r.unit_name, r.value, r.numerator, r.denominator, r.target, r.status, r.extra]), { copy: db.supportsCopy, total: out.rows.length })
+    await bulkInsert(client, 'indicator_results', RESULT_COLUMNS, out.rows.map((r) => [city.code, id, r.indicator, r.variant, r.level, r.unit_code, r.unit_name, r.value, r.numerator, r.denominator, r.target, r.status, r.extra]), { copy: db.supportsCopy, total: out.rows.length })
     onProgress(0.9, 'store arrays')
     const arrays: [string, Buffer][] = [
       ['fid', Buffer.from(B.fid.buffer, B.fid.byteOffset, B.fid.byteLength)],
@@ -90,14 +92,19 @@ export async function computeYear(db: Database, config: Config, year: number, on
       ['area', Buffer.from(B.area.buffer, B.area.byteOffset, B.area.byteLength)],
       ...[...out.covered].map(([code, flags]): [string, Buffer] => [`covered:${code}`, packBits(flags)]),
     ]
-    for (const [name, data] of arrays) await client.query('INSERT INTO indicator_arrays (run_id, name, data) VALUES ($1, $2, $3)', [id, name, data])
+    for (const [name, data] of arrays) await client.query('INSERT INTO indicator_arrays (city, run_id, name, data) VALUES ($4, $1, $2, $3)', [id, name, data, city.code])
     // Per-building arrays are only needed for the latest run of a year.
-    await client.query('DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE year = $1 AND id <> $2)', [year, id])
+    await client.query('DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)', [city.code, year, id])
+    // Older runs of the year beyond the kept number go (61 MB a run at a million buildings).
+    await client.query(
+      `DELETE FROM indicator_runs WHERE id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 ORDER BY id DESC OFFSET $3)`,
+      [city.code, year, Math.max(1, config.keepRuns)],
+    )
     onProgress(0.98, 'commit')
     await client.query('UPDATE indicator_runs SET duration_ms = $2 WHERE id = $1', [id, Date.now() - t0])
     return id
   })
-  yearChanged(year)
+  await db.events.changed(city.code, year)
   onProgress(1, 'done')
   return { runId, year, indicators: defs.length, results: out.rows.length, problems, buildings: B.n, durationMs: Date.now() - t0, warnings: model.warnings }
 }
@@ -110,27 +117,27 @@ export function failingRows(defs: IndicatorDef[], rows: ResultRow[]): ResultRow[
   })
 }
 
-export async function latestRun(knex: Knex, year: number) {
-  return knex('indicator_runs').where({ year }).orderBy('id', 'desc').first()
+export async function latestRun(knex: Knex, city: string, year: number) {
+  return knex('indicator_runs').where({ city, year }).orderBy('id', 'desc').first()
 }
 
 /** Results are stale when any layer's current version differs from the versions the run used. */
-export async function isStale(knex: Knex, run: { year: number; data_versions: Record<string, number | null> }): Promise<boolean> {
-  const now = await currentVersions(knex, run.year)
+export async function isStale(knex: Knex, run: { city: string; year: number; data_versions: Record<string, number | null> }): Promise<boolean> {
+  const now = await currentVersions(knex, run.city, run.year)
   return Object.keys(now).some((k) => (now[k] ?? null) !== (run.data_versions[k] ?? null))
 }
 
-export async function readResults(knex: Knex, year: number, code: string, q: { level?: string; variant?: string }) {
-  const defs = await definitions(knex, year)
+export async function readResults(knex: Knex, city: string, year: number, code: string, q: { level?: string; variant?: string }) {
+  const defs = await definitions(knex, city, year)
   const def = indicatorByCode(defs, code)
   if (!def) throw new AppError('CC_NOT_FOUND', { what: `指标 ${code} / indicator ${code}` })
-  const run = await latestRun(knex, year)
-  if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果（请先 POST /api/years/${year}/indicators/compute）/ computed results for ${year}` })
+  const run = await latestRun(knex, city, year)
+  if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果（请先 POST /api/cities/${city}/years/${year}/indicators/compute）/ computed results for ${year}` })
   const variant = q.variant ?? def.params.primary ?? 'area'
   const rows = await knex('indicator_results').where({ run_id: run.id, indicator: code, variant }).modify((b) => { if (q.level) b.where('level', q.level) })
-    .orderByRaw(`CASE level WHEN 'city' THEN 0 WHEN 'street' THEN 1 ELSE 2 END`).orderBy('unit_code')
+    .orderByRaw(`CASE level WHEN 'city' THEN 0 WHEN 'district' THEN 1 WHEN 'street' THEN 2 ELSE 3 END`).orderBy('unit_code')
   // Year over year: the same unit in the latest run of the year before.
-  const prev = await latestRun(knex, year - 1)
+  const prev = await latestRun(knex, city, year - 1)
   const before = new Map<string, number | null>()
   if (prev) {
     for (const r of await knex('indicator_results').where({ run_id: prev.id, indicator: code, variant }).select('level', 'unit_code', 'value')) before.set(`${r.level}:${r.unit_code}`, r.value)

@@ -36,10 +36,14 @@ const households: FieldDef = { name: 'households', type: 'number', zh: '户数',
 
 export const LAYERS: LayerDef[] = [
   {
+    layer: 'districts', table: 'districts', zh: '区县', en: 'Districts (区/县)', geometry: 'polygon', uniqueCode: true,
+    fields: [code(['qxdm', '区县代码', '区划代码', 'xzqdm']), name(['qxmc', '区县名称', '区名', 'xzqmc']), population, households],
+  },
+  {
     layer: 'streets', table: 'streets', zh: '街道', en: 'Streets (街道/乡镇)', geometry: 'polygon', uniqueCode: true,
     fields: [
       code(['jddm', '街道代码', 'src_id']), name(['jdmc', '街道名称', 'jiedao_name', '街道']),
-      { name: 'parent_code', type: 'text', zh: '所属区县代码', aliases: ['parent_code', '区县代码', 'qxdm', 'county_code'] },
+      { name: 'parent_code', type: 'text', zh: '所属区县代码', aliases: ['parent_code', 'district_code', '区县代码', '所属区县代码', 'qxdm', 'county_code'] },
       population, households,
     ],
   },

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkLayer, checkYear } from '../import/pipeline.ts'
-import { requireUploader } from '../import/routes.ts'
 import { LAYERS, LAYER_NAMES } from './definitions.ts'
 import { FACILITY_TYPES } from './facility-types.ts'
 import { layerGeoJson, listLayers, listVersions, listYears, restoreVersion } from './store.ts'
@@ -18,21 +17,25 @@ function parseBbox(raw: string | undefined): [number, number, number, number] | 
   return v as [number, number, number, number]
 }
 
+/** Vocabularies that belong to no city. */
+export async function layerVocabularyRoutes(app: FastifyInstance) {
+  app.get('/api/layers', { config: { public: true }, schema: { summary: '图层定义与字段别名 / Layer definitions and recognised field names', tags: ['layers'] } }, async () => ({ layers: LAYERS }))
+  app.get('/api/facility-types', { config: { public: true }, schema: { summary: '设施类型词表 / Facility type vocabulary', tags: ['layers'] } }, async () => ({ types: FACILITY_TYPES }))
+}
+
 export default async function layerRoutes(app: FastifyInstance, ctx: AppContext) {
   const { knex } = ctx.db
 
-  app.get('/api/layers', { schema: { summary: '图层定义与字段别名 / Layer definitions and recognised field names', tags: ['layers'] } }, async () => ({ layers: LAYERS }))
-  app.get('/api/facility-types', { schema: { summary: '设施类型词表 / Facility type vocabulary', tags: ['layers'] } }, async () => ({ types: FACILITY_TYPES }))
-  app.get('/api/years', { schema: { summary: '有数据的体检年度 / Years with data', tags: ['layers'] } }, async () => ({ years: await listYears(knex) }))
+  app.get('/years', { schema: { summary: '有数据的体检年度 / Years with data', tags: ['layers'] } }, async (req) => ({ years: await listYears(knex, req.city.code) }))
 
-  app.get('/api/years/:year/layers', {
+  app.get('/years/:year/layers', {
     schema: { summary: '年度各图层的当前版本 / Current version of each layer in a year', tags: ['layers'], params: { type: 'object', properties: { year: { type: 'integer' } } } },
   }, async (req) => {
     const { year } = req.params as { year: number }
-    return { year: checkYear(year), layers: await listLayers(knex, year) }
+    return { year: checkYear(year), layers: await listLayers(knex, req.city.code, year) }
   })
 
-  app.get('/api/years/:year/layers/:layer', {
+  app.get('/years/:year/layers/:layer', {
     schema: {
       summary: '以 GeoJSON 读取图层 / Read a layer as GeoJSON',
       tags: ['layers'],
@@ -42,18 +45,19 @@ export default async function layerRoutes(app: FastifyInstance, ctx: AppContext)
   }, async (req) => {
     const { year, layer } = req.params as { year: number; layer: string }
     const q = req.query as { bbox?: string; limit: number; offset: number }
-    return layerGeoJson(knex, checkYear(year), checkLayer(layer), { bbox: parseBbox(q.bbox), limit: q.limit, offset: q.offset })
+    return layerGeoJson(knex, req.city.code, checkYear(year), checkLayer(layer), { bbox: parseBbox(q.bbox), limit: q.limit, offset: q.offset })
   })
 
-  app.get('/api/years/:year/layers/:layer/versions', {
+  app.get('/years/:year/layers/:layer/versions', {
     schema: { summary: '图层版本历史 / Version history of a layer', tags: ['layers'], params: yearLayer },
   }, async (req) => {
     const { year, layer } = req.params as { year: number; layer: string }
     checkLayer(layer)
-    return { year: checkYear(year), layer, versions: await listVersions(knex, year, layer) }
+    return { year: checkYear(year), layer, versions: await listVersions(knex, req.city.code, year, layer) }
   })
 
-  app.post('/api/years/:year/layers/:layer/versions/:version/restore', {
+  app.post('/years/:year/layers/:layer/versions/:version/restore', {
+    config: { right: 'layers:write' },
     schema: {
       summary: '恢复（或从其他年度沿用）某个版本 / Restore a version (or carry one forward from another year)',
       tags: ['layers'], security: [{ bearer: [] }],
@@ -63,7 +67,6 @@ export default async function layerRoutes(app: FastifyInstance, ctx: AppContext)
     const { year, layer, version } = req.params as { year: number; layer: string; version: number }
     checkYear(year)
     checkLayer(layer)
-    const by = await requireUploader(ctx, req)
-    return restoreVersion(knex, year, layer, version, by)
+    return restoreVersion(ctx.db, req.city.code, year, layer, version, req.principal!.name)
   })
 }

@@ -2,10 +2,10 @@
 import type { Knex } from 'knex'
 import { AppError } from '../errors.ts'
 import { LAYERS, type LayerDef } from './definitions.ts'
-import { yearChanged } from '../events.ts'
+import type { Database } from '../db/engine.ts'
 
-export async function currentUploadId(knex: Knex, year: number, layer: string): Promise<number | undefined> {
-  const r = await knex('layer_current').where({ year, layer }).first('upload_id')
+export async function currentUploadId(knex: Knex, city: string, year: number, layer: string): Promise<number | undefined> {
+  const r = await knex('layer_current').where({ city, year, layer }).first('upload_id')
   return r?.upload_id
 }
 
@@ -19,17 +19,18 @@ export interface LayerQuery {
 // falls inside the parent polygon). Derived at read time, so re-uploading a parent layer never
 // leaves a stale link behind.
 const PARENT: Record<string, { column: string; layer: string; table: string }> = {
+  streets: { column: 'parent_code', layer: 'districts', table: 'districts' },
   communities: { column: 'street_code', layer: 'streets', table: 'streets' },
   residential_areas: { column: 'community_code', layer: 'communities', table: 'communities' },
   buildings: { column: 'community_code', layer: 'communities', table: 'communities' },
 }
 
-export async function layerGeoJson(knex: Knex, year: number, def: LayerDef, q: LayerQuery) {
-  const uploadId = await currentUploadId(knex, year, def.layer)
+export async function layerGeoJson(knex: Knex, city: string, year: number, def: LayerDef, q: LayerQuery) {
+  const uploadId = await currentUploadId(knex, city, year, def.layer)
   if (uploadId === undefined) return { type: 'FeatureCollection', features: [], numberMatched: 0, version: null }
   const cols = ['fid', ...def.fields.map((f) => f.name), ...(def.table === 'facilities' ? ['source_type'] : []), ...(def.table === 'green_spaces' ? ['area_m2'] : [])]
   const parent = PARENT[def.table]
-  const parentUpload = parent ? await currentUploadId(knex, year, parent.layer) : undefined
+  const parentUpload = parent ? await currentUploadId(knex, city, year, parent.layer) : undefined
   const where = ['t.upload_id = ?']
   const params: Knex.RawBinding[] = [uploadId]
   if (q.bbox) {
@@ -58,28 +59,30 @@ export async function layerGeoJson(knex: Knex, year: number, def: LayerDef, q: L
   return { type: 'FeatureCollection', features, numberMatched: count, numberReturned: features.length, version: uploadId }
 }
 
-export async function listVersions(knex: Knex, year: number, layer: string) {
-  const current = await currentUploadId(knex, year, layer)
+export async function listVersions(knex: Knex, city: string, year: number, layer: string) {
+  const current = await currentUploadId(knex, city, year, layer)
   const rows = await knex('uploads')
-    .where({ year, layer }).whereIn('status', ['succeeded', 'dropped']).orderBy('id', 'desc')
+    .where({ city, year, layer }).whereIn('status', ['succeeded', 'dropped']).orderBy('id', 'desc')
     .select('id', 'status', 'uploader', 'file_name', 'format', 'crs', 'encoding', 'feature_count', 'warnings', 'created_at', 'duration_ms')
   return rows.map((r) => ({ version: r.id, ...r, warningCount: (r.warnings as unknown[]).length, warnings: undefined, current: r.id === current, restorable: r.status === 'succeeded' }))
 }
 
-export async function restoreVersion(knex: Knex, year: number, layer: string, version: number, by: string) {
-  const up = await knex('uploads').where({ id: version, layer, status: 'succeeded' }).first('id', 'year')
+export async function restoreVersion(db: Database, city: string, year: number, layer: string, version: number, by: string) {
+  const { knex } = db
+  // Only a version of the same city: another city's data is never reachable from here.
+  const up = Number.isSafeInteger(version) ? await knex('uploads').where({ id: version, city, layer, status: 'succeeded' }).first('id', 'year') : undefined
   if (!up) throw new AppError('CC_VERSION_NOT_FOUND', { year, layer, version })
   // A version of another year may be carried forward: versions are immutable, so both years
   // keep exactly what they had; a later upload to either year makes a new partition.
   await knex('layer_current')
-    .insert({ year, layer, upload_id: version, updated_by: by })
-    .onConflict(['year', 'layer']).merge({ upload_id: version, updated_at: knex.fn.now(), updated_by: by })
-  yearChanged(year)
+    .insert({ city, year, layer, upload_id: version, updated_by: by })
+    .onConflict(['city', 'year', 'layer']).merge({ upload_id: version, updated_at: knex.fn.now(), updated_by: by })
+  await db.events.changed(city, year)
   return { year, layer, version }
 }
 
-export async function listLayers(knex: Knex, year: number) {
-  const rows = await knex('layer_current as c').join('uploads as u', 'u.id', 'c.upload_id').where('c.year', year)
+export async function listLayers(knex: Knex, city: string, year: number) {
+  const rows = await knex('layer_current as c').join('uploads as u', 'u.id', 'c.upload_id').where({ 'c.city': city, 'c.year': year })
     .select('c.layer', 'c.upload_id', 'c.updated_at', 'u.feature_count', 'u.file_name', 'u.crs', 'u.uploader')
   return LAYERS.map((l) => {
     const r = rows.find((x) => x.layer === l.layer)
@@ -87,6 +90,6 @@ export async function listLayers(knex: Knex, year: number) {
   })
 }
 
-export async function listYears(knex: Knex): Promise<number[]> {
-  return (await knex('layer_current').distinct('year').orderBy('year', 'desc')).map((r) => r.year)
+export async function listYears(knex: Knex, city: string): Promise<number[]> {
+  return (await knex('layer_current').where({ city }).distinct('year').orderBy('year', 'desc')).map((r) => r.year)
 }

@@ -73,13 +73,13 @@ function niceLength(maxMetres: number): number {
 
 export interface MapOptions { level: 'street' | 'community'; unit?: string; width: number; height: number; lang: 'zh' | 'en' }
 
-export async function renderIndicatorMap(knex: Knex, year: number, code: string, o: MapOptions): Promise<Buffer> {
-  const defs = await definitions(knex, year)
+export async function renderIndicatorMap(knex: Knex, city: string, year: number, code: string, o: MapOptions): Promise<Buffer> {
+  const defs = await definitions(knex, city, year)
   const def: IndicatorDef | undefined = indicatorByCode(defs, code)
   if (!def) throw new AppError('CC_NOT_FOUND', { what: `指标 ${code} / indicator ${code}` })
-  const run = await latestRun(knex, year)
+  const run = await latestRun(knex, city, year)
   if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果 / computed results for ${year}` })
-  const v = await currentVersions(knex, year)
+  const v = await currentVersions(knex, city, year)
   const table = o.level === 'street' ? 'streets' : 'communities'
   const uploadId = v[table]
   if (uploadId == null) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的${o.level === 'street' ? '街道' : '社区'}图层 / ${table} layer for ${year}` })
@@ -97,7 +97,7 @@ export async function renderIndicatorMap(knex: Knex, year: number, code: string,
   const variant = def.params.primary ?? 'area'
   const res = await knex('indicator_results').where({ run_id: run.id, indicator: code, variant }).whereIn('level', [o.level, 'city'])
   const byCode = new Map(res.filter((r) => r.level === o.level).map((r) => [r.unit_code, r]))
-  const city = res.find((r) => r.level === 'city')
+  const cityRow = res.find((r) => r.level === 'city')
   const t = L[o.lang]
 
   // Layout: title band, map frame, legend column, source line.
@@ -123,7 +123,7 @@ export async function renderIndicatorMap(knex: Knex, year: number, code: string,
   const fmt = (x: number | null | undefined) => (x == null ? '—' : `${Math.round(x * 10) / 10}${def.unit === '%' ? '%' : def.unit === 'ratio' ? '' : ' ' + def.unit}`)
   const tg = def.target ? (def.target.direction === 'between' ? `${def.target.min}–${def.target.max}` : `${def.target.direction === '>=' ? '≥' : '≤'} ${fmt(def.target.value)}`) : '—'
   const title = `${year}${o.lang === 'zh' ? ' 年 ' : ' · '}${o.lang === 'zh' ? def.zh : def.en}`
-  const subtitle = `${t.target} ${tg}　${t.city} ${fmt(city?.value)}　${t.failing} ${counts.fail} / ${units.length} ${t.units[o.level]}`
+  const subtitle = `${t.target} ${tg}　${t.city} ${fmt(cityRow?.value)}　${t.failing} ${counts.fail} / ${units.length} ${t.units[o.level]}`
 
   // Legend, north arrow and scale bar in the right column.
   const lx = W - pad - legendW + pad, ly = titleH + pad

@@ -4,7 +4,7 @@ import { checkYear } from '../import/pipeline.ts'
 import { renderIndicatorMap } from './render.ts'
 
 export default async function mapRoutes(app: FastifyInstance, ctx: AppContext) {
-  app.get('/api/years/:year/maps/:indicator.png', {
+  app.get('/years/:year/maps/:indicator.png', {
     schema: {
       summary: '报告用专题图（PNG）/ A finished map figure for the report (PNG)', tags: ['maps'],
       params: { type: 'object', properties: { year: { type: 'integer' }, indicator: { type: 'string' } }, required: ['year', 'indicator'] },
@@ -18,7 +18,7 @@ export default async function mapRoutes(app: FastifyInstance, ctx: AppContext) {
   }, async (req, reply) => {
     const { year, indicator } = req.params as { year: number; indicator: string }
     const q = req.query as { level: 'street' | 'community'; unit?: string; width: number; height: number; lang: 'zh' | 'en' }
-    const png = await renderIndicatorMap(ctx.db.knex, checkYear(year), indicator, q)
+    const png = await renderIndicatorMap(ctx.db.knex, req.city.code, checkYear(year), indicator, q)
     return reply.header('content-type', 'image/png').header('cache-control', 'no-cache').header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(`${year}-${indicator}.png`)}`).send(png)
   })
 }

@@ -1,22 +1,21 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { checkYear } from '../import/pipeline.ts'
-import { requireUploader } from '../import/routes.ts'
 import { sendTable, type Cell } from './export.ts'
 import { STATUSES, listProblems, updateProblem, type ProblemQuery } from './store.ts'
 
-const LEVEL_ZH: Record<string, string> = { city: '城区', street: '街道', community: '社区' }
+const LEVEL_ZH: Record<string, string> = { city: '城区', district: '区县', street: '街道', community: '社区' }
 const HEADER = ['序号 No.', '维度 Dimension', '指标 Indicator', '类型 Type', '层级 Level', '单元代码 Code', '单元名称 Unit', '现状值 Value', '目标值 Target', '单位 Unit', '差距 Shortfall (%)', '严重程度 Severity', '上年值 Previous', '同比变化 Change', '整治建议 Suggestion', '状态 Status', '备注 Note']
 
 export default async function problemRoutes(app: FastifyInstance, ctx: AppContext) {
   const { knex } = ctx.db
-  app.get('/api/years/:year/problems', {
+  app.get('/years/:year/problems', {
     schema: {
       summary: '问题清单（可导出 CSV / XLSX）/ The problem list, exportable as CSV or XLSX', tags: ['problems'],
       params: { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] },
       querystring: {
         type: 'object', properties: {
-          level: { type: 'string', enum: ['city', 'street', 'community'] }, dimension: { type: 'string' }, indicator: { type: 'string' },
+          level: { type: 'string', enum: ['city', 'district', 'street', 'community'] }, dimension: { type: 'string' }, indicator: { type: 'string' },
           severity: { type: 'string', enum: ['严重', '较重', '一般'] }, unit: { type: 'string' }, status: { type: 'string', enum: [...STATUSES] },
           limit: { type: 'integer', minimum: 1, maximum: 100000 }, format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json' },
         },
@@ -25,7 +24,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
   }, async (req, reply) => {
     const year = checkYear((req.params as { year: number }).year)
     const q = req.query as ProblemQuery & { format: string }
-    const problems = await listProblems(knex, year, q)
+    const problems = await listProblems(knex, req.city.code, year, q)
     if (q.format === 'json') return { year, count: problems.length, problems }
     const fmt = (v: number | null | undefined) => (v == null ? null : Math.round(v * 100) / 100)
     const rows: Cell[][] = problems.map((p, i) => [
@@ -35,7 +34,8 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
     return sendTable(reply, q.format as 'csv' | 'xlsx', `问题清单-${year}`, HEADER, rows)
   })
 
-  app.patch('/api/years/:year/problems/:id', {
+  app.patch('/years/:year/problems/:id', {
+    config: { right: 'problems:review' },
     schema: {
       summary: '更新问题状态（待整改/整改中/已销号）/ Update a problem’s status', tags: ['problems'], security: [{ bearer: [] }],
       params: { type: 'object', properties: { year: { type: 'integer' }, id: { type: 'string', description: 'indicator:level:unit_code' } }, required: ['year', 'id'] },
@@ -43,7 +43,6 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
     },
   }, async (req) => {
     const { year, id } = req.params as { year: number; id: string }
-    const by = await requireUploader(ctx, req)
-    return updateProblem(knex, checkYear(year), id, req.body as { status?: string; note?: string }, by)
+    return updateProblem(knex, req.city.code, checkYear(year), id, req.body as { status?: string; note?: string }, req.principal!.name)
   })
 }

@@ -16,13 +16,13 @@ export const STATUSES = ['待整改', '整改中', '已销号'] as const
 
 export const problemId = (indicator: string, level: string, unit: string) => `${indicator}:${level}:${unit}`
 
-export async function listProblems(knex: Knex, year: number, q: ProblemQuery) {
-  const run = await latestRun(knex, year)
+export async function listProblems(knex: Knex, city: string, year: number, q: ProblemQuery) {
+  const run = await latestRun(knex, city, year)
   if (!run) return []
-  const defs = (await definitions(knex, year)).filter((d) => (!q.indicator || d.code === q.indicator) && (!q.dimension || d.dimension === q.dimension))
+  const defs = (await definitions(knex, city, year)).filter((d) => (!q.indicator || d.code === q.indicator) && (!q.dimension || d.dimension === q.dimension))
   if (!defs.length) return []
   const rows: Record<string, any>[] = await knex('indicator_results as r')
-    .leftJoin('problem_status as s', (j) => j.on('s.indicator', 'r.indicator').andOn('s.level', 'r.level').andOn('s.unit_code', 'r.unit_code').andOnVal('s.year', year))
+    .leftJoin('problem_status as s', (j) => j.on('s.indicator', 'r.indicator').andOn('s.level', 'r.level').andOn('s.unit_code', 'r.unit_code').andOnVal('s.year', year).andOnVal('s.city', city))
     .where('r.run_id', run.id).where('r.status', 'fail')
     .where((w) => { for (const d of defs) w.orWhere((x) => x.where('r.indicator', d.code).where('r.variant', d.params.primary ?? 'area')) })
     .modify((b) => {
@@ -33,7 +33,7 @@ export async function listProblems(knex: Knex, year: number, q: ProblemQuery) {
     })
     .select('r.*', 's.status as user_status', 's.note', 's.updated_by', 's.updated_at')
   // Year over year: the same unit and indicator in the latest run of the year before.
-  const prevRun = await latestRun(knex, year - 1)
+  const prevRun = await latestRun(knex, city, year - 1)
   const prev = new Map<string, number | null>()
   if (prevRun && rows.length) {
     const pr = await knex('indicator_results').where({ run_id: prevRun.id }).whereIn('indicator', [...new Set(rows.map((r) => String(r.indicator)))]).select('indicator', 'variant', 'level', 'unit_code', 'value')
@@ -51,8 +51,8 @@ export async function listProblems(knex: Knex, year: number, q: ProblemQuery) {
       previous: p ?? null, change: p != null && r.value != null ? r.value - p : null,
       gapResidents: r.extra?.gapResidents ?? null, runId: run.id,
       links: {
-        results: `/api/years/${year}/indicators/${r.indicator}?level=${r.level}`,
-        ...(def.kind === 'coverage' || def.kind === 'life_circle' ? { gaps: `/api/years/${year}/indicators/${r.indicator}/gaps?unit=${encodeURIComponent(r.unit_code)}` } : {}),
+        results: `/api/cities/${city}/years/${year}/indicators/${r.indicator}?level=${r.level}`,
+        ...(def.kind === 'coverage' || def.kind === 'life_circle' ? { gaps: `/api/cities/${city}/years/${year}/indicators/${r.indicator}/gaps?unit=${encodeURIComponent(r.unit_code)}` } : {}),
       },
     }
   }).filter((p) => !q.severity || p.severity === q.severity)
@@ -61,17 +61,17 @@ export async function listProblems(knex: Knex, year: number, q: ProblemQuery) {
   return q.limit ? out.slice(0, q.limit) : out
 }
 
-export async function updateProblem(knex: Knex, year: number, id: string, body: { status?: string; note?: string }, by: string) {
+export async function updateProblem(knex: Knex, city: string, year: number, id: string, body: { status?: string; note?: string }, by: string) {
   if (body.status !== undefined && !STATUSES.includes(body.status as (typeof STATUSES)[number])) {
     throw new AppError('CC_OPTION_INVALID', { option: 'status', field: 'status', reason: `应为 ${STATUSES.join('、')} / must be one of ${STATUSES.join(', ')}` })
   }
   const [indicator, level, ...rest] = id.split(':')
   const unit = rest.join(':')
-  const run = await latestRun(knex, year)
+  const run = await latestRun(knex, city, year)
   const exists = run && (await knex('indicator_results').where({ run_id: run.id, indicator, level, unit_code: unit, status: 'fail' }).first('indicator'))
   if (!exists) throw new AppError('CC_NOT_FOUND', { what: `问题 ${id} / problem ${id}` })
-  const current = await knex('problem_status').where({ year, indicator, level, unit_code: unit }).first()
-  const row = { year, indicator, level, unit_code: unit, status: body.status ?? current?.status ?? '待整改', note: body.note ?? current?.note ?? null, updated_by: by, updated_at: knex.fn.now() }
-  await knex('problem_status').insert(row).onConflict(['year', 'indicator', 'level', 'unit_code']).merge()
+  const current = await knex('problem_status').where({ city, year, indicator, level, unit_code: unit }).first()
+  const row = { city, year, indicator, level, unit_code: unit, status: body.status ?? current?.status ?? '待整改', note: body.note ?? current?.note ?? null, updated_by: by, updated_at: knex.fn.now() }
+  await knex('problem_status').insert(row).onConflict(['city', 'year', 'indicator', 'level', 'unit_code']).merge()
   return { id, status: row.status, note: row.note, statusBy: by }
 }

@@ -17,12 +17,12 @@ export interface RenewalWeights {
 export const DEFAULT_SEVERITY: Record<string, number> = { 严重: 3, 较重: 2, 一般: 1 }
 export const DEFAULT_BASELINE = 1.5
 
-export async function rankForRenewal(knex: Knex, year: number, level: 'community' | 'street' | 'residential-area', w: RenewalWeights) {
+export async function rankForRenewal(knex: Knex, city: string, year: number, level: 'community' | 'street' | 'residential-area', w: RenewalWeights) {
   const weightOf = (code: string, dimension: string) => w.weights?.[code] ?? w.weights?.[dimension] ?? 1
   const sev = { ...DEFAULT_SEVERITY, ...(w.severity ?? {}) }
   const baseline = w.baseline ?? DEFAULT_BASELINE
   if (level !== 'residential-area') {
-    const problems = await listProblems(knex, year, { level })
+    const problems = await listProblems(knex, city, year, { level })
     const units = new Map<string, { code: string; name: string; score: number; counts: Record<string, number>; problems: typeof problems }>()
     for (const p of problems) {
       const u = units.get(p.unitCode) ?? { code: p.unitCode, name: p.unitName, score: 0, counts: { 严重: 0, 较重: 0, 一般: 0 }, problems: [] as typeof problems }
@@ -36,9 +36,9 @@ export async function rankForRenewal(knex: Knex, year: number, level: 'community
       projects: u.problems.slice(0, 5).map((p) => ({ indicator: p.indicatorZh, severity: p.severity, suggestion: p.suggestion })),
     }))
   }
-  const run = await latestRun(knex, year)
+  const run = await latestRun(knex, city, year)
   if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果 / computed results for ${year}` })
-  const defs = (await definitions(knex, year)).filter((d) => d.kind === 'coverage' || d.kind === 'life_circle')
+  const defs = (await definitions(knex, city, year)).filter((d) => d.kind === 'coverage' || d.kind === 'life_circle')
   const arr = await knex('indicator_arrays').where({ run_id: run.id }).whereIn('name', ['residents', 'residential', 'area', ...defs.map((d) => `covered:${d.code}`)]).select('name', 'data')
   const a = Object.fromEntries(arr.map((r) => [r.name, Buffer.from(r.data)]))
   if (!a.area) throw new AppError('CC_NOT_FOUND', { what: '小区归属（请重新计算指标）/ 小区 membership (recompute the indicators)' })

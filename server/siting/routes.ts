@@ -7,12 +7,13 @@ import { rankForRenewal } from './renewal.ts'
 import { site, type SitingRequest } from './service.ts'
 
 export default async function sitingRoutes(app: FastifyInstance, ctx: AppContext) {
-  app.post('/api/years/:year/siting', {
+  app.post('/years/:year/siting', {
+    config: { right: 'analysis:run' },
     schema: {
       summary: '城市更新选址：新设施放在哪里覆盖最多未覆盖居民 / Where new facilities cover the most uncovered residents', tags: ['siting'],
-      description: 'Body: `indicator` (a facility coverage indicator) or `facilityType` (+ `radius`), `count`, and `candidates` (GeoJSON points or parcels, CGCS2000 lon/lat) or `grid` ({spacing, streets}). Lazy greedy at any size; exact branch and bound when small (or `method: "exact"`); the answer states a proven bound on its distance from the optimum. Nothing is stored.',
+      description: 'Body: `indicator` (a facility coverage indicator) or `facilityType` (+ `radius`), `count`, and `candidates` (GeoJSON points or parcels, CGCS2000 lon/lat) or `grid` ({spacing, streets}). Lazy greedy at any size; exact branch and bound when small (or `method: "exact"`); the answer states a proven bound on its distance from the optimum. Nothing is stored. Runs as a job: in this request by default, or queued for any worker with `?queue=1` (202; the answer is the job result).',
       params: { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] },
-      querystring: { type: 'object', properties: { format: { type: 'string', enum: ['json', 'geojson', 'csv'], default: 'json' } } },
+      querystring: { type: 'object', properties: { format: { type: 'string', enum: ['json', 'geojson', 'csv'], default: 'json' }, queue: { type: 'boolean', default: false } } },
       body: {
         type: 'object', required: ['count'],
         properties: {
@@ -26,8 +27,14 @@ export default async function sitingRoutes(app: FastifyInstance, ctx: AppContext
     const year = checkYear((req.params as { year: number }).year)
     const body = req.body as SitingRequest
     if (!body.candidates && !body.grid) throw new AppError('CC_OPTION_INVALID', { option: 'candidates', field: 'candidates', reason: '需要 candidates（GeoJSON）或 grid / give candidates (GeoJSON) or a grid' })
-    const r = await site(ctx.db.knex, ctx.config, year, body)
-    const { format } = req.query as { format: string }
+    const { format, queue } = req.query as { format: string; queue: boolean }
+    const job = { city: req.city.code, year, by: req.principal!.name, payload: { request: body } }
+    if (queue) {
+      const j = await ctx.queue.enqueue('siting', job)
+      reply.code(202)
+      return { jobId: j.id, status: `/api/cities/${req.city.code}/jobs/${j.id}` }
+    }
+    const { result: r } = await ctx.queue.runHere('siting', job, () => site(ctx.db.knex, ctx.config, req.city, year, body))
     if (format === 'geojson') {
       return { type: 'FeatureCollection', properties: { indicator: r.indicator, radius: r.radius, solution: r.solution }, features: r.sites.map((s) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [s.lon, s.lat] }, properties: { rank: s.rank, newlyCoveredResidents: s.newlyCoveredResidents, newlyCoveredBuildings: s.newlyCoveredBuildings } })) }
     }
@@ -37,7 +44,7 @@ export default async function sitingRoutes(app: FastifyInstance, ctx: AppContext
     return r
   })
 
-  app.get('/api/years/:year/renewal', {
+  app.get('/years/:year/renewal', {
     schema: {
       summary: '按问题为小区/社区/街道排序，起草城市更新项目库 / Rank units for renewal by their problems', tags: ['siting'],
       params: { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] },
@@ -57,7 +64,7 @@ export default async function sitingRoutes(app: FastifyInstance, ctx: AppContext
       if (!v) return undefined
       try { return JSON.parse(v) } catch { throw new AppError('CC_OPTION_INVALID', { option: name, field: name, reason: '不是有效的 JSON / not valid JSON' }) }
     }
-    const ranked = (await rankForRenewal(ctx.db.knex, year, q.level, { weights: json('weights', q.weights), severity: json('severity', q.severity), baseline: q.baseline })).slice(0, q.limit)
+    const ranked = (await rankForRenewal(ctx.db.knex, req.city.code, year, q.level, { weights: json('weights', q.weights), severity: json('severity', q.severity), baseline: q.baseline })).slice(0, q.limit)
     if (q.format === 'json') return { year, level: q.level, count: ranked.length, units: ranked }
     const header = ['排名 Rank', '单元代码 Code', '单元名称 Unit', '得分 Score', '主要问题 Main problems']
     const rows = ranked.map((u) => [u.rank, u.code, u.name, u.score, 'projects' in u ? (u.projects as { indicator: string; severity: string }[]).map((p) => `${p.indicator}（${p.severity}）`).join('；') : (u.worst as { indicator: string; uncoveredShare: number }[]).map((w) => `${w.indicator} 未覆盖 ${w.uncoveredShare}%`).join('；')])

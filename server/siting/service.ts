@@ -4,6 +4,7 @@
 // or parcels, or a grid inside chosen 街道 that avoids existing buildings. Solved by lazy greedy at
 // city scale, exactly (branch and bound) where the instance is small, always with a proven bound.
 import type { Knex } from 'knex'
+import type { City } from '../cities/store.ts'
 import KDBush from 'kdbush'
 import proj4 from 'proj4'
 import type { Config } from '../config.ts'
@@ -91,13 +92,13 @@ async function candidateSites(knex: Knex, m: CityModel, req: SitingRequest): Pro
   return { sites: keep.map(([x, y]) => ({ x, y })), source: `grid ${spacing} m`, excluded: pts.length - keep.length }
 }
 
-export async function site(knex: Knex, config: Config, year: number, req: SitingRequest) {
+export async function site(knex: Knex, config: Config, city: City, year: number, req: SitingRequest) {
   const t0 = Date.now()
   const count = Number(req.count)
   if (!Number.isInteger(count) || count < 1 || count > 100) throw new AppError('CC_OPTION_INVALID', { option: 'count', field: 'count', reason: '应为 1–100 的整数 / must be an integer 1–100' })
-  const defs = await definitions(knex, year)
+  const defs = await definitions(knex, city.code, year)
   const { def, types, radius } = resolveTarget(defs, req)
-  const m = await modelFor(knex, year, settingsFor(config, await yearConfig(knex, year)))
+  const m = await modelFor(knex, city, year, settingsFor(config, await yearConfig(knex, city.code, year)))
   const weightBy = req.weight ?? 'residents'
   const B = m.b
 

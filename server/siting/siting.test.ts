@@ -31,7 +31,7 @@ describe('城市更新 siting', () => {
     for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 50))
   })
 
-  const post = (year: number, body: object, q = '') => request(t.app.server).post(`/api/years/${year}/siting${q}`).send(body)
+  const post = (year: number, body: object, q = '') => request(t.app.server).post(`/api/years/${year}/siting${q}`).set(AUTH).send(body)
 
   it('small instance: solved exactly, with greedy’s own shortfall reported', async () => {
     const candidates = { type: 'FeatureCollection', features: [pt(180, 500), pt(500, 500), pt(340, 500), pt(900, 500)] }

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
-import { MAX_ZOOM, MIN_ZOOM, TILE_LAYERS, TileService, type TileLayer } from './service.ts'
+import { MAX_ZOOM, MIN_ZOOM, TILE_LAYERS, type TileLayer } from './service.ts'
 
 const FIELDS: Record<TileLayer, Record<string, string>> = {
+  districts: { code: 'String', name: 'String', value: 'Number', status: 'String', target: 'Number' },
   streets: { code: 'String', name: 'String', value: 'Number', status: 'String', target: 'Number' },
   communities: { code: 'String', name: 'String', value: 'Number', status: 'String', target: 'Number' },
   buildings: { fid: 'Number', code: 'String', floors: 'Number', residential: 'Boolean', covered: 'Boolean', residents: 'Number' },
@@ -14,10 +15,8 @@ const FIELDS: Record<TileLayer, Record<string, string>> = {
 }
 
 export default async function tileRoutes(app: FastifyInstance, ctx: AppContext) {
-  const tiles = new TileService(ctx.db.knex)
-  app.addHook('onClose', async () => tiles.close())
-
-  app.get('/tiles/:year/:layer/:z/:x/:y.pbf', {
+  const { tiles } = ctx
+  app.get('/:year/:layer/:z/:x/:y.pbf', {
     schema: {
       summary: '矢量瓦片（MVT，gzip）/ Vector tile (Mapbox Vector Tile, gzipped)', tags: ['tiles'],
       params: { type: 'object', properties: { year: { type: 'integer' }, layer: { type: 'string', enum: [...TILE_LAYERS] }, z: { type: 'integer' }, x: { type: 'integer' }, y: { type: 'integer' } }, required: ['year', 'layer', 'z', 'x', 'y'] },
@@ -26,7 +25,7 @@ export default async function tileRoutes(app: FastifyInstance, ctx: AppContext) 
   }, async (req, reply) => {
     const { year, layer, z, x, y } = req.params as { year: number; layer: TileLayer; z: number; x: number; y: number }
     const { indicator } = req.query as { indicator?: string }
-    const t = await tiles.tile(checkYear(year), layer, z, x, y, indicator || null)
+    const t = await tiles.tile(req.city.code, checkYear(year), layer, z, x, y, indicator || null)
     reply.header('etag', t.etag).header('cache-control', 'public, max-age=60, must-revalidate').header('vary', 'accept-encoding')
     if (req.headers['if-none-match'] === t.etag) return reply.code(304).send()
     if (!t.body) return reply.code(204).send()
@@ -36,20 +35,20 @@ export default async function tileRoutes(app: FastifyInstance, ctx: AppContext) 
     return reply.send(gunzipSync(t.body))
   })
 
-  app.get('/tiles/:year/tilejson.json', {
+  app.get('/:year/tilejson.json', {
     schema: { summary: 'TileJSON（每年度）/ TileJSON for a year', tags: ['tiles'], params: { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] }, querystring: { type: 'object', properties: { indicator: { type: 'string' } } } },
   }, async (req) => {
     const year = checkYear((req.params as { year: number }).year)
     const { indicator } = req.query as { indicator?: string }
-    const bounds = await tiles.bounds(year)
+    const bounds = await tiles.bounds(req.city.code, year)
     if (!bounds) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的数据 / data for ${year}` })
     const base = `${req.protocol}://${req.headers.host}`
     const q = indicator ? `?indicator=${encodeURIComponent(indicator)}` : ''
     return {
-      tilejson: '3.0.0', name: `citycheck ${year}`, scheme: 'xyz', bounds, center: [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 13],
+      tilejson: '3.0.0', name: `citycheck ${req.city.name} ${year}`, scheme: 'xyz', bounds, center: [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, 13],
       minzoom: 0, maxzoom: MAX_ZOOM, attribution: 'citycheck 城市体检',
-      tiles: TILE_LAYERS.map((l) => `${base}/tiles/${year}/${l}/{z}/{x}/{y}.pbf${q}`),
-      vector_layers: TILE_LAYERS.map((l) => ({ id: l, minzoom: MIN_ZOOM[l], maxzoom: MAX_ZOOM, fields: FIELDS[l], tiles: [`${base}/tiles/${year}/${l}/{z}/{x}/{y}.pbf${q}`] })),
+      tiles: TILE_LAYERS.map((l) => `${base}/tiles/${req.city.code}/${year}/${l}/{z}/{x}/{y}.pbf${q}`),
+      vector_layers: TILE_LAYERS.map((l) => ({ id: l, minzoom: MIN_ZOOM[l], maxzoom: MAX_ZOOM, fields: FIELDS[l], tiles: [`${base}/tiles/${req.city.code}/${year}/${l}/{z}/{x}/{y}.pbf${q}`] })),
     }
   })
 }

@@ -9,15 +9,15 @@ import type { Knex } from 'knex'
 import GeoJSONVT from 'geojson-vt'
 import vtpbf from 'vt-pbf'
 import { AppError } from '../errors.ts'
-import { onYearChanged } from '../events.ts'
+import type { EventBus } from '../db/events.ts'
 import { currentVersions } from '../indicators/model.ts'
 import { latestRun, unpackBit } from '../indicators/service.ts'
 import { listProblems } from '../problems/store.ts'
 
-export const TILE_LAYERS = ['streets', 'communities', 'buildings', 'facilities', 'green-spaces', 'problems'] as const
+export const TILE_LAYERS = ['districts', 'streets', 'communities', 'buildings', 'facilities', 'green-spaces', 'problems'] as const
 export type TileLayer = (typeof TILE_LAYERS)[number]
 /** A z12 buildings tile is ~1 MB (platform notes): buildings start at 13. */
-export const MIN_ZOOM: Record<TileLayer, number> = { streets: 0, communities: 0, buildings: 13, facilities: 10, 'green-spaces': 0, problems: 0 }
+export const MIN_ZOOM: Record<TileLayer, number> = { districts: 0, streets: 0, communities: 0, buildings: 13, facilities: 10, 'green-spaces': 0, problems: 0 }
 export const MAX_ZOOM = 18
 
 interface Index { vt: GeoJSONVT; bytes: number }
@@ -50,44 +50,56 @@ export class TileService {
   // Indexes are sized by feature count (a building index of a million polygons is ~300 MB of heap).
   private indexes = new Lru<Promise<Index>>(3_000_000)
   private tiles = new Lru<Buffer | null>(256 * 1024 * 1024)
-  private stamps = new Map<number, { key: string; at: number }>()
+  private stamps = new Map<string, { key: string; at: number }>()
   private unsubscribe: () => void
 
-  constructor(private knex: Knex) {
-    this.unsubscribe = onYearChanged((year) => this.drop(year))
+  // Keys start with `city|year|`. A change announced by any process (LISTEN/NOTIFY) drops that
+  // city's year at once; the stamp is re-read after 30 s anyway, in case a notice was lost.
+  constructor(private knex: Knex, events: EventBus) {
+    this.unsubscribe = events.on((c) => (c.city === '*' ? this.dropAll() : this.drop(c.city, c.year)))
   }
 
   close() { this.unsubscribe() }
 
-  drop(year: number) {
-    this.stamps.delete(year)
-    this.indexes.dropWhere((k) => k.startsWith(`${year}|`))
-    this.tiles.dropWhere((k) => k.startsWith(`${year}|`))
+  drop(city: string, year: number | null) {
+    const prefix = year === null ? `${city}|` : `${city}|${year}|`
+    for (const k of this.stamps.keys()) if (`${k}|`.startsWith(prefix)) this.stamps.delete(k)
+    this.indexes.dropWhere((k) => k.startsWith(prefix))
+    this.tiles.dropWhere((k) => k.startsWith(prefix))
+    for (const k of this.coverage.keys()) if (k.startsWith(prefix)) this.coverage.delete(k)
   }
 
-  /** The year's data versions and latest run, re-read at most once a second (changes in this process drop it at once). */
-  async stamp(year: number): Promise<string> {
-    const s = this.stamps.get(year)
-    if (s && Date.now() - s.at < 1000) return s.key
-    const run = await latestRun(this.knex, year)
-    const key = crypto.createHash('sha1').update(JSON.stringify([await currentVersions(this.knex, year), run?.id ?? null])).digest('hex').slice(0, 16)
-    if (s && s.key !== key) this.drop(year)
-    this.stamps.set(year, { key, at: Date.now() })
+  dropAll() {
+    this.stamps.clear()
+    this.indexes.dropWhere(() => true)
+    this.tiles.dropWhere(() => true)
+    this.coverage.clear()
+  }
+
+  /** The year's data versions and latest run, re-read after 30 s (a change notice drops it at once). */
+  async stamp(city: string, year: number): Promise<string> {
+    const slot = `${city}|${year}`
+    const s = this.stamps.get(slot)
+    if (s && Date.now() - s.at < 30_000) return s.key
+    const run = await latestRun(this.knex, city, year)
+    const key = crypto.createHash('sha1').update(JSON.stringify([await currentVersions(this.knex, city, year), run?.id ?? null])).digest('hex').slice(0, 16)
+    if (s && s.key !== key) this.drop(city, year)
+    this.stamps.set(slot, { key, at: Date.now() })
     return key
   }
 
-  private async buildIndex(year: number, layer: TileLayer, indicator: string | null): Promise<Index> {
-    const fc = await this.features(year, layer, indicator)
+  private async buildIndex(city: string, year: number, layer: TileLayer, indicator: string | null): Promise<Index> {
+    const fc = await this.features(city, year, layer, indicator)
     const vt = new GeoJSONVT(fc as never, { maxZoom: 16, indexMaxZoom: 5, indexMaxPoints: 100000, tolerance: 3, extent: 4096, buffer: 64 })
     return { vt, bytes: fc.features.length }
   }
 
-  private index(year: number, layer: TileLayer, indicator: string | null, stamp: string): Promise<Index> {
+  private index(city: string, year: number, layer: TileLayer, indicator: string | null, stamp: string): Promise<Index> {
     // Buildings carry coverage per indicator at encode time, so one index serves every indicator.
-    const k = `${year}|${layer}|${layer === 'buildings' ? '' : indicator ?? ''}|${stamp}`
+    const k = `${city}|${year}|${layer}|${layer === 'buildings' ? '' : indicator ?? ''}|${stamp}`
     let p = this.indexes.get(k)
     if (!p) {
-      p = this.buildIndex(year, layer, indicator)
+      p = this.buildIndex(city, year, layer, indicator)
       p.catch(() => this.indexes.dropWhere((x) => x === k))
       this.indexes.set(k, p, 1)
       p.then((ix) => this.indexes.set(k, p!, Math.max(1, ix.bytes))).catch(() => {})
@@ -96,18 +108,18 @@ export class TileService {
   }
 
   /** The layer's features as GeoJSON in lon/lat, with what the map needs as properties. */
-  private async features(year: number, layer: TileLayer, indicator: string | null) {
-    const v = await currentVersions(this.knex, year)
+  private async features(city: string, year: number, layer: TileLayer, indicator: string | null) {
+    const v = await currentVersions(this.knex, city, year)
     const rows = async (sql: string, params: unknown[]) => (await this.knex.raw(sql, params as never)).rows as Record<string, unknown>[]
     const fc = (feats: { geometry: unknown; properties: Record<string, unknown>; id?: number }[]) => ({ type: 'FeatureCollection', features: feats.map((f) => ({ type: 'Feature', ...f })) })
-    if (layer === 'streets' || layer === 'communities') {
+    if (layer === 'districts' || layer === 'streets' || layer === 'communities') {
       const id = v[layer]
       if (id == null) return fc([])
       const units = await rows(`SELECT fid, code, name, population, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM ${layer} WHERE upload_id = ? ORDER BY fid`, [id])
       const values = new Map<string, Record<string, unknown>>()
-      const run = indicator ? await latestRun(this.knex, year) : null
+      const run = indicator ? await latestRun(this.knex, city, year) : null
       if (run && indicator) {
-        const level = layer === 'streets' ? 'street' : 'community'
+        const level = layer === 'streets' ? 'street' : layer === 'districts' ? 'district' : 'community'
         const def = (run.definitions as { code: string; params: { primary?: string } }[]).find((d) => d.code === indicator)
         const res = await this.knex('indicator_results').where({ run_id: run.id, indicator, level, variant: def?.params.primary ?? 'area' }).select('unit_code', 'value', 'status', 'target')
         for (const r of res) values.set(r.unit_code, { value: r.value == null ? null : Math.round(r.value * 100) / 100, status: r.status, target: r.target })
@@ -130,9 +142,9 @@ export class TileService {
       return fc(g.map((r) => ({ id: r.fid as number, geometry: r.g, properties: { kind: r.kind, name: r.name, area_m2: r.area_m2 } })))
     }
     // problems: one point per failing unit × indicator, at the unit's representative point
-    const problems = await listProblems(this.knex, year, { indicator: indicator ?? undefined })
+    const problems = await listProblems(this.knex, city, year, { indicator: indicator ?? undefined })
     const pts = new Map<string, unknown>()
-    for (const [tbl, level] of [['streets', 'street'], ['communities', 'community']] as const) {
+    for (const [tbl, level] of [['districts', 'district'], ['streets', 'street'], ['communities', 'community']] as const) {
       if (v[tbl] == null) continue
       for (const r of await rows(`SELECT code, ST_AsGeoJSON(ST_PointOnSurface(geom), 6, 0)::json AS g FROM ${tbl} WHERE upload_id = ?`, [v[tbl]])) pts.set(`${level}:${r.code}`, r.g)
     }
@@ -142,20 +154,20 @@ export class TileService {
   }
 
   /** The gzipped MVT for a tile (null when empty) and its ETag. */
-  async tile(year: number, layer: TileLayer, z: number, x: number, y: number, indicator: string | null): Promise<{ body: Buffer | null; etag: string }> {
+  async tile(city: string, year: number, layer: TileLayer, z: number, x: number, y: number, indicator: string | null): Promise<{ body: Buffer | null; etag: string }> {
     if (!TILE_LAYERS.includes(layer)) throw new AppError('CC_NOT_FOUND', { what: `图层 ${layer} / tile layer ${layer}` })
     if (z < 0 || z > MAX_ZOOM || x < 0 || y < 0 || x >= 2 ** z || y >= 2 ** z) throw new AppError('CC_BAD_REQUEST', { reason: `瓦片坐标 ${z}/${x}/${y} 无效 / invalid tile ${z}/${x}/${y}` })
-    const stamp = await this.stamp(year)
-    const etag = `"${stamp}-${layer}-${indicator ?? ''}-${z}-${x}-${y}"`
-    const key = `${year}|${layer}|${indicator ?? ''}|${stamp}|${z}/${x}/${y}`
+    const stamp = await this.stamp(city, year)
+    const etag = `"${city}-${stamp}-${layer}-${indicator ?? ''}-${z}-${x}-${y}"`
+    const key = `${city}|${year}|${layer}|${indicator ?? ''}|${stamp}|${z}/${x}/${y}`
     const hit = this.tiles.get(key)
     if (hit !== undefined) return { body: hit, etag }
     let body: Buffer | null = null
     if (z >= MIN_ZOOM[layer]) {
-      const ix = await this.index(year, layer, indicator, stamp)
+      const ix = await this.index(city, year, layer, indicator, stamp)
       const t = ix.vt.getTile(Math.min(z, MAX_ZOOM), x, y)
       if (t && t.features.length) {
-        if (layer === 'buildings') await this.markCoverage(year, t.features as unknown as { tags: Record<string, unknown> }[], indicator)
+        if (layer === 'buildings') await this.markCoverage(city, year, t.features as unknown as { tags: Record<string, unknown> }[], indicator)
         const pbf = vtpbf.fromGeojsonVt({ [layer]: t as never }, { version: 2 })
         body = zlib.gzipSync(Buffer.from(pbf))
       }
@@ -166,15 +178,15 @@ export class TileService {
 
   // Coverage flags of the latest run, as fid → covered, per indicator (kept with the run's stamp).
   private coverage = new Map<string, Promise<Map<number, { covered: boolean; residents: number }> | null>>()
-  private async markCoverage(year: number, features: { tags: Record<string, unknown> }[], indicator: string | null) {
+  private async markCoverage(city: string, year: number, features: { tags: Record<string, unknown> }[], indicator: string | null) {
     if (!indicator) return
-    const stamp = await this.stamp(year)
-    const k = `${year}|${indicator}|${stamp}`
+    const stamp = await this.stamp(city, year)
+    const k = `${city}|${year}|${indicator}|${stamp}`
     let p = this.coverage.get(k)
     if (!p) {
-      for (const key of this.coverage.keys()) if (key.startsWith(`${year}|`)) this.coverage.delete(key)
+      for (const key of this.coverage.keys()) if (key.startsWith(`${city}|${year}|`)) this.coverage.delete(key)
       p = (async () => {
-        const run = await latestRun(this.knex, year)
+        const run = await latestRun(this.knex, city, year)
         if (!run) return null
         const arr = await this.knex('indicator_arrays').where({ run_id: run.id }).whereIn('name', ['fid', 'residents', 'residential', `covered:${indicator}`]).select('name', 'data')
         const a = Object.fromEntries(arr.map((r) => [r.name, Buffer.from(r.data)]))
@@ -196,9 +208,9 @@ export class TileService {
     }
   }
 
-  async bounds(year: number): Promise<[number, number, number, number] | null> {
-    const v = await currentVersions(this.knex, year)
-    const tbl = v.streets != null ? ['streets', v.streets] : v.communities != null ? ['communities', v.communities] : v.buildings != null ? ['buildings', v.buildings] : null
+  async bounds(city: string, year: number): Promise<[number, number, number, number] | null> {
+    const v = await currentVersions(this.knex, city, year)
+    const tbl = v.districts != null ? ['districts', v.districts] : v.streets != null ? ['streets', v.streets] : v.communities != null ? ['communities', v.communities] : v.buildings != null ? ['buildings', v.buildings] : null
     if (!tbl) return null
     const r = (await this.knex.raw(`SELECT ST_XMin(e) a, ST_YMin(e) b, ST_XMax(e) c, ST_YMax(e) d FROM (SELECT ST_Extent(geom) e FROM ${tbl[0]} WHERE upload_id = ?) s`, [tbl[1]])).rows[0]
     return [r.a, r.b, r.c, r.d]

@@ -1,19 +1,29 @@
+import crypto from 'node:crypto'
+import PgBoss from 'pg-boss'
+import type { TestProject } from 'vitest/node'
 import { openDatabase } from '../../server/db/engine.ts'
-import { ADMIN_URL, TEMPLATE_DB, admin, urlFor } from './pg.ts'
+import { ADMIN_URL, admin, urlFor } from './pg.ts'
 
-export async function setup() {
+let template = ''
+
+export async function setup(project: TestProject) {
+  const runId = crypto.randomBytes(4).toString('hex')
+  template = `cc_${runId}_template`
   try {
-    await admin(async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`)
-      await c.query(`CREATE DATABASE ${TEMPLATE_DB}`)
-    })
+    await admin((c) => c.query(`CREATE DATABASE ${template}`))
   } catch (e) {
     throw new Error(`Tests need PostgreSQL + PostGIS at ${ADMIN_URL} (set TEST_DATABASE_URL): ${(e as Error).message}. Run bash .ci/run to install and start it.`)
   }
-  const db = await openDatabase({ databaseUrl: urlFor(TEMPLATE_DB), dataDir: '/tmp' })
+  const db = await openDatabase({ databaseUrl: urlFor(template), dataDir: '/tmp' })
   await db.close()
+  // The queue's own schema too, so no test file waits for pg-boss to create it.
+  const boss = new PgBoss({ connectionString: urlFor(template), schema: 'pgboss', max: 1, supervise: false, schedule: false })
+  await boss.start()
+  await boss.stop({ graceful: false, wait: true })
+  project.provide('templateDb', template)
+  project.provide('runId', runId)
 }
 
 export async function teardown() {
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`))
+  if (template) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`))
 }

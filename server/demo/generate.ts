@@ -15,6 +15,8 @@ export interface CityOptions {
   rows?: number
   lon0?: number
   lat0?: number
+  /** the city's 6-digit code: districts are <first 4 digits>01 and 02 (default 990100) */
+  city?: string
 }
 
 type Ring = [number, number][]
@@ -32,7 +34,7 @@ function mulberry32(seed: number) {
   }
 }
 
-export const DEMO_LAYERS = ['streets', 'communities', 'residential-areas', 'buildings', 'facilities', 'green-spaces', 'jobs', 'commutes'] as const
+export const DEMO_LAYERS = ['districts', 'streets', 'communities', 'residential-areas', 'buildings', 'facilities', 'green-spaces', 'jobs', 'commutes'] as const
 
 /** Writes one GeoJSON file per layer into outDir (streamed, so a million buildings fit). Returns feature counts. */
 export function generateCity(outDir: string, opts: CityOptions = {}): Record<string, number> {
@@ -59,17 +61,20 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
     if (w.buf.length >= 2000) { fs.writeSync(w.fd, w.buf.join('')); w.buf = [] }
   }
 
-  // ---- 街道: column halves, each split into 2–3 bands along roads --------------------------
-  const district = '990101'
+  // ---- 区县 and 街道: two districts (column halves), each split into 2–3 街道 along roads ----
+  const cityCode = opts.city ?? '990100'
+  const districtCodes = [`${cityCode.slice(0, 4)}01`, `${cityCode.slice(0, 4)}02`]
+  const districtNames = ['滨河区', '望湖区']
   const streetNames = ['滨河街道', '望湖街道', '新华街道', '朝阳街道', '文昌街道', '东城街道', '南山街道', '北园街道', '西苑街道', '光明街道']
   const halfCol = Math.floor(cols / 2)
   const bands = (n: number, k: number) => Array.from({ length: k + 1 }, (_, i) => Math.round((n * i) / k))
-  const streets: { code: string; name: string; c0: number; c1: number; r0: number; r1: number }[] = []
-  for (const [c0, c1, k] of [[0, halfCol, 2], [halfCol, cols, 3]] as const) {
+  const streets: { code: string; name: string; district: string; c0: number; c1: number; r0: number; r1: number }[] = []
+  for (const [d, c0, c1, k] of [[0, 0, halfCol, 2], [1, halfCol, cols, 3]] as const) {
     const b = bands(rows, k)
     for (let i = 0; i < k; i++) {
       const n = streets.length
-      streets.push({ code: `${district}${String(n + 1).padStart(3, '0')}000`, name: n < streetNames.length ? streetNames[n] : `第${n + 1}街道`, c0, c1, r0: b[i], r1: b[i + 1] })
+      const district = districtCodes[d]
+      streets.push({ code: `${district}${String(n + 1).padStart(3, '0')}000`, name: n < streetNames.length ? streetNames[n] : `第${n + 1}街道`, district, c0, c1, r0: b[i], r1: b[i + 1] })
     }
   }
   const streetOf = (c: number, r: number) => streets.find((s) => c >= s.c0 && c < s.c1 && r >= s.r0 && r < s.r1)!
@@ -248,9 +253,13 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
   for (let x = 600, i = 1; x < cols * BLOCK; x += 1200, i++) facility('地铁站', `1号线第${i}站`, x, metroY)
 
   // Boundaries last, now that populations are known.
+  districtCodes.forEach((code, d) => {
+    const [c0, c1] = d === 0 ? [0, halfCol] : [halfCol, cols]
+    emit('districts', { geometry: poly(rect(c0 * BLOCK, 0, c1 * BLOCK, rows * BLOCK)), properties: { code, name: districtNames[d] } })
+  })
   for (const s of streets) {
     const pop = communities.filter((c) => c.street === s.code).reduce((a, c) => a + c.pop, 0)
-    emit('streets', { geometry: poly(rect(s.c0 * BLOCK, s.r0 * BLOCK, s.c1 * BLOCK, s.r1 * BLOCK)), properties: { code: s.code, name: s.name, parent_code: district, population: Math.round(pop * 1.02) } })
+    emit('streets', { geometry: poly(rect(s.c0 * BLOCK, s.r0 * BLOCK, s.c1 * BLOCK, s.r1 * BLOCK)), properties: { code: s.code, name: s.name, parent_code: s.district, population: Math.round(pop * 1.02) } })
   }
   for (const cm of communities) {
     emit('communities', { geometry: poly(rect(cm.x0, cm.y0, cm.x1, cm.y1)), properties: { code: cm.code, name: cm.name, street_code: cm.street, population: Math.round(cm.pop * (0.97 + rand() * 0.06)), households: Math.round(cm.pop / 2.6) } })

@@ -1,0 +1,33 @@
+// Loads the generated demo city into the demo year when that year has no data yet, through the
+// same import pipeline as an upload (so the quick start exercises the real path).
+import fs from 'node:fs'
+import path from 'node:path'
+import type { Config } from '../config.ts'
+import type { Database } from '../db/engine.ts'
+import { importLayer } from '../import/pipeline.ts'
+import { addCity } from '../cities/store.ts'
+import { DEMO_LAYERS, generateCity } from './generate.ts'
+
+export const DEMO_DIR = path.resolve(import.meta.dirname, '../../geodata/demo-city')
+
+/** Creates the demo city when the platform has no city yet, and loads it when its demo year is empty. */
+export async function loadDemoCity(db: Database, config: Config, log: (m: string) => void = () => {}): Promise<boolean> {
+  const { code, name } = config.demoCity
+  const city = await db.knex('cities').where({ code }).first('code')
+  if (!city) {
+    if (await db.knex('cities').first('code')) return false // the platform has real cities: leave them alone
+    await addCity(db, { code, name, nameEn: 'Demo City' }, 'demo')
+  }
+  const existing = await db.knex('layer_current').where({ city: code, year: config.demoYear }).first()
+  if (existing) return false
+  if (!DEMO_LAYERS.every((l) => fs.existsSync(path.join(DEMO_DIR, `${l}.geojson`)))) {
+    log('生成示范城市 / generating the demo city…')
+    generateCity(DEMO_DIR)
+  }
+  for (const layer of DEMO_LAYERS) {
+    const file = path.join(DEMO_DIR, `${layer}.geojson`)
+    const r = await importLayer(db, { city: code, year: config.demoYear, layer, fileName: `demo-city/${layer}.geojson`, buffer: fs.readFileSync(file), uploader: 'demo', options: {} }, config)
+    log(`  ${config.demoYear} ${layer}: ${r.featureCount} 个要素 / features (${r.durationMs} ms)`)
+  }
+  return true
+}

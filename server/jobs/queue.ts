@@ -1,0 +1,268 @@
+// Background work: imports, indicator runs and siting run as jobs.
+//
+// On PostgreSQL the queue is pg-boss (durable, in the same database): any number of API and worker
+// processes share it, a job is taken by one worker, and a failed attempt is retried. What users
+// see of a job — state, stage, progress, rows, result — lives in background_jobs.
+//
+// pg-boss notices a dead worker only when the job's expiry passes (hours, for a long import). So
+// a running job beats a heartbeat into background_jobs every 2 s, and every worker process sweeps
+// for jobs whose heartbeat stopped for 15 s: it hands them back to pg-boss with `fail`, which
+// schedules the retry (retryLimit) on whichever worker fetches next.
+//
+// On the embedded engine (one process by construction) fastq — the queue under Fastify's own
+// plugin loader — runs jobs in this process: the in-process stand-in the design allows.
+import os from 'node:os'
+import fastq from 'fastq'
+import PgBoss from 'pg-boss'
+import type { Knex } from 'knex'
+import type { Database } from '../db/engine.ts'
+import { AppError } from '../errors.ts'
+
+export const JOB_KINDS = ['import', 'indicators', 'siting'] as const
+export type JobKind = (typeof JOB_KINDS)[number]
+
+export interface JobContext {
+  id: number
+  city: string
+  year: number | null
+  payload: Record<string, any>
+  by: string
+  attempt: number
+  /** p in 0..1; `stage` and `rows` are shown as they are */
+  progress(p: number, message: string, extra?: { stage?: string; rows?: number; total?: number }): void
+}
+export type Handler = (job: JobContext) => Promise<unknown>
+
+export interface EnqueueRequest {
+  city: string
+  year: number | null
+  by: string
+  payload?: Record<string, unknown>
+  /** join a queued or running job of the same kind, city and year instead of adding one */
+  joinActive?: boolean
+}
+
+const WORKER_ID = `${os.hostname()}:${process.pid}`
+const HEARTBEAT_MS = 2000
+export const STALE_AFTER_S = 15
+const MAX_ATTEMPTS = 3
+
+export abstract class JobQueue {
+  protected handlers = new Map<JobKind, Handler>()
+  protected running = new Set<number>()
+  private sweeper: NodeJS.Timeout | null = null
+
+  constructor(protected db: Database) {}
+
+  handle(kind: JobKind, fn: Handler) { this.handlers.set(kind, fn) }
+
+  protected abstract dispatch(kind: JobKind, id: number): Promise<string | null>
+  abstract start(workers: number): Promise<void>
+  abstract stop(): Promise<void>
+
+  async enqueue(kind: JobKind, r: EnqueueRequest): Promise<{ id: number; existing: boolean }> {
+    const { knex } = this.db
+    if (r.joinActive) {
+      const active = await knex('background_jobs').where({ kind, city: r.city, year: r.year }).whereIn('state', ['queued', 'running']).orderBy('id', 'desc').first('id')
+      if (active) return { id: active.id, existing: true }
+    }
+    const [{ id }] = await knex('background_jobs')
+      .insert({ kind, city: r.city, year: r.year, state: 'queued', created_by: r.by, payload: JSON.stringify(r.payload ?? {}), message: 'queued' })
+      .returning('id')
+    const queueId = await this.dispatch(kind, id)
+    if (queueId) await knex('background_jobs').where({ id }).update({ queue_id: queueId })
+    return { id, existing: false }
+  }
+
+  /**
+   * Runs one attempt of job `id` in this process. Returns normally when the job is finished either
+   * way; throws only to ask the queue for another attempt (an unexpected failure, attempts left).
+   */
+  async run(id: number, inline?: Handler): Promise<void> {
+    const { knex } = this.db
+    const claimed = await knex('background_jobs').where({ id }).whereIn('state', ['queued', 'running'])
+      .update({ state: 'running', started_at: knex.fn.now(), heartbeat_at: knex.fn.now(), worker: WORKER_ID, attempts: knex.raw('attempts + 1'), error: null })
+      .returning(['kind', 'city', 'year', 'payload', 'created_by', 'attempts'])
+    if (!claimed.length) return // finished meanwhile, or the city was dropped
+    const j = claimed[0]
+    const handler = inline ?? this.handlers.get(j.kind)
+    this.running.add(id)
+    const beat = setInterval(() => { knex('background_jobs').where({ id, state: 'running' }).update({ heartbeat_at: knex.fn.now() }).catch(() => {}) }, HEARTBEAT_MS)
+    beat.unref()
+    let last = 0
+    const progress: JobContext['progress'] = (p, message, extra = {}) => {
+      const now = Date.now()
+      if (now - last < 250 && p < 1) return // throttle writes
+      last = now
+      knex('background_jobs').where({ id }).update({ progress: Math.min(1, p), message, stage: extra.stage ?? message, result: extra.rows !== undefined ? JSON.stringify({ rows: extra.rows, total: extra.total ?? null }) : undefined }).catch(() => {})
+    }
+    try {
+      if (!handler) throw new AppError('CC_INTERNAL')
+      const result = await handler({ id, city: j.city, year: j.year, payload: j.payload ?? {}, by: j.created_by, attempt: j.attempts, progress })
+      await knex('background_jobs').where({ id }).update({ state: 'succeeded', progress: 1, message: 'done', stage: 'done', result: JSON.stringify(result ?? null), finished_at: knex.fn.now() })
+    } catch (e) {
+      // A user's error (bad file, no data) will not get better by trying again.
+      const retry = !inline && !(e instanceof AppError) && j.attempts < MAX_ATTEMPTS
+      const error = e instanceof AppError ? e.toJSON().error : { code: 'CC_INTERNAL', message: '任务失败 / the job failed', detail: String((e as Error).message).slice(0, 500) }
+      await knex('background_jobs').where({ id }).update(retry
+        ? { state: 'queued', message: `重试 / retrying (attempt ${j.attempts} failed)`, error: JSON.stringify(error) }
+        : { state: 'failed', error: JSON.stringify(error), finished_at: knex.fn.now() }).catch(() => {})
+      if (retry || inline) throw e
+    } finally {
+      clearInterval(beat)
+      this.running.delete(id)
+    }
+  }
+
+  /** Hands jobs whose worker stopped beating back to the queue (or fails them when they cannot be retried). */
+  async sweep(): Promise<number> {
+    const { knex } = this.db
+    const lost = await knex('background_jobs').where('state', 'running')
+      .where('heartbeat_at', '<', knex.raw(`now() - interval '${STALE_AFTER_S} seconds'`))
+      .whereNotIn('id', [...this.running])
+      .update({ state: 'queued', message: '执行进程已停止，重新排队 / the worker stopped; queued again' })
+      .returning(['id', 'kind', 'queue_id', 'attempts', 'payload'])
+    for (const j of lost) {
+      const again = j.attempts < MAX_ATTEMPTS && this.retryable(j.kind, j.payload)
+      if (!again) {
+        await knex('background_jobs').where({ id: j.id }).update({ state: 'failed', finished_at: knex.fn.now(), error: JSON.stringify({ code: 'CC_INTERNAL', message: '执行进程中断，任务未完成 / the process running this job stopped before it finished' }) })
+        await this.onLost(j.id)
+      }
+      await this.requeue(j.kind, j.id, j.queue_id, again)
+    }
+    return lost.length
+  }
+
+  /** An inline job (run inside a request) cannot be retried: its bytes were never stored. */
+  protected retryable(_kind: string, payload: Record<string, unknown> | null): boolean {
+    return !payload?.inline
+  }
+
+  /** Called for a job that was lost and will not run again (uploads mark their row failed). */
+  onLost: (id: number) => Promise<void> = async () => {}
+
+  protected abstract requeue(kind: JobKind, id: number, queueId: string | null, again: boolean): Promise<void>
+
+  protected startSweeper() {
+    if (this.sweeper) return
+    this.sweeper = setInterval(() => { this.sweep().catch(() => {}) }, 5000)
+    this.sweeper.unref()
+  }
+
+  protected stopSweeper() {
+    if (this.sweeper) clearInterval(this.sweeper)
+    this.sweeper = null
+  }
+
+  /**
+   * Runs `fn` as a job inside the current request (a small upload): the job is logged and beats
+   * like any other, but needs no queue round trip, and its error reaches the caller as it is.
+   */
+  async runHere<T>(kind: JobKind, r: EnqueueRequest, fn: (job: JobContext) => Promise<T>): Promise<{ id: number; result: T }> {
+    const [{ id }] = await this.db.knex('background_jobs')
+      .insert({ kind, city: r.city, year: r.year, state: 'queued', created_by: r.by, payload: JSON.stringify({ ...(r.payload ?? {}), inline: true }) })
+      .returning('id')
+    let result: T | undefined
+    await this.run(id, async (job) => (result = await fn(job)))
+    return { id, result: result as T }
+  }
+}
+
+/** pg-boss on PostgreSQL. */
+export class PgBossQueue extends JobQueue {
+  private boss: PgBoss
+  private workerIds: string[] = []
+  private started = false
+
+  constructor(db: Database) {
+    super(db)
+    // pg-boss keeps its own small pool and schema (pgboss) in the same database.
+    this.boss = new PgBoss({ connectionString: db.url!, schema: 'pgboss', max: 3, application_name: 'citycheck-queue', supervise: true })
+    this.boss.on('error', () => { /* connection trouble: the pool reconnects; jobs keep their state */ })
+  }
+
+  async start(workers: number) {
+    if (!this.started) {
+      await this.boss.start()
+      for (const kind of JOB_KINDS) {
+        // retryLimit counts retries after the first attempt; expiry is a last resort (the sweeper acts first).
+        await this.boss.createQueue(kind, { name: kind, retryLimit: MAX_ATTEMPTS - 1, retryDelay: 1, expireInSeconds: 6 * 3600 })
+      }
+      this.started = true
+    }
+    for (let w = 0; w < workers; w++) {
+      for (const kind of JOB_KINDS) {
+        this.workerIds.push(await this.boss.work<{ jobId: number }>(kind, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async ([job]) => { await this.run(job.data.jobId) }))
+      }
+    }
+    if (workers > 0) this.startSweeper()
+  }
+
+  protected async dispatch(kind: JobKind, id: number) {
+    if (!this.started) await this.start(0)
+    const qid = await this.boss.send(kind, { jobId: id }, { retryLimit: MAX_ATTEMPTS - 1, retryDelay: 1 })
+    for (const w of this.workerIds) this.boss.notifyWorker(w) // a local worker starts at once
+    return qid
+  }
+
+  protected async requeue(kind: JobKind, _id: number, queueId: string | null, again: boolean) {
+    if (!queueId) return
+    // fail → pg-boss moves the job to `retry` while attempts remain; `complete` ends it otherwise.
+    if (again) await this.boss.fail(kind, queueId, { reason: 'worker lost' })
+    else await this.boss.complete(kind, queueId).catch(() => {})
+  }
+
+  async stop() {
+    this.stopSweeper()
+    if (this.started) await this.boss.stop({ graceful: false, wait: true, timeout: 2000 }).catch(() => {})
+    this.started = false
+  }
+}
+
+/** fastq in this process (embedded engine, or a test that wants no pg-boss). */
+export class InProcessQueue extends JobQueue {
+  private q = fastq.promise((id: number) => this.runWithRetry(id), 1)
+
+  private async runWithRetry(id: number) {
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      try { await this.run(id); return } catch { /* run() recorded it; try again */ }
+    }
+  }
+
+  async start() {
+    // One process owns this engine: whatever was running when it stopped is queued again.
+    const left = await this.db.knex('background_jobs').whereIn('state', ['queued', 'running']).select('id', 'kind', 'payload')
+    for (const j of left) {
+      if (this.retryable(j.kind, j.payload)) { await this.db.knex('background_jobs').where({ id: j.id }).update({ state: 'queued' }); this.q.push(j.id).catch(() => {}) }
+      else {
+        await this.db.knex('background_jobs').where({ id: j.id }).update({ state: 'failed', finished_at: this.db.knex.fn.now(), error: JSON.stringify({ code: 'CC_INTERNAL', message: '服务重启，任务中断 / interrupted by a restart' }) })
+        await this.onLost(j.id)
+      }
+    }
+  }
+
+  protected async dispatch(_kind: JobKind, id: number) {
+    this.q.push(id).catch(() => {})
+    return null
+  }
+
+  protected async requeue(_kind: JobKind, id: number, _q: string | null, again: boolean) {
+    if (again) this.q.push(id).catch(() => {})
+  }
+
+  async stop() {
+    this.q.kill()
+  }
+}
+
+export function openQueue(db: Database): JobQueue {
+  return db.engine === 'postgresql' ? new PgBossQueue(db) : new InProcessQueue(db)
+}
+
+export async function getJob(knex: Knex, city: string, id: number) {
+  if (!Number.isSafeInteger(id) || id < 1) throw new AppError('CC_NOT_FOUND', { what: `job ${id}` })
+  const j = await knex('background_jobs').where({ id, city }).first()
+  if (!j) throw new AppError('CC_NOT_FOUND', { what: `job ${id}` })
+  const { payload: _p, queue_id: _q, ...rest } = j
+  return rest
+}
