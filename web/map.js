@@ -2,6 +2,7 @@
 // indicator, uncovered residential buildings, facilities with their service radius, green spaces,
 // a card per unit and the 问题清单 beside it. 中文 by default, English with the switch.
 import { Map as MapLibre, NavigationControl, ScaleControl } from '/vendor/maplibre-gl/maplibre-gl.mjs'
+import { api, apiFetch, mountSession, refreshSessionLabels, tilePath, transformRequest } from '/session.js'
 
 const T = {
   zh: { title: '城市体检 · 问题地图', year: '年度', indicator: '指标', level: '层级', community: '社区', street: '街道', colour: '着色', byStatus: '按达标状态', byValue: '按数值', search: '搜索名称或代码', leader: '领导驾驶舱', data: '数据管理', gaps: '未覆盖住宅', facilities: '设施及服务半径', green: '绿地', problems: '问题清单', allSeverity: '全部程度', pass: '达标', fail: '未达标', info: '仅报告', 'no-data': '无数据', target: '目标', value: '现状值', previous: '上年', change: '同比', noRun: '该年度尚未计算指标', stale: '数据已更新，结果待重算', notFound: '未找到', siting: '更新选址', newSites: '新增设施数', siteRun: '计算选址', siteCsv: '导出 CSV', siteNeedsCoverage: '请选择设施覆盖类指标', residentsCovered: '新增覆盖居民', optimum: '与最优解差距不超过', computing: '计算中…' },
@@ -30,6 +31,7 @@ const map = new MapLibre({
   container: 'map',
   style: { version: 8, sources: {}, layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#eef1f4' } }] },
   center: [117, 31.8], zoom: 11, attributionControl: false, fadeDuration: 0,
+  transformRequest,
 })
 map.addControl(new NavigationControl({ showCompass: true }))
 map.addControl(new ScaleControl({ unit: 'metric' }))
@@ -49,7 +51,7 @@ async function tianditu() {
   window.__citycheck.tianditu = true
 }
 
-const tiles = (layer) => `${location.origin}/tiles/${state.year}/${layer}/{z}/{x}/{y}.pbf?indicator=${encodeURIComponent(state.indicator ?? '')}`
+const tiles = (layer) => `${location.origin}${tilePath(`/${state.year}/${layer}/{z}/{x}/{y}.pbf`)}?indicator=${encodeURIComponent(state.indicator ?? '')}`
 
 function fillColour() {
   if ($('#mode').value === 'status') return ['match', ['get', 'status'], 'pass', STATUS_COLOUR.pass, 'fail', STATUS_COLOUR.fail, 'info', STATUS_COLOUR.info, STATUS_COLOUR['no-data']]
@@ -98,7 +100,7 @@ function legend() {
 }
 
 async function showCard(code) {
-  const r = await fetch(`/api/years/${state.year}/units/${encodeURIComponent(code)}`)
+  const r = await apiFetch(api(`/years/${state.year}/units/${encodeURIComponent(code)}`))
   const card = $('#card')
   card.hidden = false
   if (!r.ok) { card.innerHTML = `<p>${t('notFound')}: ${esc(code)}</p>`; return }
@@ -111,7 +113,7 @@ async function showCard(code) {
 
 async function loadProblems() {
   const sev = $('#severity').value
-  const r = await fetch(`/api/years/${state.year}/problems?indicator=${encodeURIComponent(state.indicator)}&limit=300${sev ? `&severity=${encodeURIComponent(sev)}` : ''}`)
+  const r = await apiFetch(api(`/years/${state.year}/problems?indicator=${encodeURIComponent(state.indicator)}&limit=300${sev ? `&severity=${encodeURIComponent(sev)}` : ''}`))
   const { problems = [], count = 0 } = r.ok ? await r.json() : {}
   $('#problem-count').textContent = `(${count})`
   $('#problem-list').innerHTML = problems.map((p) => `<li data-unit="${esc(p.unitCode)}"><span class="sev-${p.severity}">${lang === 'zh' ? p.severity : SEV_EN[p.severity]}</span>
@@ -128,7 +130,7 @@ function bboxOf(geom) {
 async function loadUnits() {
   state.units.clear()
   for (const layer of ['streets', 'communities']) {
-    const r = await fetch(`/api/years/${state.year}/layers/${layer}?limit=100000`)
+    const r = await apiFetch(api(`/years/${state.year}/layers/${layer}?limit=100000`))
     if (!r.ok) continue
     for (const f of (await r.json()).features) state.units.set(f.properties.code, { name: f.properties.name, bbox: bboxOf(f.geometry) })
   }
@@ -142,14 +144,14 @@ function flyTo(code) {
 
 async function selectYear(year) {
   state.year = year
-  state.defs = (await (await fetch(`/api/indicators?year=${year}`)).json()).indicators
-  state.summary = await (await fetch(`/api/years/${year}/indicators`)).json()
+  state.defs = (await (await apiFetch(api(`/indicators?year=${year}`))).json()).indicators
+  state.summary = await (await apiFetch(api(`/years/${year}/indicators`))).json()
   const groups = {}
   for (const d of state.defs) (groups[d.dimension] ??= []).push(d)
   $('#indicator').innerHTML = Object.entries(groups).map(([dim, ds]) => `<optgroup label="${esc(dim)}">${ds.map((d) => `<option value="${d.code}">${esc(name(d))}</option>`).join('')}</optgroup>`).join('')
   state.indicator = params.get('indicator') && state.defs.some((d) => d.code === params.get('indicator')) ? params.get('indicator') : state.defs[0]?.code
   $('#indicator').value = state.indicator
-  const tj = await fetch(`/tiles/${year}/tilejson.json`)
+  const tj = await apiFetch(tilePath(`/${year}/tilejson.json`))
   if (tj.ok) { const b = (await tj.json()).bounds; state.bounds = b; map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 }) }
   await loadUnits()
   refresh()
@@ -177,7 +179,7 @@ async function runSiting() {
   const body = sitingBody()
   if (!body) { $('#site-result').textContent = t('siteNeedsCoverage'); return }
   $('#site-result').textContent = t('computing')
-  const r = await fetch(`/api/years/${state.year}/siting`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const r = await apiFetch(api(`/years/${state.year}/siting`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   const res = await r.json()
   if (!r.ok) { $('#site-result').textContent = res.error?.message ?? r.status; return }
   const fc = { type: 'FeatureCollection', features: res.sites.map((s) => ({ type: 'Feature', properties: { rank: s.rank }, geometry: { type: 'Point', coordinates: [s.lon, s.lat] } })) }
@@ -193,7 +195,7 @@ async function runSiting() {
 }
 $('#site-run').onclick = runSiting
 $('#site-csv').onclick = async () => {
-  const r = await fetch(`/api/years/${state.year}/siting?format=csv`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sitingBody()) })
+  const r = await apiFetch(api(`/years/${state.year}/siting?format=csv`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sitingBody()) })
   const a = document.createElement('a')
   a.href = URL.createObjectURL(await r.blob())
   a.download = `siting-${state.indicator}.csv`
@@ -217,11 +219,12 @@ $('#search').onchange = () => {
   const hit = [...state.units].find(([code, u]) => code === q || u.name.includes(q))
   if (hit) flyTo(hit[0])
 }
-$('#lang').onclick = () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lang', lang); applyLang(); selectYear(state.year) }
+$('#lang').onclick = () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lang', lang); applyLang(); refreshSessionLabels(); selectYear(state.year) }
 
 applyLang()
 map.on('load', async () => {
-  const years = (await (await fetch('/api/years')).json()).years
+  await mountSession($('header nav'), () => location.reload())
+  const years = (await (await apiFetch(api('/years'))).json()).years ?? []
   $('#year').innerHTML = years.map((y) => `<option>${y}</option>`).join('')
   await tianditu()
   const year = Number(params.get('year')) || years[0]

@@ -98,7 +98,7 @@ describe('vector tiles', () => {
     const j = await get(t.app, '/tiles/2025/tilejson.json?indicator=kindergarten_coverage')
     expect(j.body).toMatchObject({ tilejson: '3.0.0', minzoom: 0 })
     expect(j.body.vector_layers.map((l: { id: string }) => l.id)).toEqual(['districts', 'streets', 'communities', 'buildings', 'facilities', 'green-spaces', 'problems'])
-    expect(j.body.tiles[0]).toContain('/tiles/2025/streets/{z}/{x}/{y}.pbf?indicator=kindergarten_coverage')
+    expect(j.body.tiles[1]).toContain('/tiles/990100/2025/streets/{z}/{x}/{y}.pbf?indicator=kindergarten_coverage')
     expect(j.body.bounds[0]).toBeCloseTo(117, 1)
   })
 })

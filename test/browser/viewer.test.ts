@@ -5,7 +5,7 @@ import request from 'supertest'
 import sharp from 'sharp'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AUTH, useTestApp } from '../helpers/app.ts'
+import { AUTH, TOKEN, useTestApp } from '../helpers/app.ts'
 import proj4 from 'proj4'
 import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../helpers/city-fixture.ts'
 import { gaussKrugerEpsg } from '../../server/import/crs.ts'
@@ -102,11 +102,16 @@ describe('问题地图 viewer in Chromium', () => {
     expect(await page.locator('#indicator option:checked').textContent()).toBe('Kindergarten coverage (300 m)')
   })
 
-  it('siting: three new kindergartens drawn on the map with the residents they reach', async () => {
+  it('siting: three new kindergartens drawn on the map with the residents they reach (after signing in)', async () => {
     await page.selectOption('#indicator', 'kindergarten_coverage')
     await page.fill('#site-count', '3')
     await page.click('#site-run')
+    // Siting needs a token: the page asks for one, keeps it for the session and retries.
+    await page.waitForSelector('dialog.signin[open]')
+    await page.fill('dialog.signin input', TOKEN)
+    await page.click('dialog.signin button[value=ok]')
     await page.waitForSelector('#site-list li')
+    expect(await page.evaluate(() => sessionStorage.getItem('citycheck-token'))).toBe(TOKEN)
     expect(await page.locator('#site-list li').count()).toBe(3)
     await idle(page)
     const drawn = await page.evaluate(() => (window as unknown as { __citycheck: { map: { queryRenderedFeatures(o: object): unknown[] } } }).__citycheck.map.queryRenderedFeatures({ layers: ['sites'] }).length)
