@@ -21,6 +21,11 @@ import tileRoutes from './tiles/routes.ts'
 import mapRoutes from './maps/routes.ts'
 import sitingRoutes from './siting/routes.ts'
 
+export interface RouteInfo { method: string; url: string; right: string }
+declare module 'fastify' {
+  interface FastifyInstance { routeList: RouteInfo[] }
+}
+
 /** Every capability whose routes belong to a city, mounted under each city prefix. */
 const CITY_API = [importRoutes, layerRoutes, indicatorRoutes, problemRoutes, jobRoutes, mapRoutes, sitingRoutes]
 
@@ -28,6 +33,16 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   const app = Fastify({
     logger: opts.logger ? { level: ctx.config.logLevel } : false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  })
+
+  // Every route with the right it needs, for the role tests and the docs (GET/HEAD default to read).
+  const routeList: RouteInfo[] = []
+  app.decorate('routeList', routeList)
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD') continue
+      routeList.push({ method, url: r.url, right: r.config?.right ?? (method === 'GET' ? 'read' : 'cities:admin') })
+    }
   })
 
   await app.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 20 } })

@@ -19,6 +19,8 @@ export interface Config {
   demoCity: { code: string; name: string }
   /** Job workers in this process (0 = an API-only process; `npm run worker` runs workers only). */
   workers: number
+  /** Seconds without a heartbeat after which a running job is given to another worker. */
+  jobStaleSeconds: number
   /** Uploads up to this size are imported inside the request (201); larger ones are queued (202). */
   inlineUploadBytes: number
   /** When true, GET endpoints need a token too. */
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultCity: env.CITYCHECK_DEFAULT_CITY || undefined,
     demoCity: { code: env.CITYCHECK_DEMO_CITY ?? '990100', name: env.CITYCHECK_DEMO_CITY_NAME ?? '示范市' },
     workers: num(env.CITYCHECK_WORKERS, 1),
+    jobStaleSeconds: num(env.CITYCHECK_JOB_STALE_S, 15),
     inlineUploadBytes: num(env.CITYCHECK_INLINE_UPLOAD_MB, 32) * 1024 * 1024,
     readRequiresToken: env.CITYCHECK_READ_REQUIRES_TOKEN === '1',
     maxUploadBytes: num(env.CITYCHECK_MAX_UPLOAD_MB, 1024) * 1024 * 1024,

@@ -13,7 +13,7 @@ export interface Runtime extends AppContext { close(): Promise<void> }
 export async function openRuntime(config: Config, opts: { db?: Database; workers?: number } = {}): Promise<Runtime> {
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }))
   const cities = new CityRegistry(db, config.defaultCity)
-  const queue = openQueue(db)
+  const queue = openQueue(db, { staleAfterS: config.jobStaleSeconds })
   registerHandlers(queue, db, config, cities)
   await queue.start(opts.workers ?? config.workers)
   const tiles = new TileService(db.knex, db.events)

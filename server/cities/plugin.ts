@@ -54,11 +54,11 @@ export async function authorize(ctx: AppContext, req: FastifyRequest, city?: str
   req.principal = null
   if (right === 'read' && header === undefined && (!ctx.config.readRequiresToken || req.routeOptions.config?.public)) return
   const p = await authenticate(ctx.db.knex, ctx.config.uploadTokens, header)
+  req.principal = p // known from here on, so a refused attempt is audited under the token that made it
   if (city && !canAccessCity(p, city)) throw new AppError('CC_CITY_FORBIDDEN', { name: p.name, city })
   // Managing the platform (cities, tokens) is for admins of every city, not of one.
   if (!city && right === 'cities:admin' && p.cities !== null) throw new AppError('CC_CITY_FORBIDDEN', { name: p.name, city: '*' })
   if (!roleHas(p.role, right)) throw new AppError('CC_FORBIDDEN', { role: p.role, name: p.name, actionZh: RIGHT_ZH[right][0], action: RIGHT_ZH[right][1] })
-  req.principal = p
 }
 
 /** Writes one audit row for each request to a route that changes something (after it answered). */
@@ -66,14 +66,17 @@ export function audit(ctx: AppContext) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const right = rightOf(req)
     if (right === 'read' || right === 'analysis:run') return
-    const city = (req as { city?: City }).city?.code ?? (req.params as { city?: string })?.city ?? null
-    const known = city && /^[1-9]\d{5}$/.test(city) ? city : null
+    // The city as resolved (null when the path named none, or one that does not exist).
+    const city = (req as { city?: City | null }).city?.code ?? null
     const params = { ...(req.params as object), ...(req.query as object) }
-    await ctx.db.knex('audit_log').insert({
-      city: known && reply.statusCode !== 404 ? known : null,
-      actor: req.principal?.name ?? '-', role: req.principal?.role ?? '-', method: req.method,
+    const row = {
+      city, actor: req.principal?.name ?? '-', role: req.principal?.role ?? '-', method: req.method,
       route: req.routeOptions.url ?? req.url.slice(0, 300), params: JSON.stringify(params).slice(0, 4000), status: reply.statusCode,
-    }).catch((e) => req.log.warn({ err: e }, 'audit log write failed'))
+    }
+    // A dropped city takes its log with it: its drop is kept in the platform's log (city null).
+    await ctx.db.knex('audit_log').insert(row)
+      .catch((e) => ((e as { code?: string }).code === '23503' ? ctx.db.knex('audit_log').insert({ ...row, city: null }) : Promise.reject(e)))
+      .catch((e) => req.log.warn({ err: e }, 'audit log write failed'))
   }
 }
 

@@ -44,13 +44,15 @@ export interface EnqueueRequest {
 
 const WORKER_ID = `${os.hostname()}:${process.pid}`
 const HEARTBEAT_MS = 2000
-export const STALE_AFTER_S = 15
 const MAX_ATTEMPTS = 3
 
 export abstract class JobQueue {
   protected handlers = new Map<JobKind, Handler>()
   protected running = new Set<number>()
   private sweeper: NodeJS.Timeout | null = null
+
+  /** seconds without a heartbeat after which a running job counts as lost */
+  staleAfterS = 15
 
   constructor(protected db: Database) {}
 
@@ -87,7 +89,7 @@ export abstract class JobQueue {
     const j = claimed[0]
     const handler = inline ?? this.handlers.get(j.kind)
     this.running.add(id)
-    const beat = setInterval(() => { knex('background_jobs').where({ id, state: 'running' }).update({ heartbeat_at: knex.fn.now() }).catch(() => {}) }, HEARTBEAT_MS)
+    const beat = setInterval(() => { knex('background_jobs').where({ id, state: 'running' }).update({ heartbeat_at: knex.fn.now() }).catch(() => {}) }, Math.min(HEARTBEAT_MS, (this.staleAfterS * 1000) / 3))
     beat.unref()
     let last = 0
     const progress: JobContext['progress'] = (p, message, extra = {}) => {
@@ -118,7 +120,7 @@ export abstract class JobQueue {
   async sweep(): Promise<number> {
     const { knex } = this.db
     const lost = await knex('background_jobs').where('state', 'running')
-      .where('heartbeat_at', '<', knex.raw(`now() - interval '${STALE_AFTER_S} seconds'`))
+      .where('heartbeat_at', '<', knex.raw(`now() - make_interval(secs => ?)`, [this.staleAfterS]))
       .whereNotIn('id', [...this.running])
       .update({ state: 'queued', message: '执行进程已停止，重新排队 / the worker stopped; queued again' })
       .returning(['id', 'kind', 'queue_id', 'attempts', 'payload'])
@@ -145,7 +147,7 @@ export abstract class JobQueue {
 
   protected startSweeper() {
     if (this.sweeper) return
-    this.sweeper = setInterval(() => { this.sweep().catch(() => {}) }, 5000)
+    this.sweeper = setInterval(() => { this.sweep().catch(() => {}) }, Math.min(5000, (this.staleAfterS * 1000) / 3))
     this.sweeper.unref()
   }
 
@@ -255,8 +257,10 @@ export class InProcessQueue extends JobQueue {
   }
 }
 
-export function openQueue(db: Database): JobQueue {
-  return db.engine === 'postgresql' ? new PgBossQueue(db) : new InProcessQueue(db)
+export function openQueue(db: Database, opts: { staleAfterS?: number } = {}): JobQueue {
+  const q = db.engine === 'postgresql' ? new PgBossQueue(db) : new InProcessQueue(db)
+  if (opts.staleAfterS) q.staleAfterS = opts.staleAfterS
+  return q
 }
 
 export async function getJob(knex: Knex, city: string, id: number) {
