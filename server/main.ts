@@ -11,6 +11,7 @@ import { openRuntime } from './runtime.ts'
 import { computeYear, latestRun } from './indicators/service.ts'
 import { loadDemoCity } from './demo/load.ts'
 import { newToken } from './auth/tokens.ts'
+import { withStartupLock } from './db/client.ts'
 
 const config = loadConfig()
 const t0 = Date.now()
@@ -26,12 +27,15 @@ if (config.uploadTokens.size === 0) {
   console.log(`管理员令牌 / admin token (dev): ${fs.readFileSync(file, 'utf8').trim()}  (set CITYCHECK_ADMIN_TOKEN to choose your own)`)
 }
 if (config.demo) {
-  await loadDemoCity(db, config, (msg) => console.log(msg))
-  const demo = await db.knex('cities').where({ code: config.demoCity.code }).first()
-  if (demo && !(await latestRun(db.knex, demo.code, config.demoYear))) {
-    const r = await computeYear(db, config, { code: demo.code, name: demo.name, nameEn: demo.name_en, zone: demo.zone, createdAt: demo.created_at }, config.demoYear)
-    console.log(`  ${config.demoYear} 指标 / indicators: ${r.results} results, ${r.problems} problems (${r.durationMs} ms)`)
-  }
+  // Several API replicas may start at once on one database: one loads the demo, the others wait.
+  await withStartupLock(db, async () => {
+    await loadDemoCity(db, config, (msg) => console.log(msg))
+    const demo = await db.knex('cities').where({ code: config.demoCity.code }).first()
+    if (demo && !(await latestRun(db.knex, demo.code, config.demoYear))) {
+      const r = await computeYear(db, config, { code: demo.code, name: demo.name, nameEn: demo.name_en, zone: demo.zone, createdAt: demo.created_at }, config.demoYear)
+      console.log(`  ${config.demoYear} 指标 / indicators: ${r.results} results, ${r.problems} problems (${r.durationMs} ms)`)
+    }
+  })
 }
 
 const rt = await openRuntime(config, { db })

@@ -18,3 +18,20 @@ export async function inTransaction<T>(knex: Knex, fn: (client: pg.ClientBase) =
     await knex.client.releaseConnection(client)
   }
 }
+
+/**
+ * Runs `fn` while holding a session advisory lock, so of several processes starting on one
+ * PostgreSQL database only one does it at a time. The embedded engine has one process and a
+ * one-connection pool (holding a connection for the lock would starve `fn`), so it just runs.
+ */
+export async function withStartupLock<T>(db: { knex: Knex; engine: string }, fn: () => Promise<T>): Promise<T> {
+  if (db.engine !== 'postgresql') return fn()
+  const client = (await db.knex.client.acquireConnection()) as pg.ClientBase
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext('citycheck:startup'))")
+    return await fn()
+  } finally {
+    await client.query("SELECT pg_advisory_unlock(hashtext('citycheck:startup'))").catch(() => {})
+    await db.knex.client.releaseConnection(client)
+  }
+}

@@ -7,11 +7,14 @@ import pg from 'pg'
 /** year null = everything of the city (dropped, restored, renamed); city '*' = everything. */
 export interface Change { city: string; year: number | null }
 export type Listener = (c: Change) => void
+/** A job was queued: workers wake at once instead of at their next poll. */
+export type JobListener = (kind: string) => void
 
 const CHANNEL = 'citycheck_changes'
 
 export class EventBus {
   private listeners = new Set<Listener>()
+  private jobListeners = new Set<JobListener>()
   private client: pg.Client | null = null
   private closed = false
   private retry: NodeJS.Timeout | null = null
@@ -23,6 +26,18 @@ export class EventBus {
     this.listeners.add(fn)
     if (this.connectionString && !this.client && !this.retry) this.listen()
     return () => this.listeners.delete(fn)
+  }
+
+  onJobs(fn: JobListener): () => void {
+    this.jobListeners.add(fn)
+    if (this.connectionString && !this.client && !this.retry) this.listen()
+    return () => this.jobListeners.delete(fn)
+  }
+
+  /** Tell every worker process that a job of `kind` is waiting. */
+  async jobQueued(kind: string): Promise<void> {
+    for (const fn of this.jobListeners) fn(kind)
+    if (this.connectionString) await this.notifier(JSON.stringify({ jobs: kind, pid: process.pid })).catch(() => {})
   }
 
   private emit(c: Change) {
@@ -54,8 +69,9 @@ export class EventBus {
     client.on('notification', (n) => {
       if (n.channel !== CHANNEL || !n.payload) return
       try {
-        const m = JSON.parse(n.payload) as Change & { pid?: number }
+        const m = JSON.parse(n.payload) as Change & { pid?: number; jobs?: string }
         if (m.pid === process.pid) return // already delivered in-process
+        if (m.jobs) { for (const fn of this.jobListeners) fn(m.jobs); return }
         this.emit({ city: String(m.city), year: m.year == null ? null : Number(m.year) })
       } catch { /* not ours */ }
     })
@@ -64,7 +80,7 @@ export class EventBus {
 
   /** Resolves once this process is listening (tests and start-up wait for it). */
   async ready(): Promise<void> {
-    for (let i = 0; i < 100 && this.connectionString && this.listeners.size && !this.listening; i++) {
+    for (let i = 0; i < 100 && this.connectionString && (this.listeners.size || this.jobListeners.size) && !this.listening; i++) {
       await new Promise((r) => setTimeout(r, 50))
     }
   }

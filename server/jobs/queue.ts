@@ -173,8 +173,9 @@ export abstract class JobQueue {
 /** pg-boss on PostgreSQL. */
 export class PgBossQueue extends JobQueue {
   private boss: PgBoss
-  private workerIds: string[] = []
+  private workerIds = new Map<string, string[]>()
   private started = false
+  private unlisten: (() => void) | null = null
 
   constructor(db: Database) {
     super(db)
@@ -194,16 +195,22 @@ export class PgBossQueue extends JobQueue {
     }
     for (let w = 0; w < workers; w++) {
       for (const kind of JOB_KINDS) {
-        this.workerIds.push(await this.boss.work<{ jobId: number }>(kind, { pollingIntervalSeconds: 0.5, batchSize: 1 }, async ([job]) => { await this.run(job.data.jobId) }))
+        const id = await this.boss.work<{ jobId: number }>(kind, { pollingIntervalSeconds: 2, batchSize: 1 }, async ([job]) => { await this.run(job.data.jobId) })
+        this.workerIds.set(kind, [...(this.workerIds.get(kind) ?? []), id])
       }
     }
-    if (workers > 0) this.startSweeper()
+    if (workers > 0) {
+      // A NOTIFY from whichever process queued the job wakes the fetch loop at once; the 2 s poll
+      // only covers a notice lost in a reconnect.
+      this.unlisten ??= this.db.events.onJobs((kind) => { for (const w of this.workerIds.get(kind) ?? []) this.boss.notifyWorker(w) })
+      this.startSweeper()
+    }
   }
 
   protected async dispatch(kind: JobKind, id: number) {
     if (!this.started) await this.start(0)
     const qid = await this.boss.send(kind, { jobId: id }, { retryLimit: MAX_ATTEMPTS - 1, retryDelay: 1 })
-    for (const w of this.workerIds) this.boss.notifyWorker(w) // a local worker starts at once
+    await this.db.events.jobQueued(kind)
     return qid
   }
 
@@ -216,6 +223,8 @@ export class PgBossQueue extends JobQueue {
 
   async stop() {
     this.stopSweeper()
+    this.unlisten?.()
+    this.unlisten = null
     if (this.started) await this.boss.stop({ graceful: false, wait: true, timeout: 2000 }).catch(() => {})
     this.started = false
   }
