@@ -7,6 +7,7 @@ import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fastifyStatic from '@fastify/static'
+import helmet from '@fastify/helmet'
 import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
 import healthRoutes from './health/routes.ts'
@@ -43,6 +44,21 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
       if (method === 'HEAD') continue
       routeList.push({ method, url: r.url, right: r.config?.right ?? (method === 'GET' ? 'read' : 'cities:admin') })
     }
+  })
+
+  // The usual security headers. Pages load scripts only from here (no inline script), so a string that
+  // slipped into HTML could not run; 天地图 tiles are the one outside origin, and only when a key is set.
+  const tdt = ctx.config.tiandituKey ? ['https://*.tianditu.gov.cn'] : []
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:', 'blob:', ...tdt],
+        connectSrc: ["'self'", ...tdt], workerSrc: ["'self'", 'blob:'], childSrc: ["'self'", 'blob:'], fontSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'self'"], formAction: ["'self'"],
+      },
+    },
+    referrerPolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
   })
 
   await app.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 20 } })

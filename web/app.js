@@ -22,7 +22,7 @@ let defs = []
 async function init() {
   await mountSession($('header nav'), () => init())
   defs = (await (await fetch('/api/layers')).json()).layers
-  $('#upload [name=layer]').innerHTML = defs.map((d) => `<option value="${d.layer}">${esc(d.zh)} · ${esc(d.en)}</option>`).join('')
+  $('#upload [name=layer]').innerHTML = defs.map((d) => `<option value="${esc(d.layer)}">${esc(d.zh)} · ${esc(d.en)}</option>`).join('')
   const years = (await (await apiFetch(api('/years'))).json()).years ?? []
   const now = new Date().getFullYear()
   const all = [...new Set([...years, now, now - 1])].sort((a, b) => b - a)
@@ -38,7 +38,7 @@ async function showLayers() {
     <td>${esc(lang === 'zh' ? l.zh : l.en)}</td><td>${l.featureCount || '—'}</td><td>${l.version ?? '—'}</td>
     <td>${esc(l.fileName ?? '')}</td><td>${esc(l.crs ?? '')}</td><td>${esc(l.uploader ?? '')}</td>
     <td>${l.updatedAt ? new Date(l.updatedAt).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en') : ''}</td>
-    <td>${l.version ? `<button data-history="${l.layer}">${t('history')}</button>` : ''}</td></tr>`).join('')
+    <td>${l.version ? `<button data-history="${esc(l.layer)}">${t('history')}</button>` : ''}</td></tr>`).join('')
 }
 
 async function showVersions(layer) {

@@ -16,7 +16,8 @@ const t = (k) => T[lang][k] ?? k
 const $ = (s) => document.querySelector(s)
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
 const name = (o) => (lang === 'zh' ? o.zh : o.en)
-const fmt = (v, unit) => (v == null ? '—' : `${Math.round(v * 100) / 100}${unit === '%' ? '%' : unit === 'ratio' ? '' : ' ' + unit}`)
+// Escaped: a unit may come from a year's own (user-set) indicator configuration.
+const fmt = (v, unit) => esc(v == null ? '—' : `${Math.round(v * 100) / 100}${unit === '%' ? '%' : unit === 'ratio' ? '' : ' ' + unit}`)
 const state = { year: null, indicator: null, defs: [], summary: null, units: new Map() }
 
 function applyLang() {
@@ -95,7 +96,7 @@ function legend() {
     ? ['pass', 'fail', 'info', 'no-data'].map((s) => `<div><span class="swatch" style="background:${STATUS_COLOUR[s]}"></span>${t(s)}</div>`).join('')
     : `<div><span class="swatch" style="background:#d64541"></span>${t('fail')} … <span class="swatch" style="background:#2e9d5b"></span>${t('target')}</div>`
   $('#legend').innerHTML = `<strong>${esc(name(d))}</strong> <small>(${esc(d.dimension)} · ${esc(d.type)})</small>
-    <div>${t('target')}: ${esc(tg)} · ${lang === 'zh' ? '全市' : 'City'}: <span class="${city?.status}">${fmt(city?.value, d.unit)}</span></div>${rows}
+    <div>${t('target')}: ${esc(tg)} · ${lang === 'zh' ? '全市' : 'City'}: <span class="${esc(city?.status)}">${fmt(city?.value, d.unit)}</span></div>${rows}
     ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}<small>${esc(d.source)}</small>`
 }
 
@@ -105,10 +106,10 @@ async function showCard(code) {
   card.hidden = false
   if (!r.ok) { card.innerHTML = `<p>${t('notFound')}: ${esc(code)}</p>`; return }
   const u = await r.json()
-  card.innerHTML = `<h2 id="card-title">${esc(u.name)} <small>${esc(u.code)}</small></h2><table><tbody>${u.indicators.map((i) => `<tr data-code="${i.code}">
-    <td>${esc(name(i))}</td><td class="${i.status}">${fmt(i.value, i.unit)}</td>
+  card.innerHTML = `<h2 id="card-title">${esc(u.name)} <small>${esc(u.code)}</small></h2><table><tbody>${u.indicators.map((i) => `<tr data-code="${esc(i.code)}">
+    <td>${esc(name(i))}</td><td class="${esc(i.status)}">${fmt(i.value, i.unit)}</td>
     <td>${i.target ? (i.target.direction === 'between' ? `${i.target.min}–${i.target.max}` : fmt(i.target.value, i.unit)) : ''}</td>
-    <td class="${i.status}">${t(i.status)}</td><td>${i.change == null ? '' : (i.change > 0 ? '+' : '') + fmt(i.change, i.unit)}</td></tr>`).join('')}</tbody></table>`
+    <td class="${esc(i.status)}">${esc(t(i.status))}</td><td>${i.change == null ? '' : (i.change > 0 ? '+' : '') + fmt(i.change, i.unit)}</td></tr>`).join('')}</tbody></table>`
 }
 
 async function loadProblems() {
@@ -148,7 +149,7 @@ async function selectYear(year) {
   state.summary = await (await apiFetch(api(`/years/${year}/indicators`))).json()
   const groups = {}
   for (const d of state.defs) (groups[d.dimension] ??= []).push(d)
-  $('#indicator').innerHTML = Object.entries(groups).map(([dim, ds]) => `<optgroup label="${esc(dim)}">${ds.map((d) => `<option value="${d.code}">${esc(name(d))}</option>`).join('')}</optgroup>`).join('')
+  $('#indicator').innerHTML = Object.entries(groups).map(([dim, ds]) => `<optgroup label="${esc(dim)}">${ds.map((d) => `<option value="${esc(d.code)}">${esc(name(d))}</option>`).join('')}</optgroup>`).join('')
   state.indicator = params.get('indicator') && state.defs.some((d) => d.code === params.get('indicator')) ? params.get('indicator') : state.defs[0]?.code
   $('#indicator').value = state.indicator
   const tj = await apiFetch(tilePath(`/${year}/tilejson.json`))

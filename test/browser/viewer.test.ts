@@ -40,6 +40,7 @@ describe('问题地图 viewer in Chromium', () => {
   let browser: Browser
   let page: Page
   let base: string
+  const csp: string[] = []
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`)
@@ -53,6 +54,7 @@ describe('问题地图 viewer in Chromium', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     page.on('pageerror', (e) => console.error('page error:', e.message))
+    page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) csp.push(m.text()) })
   }, 180_000)
   afterAll(async () => {
     await browser?.close()
@@ -123,5 +125,17 @@ describe('问题地图 viewer in Chromium', () => {
     await page.goto(`${base}/leader.html?year=2025`)
     await page.waitForSelector('.tile')
     expect(await page.locator('.tile').count()).toBeGreaterThanOrEqual(5)
+  })
+
+  it('every page and the API docs run under the Content-Security-Policy, and nothing was refused', async () => {
+    const r = await get(t.app, '/map.html')
+    expect(r.headers['content-security-policy']).toContain("script-src 'self'")
+    expect(r.headers['x-content-type-options']).toBe('nosniff')
+    expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'")
+    await page.goto(`${base}/`)
+    await page.waitForSelector('#layers tbody tr')
+    await page.goto(`${base}/docs`)
+    await page.waitForSelector('.swagger-ui .opblock', { timeout: 20_000 })
+    expect(csp).toEqual([])
   })
 })
