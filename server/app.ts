@@ -10,6 +10,7 @@ import fastifyStatic from '@fastify/static'
 import helmet from '@fastify/helmet'
 import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
+import { RETRY_AFTER_S, databaseOutage, isDatabaseDown, noteDatabaseDown, noteDatabaseUp } from './db/outage.ts'
 import healthRoutes from './health/routes.ts'
 import importRoutes from './import/routes.ts'
 import layerRoutes, { layerVocabularyRoutes } from './layers/routes.ts'
@@ -30,9 +31,11 @@ declare module 'fastify' {
 /** Every capability whose routes belong to a city, mounted under each city prefix. */
 const CITY_API = [importRoutes, layerRoutes, indicatorRoutes, problemRoutes, jobRoutes, mapRoutes, sitingRoutes]
 
-export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ? { level: ctx.config.logLevel } : false,
+    logger: opts.logger ? { level: ctx.config.logLevel, ...(opts.logStream && { stream: opts.logStream }) } : false,
+    // One line per request at info level is ~380 bytes each; errors and slow work are logged on their own.
+    disableRequestLogging: !ctx.config.logRequests,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   })
 
@@ -71,6 +74,10 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   app.setErrorHandler((err, req, reply) => {
+    if (isDatabaseDown(err)) {
+      noteDatabaseDown(app.log, err)
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send(new AppError('CC_DB_UNAVAILABLE').toJSON())
+    }
     if (err instanceof AppError) return reply.code(err.statusCode).send(err.toJSON())
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string }
     if (e.validation) {
@@ -85,6 +92,8 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     req.log.error(err)
     return reply.code(500).send(new AppError('CC_INTERNAL').toJSON())
   })
+  // The first answer that needed the database and got it ends an outage (and logs so, once).
+  app.addHook('onResponse', async (_req, reply) => { if (reply.statusCode < 500 && databaseOutage()) noteDatabaseUp(app.log) })
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send(new AppError('CC_NOT_FOUND', { what: `${req.method} ${req.url}` }).toJSON())
   })

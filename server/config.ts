@@ -35,6 +35,8 @@ export interface Config {
   /** m² of floor area per resident, used only when neither the building nor its 社区 gives a population. */
   floorAreaPerResident: number
   logLevel: string
+  /** CITYCHECK_LOG_REQUESTS=1: a log line per request (off by default) */
+  logRequests: boolean
   /** 天地图 browser key: when set, the viewer offers the 天地图 vector basemap under the city's layers. */
   tiandituKey: string | undefined
 }
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keepRuns: num(env.CITYCHECK_KEEP_RUNS, 3),
     floorAreaPerResident: num(env.CITYCHECK_FLOOR_AREA_PER_RESIDENT, 36.5),
     logLevel: env.LOG_LEVEL ?? 'info',
+    logRequests: env.CITYCHECK_LOG_REQUESTS === '1',
     tiandituKey: env.CITYCHECK_TIANDITU_KEY || undefined,
   }
 }

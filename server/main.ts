@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { loadConfig } from './config.ts'
+import { guardProcess } from './db/outage.ts'
 import { openDatabase } from './db/engine.ts'
 import { buildApp } from './app.ts'
 import { openRuntime } from './runtime.ts'
@@ -14,6 +15,7 @@ import { newToken } from './auth/tokens.ts'
 import { withStartupLock } from './db/client.ts'
 
 const config = loadConfig()
+guardProcess()
 const t0 = Date.now()
 console.log(config.databaseUrl ? '连接 PostgreSQL / connecting to PostgreSQL…' : `启动内置 PostGIS（${config.dataDir}）/ starting embedded PostGIS…`)
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })

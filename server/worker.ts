@@ -2,9 +2,11 @@
 // PostgreSQL queue; start as many as the machine has cores. Needs DATABASE_URL: the embedded
 // engine belongs to one process, which runs its own jobs.
 import { loadConfig } from './config.ts'
+import { guardProcess } from './db/outage.ts'
 import { openRuntime } from './runtime.ts'
 
 const config = loadConfig()
+guardProcess()
 if (!config.databaseUrl) {
   console.error('npm run worker 需要 DATABASE_URL（内置数据库由 npm start 的进程自己执行任务）/ needs DATABASE_URL: with the embedded engine, npm start runs its own jobs')
   process.exit(2)

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { useTestApp } from '../../test/helpers/app.ts'
 import { geojson, polygonF, rect, zip } from '../../test/helpers/fixtures.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
+import request from 'supertest'
 import { createToken, revokeToken } from './tokens.ts'
 import { parseTokens } from '../config.ts'
 
@@ -63,6 +64,26 @@ describe('browser settings', () => {
 
 describe('closed reading (CITYCHECK_READ_REQUIRES_TOKEN=1)', () => {
   const t = useTestApp({ CITYCHECK_READ_REQUIRES_TOKEN: '1' })
+  const fill = (url: string) => url.replace(':city', '990100').replace(':year', '2025').replace(':layer', 'streets').replace(':version', '1')
+    .replace(':id', '1').replace(':name', 'x').replace(':indicator', 'kindergarten_coverage').replace(':code', 'kindergarten_coverage').replace(':z/:x/:y', '10/0/0')
+
+  it('every data route, by GET and HEAD, percent-encoded or not, needs a token', async () => {
+    // The web pages, their assets and the API docs stay open (they hold no data; the pages ask for a token).
+    const open = (u: string) => u === '/api/health' || u === '/api/config' || u === '/api/layers' || u === '/api/facility-types' || u === '/api/roles' || !/^\/(api|tiles)\//.test(u)
+    const reads = t.app.routeList.filter((r) => r.method === 'GET' && !open(r.url))
+    expect(reads.length).toBeGreaterThanOrEqual(30)
+    for (const r of reads) {
+      const url = fill(r.url)
+      for (const method of ['get', 'head'] as const) {
+        const res = await request(t.app.server)[method](url)
+        expect(res.status, `${method} ${url}`).toBe(401)
+      }
+      // /%61pi/… and /%74iles/… decode to the same route, which still asks for a token (or match nothing).
+      const enc = url.replace(/^\/api\//, '/%61pi/').replace(/^\/tiles\//, '/%74iles/')
+      expect([401, 404], enc).toContain((await request(t.app.server).get(enc)).status)
+    }
+  })
+
   it('data reads and tiles need a token; health does not', async () => {
     expect((await get(t.app, '/api/years')).status).toBe(401)
     expect((await get(t.app, '/tiles/2025/streets/10/0/0.pbf')).status).toBe(401)

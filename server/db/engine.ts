@@ -45,9 +45,18 @@ function makeKnex(connection: Knex.PgConnectionConfig | string, poolMax: number)
   const k = knexFactory({
     client: 'pg',
     connection,
+    // knex warns on every failed connection attempt; an outage is logged once by the app instead
+    // (server/db/outage.ts), so those two warnings are dropped here and the rest pass through.
+    log: {
+      warn: (m: unknown) => { if (!/Acquire connection error|Connection Error/.test(String(m))) console.warn(m) },
+      error: (m: unknown) => console.error(m), deprecate: (m: unknown) => console.warn(m), debug: () => {},
+    },
+    // Fail fast when the server is gone: a request gets its 503 in seconds, not after knex's 60 s default.
+    acquireConnectionTimeout: 5000,
     pool: {
       min: 0,
       max: poolMax,
+      createTimeoutMillis: 3000,
       // JIT makes short spatial queries 5× slower (platform notes); statement_timeout guards the server.
       afterCreate: (conn: pg.Client, done: (err: Error | null, conn: pg.Client) => void) => {
         conn.query('SET jit = off', (err) => done(err, conn))
