@@ -10,6 +10,7 @@ import fastifyStatic from '@fastify/static'
 import helmet from '@fastify/helmet'
 import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
+import { LAYER_NAMES } from './layers/definitions.ts'
 import { RETRY_AFTER_S, databaseOutage, isDatabaseDown, noteDatabaseDown, noteDatabaseUp } from './db/outage.ts'
 import healthRoutes from './health/routes.ts'
 import importRoutes from './import/routes.ts'
@@ -64,7 +65,8 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStr
     crossOriginEmbedderPolicy: false,
   })
 
-  await app.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 1, fields: 20 } })
+  // Form fields are small options (crs, encoding, JSON mappings): 64 KB each is plenty.
+  await app.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 4, fields: 20, fieldSize: 64 * 1024 } })
   await app.register(swagger, {
     openapi: {
       info: { title: 'citycheck 城市体检 API', version: '0.1.0', description: '城市体检空间分析服务：边界数据上传、指标、问题清单与问题地图 / Spatial service for China\'s urban health check' },
@@ -81,10 +83,24 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStr
     if (err instanceof AppError) return reply.code(err.statusCode).send(err.toJSON())
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string }
     if (e.validation) {
-      return reply.code(400).send(new AppError('CC_BAD_REQUEST', { reason: e.message }).toJSON())
+      // Path parameters get the catalogue's own codes; the rest names the field at fault.
+      const v = (e.validation as { instancePath?: string; params?: { missingProperty?: string } }[])[0] ?? {}
+      const ctxName = (err as { validationContext?: string }).validationContext
+      const field = (v.instancePath ?? '').replace(/^\//, '') || v.params?.missingProperty || ctxName || ''
+      const params = req.params as Record<string, unknown>
+      if (ctxName === 'params' && field === 'year') return reply.code(400).send(new AppError('CC_YEAR_INVALID', { year: params.year, field: 'year' }).toJSON())
+      if (ctxName === 'params' && field === 'layer') return reply.code(404).send(new AppError('CC_LAYER_UNKNOWN', { layer: params.layer, layers: LAYER_NAMES.join(', '), field: 'layer' }).toJSON())
+      if (ctxName === 'params' && field === 'city') return reply.code(400).send(new AppError('CC_CITY_INVALID', { city: params.city, field: 'city' }).toJSON())
+      return reply.code(400).send(new AppError('CC_BAD_REQUEST', { reason: e.message, field }).toJSON())
     }
     if (e.code === 'FST_REQ_FILE_TOO_LARGE') {
       return reply.code(413).send(new AppError('CC_UPLOAD_TOO_LARGE', { file: 'file', limitMb: Math.round(ctx.config.maxUploadBytes / 1048576) }).toJSON())
+    }
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(new AppError('CC_BODY_TOO_LARGE', { limitMb: Math.round(app.initialConfig.bodyLimit! / 1048576) }).toJSON())
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send(new AppError('CC_MEDIA_TYPE', { type: String(req.headers['content-type'] ?? '-') }).toJSON())
+    // A multipart body cut off in transfer or with the wrong boundary: busboy's errors, not ours.
+    if (/multipart|boundary|Unexpected end of form|Part terminated early|Malformed part header/i.test(e.message) || String(e.code).startsWith('FST_INVALID_MULTIPART') || e.code === 'FST_PARTS_LIMIT' || e.code === 'FST_FILES_LIMIT' || e.code === 'FST_FIELDS_LIMIT') {
+      return reply.code(400).send(new AppError('CC_MULTIPART_INVALID', { reason: e.message }).toJSON())
     }
     if (e.statusCode && e.statusCode < 500) {
       return reply.code(e.statusCode).send(new AppError('CC_BAD_REQUEST', { reason: e.message }).toJSON())

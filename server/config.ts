@@ -74,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inlineUploadBytes: num(env.CITYCHECK_INLINE_UPLOAD_MB, 32) * 1024 * 1024,
     readRequiresToken: env.CITYCHECK_READ_REQUIRES_TOKEN === '1',
     maxUploadBytes: num(env.CITYCHECK_MAX_UPLOAD_MB, 1024) * 1024 * 1024,
-    maxUnpackedBytes: num(env.CITYCHECK_MAX_UNPACKED_MB, 4096) * 1024 * 1024,
+    maxUnpackedBytes: num(env.CITYCHECK_MAX_UNPACKED_MB, 1024) * 1024 * 1024,
     maxFeatures: num(env.CITYCHECK_MAX_FEATURES, 5_000_000),
     keepVersions: num(env.CITYCHECK_KEEP_VERSIONS, 5),
     keepRuns: num(env.CITYCHECK_KEEP_RUNS, 3),

@@ -4,8 +4,11 @@
 
 export const ERRORS = {
   // requests
-  CC_NOT_FOUND: { status: 404, zh: '找不到 {what}', en: '{what} not found' },
+  CC_NOT_FOUND: { status: 404, zh: '找不到 {what}', en: '{whatEn} not found' },
   CC_BAD_REQUEST: { status: 400, zh: '请求无效：{reason}', en: 'Bad request: {reason}' },
+  CC_BODY_TOO_LARGE: { status: 413, zh: '请求体超过上限 {limitMb} MB', en: 'The request body exceeds the limit of {limitMb} MB' },
+  CC_MEDIA_TYPE: { status: 415, zh: '不支持的请求类型 {type}：上传请用 multipart/form-data，其他写操作用 application/json', en: 'Unsupported content type {type}: upload with multipart/form-data, send other writes as application/json' },
+  CC_MULTIPART_INVALID: { status: 400, zh: 'multipart 请求体无法读取（被截断或分隔符不符）：{reason}', en: 'The multipart body cannot be read (cut off, or the boundary does not match): {reason}' },
   CC_YEAR_INVALID: { status: 400, zh: '体检年度 {year} 无效，应为 2000–2100 的整数', en: 'Inspection year {year} is invalid; use an integer 2000–2100' },
   CC_LAYER_UNKNOWN: { status: 404, zh: '图层 {layer} 不存在，可用图层：{layers}', en: 'Unknown layer {layer}; layers are: {layers}' },
   CC_AUTH_REQUIRED: { status: 401, zh: '需要上传令牌：请在 Authorization 头中发送 Bearer 令牌', en: 'An upload token is required: send it as Authorization: Bearer <token>' },
@@ -38,6 +41,7 @@ export const ERRORS = {
   CC_ENCODING_UNSUPPORTED: { status: 400, zh: '不支持的字符编码 {encoding}', en: 'Unsupported text encoding {encoding}' },
   CC_ENCODING_INVALID: { status: 400, zh: '文件 {file} 不是有效的 {encoding} 文本', en: 'File {file} is not valid {encoding} text' },
   CC_EMPTY_LAYER: { status: 422, zh: '文件 {file} 中没有要素', en: 'File {file} contains no features' },
+  CC_SHAPEFILE_MISMATCH: { status: 422, zh: 'Shapefile {file} 的 .shp 有 {shp} 个要素而 .dbf 有 {dbf} 条记录，两者应一一对应', en: 'Shapefile {file}: the .shp has {shp} shapes but the .dbf {dbf} records; they must match one to one' },
 
   // coordinates
   CC_CRS_UNSUPPORTED: { status: 422, zh: '文件 {file} 的坐标系 {crs} 不受支持：{reason}', en: 'File {file} uses CRS {crs}, which is not supported: {reason}' },
@@ -46,12 +50,18 @@ export const ERRORS = {
 
   // validation (each also appears as an item in `issues`)
   CC_VALIDATION_FAILED: { status: 422, zh: '文件 {file} 未通过校验，共 {count} 个问题', en: 'File {file} failed validation with {count} issue(s)' },
+  CC_FIELD_ABSENT: { status: 422, zh: '文件 {file} 没有必填字段 {field}（{zh}）；若字段名不同，请用 fields 参数映射', en: 'File {file} has no required field {field} ({zh}); if it has another name, map it with the fields option' },
   CC_FIELD_MISSING: { status: 422, zh: '文件 {file} 第 {feature} 个要素缺少必填字段 {field}', en: 'File {file}, feature {feature}: required field {field} is missing' },
   CC_FIELD_TYPE: { status: 422, zh: '文件 {file} 第 {feature} 个要素字段 {field} 的值 “{value}” 不是{expectedZh}', en: 'File {file}, feature {feature}: field {field} value "{value}" is not {expected}' },
   CC_FIELD_UNKNOWN_VALUE: { status: 422, zh: '文件 {file} 第 {feature} 个要素字段 {field} 的值 “{value}” 不在词表中（{allowed}）', en: 'File {file}, feature {feature}: field {field} value "{value}" is not in the vocabulary ({allowed})' },
   CC_FIELD_MAPPING: { status: 422, zh: '文件 {file} 中找不到字段映射指定的字段 {field}（文件字段：{available}）', en: 'File {file} has no field {field} named in the field mapping (fields present: {available})' },
   CC_GEOMETRY_TYPE: { status: 422, zh: '文件 {file} 第 {feature} 个要素的几何类型 {type} 不符合图层要求（{expected}）', en: 'File {file}, feature {feature}: geometry type {type} does not fit this layer ({expected})' },
   CC_GEOMETRY_EMPTY: { status: 422, zh: '文件 {file} 第 {feature} 个要素没有几何', en: 'File {file}, feature {feature} has no geometry' },
+  CC_GEOMETRY_MALFORMED: { status: 422, zh: '文件 {file} 第 {feature} 个要素的几何无法读取：{reason}', en: 'File {file}, feature {feature}: the geometry cannot be read: {reasonEn}' },
+  CC_COORDS_OUTSIDE_ZONE: { status: 422, zh: '文件 {file} 第 {feature} 个要素的横坐标 {x} 不在声明的 {crs} 的带内（{band}）。{hint}', en: 'File {file}, feature {feature}: easting {x} lies outside the zone of the declared {crs} ({band}). {hintEn}' },
+  CC_FIELD_RANGE: { status: 422, zh: '文件 {file} 第 {feature} 个要素字段 {field} 的值 {value} 不合理（应在 {min}–{max} 之间）', en: 'File {file}, feature {feature}: field {field} value {value} is implausible (expected {min}–{max})' },
+  CC_FIELD_CONTROL_CHAR: { status: 422, zh: '文件 {file} 第 {feature} 个要素字段 {field} 含有控制字符（如 NUL），请清理后再上传', en: 'File {file}, feature {feature}: field {field} contains control characters (such as NUL); clean them and upload again' },
+  CC_CODES_GENERATED: { status: 200, zh: '文件 {file} 没有编码字段，已按要素序号生成编码', en: 'File {file} has no code field; codes were generated from the feature order' },
   CC_GEOMETRY_INVALID: { status: 422, zh: '文件 {file} 第 {feature} 个要素（编码 {featureCode}）几何无效：{reason}', en: 'File {file}, feature {feature} (code {featureCode}): invalid geometry: {reason}' },
   CC_DUPLICATE_CODE: { status: 422, zh: '文件 {file} 第 {feature} 个要素的编码 {featureCode} 与第 {other} 个要素重复', en: 'File {file}, feature {feature}: code {featureCode} duplicates feature {other}' },
   CC_COMMUNITY_OUTSIDE_STREET: { status: 422, zh: '文件 {file} 第 {feature} 个社区（编码 {featureCode}）不在任何街道范围内', en: 'File {file}, community {feature} (code {featureCode}) lies outside every street (街道)' },
@@ -72,13 +82,31 @@ export interface Issue {
   [k: string]: unknown
 }
 
+/**
+ * A parameter as it may appear in a message: at most 200 characters (a 2 MB form field is not
+ * echoed back), without NUL or other control characters (which PostgreSQL's jsonb refuses, and
+ * which would make the failure itself unloggable).
+ */
+export function shown(v: unknown): string {
+  const s = String(v).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '\uFFFD')
+  return s.length > 200 ? `${s.slice(0, 200)}…（${s.length} 字符 / chars）` : s
+}
+
 function fill(tpl: string, params: Record<string, unknown>): string {
-  return tpl.replace(/\{(\w+)\}/g, (_, k) => (params[k] === undefined ? `{${k}}` : String(params[k])))
+  // {xEn} falls back to {x} where no English text of its own was given.
+  const value = (k: string) => params[k] ?? (k.endsWith('En') ? params[k.slice(0, -2)] : undefined)
+  return tpl.replace(/\{(\w+)\}/g, (_, k) => (value(k) === undefined ? `{${k}}` : shown(value(k))))
 }
 
 function parts(code: ErrorCode, params: Record<string, unknown>): [string, string] {
   const e = ERRORS[code]
-  const p = { hintEn: params.hint, ...params }
+  const p: Record<string, unknown> = { ...params }
+  // A bilingual `what` ("指标 x / indicator x") goes half into each language, not whole into both.
+  if (typeof p.what === 'string' && p.what.includes(' / ') && p.whatEn === undefined) {
+    const i = p.what.indexOf(' / ')
+    p.whatEn = p.what.slice(i + 3)
+    p.what = p.what.slice(0, i)
+  }
   return [fill(e.zh, p), fill(e.en, p)]
 }
 

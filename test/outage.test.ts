@@ -21,6 +21,7 @@ function proxy(target: { host: string; port: number }) {
   let server: net.Server | null = null
   let port = 0
   const open = () => new Promise<void>((resolve) => {
+    if (server?.listening) return resolve()
     server = net.createServer((c) => {
       const u = net.connect(target.port, target.host)
       sockets.add(c); sockets.add(u)

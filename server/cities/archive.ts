@@ -66,8 +66,13 @@ export function exportCity(db: Database, city: string): Readable {
 
 export async function restoreCity(db: Database, archive: Buffer, fileName: string, opts: { as?: string; by: string }): Promise<{ city: string; uploads: number; features: number; years: number[] }> {
   const bad = (reason: string) => new AppError('CC_ARCHIVE_INVALID', { file: fileName, reason })
-  const input = Readable.from([archive]).pipe(zlib.createGunzip())
+  if (archive.length < 18 || archive[0] !== 0x1f || archive[1] !== 0x8b) throw bad('不是 gzip 文件 / not a gzip file')
+  const input = zlib.createGunzip()
+  Readable.from([archive]).pipe(input)
   const rl = readline.createInterface({ input, crlfDelay: Infinity })
+  // readline does not pass on its input's errors: a corrupt archive would leave the loop waiting.
+  let gzError: Error | null = null
+  input.on('error', (e) => { gzError = e; rl.close() })
   let n = 0, features = 0
   const ids = new Map<number, number>()
   const years = new Set<number>()
@@ -134,12 +139,14 @@ export async function restoreCity(db: Database, archive: Buffer, fileName: strin
           await client.query('INSERT INTO audit_log (city, at, actor, role, method, route, params, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [code, r.at, r.actor, r.role, r.method, r.route, JSON.stringify(r.params ?? {}), r.status])
         }
       }
+      if (gzError) throw bad(`解压失败 / cannot be unpacked: ${(gzError as Error).message}`)
       await close()
       if (!code) throw bad('数据包为空 / the archive is empty')
     })
   } catch (e) {
     if (e instanceof AppError) throw e
-    if ((e as { code?: string }).code === 'Z_DATA_ERROR' || (e as { errno?: number }).errno === -3) throw bad('不是 gzip 文件 / not a gzip file')
+    // zlib's own errors (Z_DATA_ERROR, Z_BUF_ERROR "unexpected end of file"): a damaged or cut archive.
+    if (String((e as { code?: string }).code ?? '').startsWith('Z_')) throw bad(`解压失败（文件损坏或不完整）/ cannot be unpacked (damaged or cut off): ${(e as Error).message}`)
     throw e
   }
   await db.events.changed(code, null)

@@ -103,6 +103,8 @@ describe('cities', () => {
     expect([again.status, again.body.error.code]).toEqual([409, 'CC_CITY_EXISTS'])
     const junk = await request(t.app.server).post('/api/cities/restore').set(AUTH).field('as', '320300').attach('file', Buffer.from('not gzip'), 'x.gz')
     expect([junk.status, junk.body.error.code]).toEqual([400, 'CC_ARCHIVE_INVALID'])
+    const cut = await request(t.app.server).post('/api/cities/restore').set(AUTH).field('as', '320300').attach('file', (exp.body as Buffer).subarray(0, Math.floor((exp.body as Buffer).length / 2)), 'cut.gz')
+    expect([cut.status, cut.body.error.code]).toEqual([400, 'CC_ARCHIVE_INVALID'])
     expect((await request(t.app.server).get('/api/cities/320300')).status).toBe(404) // nothing half-made
   })
 

@@ -21,6 +21,58 @@ export function mapPositions(g: Geometry, fn: (x: number, y: number) => [number,
   })
 }
 
+/** Why a geometry cannot be read, in both languages; null when it is well formed. */
+export interface Malformed { code: 'CC_GEOMETRY_EMPTY' | 'CC_GEOMETRY_MALFORMED'; reason: string; reasonEn: string }
+
+const DEPTH: Record<string, number> = { Point: 0, MultiPoint: 1, LineString: 1, MultiLineString: 2, Polygon: 2, MultiPolygon: 3 }
+
+/**
+ * Checks a geometry's structure before anything reads it: a known type, coordinates nested exactly
+ * as deep as the type says (no deeper: a file may nest arrays thousands deep), finite numbers, and
+ * closed polygon rings of at least four positions. Iterative, so no input can overflow the stack.
+ */
+export function geometryProblem(g: unknown): Malformed | null {
+  const bad = (reason: string, reasonEn: string): Malformed => ({ code: 'CC_GEOMETRY_MALFORMED', reason, reasonEn })
+  if (g === null || g === undefined) return { code: 'CC_GEOMETRY_EMPTY', reason: '没有几何', reasonEn: 'no geometry' }
+  const geom = g as { type?: unknown; coordinates?: unknown; geometries?: unknown }
+  if (typeof geom.type !== 'string') return bad('几何缺少 type', 'the geometry has no type')
+  if (geom.type === 'GeometryCollection') {
+    if (!Array.isArray(geom.geometries) || !geom.geometries.length) return { code: 'CC_GEOMETRY_EMPTY', reason: '空的几何集合', reasonEn: 'an empty geometry collection' }
+    for (const c of geom.geometries) { if ((c as { type?: string })?.type === 'GeometryCollection') return bad('几何集合嵌套', 'nested geometry collections'); const p = geometryProblem(c); if (p) return p }
+    return null
+  }
+  const depth = DEPTH[geom.type]
+  if (depth === undefined) return bad(`未知的几何类型 ${String(geom.type).slice(0, 40)}`, `unknown geometry type ${String(geom.type).slice(0, 40)}`)
+  if (!('coordinates' in geom) || geom.coordinates === null) return bad('几何缺少 coordinates', 'the geometry has no coordinates')
+  // Walk level by level: every array at `depth` must be a position, every array above it a list.
+  let level: unknown[] = [geom.coordinates]
+  for (let d = 0; d < depth; d++) {
+    const next: unknown[] = []
+    for (const a of level) {
+      if (!Array.isArray(a)) return bad('坐标嵌套层次不符合几何类型', 'the coordinates are not nested as the geometry type requires')
+      for (const x of a) next.push(x)
+    }
+    level = next
+  }
+  if (!level.length) return { code: 'CC_GEOMETRY_EMPTY', reason: '没有坐标', reasonEn: 'no coordinates' }
+  for (const p of level) {
+    if (!Array.isArray(p) || p.length < 2) return bad('坐标点应为 [x, y]', 'a position must be [x, y]')
+    for (const n of p) if (typeof n !== 'number' || !Number.isFinite(n)) return bad('坐标不是有限的数值（空值、NaN 或嵌套过深）', 'a coordinate is not a finite number (null, NaN or nested too deep)')
+  }
+  if (geom.type === 'Polygon' || geom.type === 'MultiPolygon') {
+    const polys = (geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates) as number[][][][]
+    for (const poly of polys) {
+      if (!poly.length) return bad('多边形没有环', 'a polygon without rings')
+      for (const r of poly) {
+        if (r.length < 4) return bad(`多边形的环只有 ${r.length} 个点（至少 4 个，首尾相同）`, `a polygon ring has only ${r.length} positions (at least 4, first equal to last)`)
+        const [a, b] = [r[0], r[r.length - 1]]
+        if (a[0] !== b[0] || a[1] !== b[1]) return bad('多边形的环没有闭合（首尾点不同）', 'a polygon ring is not closed (its first and last positions differ)')
+      }
+    }
+  }
+  return null
+}
+
 export function hasPositions(g: Geometry | null): g is Geometry {
   if (!g) return false
   let any = false

@@ -6,7 +6,7 @@ import { AppError, issue, type Issue } from '../errors.ts'
 import { FACILITY_TYPE_NAMES, resolveFacilityType } from '../layers/facility-types.ts'
 import { isResidentialUse, type FieldDef, type LayerDef } from '../layers/definitions.ts'
 import { CrsError, detectCrs, fromName, fromPrj, inChina, localZoneEpsg, toCgcs2000, type Bbox, type Crs } from './crs.ts'
-import { forEachPosition, hasPositions, mapPositions, toEwkbHex } from './geometry.ts'
+import { forEachPosition, geometryProblem, mapPositions, toEwkbHex, type Malformed } from './geometry.ts'
 import type { ReadResult } from './readers/index.ts'
 
 export const STORAGE_SRID = 4490
@@ -44,11 +44,14 @@ export interface Normalised {
 
 const MAX_ISSUES = 1000
 
-function bboxOf(features: ReadResult['features']): Bbox {
+/** The extent of the well-formed features; the malformed ones are noted by index for the row pass. */
+function bboxOf(features: ReadResult['features'], malformed: Map<number, Malformed>): Bbox {
   const b = { minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity }
-  for (const f of features) {
-    if (!f.geometry) continue
-    forEachPosition(f.geometry, (p) => {
+  for (let i = 0; i < features.length; i++) {
+    const f = features[i]
+    const prob = geometryProblem(f.geometry)
+    if (prob) { malformed.set(i, prob); continue }
+    forEachPosition(f.geometry!, (p) => {
       if (p[0] < b.minX) b.minX = p[0]
       if (p[0] > b.maxX) b.maxX = p[0]
       if (p[1] < b.minY) b.minY = p[1]
@@ -58,8 +61,55 @@ function bboxOf(features: ReadResult['features']): Bbox {
   return b
 }
 
+/** The first position of each well-formed feature (for telling one wild feature from a wrong CRS). */
+function firstPositions(features: ReadResult['features'], malformed: Map<number, Malformed>): { i: number; x: number; y: number }[] {
+  const out: { i: number; x: number; y: number }[] = []
+  for (let i = 0; i < features.length; i++) {
+    if (malformed.has(i)) continue
+    let done = false
+    forEachPosition(features[i].geometry!, (p) => { if (!done) { out.push({ i, x: p[0], y: p[1] }); done = true } })
+  }
+  return out
+}
+
+/**
+ * When the whole extent fits no CRS, the cause is often one feature far from the rest: detect the
+ * CRS from the median position and name the first feature that does not fit it.
+ */
+function wildFeature(read: ReadResult, malformed: Map<number, Malformed>): AppError | null {
+  const pts = firstPositions(read.features, malformed)
+  if (pts.length < 3) return null
+  const med = (a: number[]) => a.sort((p, q) => p - q)[a.length >> 1]
+  const mx = med(pts.map((p) => p.x)), my = med(pts.map((p) => p.y))
+  const d = detectCrs({ minX: mx, minY: my, maxX: mx, maxY: my })
+  if (!d.crs) return null
+  const t = toCgcs2000(d.crs)
+  const fits = (x: number, y: number) => { const [lon, lat] = t ? t(x, y) : [x, y]; return inChina(lon, lat) && detectCrs({ minX: Math.min(x, mx), minY: Math.min(y, my), maxX: Math.max(x, mx), maxY: Math.max(y, my) }).crs?.id === d.crs!.id }
+  const wild = pts.find((p) => !fits(p.x, p.y))
+  if (!wild) return null
+  return new AppError('CC_COORDS_OUTSIDE_CHINA', {
+    file: read.fileName, feature: wild.i + 1, x: round(wild.x), y: round(wild.y), crs: d.crs.id, field: 'geometry',
+    hint: `其他要素像是 ${d.crs.id}（${d.crs.label}），只有这个要素的坐标对不上，请检查它`, hintEn: `the other features look like ${d.crs.id} (${d.crs.label}); only this feature's coordinates do not fit: check it`,
+  })
+}
+
+/**
+ * For a Gauss-Kruger CRS, the band of eastings its zone covers (with room for the overlap cities
+ * use): data of zone 39 declared as zone 38 would otherwise land ~250 km away without a word.
+ */
+function zoneBand(crs: Crs): { min: number; max: number; label: string } | null {
+  const m = crs.id.match(/^EPSG:(\d+)$/)
+  const code = m ? Number(m[1]) : 0
+  const half = code >= 4491 && code <= 4512 ? 450_000 : code >= 4513 && code <= 4554 ? 300_000 : 0
+  if (!half) return null
+  const prefixed = (code >= 4491 && code <= 4501) || (code >= 4513 && code <= 4533)
+  const zone = code <= 4501 ? code - 4491 + 13 : code - 4513 + 25
+  const fe = prefixed ? zone * 1e6 + 5e5 : 5e5
+  return { min: fe - half, max: fe + half, label: `${fe - half}–${fe + half}` }
+}
+
 /** Which CRS the coordinates are in: declared by the uploader, else said by the file, else detected. */
-export function resolveCrs(read: ReadResult, declared: string | undefined, bbox: Bbox): { crs: Crs; source: Normalised['crsSource']; warnings: Issue[] } {
+export function resolveCrs(read: ReadResult, declared: string | undefined, bbox: Bbox, malformed: Map<number, Malformed> = new Map()): { crs: Crs; source: Normalised['crsSource']; warnings: Issue[] } {
   const file = read.fileName
   const warnings: Issue[] = []
   try {
@@ -71,7 +121,7 @@ export function resolveCrs(read: ReadResult, declared: string | undefined, bbox:
     throw e
   }
   const d = detectCrs(bbox)
-  if (!d.crs) throw new AppError('CC_CRS_UNDETECTED', { file, hint: d.hint, hintEn: d.hintEn, field: 'crs' })
+  if (!d.crs) throw wildFeature(read, malformed) ?? new AppError('CC_CRS_UNDETECTED', { file, hint: d.hint, hintEn: d.hintEn, field: 'crs' })
   return { crs: d.crs, source: 'detected', warnings }
 }
 
@@ -111,6 +161,8 @@ export function convertValue(v: unknown, type: FieldDef['type']): unknown {
       // "12层", "1,200", "35.5米" are common in hand-made tables: keep the number, not the unit.
       const n = typeof v === 'number' ? v : Number(String(v).replace(/[,，\s]/g, '').replace(/(层|米|m|人|户|个|年)$/i, ''))
       if (!Number.isFinite(n)) return undefined
+      // An int column holds 32 bits; a larger "integer" is a typo, not a value.
+      if (type === 'int' && Math.abs(n) > 2_147_483_647) return undefined
       return type === 'int' ? Math.round(n) : n
     }
     case 'boolean': {
@@ -139,9 +191,14 @@ function geometryOk(def: LayerDef, g: Geometry): boolean {
 export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOptions): Normalised {
   const file = read.fileName
   if (read.features.length === 0) throw new AppError('CC_EMPTY_LAYER', { file })
-  const bbox = bboxOf(read.features)
-  if (!Number.isFinite(bbox.minX)) throw new AppError('CC_GEOMETRY_EMPTY', { file, feature: 1 })
-  const { crs, source: crsSource, warnings } = resolveCrs(read, opts.crs, bbox)
+  const malformed = new Map<number, Malformed>()
+  const bbox = bboxOf(read.features, malformed)
+  if (!Number.isFinite(bbox.minX)) {
+    const [i, m] = malformed.entries().next().value ?? [0, { code: 'CC_GEOMETRY_EMPTY' as const, reason: '', reasonEn: '' }]
+    throw new AppError(m.code, { file, feature: i + 1, field: 'geometry', reason: m.reason, reasonEn: m.reasonEn })
+  }
+  const { crs, source: crsSource, warnings } = resolveCrs(read, opts.crs, bbox, malformed)
+  const band = zoneBand(crs)
   const transform = toCgcs2000(crs)
   // The 3° zone of the layer's centre: the same rule the indicator model uses for the whole city.
   const centre: [number, number] = [(bbox.minX + bbox.maxX) / 2, (bbox.minY + bbox.maxY) / 2]
@@ -153,11 +210,11 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
 
   for (const f of def.fields) {
     if (f.required && !fieldMap[f.name]) {
-      throw new AppError('CC_FIELD_MISSING', { file, feature: 1, field: `${f.name}（${f.zh}；可用 fields 映射 / map it with fields）` })
+      throw new AppError('CC_FIELD_ABSENT', { file, field: f.name, zh: f.zh })
     }
   }
   const generateCodes = !fieldMap.code
-  if (generateCodes) warnings.push(issue('CC_FIELD_MISSING', { file, feature: '*', field: 'code', note: '未提供编码，已按要素序号生成 / no codes given; generated from feature order' }))
+  if (generateCodes) warnings.push(issue('CC_CODES_GENERATED', { file, field: 'code' }))
   const fields = def.fields.map((f) => ({ f, src: fieldMap[f.name] }))
   let emitted = 0
 
@@ -167,11 +224,22 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
     for (let i = 0; i < read.features.length; i++) {
       const fid = i + 1
       const feat = read.features[i]
-      const g = feat.geometry
-      if (!hasPositions(g)) { add(issue('CC_GEOMETRY_EMPTY', { file, feature: fid })); continue }
+      const bad0 = malformed.get(i)
+      if (bad0) { add(issue(bad0.code, { file, feature: fid, field: 'geometry', reason: bad0.reason, reasonEn: bad0.reasonEn })); continue }
+      const g = feat.geometry!
       if (!geometryOk(def, g)) {
         add(issue('CC_GEOMETRY_TYPE', { file, feature: fid, type: g.type, expected: def.geometry === 'polygon' ? 'Polygon/MultiPolygon' : 'Point/MultiPoint/Polygon/MultiPolygon' }))
         continue
+      }
+      if (band) {
+        let off: number | undefined
+        forEachPosition(g, (p) => { if (off === undefined && (p[0] < band.min || p[0] > band.max)) off = p[0] })
+        if (off !== undefined) {
+          const z = Math.floor(off / 1e6)
+          const guess = z >= 13 && z <= 45 ? `横坐标的带号是 ${z}，请检查声明的坐标系` : '请检查声明的坐标系与中央经线'
+          const guessEn = z >= 13 && z <= 45 ? `the easting carries zone ${z}; check the declared CRS` : 'check the declared CRS and its central meridian'
+          throw new AppError('CC_COORDS_OUTSIDE_ZONE', { file, feature: fid, x: round(off), crs: crs.id, band: band.label, hint: guess, hintEn: guessEn, field: 'crs' })
+        }
       }
       if (transform) mapPositions(g, transform)
       let outside: [number, number] | undefined
@@ -187,8 +255,12 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
       let bad = false
       for (const { f, src } of fields) {
         const raw = src ? feat.properties[src] : null
+        if (typeof raw === 'string' && CONTROL.test(raw)) { add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: src! })); bad = true; continue }
         const v = convertValue(raw, f.type)
-        if (v === undefined) {
+        if (typeof v === 'number' && ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max))) {
+          add(issue('CC_FIELD_RANGE', { file, feature: fid, field: src!, value: v, min: f.min ?? '−∞', max: f.max ?? '∞' }))
+          bad = true
+        } else if (v === undefined) {
           add(issue('CC_FIELD_TYPE', { file, feature: fid, field: src!, value: String(raw).slice(0, 40), expected: EXPECTED[f.type][1], expectedZh: EXPECTED[f.type][0] }))
           bad = true
         } else if (v === null && f.required) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: src ?? f.name })); bad = true }
@@ -216,11 +288,17 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
       if (def.layer === 'buildings' && values.residential == null && values.use != null) values.residential = isResidentialUse(String(values.use)) // may stay null: unknown
 
       let props: Record<string, unknown> | null = null
+      let dirty: string | null = null
       for (const k in feat.properties) {
         const v = feat.properties[k]
         if (v === null || v === undefined || mapped.has(k)) continue
+        // Nested values are kept as JSON, but not thousands deep (jsonb and JSON.stringify both recurse).
+        if (typeof v === 'object' && depthOver(v, 32)) { add(issue('CC_FIELD_TYPE', { file, feature: fid, field: k, value: '[…]', expected: 'a value nested at most 32 deep', expectedZh: '嵌套不超过 32 层的值' })); dirty = ''; break }
+        // jsonb cannot hold NUL; the other control characters are refused with it, naming the field.
+        if (CONTROL.test(k) || (typeof v === 'string' ? CONTROL.test(v) : typeof v === 'object' && CONTROL_JSON.test(JSON.stringify(v)))) { dirty = k; break }
         ;(props ??= {})[k] = v
       }
+      if (dirty !== null) { if (dirty) add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: dirty.replace(CONTROL, '?') })); continue }
       emitted++
       yield { fid, values, props, geom: toEwkbHex(g, STORAGE_SRID, g.type === 'Polygon' || g.type === 'MultiPolygon') }
     }
@@ -232,3 +310,19 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
 }
 
 const round = (n: number) => Math.round(n * 1e6) / 1e6
+
+/** Whether a JSON value nests deeper than `max` (iteratively: the input may be thousands deep). */
+function depthOver(v: unknown, max: number): boolean {
+  let level: unknown[] = [v]
+  for (let d = 0; level.length; d++) {
+    if (d > max) return true
+    const next: unknown[] = []
+    for (const x of level) if (x && typeof x === 'object') for (const y of Object.values(x)) if (y && typeof y === 'object') next.push(y)
+    level = next
+  }
+  return false
+}
+/** NUL and the C0 controls other than tab, newline and carriage return. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/
+/** the same characters as JSON.stringify escapes them */
+const CONTROL_JSON = /\\u00(0[0-8bcef]|1[0-9a-f])/

@@ -6,6 +6,12 @@ import { beginUpload, checkLayer, checkYear, importLayer } from './pipeline.ts'
 import { storeUploadBytes } from './spool.ts'
 import type { ImportOptions } from './normalise.ts'
 
+/** A file name as it may be stored and shown: no path, no control characters, at most 200 characters. */
+export function cleanName(name: string | undefined): string {
+  const base = String(name ?? 'upload').split(/[\\/]/).pop() || 'upload'
+  return base.replace(/[\u0000-\u001f\u007f]/g, '_').slice(0, 200)
+}
+
 function jsonOption(name: string, raw: string | undefined): Record<string, string> | undefined {
   if (raw === undefined || raw.trim() === '') return undefined
   let v: unknown
@@ -38,17 +44,28 @@ export default async function importRoutes(app: FastifyInstance, ctx: AppContext
     if (!req.isMultipart()) throw new AppError('CC_NO_FILE')
     const fields: Record<string, string> = {}
     let file: { name: string; buffer: Buffer } | undefined
-    for await (const part of req.parts({ limits: { fileSize: ctx.config.maxUploadBytes, files: 1 } })) {
-      if (part.type === 'file') {
+    for await (const part of req.parts({ limits: { fileSize: ctx.config.maxUploadBytes, files: 4 } })) {
+      if (part.type === 'file' && part.fieldname === 'file') {
         try {
-          file = { name: part.filename || 'upload', buffer: await part.toBuffer() }
+          file = { name: cleanName(part.filename || 'upload'), buffer: await part.toBuffer() }
         } catch (e) {
           if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-            throw new AppError('CC_UPLOAD_TOO_LARGE', { file: part.filename, limitMb: Math.round(ctx.config.maxUploadBytes / 1048576) })
+            throw new AppError('CC_UPLOAD_TOO_LARGE', { file: cleanName(part.filename), limitMb: Math.round(ctx.config.maxUploadBytes / 1048576) })
           }
           throw e
         }
-      } else fields[part.fieldname] = String(part.value)
+      } else if (part.type === 'file') {
+        // An option sent as a file part (curl -F 'fields=@map.json;type=application/json'): read it as text.
+        const b = await part.toBuffer()
+        if (b.length > 64 * 1024) throw new AppError('CC_OPTION_INVALID', { option: part.fieldname, field: part.fieldname, reason: '超过 64 KB / over 64 KB' })
+        fields[part.fieldname] = b.toString('utf8')
+      } else {
+        if (part.valueTruncated) throw new AppError('CC_OPTION_INVALID', { option: part.fieldname, field: part.fieldname, reason: '超过 64 KB / over 64 KB' })
+        fields[part.fieldname] = String(part.value)
+      }
+      if (part.fieldname !== 'file' && /[\u0000-\u001f]/.test(fields[part.fieldname] ?? '')) {
+        throw new AppError('CC_OPTION_INVALID', { option: part.fieldname, field: part.fieldname, reason: '含有控制字符 / contains control characters' })
+      }
     }
     if (!file) throw new AppError('CC_NO_FILE')
     const onInvalid = fields.onInvalid ?? fields.invalid

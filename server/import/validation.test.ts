@@ -44,7 +44,7 @@ describe('validation errors', () => {
   })
 
   it('a required field missing from the file, and from one feature', async () => {
-    const e1 = expectError(await upload(t.app, 2025, 'facilities', geojson([pointF(ll(1, 1), { name: '无类型' })]), 'f.geojson'), 422, 'CC_FIELD_MISSING')
+    const e1 = expectError(await upload(t.app, 2025, 'facilities', geojson([pointF(ll(1, 1), { name: '无类型' })]), 'f.geojson'), 422, 'CC_FIELD_ABSENT')
     expect(e1.message).toContain('type')
     const e2 = expectError(await upload(t.app, 2025, 'jobs', geojson([pointF(ll(1, 1), { jobs: 10 }), pointF(ll(2, 2), { jobs: null })]), 'j.geojson'), 422, 'CC_FIELD_MISSING')
     expect(e2.feature).toBe(2)
@@ -117,9 +117,9 @@ describe('validation errors', () => {
   })
 
   it('bad paths and requests', async () => {
-    expectError(await upload(t.app, 2025, 'rivers', geojson([street('A', 0, 10)]), 's.geojson'), 400, 'CC_BAD_REQUEST')
+    expectError(await upload(t.app, 2025, 'rivers', geojson([street('A', 0, 10)]), 's.geojson'), 404, 'CC_LAYER_UNKNOWN')
     expectError(await upload(t.app, 1800, 'streets', geojson([street('A', 0, 10)]), 's.geojson'), 400, 'CC_YEAR_INVALID')
-    expectError(await get(t.app, '/api/years/2025/layers/rivers'), 400, 'CC_BAD_REQUEST')
+    expectError(await get(t.app, '/api/years/2025/layers/rivers'), 404, 'CC_LAYER_UNKNOWN')
     expectError(await get(t.app, '/api/nothing-here'), 404, 'CC_NOT_FOUND')
     expectError(await upload(t.app, 2025, 'streets', geojson([street('A', 0, 10)]), 's.geojson', { onInvalid: 'ignore' }), 400, 'CC_OPTION_INVALID')
   })

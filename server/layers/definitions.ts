@@ -10,6 +10,9 @@ export interface FieldDef {
   name: string
   type: FieldType
   required?: boolean
+  /** plausible range: a value outside it is refused (floors −3, a 3 000 000 000 built year) */
+  min?: number
+  max?: number
   zh: string
   aliases: string[]
 }
@@ -31,8 +34,8 @@ const code = (aliases: string[] = []): FieldDef => ({
 const name = (aliases: string[] = []): FieldDef => ({
   name: 'name', type: 'text', zh: '名称', aliases: ['name', '名称', 'mc', ...aliases],
 })
-const population: FieldDef = { name: 'population', type: 'number', zh: '常住人口', aliases: ['population', 'pop', '人口', '常住人口', '人口数', 'rk', 'czrk'] }
-const households: FieldDef = { name: 'households', type: 'number', zh: '户数', aliases: ['households', '户数', 'hs'] }
+const population: FieldDef = { name: 'population', type: 'number', min: 0, max: 1e8, zh: '常住人口', aliases: ['population', 'pop', '人口', '常住人口', '人口数', 'rk', 'czrk'] }
+const households: FieldDef = { name: 'households', type: 'number', min: 0, max: 5e7, zh: '户数', aliases: ['households', '户数', 'hs'] }
 
 export const LAYERS: LayerDef[] = [
   {
@@ -61,7 +64,7 @@ export const LAYERS: LayerDef[] = [
     fields: [
       code(['xqdm', '小区代码']), name(['xqmc', '小区名称']),
       { name: 'community_code', type: 'text', zh: '所属社区代码', aliases: ['community_code', '社区代码', 'sqdm'] },
-      { name: 'built_year', type: 'int', zh: '建成年代', aliases: ['built_year', '建成年代', '建成年份', '建设年代', 'jcnd', 'jcnf', 'year'] },
+      { name: 'built_year', type: 'int', min: 1000, max: 2100, zh: '建成年代', aliases: ['built_year', '建成年代', '建成年份', '建设年代', 'jcnd', 'jcnf', 'year'] },
       population, households,
     ],
   },
@@ -69,13 +72,13 @@ export const LAYERS: LayerDef[] = [
     layer: 'buildings', table: 'buildings', zh: '建筑', en: 'Buildings', geometry: 'polygon', uniqueCode: true,
     fields: [
       code(['jzdm', '建筑编码', '楼栋编码', 'bid']), name(['jzmc', '建筑名称', '楼栋名称']),
-      { name: 'floors', type: 'number', zh: '层数', aliases: ['floors', '层数', '地上层数', 'cs', 'dscs', 'levels_num', 'levels', 'floor', 'building:levels'] },
-      { name: 'height', type: 'number', zh: '高度', aliases: ['height', '高度', '建筑高度', 'gd', 'jzgd', 'height_m'] },
+      { name: 'floors', type: 'number', min: 0, max: 200, zh: '层数', aliases: ['floors', '层数', '地上层数', 'cs', 'dscs', 'levels_num', 'levels', 'floor', 'building:levels'] },
+      { name: 'height', type: 'number', min: 0, max: 1000, zh: '高度', aliases: ['height', '高度', '建筑高度', 'gd', 'jzgd', 'height_m'] },
       { name: 'use', type: 'text', zh: '用途', aliases: ['use', '用途', '建筑用途', '房屋用途', 'yt', 'fwyt', 'building', 'type'] },
       { name: 'residential', type: 'boolean', zh: '是否住宅', aliases: ['residential', '是否住宅', 'sfzz'] },
-      { name: 'built_year', type: 'int', zh: '建成年代', aliases: ['built_year', '建成年代', '建成年份', '竣工年份', 'jcnd', 'jcnf', 'start_date', 'year'] },
+      { name: 'built_year', type: 'int', min: 1000, max: 2100, zh: '建成年代', aliases: ['built_year', '建成年代', '建成年份', '竣工年份', 'jcnd', 'jcnf', 'start_date', 'year'] },
       households,
-      { name: 'residents', type: 'number', zh: '居住人口', aliases: ['residents', '居住人口', '人口', '常住人口', 'jzrk', 'rk', 'population'] },
+      { name: 'residents', type: 'number', min: 0, max: 1e5, zh: '居住人口', aliases: ['residents', '居住人口', '人口', '常住人口', 'jzrk', 'rk', 'population'] },
       { name: 'area_code', type: 'text', zh: '所属小区代码', aliases: ['area_code', '小区代码', 'xqdm'] },
       { name: 'community_code', type: 'text', zh: '所属社区代码', aliases: ['community_code', '社区代码', 'sqdm'] },
     ],
@@ -85,7 +88,7 @@ export const LAYERS: LayerDef[] = [
     fields: [
       code(['ssdm', '设施编码']), name(['ssmc', '设施名称']),
       { name: 'type', type: 'text', required: true, zh: '设施类型', aliases: ['type', '类型', '设施类型', '类别', 'lx', 'sslx', 'category', 'amenity'] },
-      { name: 'capacity', type: 'number', zh: '规模（学位/床位/班数）', aliases: ['capacity', '规模', '学位', '学位数', '床位', '床位数', 'gm'] },
+      { name: 'capacity', type: 'number', min: 0, max: 1e6, zh: '规模（学位/床位/班数）', aliases: ['capacity', '规模', '学位', '学位数', '床位', '床位数', 'gm'] },
     ],
   },
   {
@@ -99,7 +102,7 @@ export const LAYERS: LayerDef[] = [
     layer: 'jobs', table: 'jobs', zh: '就业岗位', en: 'Jobs', geometry: 'point-or-polygon', uniqueCode: true,
     fields: [
       code(), name(['单位名称', 'dwmc']),
-      { name: 'jobs', type: 'number', required: true, zh: '就业岗位数', aliases: ['jobs', '就业岗位', '岗位数', '就业人数', '从业人员', '职工人数', 'jyrs', 'count', 'employees'] },
+      { name: 'jobs', type: 'number', required: true, min: 0, max: 1e7, zh: '就业岗位数', aliases: ['jobs', '就业岗位', '岗位数', '就业人数', '从业人员', '职工人数', 'jyrs', 'count', 'employees'] },
     ],
   },
 ]
@@ -110,7 +113,7 @@ LAYERS.push({
   fields: [
     code(),
     { name: 'origin_code', type: 'text', required: true, zh: '居住地社区代码', aliases: ['origin_code', 'origin', '居住地', '居住社区代码', 'o_code', 'home_code'] },
-    { name: 'count', type: 'number', required: true, zh: '通勤人数', aliases: ['count', '人数', '通勤人数', 'flow', 'trips', 'n'] },
+    { name: 'count', type: 'number', required: true, min: 0, max: 1e7, zh: '通勤人数', aliases: ['count', '人数', '通勤人数', 'flow', 'trips', 'n'] },
   ],
 })
 

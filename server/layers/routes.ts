@@ -40,7 +40,7 @@ export default async function layerRoutes(app: FastifyInstance, ctx: AppContext)
       summary: '以 GeoJSON 读取图层 / Read a layer as GeoJSON',
       tags: ['layers'],
       params: yearLayer,
-      querystring: { type: 'object', properties: { bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat (CGCS2000)' }, limit: { type: 'integer', default: 10000, minimum: 1, maximum: 100000 }, offset: { type: 'integer', default: 0, minimum: 0 } } },
+      querystring: { type: 'object', properties: { bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat (CGCS2000)' }, limit: { type: 'integer', default: 10000, minimum: 1, maximum: 100000 }, offset: { type: 'integer', default: 0, minimum: 0, maximum: 2147483647 } } },
     },
   }, async (req) => {
     const { year, layer } = req.params as { year: number; layer: string }

@@ -5,8 +5,9 @@ import type { ReadOptions, ReadResult, RawFeature } from './types.ts'
 import type { Geometry } from 'geojson'
 import { parseWkt } from './wkt.ts'
 
-/** RFC 4180 rows: quoted fields, doubled quotes, CRLF. */
-export function parseCsv(text: string): string[][] {
+/** RFC 4180 rows: quoted fields, doubled quotes, CRLF. A quote left open throws, naming its row. */
+export function parseCsv(text: string, fileName = 'upload.csv'): string[][] {
+  let openedAt = 0
   const rows: string[][] = []
   let row: string[] = []
   let field = ''
@@ -18,7 +19,7 @@ export function parseCsv(text: string): string[][] {
       if (c === '"') {
         if (text[i + 1] === '"') { field += '"'; i++ } else quoted = false
       } else field += c
-    } else if (c === '"') quoted = true
+    } else if (c === '"') { quoted = true; openedAt = rows.length + 1 }
     else if (c === sep) { row.push(field); field = '' }
     else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++
@@ -26,6 +27,9 @@ export function parseCsv(text: string): string[][] {
       if (row.length > 1 || row[0] !== '') rows.push(row)
       row = []
     } else field += c
+  }
+  if (quoted) {
+    throw new AppError('CC_PARSE_FAILED', { file: fileName, feature: openedAt - 1, reason: `第 ${openedAt} 行的引号没有闭合 / the quote opened on line ${openedAt} is never closed` })
   }
   if (field !== '' || row.length) { row.push(field); rows.push(row) }
   return rows
@@ -36,8 +40,8 @@ const Y_NAMES = ['lat', 'latitude', 'y', '纬度', 'point_y']
 const WKT_NAMES = ['wkt', 'geom', 'geometry', 'the_geom', 'shape']
 
 export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
-  const { text, encoding, source } = decodeText(buf, opts.encoding)
-  const rows = parseCsv(text.replace(/^\uFEFF/, ''))
+  const { text, encoding, source } = decodeText(buf, opts.encoding, fileName)
+  const rows = parseCsv(text.replace(/^\uFEFF/, ''), fileName)
   if (rows.length === 0) throw new AppError('CC_EMPTY_LAYER', { file: fileName })
   const header = rows[0].map((h) => h.trim())
   const lower = header.map((h) => h.toLowerCase())
@@ -52,6 +56,9 @@ export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): R
   const features: RawFeature[] = []
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r]
+    if (row.length > header.length) {
+      throw new AppError('CC_PARSE_FAILED', { file: fileName, feature: r, reason: `第 ${r} 行有 ${row.length} 列，表头只有 ${header.length} 列（多余的逗号或未加引号的文本？）/ row ${r} has ${row.length} columns but the header ${header.length} (a stray comma or unquoted text?)` })
+    }
     const properties: Record<string, unknown> = {}
     header.forEach((h, i) => { if (!skip.has(i)) properties[h] = row[i] === '' || row[i] === undefined ? null : row[i] })
     let geometry: Geometry | null = null
@@ -64,7 +71,10 @@ export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): R
       }
     } else {
       const x = Number(row[xi]); const y = Number(row[yi])
-      if (row[xi]?.trim() && row[yi]?.trim() && Number.isFinite(x) && Number.isFinite(y)) geometry = { type: 'Point', coordinates: [x, y] }
+      if (row[xi]?.trim() && row[yi]?.trim()) {
+        // Text that is not a number ("东经117度") is a malformed geometry, said as such, not "no geometry".
+        geometry = { type: 'Point', coordinates: [Number.isFinite(x) ? x : (null as unknown as number), Number.isFinite(y) ? y : (null as unknown as number)] }
+      }
     }
     features.push({ geometry, properties })
   }

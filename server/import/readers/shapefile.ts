@@ -1,14 +1,17 @@
 import { open } from 'shapefile'
 import { AppError } from '../../errors.ts'
-import { LDID, isValidUtf8, normaliseEncoding } from './encoding.ts'
+import { LDID, decodeStrict, isValidUtf8, normaliseEncoding } from './encoding.ts'
 import type { ReadOptions, ReadResult, RawFeature } from './types.ts'
 
 export interface ShapefileParts { shp: Buffer; dbf?: Buffer; prj?: string; cpg?: string }
 
 /** The .dbf's text encoding: declared → .cpg → LDID byte → detection over every record's bytes. */
-export function dbfEncoding(dbf: Buffer, cpg: string | undefined, declared: string | undefined): { encoding: string; source: ReadResult['encodingSource'] } {
-  if (declared) return { encoding: normaliseEncoding(declared), source: 'declared' }
-  if (cpg && cpg.trim()) return { encoding: normaliseEncoding(cpg.trim()), source: 'cpg' }
+export function dbfEncoding(dbf: Buffer, cpg: string | undefined, declared: string | undefined, file = 'upload'): { encoding: string; source: ReadResult['encodingSource'] } {
+  if (dbf.length < 32) throw new AppError('CC_PARSE_FAILED', { file, reason: '.dbf 文件太短 / the .dbf is too short' })
+  const records = dbf.subarray(Math.min(dbf.length, dbf.readUInt16LE(8)))
+  // A declared (or .cpg) encoding must actually decode the text: else U+FFFD would be stored.
+  if (declared) { const encoding = normaliseEncoding(declared); decodeStrict(records, encoding, file); return { encoding, source: 'declared' } }
+  if (cpg && cpg.trim()) { const encoding = normaliseEncoding(cpg.trim()); decodeStrict(records, encoding, file); return { encoding, source: 'cpg' } }
   const ldid = LDID[dbf[29]]
   if (ldid) return { encoding: ldid, source: 'ldid' }
   // Field names and every record's bytes: GBK text is almost never valid UTF-8.
@@ -21,7 +24,9 @@ export function dbfEncoding(dbf: Buffer, cpg: string | undefined, declared: stri
 
 export async function readShapefile(parts: ShapefileParts, fileName: string, opts: ReadOptions): Promise<ReadResult> {
   if (!parts.dbf) throw new AppError('CC_SHAPEFILE_PART_MISSING', { file: fileName, part: '.dbf' })
-  const { encoding, source: encodingSource } = dbfEncoding(parts.dbf, parts.cpg, opts.encoding)
+  // A .shp starts with the file code 9994 (big-endian) in a 100-byte header.
+  if (parts.shp.length < 100 || parts.shp.readInt32BE(0) !== 9994) throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: '不是 Shapefile：.shp 的文件头不对 / not a Shapefile: the .shp header is wrong' })
+  const { encoding, source: encodingSource } = dbfEncoding(parts.dbf, parts.cpg, opts.encoding, fileName)
   let src
   try {
     src = await open(new Uint8Array(parts.shp), new Uint8Array(parts.dbf), { encoding })
@@ -44,5 +49,8 @@ export async function readShapefile(parts: ShapefileParts, fileName: string, opt
     if (e instanceof AppError) throw e
     throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: (e as Error).message })
   }
+  // The .dbf header states its record count; the .shp's is what was read.
+  const dbfCount = parts.dbf.length >= 8 ? parts.dbf.readUInt32LE(4) : 0
+  if (dbfCount !== features.length) throw new AppError('CC_SHAPEFILE_MISMATCH', { file: fileName, shp: features.length, dbf: dbfCount })
   return { format: 'shapefile', fileName, features, fieldNames, prj: parts.prj, encoding, encodingSource }
 }

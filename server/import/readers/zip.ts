@@ -4,6 +4,9 @@
 import yauzl from 'yauzl'
 import { AppError } from '../../errors.ts'
 
+/** The members a reader can use: Shapefile parts, GeoJSON, CSV. */
+const WANTED = /\.(shp|shx|dbf|prj|cpg|geojson|json|csv|txt|tsv)$/i
+
 export async function unzip(buf: Buffer, fileName: string, maxUnpackedBytes: number): Promise<Map<string, Buffer>> {
   const limitMb = Math.round(maxUnpackedBytes / 1024 / 1024)
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
@@ -17,9 +20,13 @@ export async function unzip(buf: Buffer, fileName: string, maxUnpackedBytes: num
     zip.on('end', () => resolve(files))
     zip.on('entry', (entry: yauzl.Entry) => {
       const name = entry.fileName
-      // Skip folders and macOS resource forks.
-      if (name.endsWith('/') || name.startsWith('__MACOSX/') || /(^|\/)\._/.test(name)) return zip.readEntry()
+      // Skip folders, macOS resource forks, and every file no reader wants (never inflated at all).
+      if (name.endsWith('/') || name.startsWith('__MACOSX/') || /(^|\/)\._/.test(name) || !WANTED.test(name)) return zip.readEntry()
       if (total + entry.uncompressedSize > maxUnpackedBytes) return fail(new AppError('CC_UNPACKED_TOO_LARGE', { file: fileName, limitMb }))
+      // Real GIS files deflate 3–20 to 1; a thousand to one over 10 MB is a bomb, refused before inflating.
+      if (entry.uncompressedSize > 10 * 1024 * 1024 && entry.uncompressedSize > 1000 * Math.max(1, entry.compressedSize)) {
+        return fail(new AppError('CC_UNPACKED_TOO_LARGE', { file: fileName, limitMb }))
+      }
       zip.openReadStream(entry, (err, stream) => {
         if (err) return fail(err)
         const chunks: Buffer[] = []
