@@ -98,5 +98,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw('DROP TABLE IF EXISTS problem_status, indicator_arrays, indicator_results, indicator_runs, indicator_config, background_jobs, commutes CASCADE')
+  await knex.raw(
+    'DROP TABLE IF EXISTS problem_status, indicator_arrays, indicator_results, indicator_runs, indicator_config, background_jobs, commutes CASCADE',
+  )
 }

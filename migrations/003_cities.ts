@@ -8,8 +8,24 @@ import type { Knex } from 'knex'
 export const LEGACY_CITY = '990100'
 
 // Tables whose rows belong to one city (layer tables are listed separately: they are partitioned).
-const CITY_TABLES = ['uploads', 'layer_current', 'indicator_config', 'indicator_runs', 'problem_status', 'background_jobs']
-const LAYER_TABLES = ['streets', 'communities', 'residential_areas', 'buildings', 'facilities', 'green_spaces', 'jobs', 'commutes']
+const CITY_TABLES = [
+  'uploads',
+  'layer_current',
+  'indicator_config',
+  'indicator_runs',
+  'problem_status',
+  'background_jobs',
+]
+const LAYER_TABLES = [
+  'streets',
+  'communities',
+  'residential_areas',
+  'buildings',
+  'facilities',
+  'green_spaces',
+  'jobs',
+  'commutes',
+]
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
@@ -23,7 +39,8 @@ export async function up(knex: Knex): Promise<void> {
       created_by text
     )`)
   const legacy = (await knex.raw('SELECT EXISTS (SELECT 1 FROM uploads) AS any')).rows[0].any
-  if (legacy) await knex.raw(`INSERT INTO cities (code, name, name_en) VALUES (?, '默认城市', 'Default city')`, [LEGACY_CITY])
+  if (legacy)
+    await knex.raw(`INSERT INTO cities (code, name, name_en) VALUES (?, '默认城市', 'Default city')`, [LEGACY_CITY])
 
   // The district (区/县) level: city → district → 街道 → 社区 → 小区 → building.
   await knex.raw(`
@@ -57,7 +74,9 @@ export async function up(knex: Knex): Promise<void> {
 
   await knex.raw('ALTER TABLE layer_current DROP CONSTRAINT layer_current_pkey, ADD PRIMARY KEY (city, year, layer)')
   await knex.raw('ALTER TABLE indicator_config DROP CONSTRAINT indicator_config_pkey, ADD PRIMARY KEY (city, year)')
-  await knex.raw('ALTER TABLE problem_status DROP CONSTRAINT problem_status_pkey, ADD PRIMARY KEY (city, year, indicator, level, unit_code)')
+  await knex.raw(
+    'ALTER TABLE problem_status DROP CONSTRAINT problem_status_pkey, ADD PRIMARY KEY (city, year, indicator, level, unit_code)',
+  )
   await knex.raw('DROP INDEX uploads_year_layer')
   await knex.raw('CREATE INDEX uploads_city_year_layer ON uploads (city, year, layer, id DESC)')
   await knex.raw('DROP INDEX indicator_runs_year')
@@ -70,11 +89,15 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`ALTER TABLE background_jobs
     ADD COLUMN payload jsonb NOT NULL DEFAULT '{}',
     ADD COLUMN stage text,
+    ADD COLUMN rows bigint,
+    ADD COLUMN total bigint,
     ADD COLUMN attempts int NOT NULL DEFAULT 0,
     ADD COLUMN worker text,
     ADD COLUMN heartbeat_at timestamptz,
     ADD COLUMN queue_id text`)
-  await knex.raw('CREATE INDEX background_jobs_active ON background_jobs (state, heartbeat_at) WHERE state IN (\'queued\', \'running\')')
+  await knex.raw(
+    "CREATE INDEX background_jobs_active ON background_jobs (state, heartbeat_at) WHERE state IN ('queued', 'running')",
+  )
 
   // A token has one role and either a list of cities or every city (NULL).
   await knex.raw(`ALTER TABLE api_tokens
@@ -117,6 +140,7 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP TABLE IF EXISTS upload_chunks, audit_log, districts CASCADE')
   await knex.raw('ALTER TABLE api_tokens DROP COLUMN role, DROP COLUMN cities')
-  for (const t of [...CITY_TABLES, ...LAYER_TABLES, 'indicator_results', 'indicator_arrays']) await knex.raw(`ALTER TABLE ${t} DROP COLUMN IF EXISTS city CASCADE`)
+  for (const t of [...CITY_TABLES, ...LAYER_TABLES, 'indicator_results', 'indicator_arrays'])
+    await knex.raw(`ALTER TABLE ${t} DROP COLUMN IF EXISTS city CASCADE`)
   await knex.raw('DROP TABLE IF EXISTS cities CASCADE')
 }

@@ -27,7 +27,20 @@ const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp' })
 await ensureCity(db)
 const buf = fs.readFileSync(file)
 t = Date.now()
-const r = await importLayer(db, { city: BENCH_CITY.code, year: 2025, layer: 'buildings', fileName: 'buildings.geojson', buffer: buf, uploader: 'bench', options: {} }, { maxUnpackedBytes: 8e9, maxFeatures: 1e8, keepVersions: 5 }, progressBar('citycheck'))
+const r = await importLayer(
+  db,
+  {
+    city: BENCH_CITY.code,
+    year: 2025,
+    layer: 'buildings',
+    fileName: 'buildings.geojson',
+    buffer: buf,
+    uploader: 'bench',
+    options: {},
+  },
+  { maxUnpackedBytes: 8e9, maxFeatures: 1e8, keepVersions: 5 },
+  progressBar('citycheck'),
+)
 const ours = (Date.now() - t) / 1000
 const n = r.featureCount
 await db.close()
@@ -38,9 +51,26 @@ const has = spawnSync('ogr2ogr', ['--version']).status === 0
 if (has) {
   scratch = await scratchDb(dbName)
   t = Date.now()
-  execFileSync('ogr2ogr', ['-f', 'PostgreSQL', `PG:dbname=${dbName} host=${url.hostname} port=${url.port || 5432} user=${url.username || 'postgres'}`,
-    file, '-nln', 'ogr_buildings', '-nlt', 'PROMOTE_TO_MULTI', '-lco', 'GEOMETRY_NAME=geom', '-lco', 'SPATIAL_INDEX=GIST', '-a_srs', 'EPSG:4490'],
-  { env: { ...process.env, PG_USE_COPY: 'YES' }, stdio: 'inherit' })
+  execFileSync(
+    'ogr2ogr',
+    [
+      '-f',
+      'PostgreSQL',
+      `PG:dbname=${dbName} host=${url.hostname} port=${url.port || 5432} user=${url.username || 'postgres'}`,
+      file,
+      '-nln',
+      'ogr_buildings',
+      '-nlt',
+      'PROMOTE_TO_MULTI',
+      '-lco',
+      'GEOMETRY_NAME=geom',
+      '-lco',
+      'SPATIAL_INDEX=GIST',
+      '-a_srs',
+      'EPSG:4490',
+    ],
+    { env: { ...process.env, PG_USE_COPY: 'YES' }, stdio: 'inherit' },
+  )
   ogr = (Date.now() - t) / 1000
 }
 await scratch.drop()

@@ -19,7 +19,7 @@ const scratch = await scratchDb('citycheck_bench_ind')
 const url = new URL(scratch.url)
 const config = loadConfig({ ...process.env, DATABASE_URL: scratch.url })
 const db = await openDatabase({ databaseUrl: scratch.url, dataDir: '/tmp' })
-const sec = (t: number) => ((Date.now() - t) / 1000)
+const sec = (t: number) => (Date.now() - t) / 1000
 let t = Date.now()
 const counts = await loadCity(db, dir)
 console.log(`loaded in ${sec(t).toFixed(1)} s:`, counts)
@@ -35,23 +35,39 @@ await computeYear(db, config, BENCH_CITY, 2025) // again: the model is cached in
 const warmFull = sec(t)
 // the parts, measured separately
 const settings = settingsFor(config, {})
-t = Date.now(); const model = await loadCityModel(db.knex, BENCH_CITY, 2025, settings); const load = sec(t)
-t = Date.now(); const out = computeAll(model, INDICATORS); const compute = sec(t)
+t = Date.now()
+const model = await loadCityModel(db.knex, BENCH_CITY, 2025, settings)
+const load = sec(t)
+t = Date.now()
+const out = computeAll(model, INDICATORS)
+const compute = sec(t)
 const coverageDefs = INDICATORS.filter((d) => d.kind === 'coverage')
-t = Date.now(); computeAll(model, coverageDefs); const coverageOnly = sec(t)
+t = Date.now()
+computeAll(model, coverageDefs)
+const coverageOnly = sec(t)
 
 // --- baseline: plain PostGIS. Prepare projected, indexed tables once, then one query per indicator.
-const c = new pg.Client({ connectionString: url.toString() }); await c.connect()
+const c = new pg.Client({ connectionString: url.toString() })
+await c.connect()
 await c.query('SET jit = off')
-const v = Object.fromEntries((await c.query('SELECT layer, upload_id FROM layer_current WHERE year = 2025')).rows.map((r) => [r.layer, r.upload_id]))
+const v = Object.fromEntries(
+  (await c.query('SELECT layer, upload_id FROM layer_current WHERE year = 2025')).rows.map((r) => [
+    r.layer,
+    r.upload_id,
+  ]),
+)
 t = Date.now()
 await c.query(`CREATE TABLE bp AS SELECT b.fid, ST_Transform(ST_PointOnSurface(b.geom), 4548) p, ST_Area(b.geom::geography) a, cm.code community
   FROM buildings b LEFT JOIN communities cm ON cm.upload_id = ${v.communities} AND ST_Intersects(cm.geom, ST_PointOnSurface(b.geom))
   WHERE b.upload_id = ${v.buildings} AND b.residential`)
 await c.query('CREATE INDEX ON bp USING gist (p)')
-await c.query(`CREATE TABLE fp AS SELECT type, ST_Transform(geom, 4548) g FROM facilities WHERE upload_id = ${v.facilities}`)
+await c.query(
+  `CREATE TABLE fp AS SELECT type, ST_Transform(geom, 4548) g FROM facilities WHERE upload_id = ${v.facilities}`,
+)
 await c.query('CREATE INDEX ON fp USING gist (g)')
-await c.query(`CREATE TABLE gp AS SELECT kind, area_m2, ST_Transform(geom, 4548) g FROM green_spaces WHERE upload_id = ${v['green-spaces']}`)
+await c.query(
+  `CREATE TABLE gp AS SELECT kind, area_m2, ST_Transform(geom, 4548) g FROM green_spaces WHERE upload_id = ${v['green-spaces']}`,
+)
 await c.query('CREATE INDEX ON gp USING gist (g)')
 await c.query('ANALYZE bp; ANALYZE fp; ANALYZE gp')
 const prep = sec(t)
@@ -61,26 +77,46 @@ for (const d of coverageDefs) {
   const bands = p.bands ?? [{ minArea: p.minArea ?? 0, radius: p.radius!, maxArea: undefined as number | undefined }]
   const exists = p.facilityTypes
     ? `EXISTS (SELECT 1 FROM fp WHERE fp.type = ANY($1) AND ST_DWithin(fp.g, bp.p, ${p.radius}))`
-    : bands.map((b) => `EXISTS (SELECT 1 FROM gp WHERE gp.area_m2 >= ${b.minArea}${b.maxArea ? ` AND gp.area_m2 < ${b.maxArea}` : ''}${p.greenKinds === 'park' ? ` AND gp.kind ~* '公园|游园|口袋|park|garden'` : ''} AND ST_DWithin(gp.g, bp.p, ${b.radius}))`).join(' OR ')
+    : bands
+        .map(
+          (b) =>
+            `EXISTS (SELECT 1 FROM gp WHERE gp.area_m2 >= ${b.minArea}${b.maxArea ? ` AND gp.area_m2 < ${b.maxArea}` : ''}${p.greenKinds === 'park' ? ` AND gp.kind ~* '公园|游园|口袋|park|garden'` : ''} AND ST_DWithin(gp.g, bp.p, ${b.radius}))`,
+        )
+        .join(' OR ')
   const tq = Date.now()
-  const r = await c.query(`SELECT community, 100 * sum(a) FILTER (WHERE ${exists}) / sum(a) v FROM bp GROUP BY ROLLUP (community)`, p.facilityTypes ? [p.facilityTypes] : [])
+  const r = await c.query(
+    `SELECT community, 100 * sum(a) FILTER (WHERE ${exists}) / sum(a) v FROM bp GROUP BY ROLLUP (community)`,
+    p.facilityTypes ? [p.facilityTypes] : [],
+  )
   const cityRow = r.rows.find((x) => x.community === null && r.rows.indexOf(x) === r.rows.length - 1)
   perIndicator.push([d.code, sec(tq), cityRow ? Number(cityRow.v) : null])
 }
 const baseline = perIndicator.reduce((s, x) => s + x[1], 0)
 await c.end()
 
-console.log(`\ncity: ${model.b.n} buildings (${model.residentialPoints.ids.length} residential), ${model.facilities.length} facilities, ${model.green.length} green spaces, ${model.streets.length} 街道, ${model.communities.length} 社区`)
+console.log(
+  `\ncity: ${model.b.n} buildings (${model.residentialPoints.ids.length} residential), ${model.facilities.length} facilities, ${model.green.length} green spaces, ${model.streets.length} 街道, ${model.communities.length} 社区`,
+)
 console.log('\n| step | seconds |')
 console.log('|---|---|')
-console.log(`| citycheck full run: load model + all ${INDICATORS.length} indicators × 3 levels + store results and 问题清单 (${run.results} results, ${run.problems} problems) | ${full.toFixed(2)} |`)
-console.log(`| citycheck full run again, model cached in memory (as after any earlier run or what-if) | ${warmFull.toFixed(2)} |`)
-console.log(`| — load model from PostGIS (points in EPSG:${model.srid}, unit assignment, population allocation) | ${load.toFixed(2)} |`)
+console.log(
+  `| citycheck full run: load model + all ${INDICATORS.length} indicators × 3 levels + store results and 问题清单 (${run.results} results, ${run.problems} problems) | ${full.toFixed(2)} |`,
+)
+console.log(
+  `| citycheck full run again, model cached in memory (as after any earlier run or what-if) | ${warmFull.toFixed(2)} |`,
+)
+console.log(
+  `| — load model from PostGIS (points in EPSG:${model.srid}, unit assignment, population allocation) | ${load.toFixed(2)} |`,
+)
 console.log(`| — compute all ${INDICATORS.length} indicators in memory | ${compute.toFixed(2)} |`)
 console.log(`| — compute the ${coverageDefs.length} coverage indicators only | ${coverageOnly.toFixed(2)} |`)
 console.log(`| plain PostGIS: prepare projected, indexed tables | ${prep.toFixed(2)} |`)
-console.log(`| plain PostGIS: ${coverageDefs.length} coverage indicators, one ST_DWithin query each (per 社区 + city) | ${baseline.toFixed(2)} |`)
-console.log(`\nratios: coverage in memory ${(baseline / coverageOnly).toFixed(1)}× faster than the SQL queries alone; the full run (all ${INDICATORS.length} indicators, stored) is ${((prep + baseline) / full).toFixed(2)}× the speed of SQL prep + coverage queries`)
+console.log(
+  `| plain PostGIS: ${coverageDefs.length} coverage indicators, one ST_DWithin query each (per 社区 + city) | ${baseline.toFixed(2)} |`,
+)
+console.log(
+  `\nratios: coverage in memory ${(baseline / coverageOnly).toFixed(1)}× faster than the SQL queries alone; the full run (all ${INDICATORS.length} indicators, stored) is ${((prep + baseline) / full).toFixed(2)}× the speed of SQL prep + coverage queries`,
+)
 console.log('\n| indicator | SQL s | SQL city % | citycheck city % (area) |')
 console.log('|---|---|---|---|')
 for (const [code, s, val] of perIndicator) {

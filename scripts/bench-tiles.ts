@@ -13,7 +13,13 @@ import { loadConfig } from '../server/config.ts'
 import { openDatabase } from '../server/db/engine.ts'
 import { computeYear } from '../server/indicators/service.ts'
 
-const { values: a } = parseArgs({ options: { buildings: { type: 'string', default: '1000000' }, seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '16' } } })
+const { values: a } = parseArgs({
+  options: {
+    buildings: { type: 'string', default: '1000000' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '16' },
+  },
+})
 const { dir } = benchCity(Number(a.buildings))
 const scratch = await scratchDb('citycheck_bench_tiles')
 const url = new URL(scratch.url)
@@ -25,16 +31,29 @@ const INDICATOR = 'kindergarten_coverage'
 
 // The tiles a planner looks at: around the city centre, z10–z16, 街道/社区 at every zoom, buildings from 13.
 const v = Object.fromEntries((await db.knex('layer_current').where({ year: 2025 })).map((r) => [r.layer, r.upload_id]))
-const ext = (await db.knex.raw('SELECT ST_XMin(e) a, ST_YMin(e) b, ST_XMax(e) c, ST_YMax(e) d FROM (SELECT ST_Extent(geom) e FROM streets WHERE upload_id = ?) s', [v.streets])).rows[0]
+const ext = (
+  await db.knex.raw(
+    'SELECT ST_XMin(e) a, ST_YMin(e) b, ST_XMax(e) c, ST_YMax(e) d FROM (SELECT ST_Extent(geom) e FROM streets WHERE upload_id = ?) s',
+    [v.streets],
+  )
+).rows[0]
 const [clon, clat] = [(ext.a + ext.c) / 2, (ext.b + ext.d) / 2]
-const tileOf = (lon: number, lat: number, z: number) => { const n = 2 ** z, r = (lat * Math.PI) / 180; return [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)] }
+const tileOf = (lon: number, lat: number, z: number) => {
+  const n = 2 ** z,
+    r = (lat * Math.PI) / 180
+  return [
+    Math.floor(((lon + 180) / 360) * n),
+    Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n),
+  ]
+}
 const paths: string[] = []
 for (let z = 10; z <= 16; z++) {
   const [cx, cy] = tileOf(clon, clat, z)
-  for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) {
-    paths.push(`communities/${z}/${cx + dx}/${cy + dy}`)
-    if (z >= 13) paths.push(`buildings/${z}/${cx + dx}/${cy + dy}`)
-  }
+  for (let dx = -1; dx <= 1; dx++)
+    for (let dy = -1; dy <= 1; dy++) {
+      paths.push(`communities/${z}/${cx + dx}/${cy + dy}`)
+      if (z >= 13) paths.push(`buildings/${z}/${cx + dx}/${cy + dy}`)
+    }
 }
 
 // citycheck
@@ -46,16 +65,19 @@ const oursPath = (p: string) => `/tiles/${BENCH_CITY.code}/2025/${p}.pbf?indicat
 
 // baseline: one ST_AsMVT query per request, like Martin (GiST filter, ST_AsMVTGeom clipping, gzip off)
 const pool = new pg.Pool({ connectionString: url.toString(), max: 8 })
-pool.on('connect', (c) => { c.query('SET jit = off') })
+pool.on('connect', (c) => {
+  c.query('SET jit = off')
+})
 const run = (await db.knex('indicator_runs').where({ year: 2025 }).orderBy('id', 'desc').first('id')).id
 const base = Fastify()
 base.get('/mvt/:layer/:z/:x/:y', async (req, reply) => {
   const { layer, z, x, y } = req.params as { layer: string; z: string; x: string; y: string }
-  const sql = layer === 'communities'
-    ? `SELECT ST_AsMVT(q, 'communities') AS t FROM (SELECT c.code, c.name, r.value, r.status, ST_AsMVTGeom(ST_Transform(c.geom, 3857), ST_TileEnvelope($1, $2, $3)) AS geom
+  const sql =
+    layer === 'communities'
+      ? `SELECT ST_AsMVT(q, 'communities') AS t FROM (SELECT c.code, c.name, r.value, r.status, ST_AsMVTGeom(ST_Transform(c.geom, 3857), ST_TileEnvelope($1, $2, $3)) AS geom
         FROM communities c LEFT JOIN indicator_results r ON r.run_id = $5 AND r.indicator = '${INDICATOR}' AND r.variant = 'area' AND r.level = 'community' AND r.unit_code = c.code
         WHERE c.upload_id = $4 AND c.geom && ST_Transform(ST_TileEnvelope($1, $2, $3), 4490)) q`
-    : `SELECT ST_AsMVT(q, 'buildings') AS t FROM (SELECT b.fid, b.code, b.floors, ST_AsMVTGeom(ST_Transform(b.geom, 3857), ST_TileEnvelope($1, $2, $3)) AS geom
+      : `SELECT ST_AsMVT(q, 'buildings') AS t FROM (SELECT b.fid, b.code, b.floors, ST_AsMVTGeom(ST_Transform(b.geom, 3857), ST_TileEnvelope($1, $2, $3)) AS geom
         FROM buildings b WHERE b.upload_id = $4 AND b.geom && ST_Transform(ST_TileEnvelope($1, $2, $3), 4490)) q`
   const r = await pool.query(sql, layer === 'communities' ? [z, x, y, v.communities, run] : [z, x, y, v.buildings])
   return reply.header('content-type', 'application/vnd.mapbox-vector-tile').send(r.rows[0].t)
@@ -66,14 +88,37 @@ const theirs = `http://127.0.0.1:${(base.server.address() as { port: number }).p
 async function load(origin: string, toPath: (p: string) => string, label: string) {
   // Warm: every tile once (citycheck's cache; PostgreSQL's buffers for the baseline).
   for (const p of paths) await fetch(origin + toPath(p), { headers: { 'accept-encoding': 'gzip' } })
-  const r = await autocannon({ url: origin, connections: Number(a.connections), duration: Number(a.seconds), headers: { 'accept-encoding': 'gzip' }, requests: paths.map((p) => ({ method: 'GET', path: toPath(p) })) })
-  return { label, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, bytes: r.throughput.average }
+  const r = await autocannon({
+    url: origin,
+    connections: Number(a.connections),
+    duration: Number(a.seconds),
+    headers: { 'accept-encoding': 'gzip' },
+    requests: paths.map((p) => ({ method: 'GET', path: toPath(p) })),
+  })
+  return {
+    label,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx,
+    bytes: r.throughput.average,
+  }
 }
-const results = [await load(ours, oursPath, 'citycheck (geojson-vt, cached, gzip)'), await load(theirs, (p) => `/mvt/${p}`, 'plain PostGIS ST_AsMVT per request')]
-console.log(`\n${paths.length} tiles (z10–z16, 街道/社区 + buildings from z13) around the centre of a city of ${(await db.knex('buildings').where({ upload_id: v.buildings }).count('* as n'))[0].n} buildings; ${a.connections} connections, ${a.seconds} s each`)
+const results = [
+  await load(ours, oursPath, 'citycheck (geojson-vt, cached, gzip)'),
+  await load(theirs, (p) => `/mvt/${p}`, 'plain PostGIS ST_AsMVT per request'),
+]
+console.log(
+  `\n${paths.length} tiles (z10–z16, 街道/社区 + buildings from z13) around the centre of a city of ${(await db.knex('buildings').where({ upload_id: v.buildings }).count('* as n'))[0].n} buildings; ${a.connections} connections, ${a.seconds} s each`,
+)
 console.log('\n| server | tiles/s | p50 ms | p99 ms | non-2xx+errors |')
 console.log('|---|---|---|---|---|')
 for (const r of results) console.log(`| ${r.label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`)
-console.log(`\nratio: citycheck serves ${(results[0].rps / results[1].rps).toFixed(1)}× the tiles per second of the ST_AsMVT path`)
-await app.close(); await base.close(); await pool.end(); await db.close()
+console.log(
+  `\nratio: citycheck serves ${(results[0].rps / results[1].rps).toFixed(1)}× the tiles per second of the ST_AsMVT path`,
+)
+await app.close()
+await base.close()
+await pool.end()
+await db.close()
 await scratch.drop()

@@ -1,7 +1,14 @@
 // A one-line progress bar on stderr (redrawn in place on a terminal, one line per stage otherwise).
 import type { OnProgress } from '../server/import/pipeline.ts'
 
-const LABEL: Record<string, string> = { read: '读取 read', normalise: '坐标与字段 normalise', write: '写入 write', validate: '校验 validate', index: '索引 index', done: '完成 done' }
+const LABEL: Record<string, string> = {
+  read: '读取 read',
+  normalise: '坐标与字段 normalise',
+  write: '写入 write',
+  validate: '校验 validate',
+  index: '索引 index',
+  done: '完成 done',
+}
 
 export function progressBar(name: string): OnProgress {
   const tty = process.stderr.isTTY

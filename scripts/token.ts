@@ -10,17 +10,28 @@ import { openDatabase } from '../server/db/engine.ts'
 import { AppError } from '../server/errors.ts'
 import { checkTokenSpec, createToken, listTokens, revokeToken } from '../server/auth/tokens.ts'
 
-const { values: o, positionals: [cmd, name] } = parseArgs({ allowPositionals: true, options: { role: { type: 'string', default: 'uploader' }, city: { type: 'string', multiple: true } } })
+const {
+  values: o,
+  positionals: [cmd, name],
+} = parseArgs({
+  allowPositionals: true,
+  options: { role: { type: 'string', default: 'uploader' }, city: { type: 'string', multiple: true } },
+})
 const config = loadConfig()
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
 try {
   if (cmd === 'create' && name) {
     const spec = checkTokenSpec({ name, role: o.role, cities: o.city ?? [] })
-    for (const c of spec.cities ?? []) if (!(await db.knex('cities').where({ code: c }).first())) throw new AppError('CC_CITY_UNKNOWN', { city: c })
+    for (const c of spec.cities ?? [])
+      if (!(await db.knex('cities').where({ code: c }).first())) throw new AppError('CC_CITY_UNKNOWN', { city: c })
     console.log(await createToken(db.knex, spec))
   } else if (cmd === 'revoke' && name) console.log(`revoked ${await revokeToken(db.knex, name)} token(s)`)
-  else if (cmd === 'list') console.table((await listTokens(db.knex)).map((t) => ({ ...t, cities: t.cities?.join(',') ?? '(all)' })))
-  else { console.error('usage: npm run token -- create <name> --role <role> [--city <code>…] | revoke <name> | list'); process.exitCode = 2 }
+  else if (cmd === 'list')
+    console.table((await listTokens(db.knex)).map((t) => ({ ...t, cities: t.cities?.join(',') ?? '(all)' })))
+  else {
+    console.error('usage: npm run token -- create <name> --role <role> [--city <code>…] | revoke <name> | list')
+    process.exitCode = 2
+  }
 } catch (e) {
   console.error(e instanceof AppError ? `${e.code}: ${e.message}` : e)
   process.exitCode = 1

@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import fastifyStatic from '@fastify/static'
 import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
 import type { AppContext } from './context.ts'
 import { AppError } from './errors.ts'
 import { LAYER_NAMES } from './layers/definitions.ts'
@@ -24,15 +25,24 @@ import tileRoutes from './tiles/routes.ts'
 import mapRoutes from './maps/routes.ts'
 import sitingRoutes from './siting/routes.ts'
 
-export interface RouteInfo { method: string; url: string; right: string }
+export interface RouteInfo {
+  method: string
+  url: string
+  right: string
+}
 declare module 'fastify' {
-  interface FastifyInstance { routeList: RouteInfo[] }
+  interface FastifyInstance {
+    routeList: RouteInfo[]
+  }
 }
 
 /** Every capability whose routes belong to a city, mounted under each city prefix. */
 const CITY_API = [importRoutes, layerRoutes, indicatorRoutes, problemRoutes, jobRoutes, mapRoutes, sitingRoutes]
 
-export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: AppContext,
+  opts: { logger?: boolean; logStream?: NodeJS.WritableStream } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ? { level: ctx.config.logLevel, ...(opts.logStream && { stream: opts.logStream }) } : false,
     // One line per request at info level is ~380 bytes each; errors and slow work are logged on their own.
@@ -56,9 +66,18 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStr
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
-        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:', 'blob:', ...tdt],
-        connectSrc: ["'self'", ...tdt], workerSrc: ["'self'", 'blob:'], childSrc: ["'self'", 'blob:'], fontSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'self'"], formAction: ["'self'"],
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:', ...tdt],
+        connectSrc: ["'self'", ...tdt],
+        workerSrc: ["'self'", 'blob:'],
+        childSrc: ["'self'", 'blob:'],
+        fontSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
       },
     },
     referrerPolicy: { policy: 'same-origin' },
@@ -66,10 +85,25 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStr
   })
 
   // Form fields are small options (crs, encoding, JSON mappings): 64 KB each is plenty.
-  await app.register(multipart, { limits: { fileSize: ctx.config.maxUploadBytes, files: 4, fields: 20, fieldSize: 64 * 1024 } })
+  // Expensive analyses (siting, what-if: seconds of CPU each) are limited per token; routes opt in.
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    keyGenerator: (req) => req.principal?.name ?? req.ip,
+    errorResponseBuilder: (_req, c) => new AppError('CC_RATE_LIMITED', { max: c.max, window: '1 min', after: c.after }),
+  })
+
+  await app.register(multipart, {
+    limits: { fileSize: ctx.config.maxUploadBytes, files: 4, fields: 20, fieldSize: 64 * 1024 },
+  })
   await app.register(swagger, {
     openapi: {
-      info: { title: 'citycheck 城市体检 API', version: '0.1.0', description: '城市体检空间分析服务：边界数据上传、指标、问题清单与问题地图 / Spatial service for China\'s urban health check' },
+      info: {
+        title: 'citycheck 城市体检 API',
+        version: '0.1.0',
+        description:
+          "城市体检空间分析服务：边界数据上传、指标、问题清单与问题地图 / Spatial service for China's urban health check",
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   })
@@ -78,9 +112,16 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStr
   app.setErrorHandler((err, req, reply) => {
     if (isDatabaseDown(err)) {
       noteDatabaseDown(app.log, err)
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send(new AppError('CC_DB_UNAVAILABLE').toJSON())
+      return reply
+        .code(503)
+        .header('retry-after', String(RETRY_AFTER_S))
+        .send(new AppError('CC_DB_UNAVAILABLE').toJSON())
     }
     if (err instanceof AppError) return reply.code(err.statusCode).send(err.toJSON())
+    if ((err as { statusCode?: number }).statusCode === 429)
+      return reply
+        .code(429)
+        .send(new AppError('CC_RATE_LIMITED', { max: '?', window: '1 min', after: '1 min' }).toJSON())
     const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string }
     if (e.validation) {
       // Path parameters get the catalogue's own codes; the rest names the field at fault.
@@ -88,18 +129,46 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStr
       const ctxName = (err as { validationContext?: string }).validationContext
       const field = (v.instancePath ?? '').replace(/^\//, '') || v.params?.missingProperty || ctxName || ''
       const params = req.params as Record<string, unknown>
-      if (ctxName === 'params' && field === 'year') return reply.code(400).send(new AppError('CC_YEAR_INVALID', { year: params.year, field: 'year' }).toJSON())
-      if (ctxName === 'params' && field === 'layer') return reply.code(404).send(new AppError('CC_LAYER_UNKNOWN', { layer: params.layer, layers: LAYER_NAMES.join(', '), field: 'layer' }).toJSON())
-      if (ctxName === 'params' && field === 'city') return reply.code(400).send(new AppError('CC_CITY_INVALID', { city: params.city, field: 'city' }).toJSON())
+      if (ctxName === 'params' && field === 'year')
+        return reply.code(400).send(new AppError('CC_YEAR_INVALID', { year: params.year, field: 'year' }).toJSON())
+      if (ctxName === 'params' && field === 'layer')
+        return reply.code(404).send(
+          new AppError('CC_LAYER_UNKNOWN', {
+            layer: params.layer,
+            layers: LAYER_NAMES.join(', '),
+            field: 'layer',
+          }).toJSON(),
+        )
+      if (ctxName === 'params' && field === 'city')
+        return reply.code(400).send(new AppError('CC_CITY_INVALID', { city: params.city, field: 'city' }).toJSON())
       return reply.code(400).send(new AppError('CC_BAD_REQUEST', { reason: e.message, field }).toJSON())
     }
     if (e.code === 'FST_REQ_FILE_TOO_LARGE') {
-      return reply.code(413).send(new AppError('CC_UPLOAD_TOO_LARGE', { file: 'file', limitMb: Math.round(ctx.config.maxUploadBytes / 1048576) }).toJSON())
+      return reply.code(413).send(
+        new AppError('CC_UPLOAD_TOO_LARGE', {
+          file: 'file',
+          limitMb: Math.round(ctx.config.maxUploadBytes / 1048576),
+        }).toJSON(),
+      )
     }
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(new AppError('CC_BODY_TOO_LARGE', { limitMb: Math.round(app.initialConfig.bodyLimit! / 1048576) }).toJSON())
-    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send(new AppError('CC_MEDIA_TYPE', { type: String(req.headers['content-type'] ?? '-') }).toJSON())
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply
+        .code(413)
+        .send(
+          new AppError('CC_BODY_TOO_LARGE', { limitMb: Math.round(app.initialConfig.bodyLimit! / 1048576) }).toJSON(),
+        )
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return reply
+        .code(415)
+        .send(new AppError('CC_MEDIA_TYPE', { type: String(req.headers['content-type'] ?? '-') }).toJSON())
     // A multipart body cut off in transfer or with the wrong boundary: busboy's errors, not ours.
-    if (/multipart|boundary|Unexpected end of form|Part terminated early|Malformed part header/i.test(e.message) || String(e.code).startsWith('FST_INVALID_MULTIPART') || e.code === 'FST_PARTS_LIMIT' || e.code === 'FST_FILES_LIMIT' || e.code === 'FST_FIELDS_LIMIT') {
+    if (
+      /multipart|boundary|Unexpected end of form|Part terminated early|Malformed part header/i.test(e.message) ||
+      String(e.code).startsWith('FST_INVALID_MULTIPART') ||
+      e.code === 'FST_PARTS_LIMIT' ||
+      e.code === 'FST_FILES_LIMIT' ||
+      e.code === 'FST_FIELDS_LIMIT'
+    ) {
       return reply.code(400).send(new AppError('CC_MULTIPART_INVALID', { reason: e.message }).toJSON())
     }
     if (e.statusCode && e.statusCode < 500) {
@@ -109,7 +178,9 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStr
     return reply.code(500).send(new AppError('CC_INTERNAL').toJSON())
   })
   // The first answer that needed the database and got it ends an outage (and logs so, once).
-  app.addHook('onResponse', async (_req, reply) => { if (reply.statusCode < 500 && databaseOutage()) noteDatabaseUp(app.log) })
+  app.addHook('onResponse', async (_req, reply) => {
+    if (reply.statusCode < 500 && databaseOutage()) noteDatabaseUp(app.log)
+  })
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send(new AppError('CC_NOT_FOUND', { what: `${req.method} ${req.url}` }).toJSON())
   })
@@ -131,8 +202,18 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean; logStr
   await app.register(cityScope(ctx, [tileRoutes], { named: false }), { prefix: '/tiles' })
   await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
   // MapLibre GL from the installed package: the viewer needs nothing from the internet.
-  await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../node_modules/maplibre-gl/dist'), prefix: '/vendor/maplibre-gl/', decorateReply: false })
+  await app.register(fastifyStatic, {
+    root: path.resolve(import.meta.dirname, '../node_modules/maplibre-gl/dist'),
+    prefix: '/vendor/maplibre-gl/',
+    decorateReply: false,
+  })
   // The bundled 思源黑体 as a web font: used only where the browser has no Chinese font of its own.
-  await app.register(fastifyStatic, { root: path.dirname(createRequire(import.meta.url).resolve('source-han-sans-cn/package.json')), prefix: '/fonts/', decorateReply: false, allowedPath: (p) => p.endsWith('.otf'), maxAge: '30d' })
+  await app.register(fastifyStatic, {
+    root: path.dirname(createRequire(import.meta.url).resolve('source-han-sans-cn/package.json')),
+    prefix: '/fonts/',
+    decorateReply: false,
+    allowedPath: (p) => p.endsWith('.otf'),
+    maxAge: '30d',
+  })
   return app
 }

@@ -19,6 +19,8 @@ export interface Config {
   demoCity: { code: string; name: string }
   /** Job workers in this process (0 = an API-only process; `npm run worker` runs workers only). */
   workers: number
+  /** Siting and what-if requests per token (or address) and minute. */
+  analysisPerMinute: number
   /** Seconds without a heartbeat after which a running job is given to another worker. */
   jobStaleSeconds: number
   /** Uploads up to this size are imported inside the request (201); larger ones are queued (202). */
@@ -44,7 +46,10 @@ export interface Config {
 export function parseTokens(raw: string | undefined): Map<string, string> {
   const out = new Map<string, string>()
   if (!raw) return out
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = part.indexOf(':')
     if (i > 0) out.set(part.slice(i + 1), part.slice(0, i))
     else out.set(part, 'env')
@@ -70,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultCity: env.CITYCHECK_DEFAULT_CITY || undefined,
     demoCity: { code: env.CITYCHECK_DEMO_CITY ?? '990100', name: env.CITYCHECK_DEMO_CITY_NAME ?? '示范市' },
     workers: num(env.CITYCHECK_WORKERS, 1),
+    analysisPerMinute: num(env.CITYCHECK_ANALYSIS_PER_MINUTE, 30),
     jobStaleSeconds: num(env.CITYCHECK_JOB_STALE_S, 15),
     inlineUploadBytes: num(env.CITYCHECK_INLINE_UPLOAD_MB, 32) * 1024 * 1024,
     readRequiresToken: env.CITYCHECK_READ_REQUIRES_TOKEN === '1',

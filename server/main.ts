@@ -17,7 +17,11 @@ import { withStartupLock } from './db/client.ts'
 const config = loadConfig()
 guardProcess()
 const t0 = Date.now()
-console.log(config.databaseUrl ? '连接 PostgreSQL / connecting to PostgreSQL…' : `启动内置 PostGIS（${config.dataDir}）/ starting embedded PostGIS…`)
+console.log(
+  config.databaseUrl
+    ? '连接 PostgreSQL / connecting to PostgreSQL…'
+    : `启动内置 PostGIS（${config.dataDir}）/ starting embedded PostGIS…`,
+)
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
 
 if (config.uploadTokens.size === 0) {
@@ -26,7 +30,9 @@ if (config.uploadTokens.size === 0) {
   fs.mkdirSync(config.dataDir, { recursive: true })
   if (!fs.existsSync(file)) fs.writeFileSync(file, newToken() + '\n', { mode: 0o600 })
   config.uploadTokens.set(fs.readFileSync(file, 'utf8').trim(), 'dev')
-  console.log(`管理员令牌 / admin token (dev): ${fs.readFileSync(file, 'utf8').trim()}  (set CITYCHECK_ADMIN_TOKEN to choose your own)`)
+  console.log(
+    `管理员令牌 / admin token (dev): ${fs.readFileSync(file, 'utf8').trim()}  (set CITYCHECK_ADMIN_TOKEN to choose your own)`,
+  )
 }
 if (config.demo) {
   // Several API replicas may start at once on one database: one loads the demo, the others wait.
@@ -34,16 +40,30 @@ if (config.demo) {
     await loadDemoCity(db, config, (msg) => console.log(msg))
     const demo = await db.knex('cities').where({ code: config.demoCity.code }).first()
     if (demo && !(await latestRun(db.knex, demo.code, config.demoYear))) {
-      const r = await computeYear(db, config, { code: demo.code, name: demo.name, nameEn: demo.name_en, zone: demo.zone, createdAt: demo.created_at }, config.demoYear)
-      console.log(`  ${config.demoYear} 指标 / indicators: ${r.results} results, ${r.problems} problems (${r.durationMs} ms)`)
+      const r = await computeYear(
+        db,
+        config,
+        { code: demo.code, name: demo.name, nameEn: demo.name_en, zone: demo.zone, createdAt: demo.created_at },
+        config.demoYear,
+      )
+      console.log(
+        `  ${config.demoYear} 指标 / indicators: ${r.results} results, ${r.problems} problems (${r.durationMs} ms)`,
+      )
     }
   })
 }
 
 const rt = await openRuntime(config, { db })
 const app = await buildApp(rt, { logger: true })
-const close = async () => { await app.close(); await rt.close(); await db.close(); process.exit(0) }
+const close = async () => {
+  await app.close()
+  await rt.close()
+  await db.close()
+  process.exit(0)
+}
 process.on('SIGINT', close)
 process.on('SIGTERM', close)
 await app.listen({ host: config.host, port: config.port })
-console.log(`\ncitycheck 已启动 / is running (${db.engine}, ${config.workers} worker(s), ${((Date.now() - t0) / 1000).toFixed(1)} s): http://${config.host}:${config.port}/   API 文档 / docs: http://${config.host}:${config.port}/docs`)
+console.log(
+  `\ncitycheck 已启动 / is running (${db.engine}, ${config.workers} worker(s), ${((Date.now() - t0) / 1000).toFixed(1)} s): http://${config.host}:${config.port}/   API 文档 / docs: http://${config.host}:${config.port}/docs`,
+)

@@ -3,12 +3,14 @@
 import type { Config } from './config.ts'
 import { openDatabase, type Database } from './db/engine.ts'
 import { CityRegistry } from './cities/store.ts'
-import { openQueue, type JobQueue } from './jobs/queue.ts'
+import { openQueue } from './jobs/queue.ts'
 import { registerHandlers } from './jobs/handlers.ts'
 import { TileService } from './tiles/service.ts'
 import type { AppContext } from './context.ts'
 
-export interface Runtime extends AppContext { close(): Promise<void> }
+export interface Runtime extends AppContext {
+  close(): Promise<void>
+}
 
 export async function openRuntime(config: Config, opts: { db?: Database; workers?: number } = {}): Promise<Runtime> {
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }))
@@ -19,7 +21,11 @@ export async function openRuntime(config: Config, opts: { db?: Database; workers
   const tiles = new TileService(db.knex, db.events)
   await db.events.ready()
   return {
-    config, db, cities, queue, tiles,
+    config,
+    db,
+    cities,
+    queue,
+    tiles,
     close: async () => {
       tiles.close()
       cities.close()

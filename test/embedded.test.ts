@@ -40,21 +40,47 @@ describe('embedded PostGIS engine', () => {
   })
 
   it('imports through the same pipeline (no COPY) with validation in PostGIS', async () => {
-    const ok = await upload(app, 2025, 'streets', geojson([polygonF(rect(0, 0, 500, 500), { code: 'S1', name: '滨河街道' })]), 's.geojson')
+    const ok = await upload(
+      app,
+      2025,
+      'streets',
+      geojson([polygonF(rect(0, 0, 500, 500), { code: 'S1', name: '滨河街道' })]),
+      's.geojson',
+    )
     expect(ok.status).toBe(201)
-    const c = await upload(app, 2025, 'communities', geojson([polygonF(rect(100, 100, 200, 200), { code: 'C1', name: '春晖社区' }), polygonF(rect(900, 900, 950, 950), { code: 'C2' })]), 'c.geojson')
+    const c = await upload(
+      app,
+      2025,
+      'communities',
+      geojson([
+        polygonF(rect(100, 100, 200, 200), { code: 'C1', name: '春晖社区' }),
+        polygonF(rect(900, 900, 950, 950), { code: 'C2' }),
+      ]),
+      'c.geojson',
+    )
     expect(c.status).toBe(422)
     expect(c.body.error.code).toBe('CC_COMMUNITY_OUTSIDE_STREET')
-    const f = await upload(app, 2025, 'facilities', geojson([pointF(ll(50, 50), { name: '幼儿园', type: '幼儿园' })]), 'f.geojson', {}, AUTH)
+    const f = await upload(
+      app,
+      2025,
+      'facilities',
+      geojson([pointF(ll(50, 50), { name: '幼儿园', type: '幼儿园' })]),
+      'f.geojson',
+      {},
+      AUTH,
+    )
     expect(f.status).toBe(201)
     expect((await get(app, '/api/years/2025/layers/streets')).body.features[0].properties.name).toBe('滨河街道')
   })
 
   it('cuts vector tiles without ST_AsMVT (geojson-vt) and reports no 天地图 key', async () => {
-    const z = 14, n = 2 ** z
+    const z = 14,
+      n = 2 ** z
     const [lon, lat] = ll(250, 250)
     const x = Math.floor(((lon + 180) / 360) * n)
-    const y = Math.floor(((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * n)
+    const y = Math.floor(
+      ((1 - Math.log(Math.tan((lat * Math.PI) / 180) + 1 / Math.cos((lat * Math.PI) / 180)) / Math.PI) / 2) * n,
+    )
     const r = await get(app, `/tiles/2025/streets/${z}/${x}/${y}.pbf`)
     expect(r.status).toBe(200)
     expect(r.headers['content-type']).toBe('application/vnd.mapbox-vector-tile')

@@ -22,7 +22,10 @@ const AUTH = { Authorization: `Bearer ${TOKEN}` }
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) })
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(p))
+    })
   })
 }
 
@@ -30,21 +33,34 @@ describe('two API processes and a worker on one database', () => {
   const procs: ChildProcess[] = []
   let dbName = ''
   let env: NodeJS.ProcessEnv
-  let api1 = '', api2 = ''
+  let api1 = '',
+    api2 = ''
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'citycheck-mp-'))
 
   const start = (script: string, extra: Record<string, string> = {}) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: ROOT,
+      env: { ...env, ...extra },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
-    p.stdout!.on('data', (d) => { out += d })
-    p.stderr!.on('data', (d) => { out += d })
+    p.stdout!.on('data', (d) => {
+      out += d
+    })
+    p.stderr!.on('data', (d) => {
+      out += d
+    })
     ;(p as ChildProcess & { log: () => string }).log = () => out
     procs.push(p)
     return p as ChildProcess & { log: () => string }
   }
   const up = async (base: string) => {
     for (let i = 0; i < 300; i++) {
-      try { if ((await fetch(`${base}/api/health`)).ok) return } catch { /* not yet */ }
+      try {
+        if ((await fetch(`${base}/api/health`)).ok) return
+      } catch {
+        /* not yet */
+      }
       await new Promise((r) => setTimeout(r, 100))
     }
     throw new Error(`${base} did not start`)
@@ -70,8 +86,14 @@ describe('two API processes and a worker on one database', () => {
     })
     generateCity(dir, { cols: 30, rows: 30, seed: 11 })
     env = {
-      ...process.env, DATABASE_URL: urlFor(dbName), HOST: '127.0.0.1', CITYCHECK_DEMO: '0', CITYCHECK_ADMIN_TOKEN: TOKEN,
-      LOG_LEVEL: 'warn', CITYCHECK_JOB_STALE_S: '3', CITYCHECK_INLINE_UPLOAD_MB: '1',
+      ...process.env,
+      DATABASE_URL: urlFor(dbName),
+      HOST: '127.0.0.1',
+      CITYCHECK_DEMO: '0',
+      CITYCHECK_ADMIN_TOKEN: TOKEN,
+      LOG_LEVEL: 'warn',
+      CITYCHECK_JOB_STALE_S: '3',
+      CITYCHECK_INLINE_UPLOAD_MB: '1',
     }
     const [p1, p2] = [await freePort(), await freePort()]
     api1 = `http://127.0.0.1:${p1}`
@@ -92,8 +114,14 @@ describe('two API processes and a worker on one database', () => {
   it('loads a city: small files inline through API 1, large ones queued for the worker (202, then polled)', async () => {
     for (const layer of DEMO_LAYERS) {
       const file = fs.readFileSync(path.join(dir, `${layer}.geojson`))
-      const r = await request(api1).post(`/api/years/2025/layers/${layer}`).set(AUTH).attach('file', file, `${layer}.geojson`)
-      if (file.length <= 1024 * 1024) { expect(r.status, `${layer} ${JSON.stringify(r.body).slice(0, 300)}`).toBe(201); continue }
+      const r = await request(api1)
+        .post(`/api/years/2025/layers/${layer}`)
+        .set(AUTH)
+        .attach('file', file, `${layer}.geojson`)
+      if (file.length <= 1024 * 1024) {
+        expect(r.status, `${layer} ${JSON.stringify(r.body).slice(0, 300)}`).toBe(201)
+        continue
+      }
       expect(r.status, layer).toBe(202)
       const j = await waitJob(api2, r.body.status, (x) => x.state === 'succeeded' || x.state === 'failed')
       expect(j.state, JSON.stringify(j.error)).toBe('succeeded')
@@ -103,16 +131,24 @@ describe('two API processes and a worker on one database', () => {
     expect(layers.find((l: { layer: string }) => l.layer === 'buildings').featureCount).toBeGreaterThan(40_000)
     const uploads = (await request(api2).get('/api/uploads')).body.uploads
     expect(uploads.every((u: { status: string }) => u.status === 'succeeded')).toBe(true)
-    expect((await admin(async (c) => c.query(`SELECT count(*)::int n FROM pg_database WHERE datname = $1`, [dbName]))).rows[0].n).toBe(1)
+    expect(
+      (await admin(async (c) => c.query(`SELECT count(*)::int n FROM pg_database WHERE datname = $1`, [dbName])))
+        .rows[0].n,
+    ).toBe(1)
   }, 180_000)
 
   it('an upload through API 1 changes the tile API 2 serves within 2 s', async () => {
     const c = JSON.parse(fs.readFileSync(path.join(dir, 'communities.geojson'), 'utf8'))
     const [lon, lat] = c.features[0].geometry.coordinates[0][0]
-    const z = 14, n = 2 ** z, rr = (lat * Math.PI) / 180
-    const x = Math.floor(((lon + 0.0005 + 180) / 360) * n), y = Math.floor(((1 - Math.log(Math.tan(rr) + 1 / Math.cos(rr)) / Math.PI) / 2) * n)
+    const z = 14,
+      n = 2 ** z,
+      rr = (lat * Math.PI) / 180
+    const x = Math.floor(((lon + 0.0005 + 180) / 360) * n),
+      y = Math.floor(((1 - Math.log(Math.tan(rr) + 1 / Math.cos(rr)) / Math.PI) / 2) * n)
     const names = async () => {
-      const r = await fetch(`${api2}/tiles/${TEST_CITY}/2025/communities/${z}/${x}/${y}.pbf`, { headers: { 'accept-encoding': 'gzip' } })
+      const r = await fetch(`${api2}/tiles/${TEST_CITY}/2025/communities/${z}/${x}/${y}.pbf`, {
+        headers: { 'accept-encoding': 'gzip' },
+      })
       if (r.status !== 200) return []
       const buf = Buffer.from(await r.arrayBuffer())
       const raw = buf[0] === 0x1f ? zlib.gunzipSync(buf) : buf
@@ -122,7 +158,10 @@ describe('two API processes and a worker on one database', () => {
     const before = await names()
     expect(before.length).toBeGreaterThan(0) // API 2 has this tile cached now
     c.features[0].properties.name = '改名社区'
-    const r = await request(api1).post('/api/years/2025/layers/communities').set(AUTH).attach('file', Buffer.from(JSON.stringify(c)), 'communities.geojson')
+    const r = await request(api1)
+      .post('/api/years/2025/layers/communities')
+      .set(AUTH)
+      .attach('file', Buffer.from(JSON.stringify(c)), 'communities.geojson')
     expect(r.status).toBe(201)
     const t0 = Date.now()
     while (!(await names()).includes('改名社区')) {

@@ -20,23 +20,44 @@ function proxy(target: { host: string; port: number }) {
   const sockets = new Set<net.Socket>()
   let server: net.Server | null = null
   let port = 0
-  const open = () => new Promise<void>((resolve) => {
-    if (server?.listening) return resolve()
-    server = net.createServer((c) => {
-      const u = net.connect(target.port, target.host)
-      sockets.add(c); sockets.add(u)
-      c.pipe(u); u.pipe(c)
-      const end = () => { c.destroy(); u.destroy(); sockets.delete(c); sockets.delete(u) }
-      c.on('error', end); u.on('error', end); c.on('close', end); u.on('close', end)
+  const open = () =>
+    new Promise<void>((resolve) => {
+      if (server?.listening) return resolve()
+      server = net.createServer((c) => {
+        const u = net.connect(target.port, target.host)
+        sockets.add(c)
+        sockets.add(u)
+        c.pipe(u)
+        u.pipe(c)
+        const end = () => {
+          c.destroy()
+          u.destroy()
+          sockets.delete(c)
+          sockets.delete(u)
+        }
+        c.on('error', end)
+        u.on('error', end)
+        c.on('close', end)
+        u.on('close', end)
+      })
+      server.listen(port, '127.0.0.1', () => {
+        port = (server!.address() as net.AddressInfo).port
+        resolve()
+      })
     })
-    server.listen(port, '127.0.0.1', () => { port = (server!.address() as net.AddressInfo).port; resolve() })
-  })
-  const cut = () => new Promise<void>((resolve) => {
-    for (const s of sockets) s.destroy()
-    sockets.clear()
-    server?.close(() => resolve())
-  })
-  return { open, cut, get port() { return port } }
+  const cut = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy()
+      sockets.clear()
+      server?.close(() => resolve())
+    })
+  return {
+    open,
+    cut,
+    get port() {
+      return port
+    },
+  }
 }
 
 describe('database outage', () => {
@@ -53,14 +74,27 @@ describe('database outage', () => {
     const u = new URL(ADMIN_URL)
     u.host = `127.0.0.1:${px.port}`
     u.pathname = `/${dbName}`
-    const config = loadConfig({ CITYCHECK_UPLOAD_TOKENS: `tester:${TOKEN}`, CITYCHECK_DEMO: '0', DATABASE_URL: u.toString(), LOG_LEVEL: 'info' })
+    const config = loadConfig({
+      CITYCHECK_UPLOAD_TOKENS: `tester:${TOKEN}`,
+      CITYCHECK_DEMO: '0',
+      DATABASE_URL: u.toString(),
+      LOG_LEVEL: 'info',
+    })
     db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: '/tmp' })
     await db.knex('cities').insert({ code: TEST_CITY, name: '测试市' })
     rt = await openRuntime(config, { db })
-    const stream = new Writable({ write(chunk, _e, cb) { logLines.push(String(chunk)); cb() } })
+    const stream = new Writable({
+      write(chunk, _e, cb) {
+        logLines.push(String(chunk))
+        cb()
+      },
+    })
     app = await buildApp(rt, { logger: true, logStream: stream })
     await app.ready()
-    const up = await request(app.server).post('/api/years/2025/layers/streets').set(AUTH).attach('file', geojson([polygonF(rect(0, 0, 500, 500), { code: 'S1', name: '街道' })]), 's.geojson')
+    const up = await request(app.server)
+      .post('/api/years/2025/layers/streets')
+      .set(AUTH)
+      .attach('file', geojson([polygonF(rect(0, 0, 500, 500), { code: 'S1', name: '街道' })]), 's.geojson')
     expect(up.status).toBe(201)
   })
   afterAll(async () => {
@@ -74,7 +108,13 @@ describe('database outage', () => {
   it('answers 503 with Retry-After while the database is gone, logs it once, and recovers by itself', async () => {
     await px.cut()
     const before = logLines.length
-    const routes = ['/api/years', '/api/years/2025/layers/streets', '/api/years/2025/indicators', '/tiles/2025/streets/10/0/0.pbf', '/api/uploads']
+    const routes = [
+      '/api/years',
+      '/api/years/2025/layers/streets',
+      '/api/years/2025/indicators',
+      '/tiles/2025/streets/10/0/0.pbf',
+      '/api/uploads',
+    ]
     for (let i = 0; i < 4; i++) {
       for (const url of routes) {
         const r = await request(app.server).get(url)
@@ -84,14 +124,19 @@ describe('database outage', () => {
         expect(r.body.error.message).toMatch(/^数据库暂时不可用.* \/ The database is unavailable/)
       }
     }
-    const up = await request(app.server).post('/api/years/2025/layers/streets').set(AUTH).attach('file', geojson([polygonF(rect(0, 0, 500, 500), { code: 'S2', name: '新街道' })]), 's.geojson')
+    const up = await request(app.server)
+      .post('/api/years/2025/layers/streets')
+      .set(AUTH)
+      .attach('file', geojson([polygonF(rect(0, 0, 500, 500), { code: 'S2', name: '新街道' })]), 's.geojson')
     expect(up.status).toBe(503)
     const h = await request(app.server).get('/api/health')
     expect(h.status).toBe(503)
     expect(h.body).toMatchObject({ status: 'unavailable', database: 'unavailable' })
     const outageLines = logLines.slice(before).filter((l) => l.includes('database unavailable'))
     expect(outageLines).toHaveLength(1)
-    expect(logLines.slice(before).filter((l) => /"level":50/.test(l) && !l.includes('database unavailable'))).toEqual([])
+    expect(logLines.slice(before).filter((l) => /"level":50/.test(l) && !l.includes('database unavailable'))).toEqual(
+      [],
+    )
 
     await px.open()
     let back = 0

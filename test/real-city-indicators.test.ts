@@ -15,7 +15,13 @@ describe.skipIf(!present)('real city indicators vs plain PostGIS SQL', () => {
   let versions: Record<string, number>
 
   beforeAll(async () => {
-    for (const [layer, file] of [['streets', 'jiedao.geojson'], ['residential-areas', 'landuse_residential.geojson'], ['buildings', 'buildings.geojson'], ['facilities', 'facilities.geojson'], ['green-spaces', 'green_spaces.geojson']]) {
+    for (const [layer, file] of [
+      ['streets', 'jiedao.geojson'],
+      ['residential-areas', 'landuse_residential.geojson'],
+      ['buildings', 'buildings.geojson'],
+      ['facilities', 'facilities.geojson'],
+      ['green-spaces', 'green_spaces.geojson'],
+    ]) {
       const r = await upload(t.app, 2025, layer, fs.readFileSync(path.join(HAIDIAN, file)), file)
       expect(r.status).toBe(201)
     }
@@ -26,12 +32,15 @@ describe.skipIf(!present)('real city indicators vs plain PostGIS SQL', () => {
       if (j.body.state === 'failed') throw new Error(JSON.stringify(j.body.error))
       await new Promise((r) => setTimeout(r, 50))
     }
-    versions = Object.fromEntries((await t.db.knex('layer_current').where({ year: 2025 })).map((r) => [r.layer, r.upload_id]))
+    versions = Object.fromEntries(
+      (await t.db.knex('layer_current').where({ year: 2025 })).map((r) => [r.layer, r.upload_id]),
+    )
   })
 
   // The same rule as the engine, written independently: residential by use, or unknown use inside a 小区.
   const sqlCoverage = async (where: string, radius: number, street?: string) => {
-    const r = await t.db.knex.raw(`
+    const r = await t.db.knex.raw(
+      `
       WITH b AS (
         SELECT ST_Transform(ST_PointOnSurface(geom), 4548) p, ST_Area(geom::geography) a, ST_PointOnSurface(geom) ll
         FROM buildings b WHERE upload_id = :b
@@ -39,15 +48,20 @@ describe.skipIf(!present)('real city indicators vs plain PostGIS SQL', () => {
       ), s AS (SELECT ST_Transform(geom, 4548) g FROM (${where}) x)
       SELECT 100 * sum(a) FILTER (WHERE EXISTS (SELECT 1 FROM s WHERE ST_DWithin(s.g, b.p, :radius))) / sum(a) AS v
       FROM b ${street ? `WHERE EXISTS (SELECT 1 FROM streets st WHERE st.upload_id = :s AND st.name = :street AND ST_Intersects(st.geom, b.ll))` : ''}`,
-    { b: versions.buildings, r: versions['residential-areas'], s: versions.streets, radius, street: street ?? null })
+      { b: versions.buildings, r: versions['residential-areas'], s: versions.streets, radius, street: street ?? null },
+    )
     return Number(r.rows[0].v)
   }
   const ours = async (code: string, unitName?: string) => {
     const r = await get(t.app, `/api/years/2025/indicators/${code}`)
-    return r.body.results.find((x: { level: string; name: string }) => (unitName ? x.name === unitName : x.level === 'city')).value as number
+    return r.body.results.find((x: { level: string; name: string }) =>
+      unitName ? x.name === unitName : x.level === 'city',
+    ).value as number
   }
-  const fac = (types: string[]) => `SELECT geom FROM facilities WHERE upload_id = ${versions.facilities} AND type IN (${types.map((x) => `'${x}'`).join(',')})`
-  const green = (minArea: number, parks: boolean) => `SELECT geom FROM green_spaces WHERE upload_id = ${versions['green-spaces']} AND area_m2 >= ${minArea}${parks ? ` AND kind ~* 'park|garden|playground|公园|游园'` : ''}`
+  const fac = (types: string[]) =>
+    `SELECT geom FROM facilities WHERE upload_id = ${versions.facilities} AND type IN (${types.map((x) => `'${x}'`).join(',')})`
+  const green = (minArea: number, parks: boolean) =>
+    `SELECT geom FROM green_spaces WHERE upload_id = ${versions['green-spaces']} AND area_m2 >= ${minArea}${parks ? ` AND kind ~* 'park|garden|playground|公园|游园'` : ''}`
 
   it.each([
     ['kindergarten_coverage', ['kindergarten'], 300],

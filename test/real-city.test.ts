@@ -42,7 +42,13 @@ describe.skipIf(!present)('real city: Beijing Haidian (../shared/geodata)', () =
   })
 
   it('facility areas (polygons) load into the same facilities layer', async () => {
-    const res = await upload(t.app, 2024, 'facilities', fs.readFileSync(path.join(HAIDIAN, 'facilities_areas.geojson')), 'facilities_areas.geojson')
+    const res = await upload(
+      t.app,
+      2024,
+      'facilities',
+      fs.readFileSync(path.join(HAIDIAN, 'facilities_areas.geojson')),
+      'facilities_areas.geojson',
+    )
     expect(res.status).toBe(201)
     expect(res.body.featureCount).toBe(141)
   })

@@ -5,8 +5,82 @@ import { Map as MapLibre, NavigationControl, ScaleControl } from '/vendor/maplib
 import { api, apiFetch, mountSession, refreshSessionLabels, tilePath, transformRequest } from '/session.js'
 
 const T = {
-  zh: { title: '城市体检 · 问题地图', year: '年度', indicator: '指标', level: '层级', community: '社区', street: '街道', colour: '着色', byStatus: '按达标状态', byValue: '按数值', search: '搜索名称或代码', leader: '领导驾驶舱', data: '数据管理', gaps: '未覆盖住宅', facilities: '设施及服务半径', green: '绿地', problems: '问题清单', allSeverity: '全部程度', pass: '达标', fail: '未达标', info: '仅报告', 'no-data': '无数据', target: '目标', value: '现状值', previous: '上年', change: '同比', noRun: '该年度尚未计算指标', stale: '数据已更新，结果待重算', notFound: '未找到', siting: '更新选址', newSites: '新增设施数', siteRun: '计算选址', siteCsv: '导出 CSV', siteNeedsCoverage: '请选择设施覆盖类指标', residentsCovered: '新增覆盖居民', optimum: '与最优解差距不超过', computing: '计算中…' },
-  en: { title: 'Urban health check · Problem map', year: 'Year', indicator: 'Indicator', level: 'Level', community: 'Community', street: 'Street', colour: 'Colour', byStatus: 'by status', byValue: 'by value', search: 'Search name or code', leader: 'Leader view', data: 'Data', gaps: 'Uncovered homes', facilities: 'Facilities & radius', green: 'Green space', problems: 'Problem list', allSeverity: 'All severities', pass: 'meets target', fail: 'misses target', info: 'reported only', 'no-data': 'no data', target: 'Target', value: 'Value', previous: 'Last year', change: 'Change', noRun: 'No indicators computed for this year', stale: 'Data changed since the last run', notFound: 'Not found', siting: 'Renewal siting', newSites: 'New facilities', siteRun: 'Find sites', siteCsv: 'Export CSV', siteNeedsCoverage: 'Choose a facility coverage indicator', residentsCovered: 'newly covered residents', optimum: 'at most this far from the optimum', computing: 'Computing…' },
+  zh: {
+    title: '城市体检 · 问题地图',
+    year: '年度',
+    indicator: '指标',
+    level: '层级',
+    community: '社区',
+    street: '街道',
+    colour: '着色',
+    byStatus: '按达标状态',
+    byValue: '按数值',
+    search: '搜索名称或代码',
+    leader: '领导驾驶舱',
+    data: '数据管理',
+    gaps: '未覆盖住宅',
+    facilities: '设施及服务半径',
+    green: '绿地',
+    problems: '问题清单',
+    allSeverity: '全部程度',
+    pass: '达标',
+    fail: '未达标',
+    info: '仅报告',
+    'no-data': '无数据',
+    target: '目标',
+    value: '现状值',
+    previous: '上年',
+    change: '同比',
+    noRun: '该年度尚未计算指标',
+    stale: '数据已更新，结果待重算',
+    notFound: '未找到',
+    siting: '更新选址',
+    newSites: '新增设施数',
+    siteRun: '计算选址',
+    siteCsv: '导出 CSV',
+    siteNeedsCoverage: '请选择设施覆盖类指标',
+    residentsCovered: '新增覆盖居民',
+    optimum: '与最优解差距不超过',
+    computing: '计算中…',
+  },
+  en: {
+    title: 'Urban health check · Problem map',
+    year: 'Year',
+    indicator: 'Indicator',
+    level: 'Level',
+    community: 'Community',
+    street: 'Street',
+    colour: 'Colour',
+    byStatus: 'by status',
+    byValue: 'by value',
+    search: 'Search name or code',
+    leader: 'Leader view',
+    data: 'Data',
+    gaps: 'Uncovered homes',
+    facilities: 'Facilities & radius',
+    green: 'Green space',
+    problems: 'Problem list',
+    allSeverity: 'All severities',
+    pass: 'meets target',
+    fail: 'misses target',
+    info: 'reported only',
+    'no-data': 'no data',
+    target: 'Target',
+    value: 'Value',
+    previous: 'Last year',
+    change: 'Change',
+    noRun: 'No indicators computed for this year',
+    stale: 'Data changed since the last run',
+    notFound: 'Not found',
+    siting: 'Renewal siting',
+    newSites: 'New facilities',
+    siteRun: 'Find sites',
+    siteCsv: 'Export CSV',
+    siteNeedsCoverage: 'Choose a facility coverage indicator',
+    residentsCovered: 'newly covered residents',
+    optimum: 'at most this far from the optimum',
+    computing: 'Computing…',
+  },
 }
 const SEV_EN = { 严重: 'severe', 较重: 'serious', 一般: 'minor' }
 const STATUS_COLOUR = { pass: '#2e9d5b', fail: '#d64541', info: '#4a90d9', 'no-data': '#c5c9ce' }
@@ -14,24 +88,37 @@ const params = new URLSearchParams(location.search)
 let lang = params.get('lang') || localStorage.getItem('lang') || 'zh'
 const t = (k) => T[lang][k] ?? k
 const $ = (s) => document.querySelector(s)
-const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
+const esc = (s) =>
+  String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c])
 const name = (o) => (lang === 'zh' ? o.zh : o.en)
 // Escaped: a unit may come from a year's own (user-set) indicator configuration.
-const fmt = (v, unit) => esc(v == null ? '—' : `${Math.round(v * 100) / 100}${unit === '%' ? '%' : unit === 'ratio' ? '' : ' ' + unit}`)
+const fmt = (v, unit) =>
+  esc(v == null ? '—' : `${Math.round(v * 100) / 100}${unit === '%' ? '%' : unit === 'ratio' ? '' : ' ' + unit}`)
 const state = { year: null, indicator: null, defs: [], summary: null, units: new Map() }
 
 function applyLang() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'
-  document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n) })
-  document.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder) })
+  document.querySelectorAll('[data-i18n]').forEach((el) => {
+    el.textContent = t(el.dataset.i18n)
+  })
+  document.querySelectorAll('[data-i18n-placeholder]').forEach((el) => {
+    el.placeholder = t(el.dataset.i18nPlaceholder)
+  })
   $('#lang').textContent = lang === 'zh' ? 'English' : '中文'
   document.title = t('title')
 }
 
 const map = new MapLibre({
   container: 'map',
-  style: { version: 8, sources: {}, layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#eef1f4' } }] },
-  center: [117, 31.8], zoom: 11, attributionControl: false, fadeDuration: 0,
+  style: {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#eef1f4' } }],
+  },
+  center: [117, 31.8],
+  zoom: 11,
+  attributionControl: false,
+  fadeDuration: 0,
   transformRequest,
 })
 map.addControl(new NavigationControl({ showCompass: true }))
@@ -42,24 +129,55 @@ window.__citycheck = { map, state }
 async function tianditu() {
   const cfg = await (await fetch('/api/config')).json()
   if (!cfg.tianditu) return
-  const url = (layer) => Array.from({ length: 8 }, (_, i) => `https://t${i}.tianditu.gov.cn/${layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=${layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=${encodeURIComponent(cfg.tianditu.key)}`)
+  const url = (layer) =>
+    Array.from(
+      { length: 8 },
+      (_, i) =>
+        `https://t${i}.tianditu.gov.cn/${layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=${layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=${encodeURIComponent(cfg.tianditu.key)}`,
+    )
   for (const layer of ['vec', lang === 'zh' ? 'cva' : 'eva']) {
     map.addSource(`tdt-${layer}`, { type: 'raster', tiles: url(layer), tileSize: 256, attribution: '天地图' })
-    map.addLayer({ id: `tdt-${layer}`, type: 'raster', source: `tdt-${layer}` }, map.getLayer('units-fill') ? 'units-fill' : undefined)
+    map.addLayer(
+      { id: `tdt-${layer}`, type: 'raster', source: `tdt-${layer}` },
+      map.getLayer('units-fill') ? 'units-fill' : undefined,
+    )
   }
-  $('#layers').insertAdjacentHTML('beforeend', `<label><input type="checkbox" id="show-tdt" checked> ${lang === 'zh' ? '天地图底图' : 'Tianditu basemap'}</label>`)
-  $('#show-tdt').onchange = () => ['tdt-vec', 'tdt-cva', 'tdt-eva'].forEach((id) => map.getLayer(id) && map.setLayoutProperty(id, 'visibility', $('#show-tdt').checked ? 'visible' : 'none'))
+  $('#layers').insertAdjacentHTML(
+    'beforeend',
+    `<label><input type="checkbox" id="show-tdt" checked> ${lang === 'zh' ? '天地图底图' : 'Tianditu basemap'}</label>`,
+  )
+  $('#show-tdt').onchange = () =>
+    ['tdt-vec', 'tdt-cva', 'tdt-eva'].forEach((id) => {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', $('#show-tdt').checked ? 'visible' : 'none')
+    })
   window.__citycheck.tianditu = true
 }
 
-const tiles = (layer) => `${location.origin}${tilePath(`/${state.year}/${layer}/{z}/{x}/{y}.pbf`)}?indicator=${encodeURIComponent(state.indicator ?? '')}`
+const tiles = (layer) =>
+  `${location.origin}${tilePath(`/${state.year}/${layer}/{z}/{x}/{y}.pbf`)}?indicator=${encodeURIComponent(state.indicator ?? '')}`
 
 function fillColour() {
-  if ($('#mode').value === 'status') return ['match', ['get', 'status'], 'pass', STATUS_COLOUR.pass, 'fail', STATUS_COLOUR.fail, 'info', STATUS_COLOUR.info, STATUS_COLOUR['no-data']]
+  if ($('#mode').value === 'status')
+    return [
+      'match',
+      ['get', 'status'],
+      'pass',
+      STATUS_COLOUR.pass,
+      'fail',
+      STATUS_COLOUR.fail,
+      'info',
+      STATUS_COLOUR.info,
+      STATUS_COLOUR['no-data'],
+    ]
   const d = state.defs.find((x) => x.code === state.indicator)
   const hi = d?.target?.value ?? d?.target?.max ?? 100
   const lo = d?.target?.direction === '<=' ? hi * 3 : 0
-  return ['case', ['==', ['typeof', ['get', 'value']], 'number'], ['interpolate', ['linear'], ['get', 'value'], lo, '#d64541', (lo + hi) / 2, '#f2c14e', hi, '#2e9d5b'], STATUS_COLOUR['no-data']]
+  return [
+    'case',
+    ['==', ['typeof', ['get', 'value']], 'number'],
+    ['interpolate', ['linear'], ['get', 'value'], lo, '#d64541', (lo + hi) / 2, '#f2c14e', hi, '#2e9d5b'],
+    STATUS_COLOUR['no-data'],
+  ]
 }
 
 // Service radius in pixels at each zoom: metres ÷ metres-per-pixel (512-px tiles).
@@ -69,32 +187,103 @@ function radiusPx(metres) {
 }
 
 function rebuildLayers() {
-  for (const id of ['units-fill', 'units-line', 'streets-line', 'green', 'gaps', 'radius', 'facilities']) if (map.getLayer(id)) map.removeLayer(id)
-  for (const id of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces']) if (map.getSource(id)) map.removeSource(id)
+  for (const id of ['units-fill', 'units-line', 'streets-line', 'green', 'gaps', 'radius', 'facilities'])
+    if (map.getLayer(id)) map.removeLayer(id)
+  for (const id of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces'])
+    if (map.getSource(id)) map.removeSource(id)
   if (!state.year) return
-  for (const l of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces']) map.addSource(l, { type: 'vector', tiles: [tiles(l)], minzoom: 0, maxzoom: 16 })
+  for (const l of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces'])
+    map.addSource(l, { type: 'vector', tiles: [tiles(l)], minzoom: 0, maxzoom: 16 })
   const level = $('#level').value
-  map.addLayer({ id: 'units-fill', type: 'fill', source: level, 'source-layer': level, paint: { 'fill-color': fillColour(), 'fill-opacity': 0.55 } })
-  map.addLayer({ id: 'green', type: 'fill', source: 'green-spaces', 'source-layer': 'green-spaces', paint: { 'fill-color': '#7cc576', 'fill-opacity': 0.75 }, layout: { visibility: $('#show-green').checked ? 'visible' : 'none' } })
-  map.addLayer({ id: 'units-line', type: 'line', source: 'communities', 'source-layer': 'communities', paint: { 'line-color': '#5b6770', 'line-width': 0.8 } })
-  map.addLayer({ id: 'streets-line', type: 'line', source: 'streets', 'source-layer': 'streets', paint: { 'line-color': '#1f2933', 'line-width': 2.2 } })
-  map.addLayer({ id: 'gaps', type: 'fill', source: 'buildings', 'source-layer': 'buildings', minzoom: 13, filter: ['==', ['get', 'covered'], false], paint: { 'fill-color': '#8b1d1d', 'fill-opacity': 0.9 }, layout: { visibility: $('#show-gaps').checked ? 'visible' : 'none' } })
+  map.addLayer({
+    id: 'units-fill',
+    type: 'fill',
+    source: level,
+    'source-layer': level,
+    paint: { 'fill-color': fillColour(), 'fill-opacity': 0.55 },
+  })
+  map.addLayer({
+    id: 'green',
+    type: 'fill',
+    source: 'green-spaces',
+    'source-layer': 'green-spaces',
+    paint: { 'fill-color': '#7cc576', 'fill-opacity': 0.75 },
+    layout: { visibility: $('#show-green').checked ? 'visible' : 'none' },
+  })
+  map.addLayer({
+    id: 'units-line',
+    type: 'line',
+    source: 'communities',
+    'source-layer': 'communities',
+    paint: { 'line-color': '#5b6770', 'line-width': 0.8 },
+  })
+  map.addLayer({
+    id: 'streets-line',
+    type: 'line',
+    source: 'streets',
+    'source-layer': 'streets',
+    paint: { 'line-color': '#1f2933', 'line-width': 2.2 },
+  })
+  map.addLayer({
+    id: 'gaps',
+    type: 'fill',
+    source: 'buildings',
+    'source-layer': 'buildings',
+    minzoom: 13,
+    filter: ['==', ['get', 'covered'], false],
+    paint: { 'fill-color': '#8b1d1d', 'fill-opacity': 0.9 },
+    layout: { visibility: $('#show-gaps').checked ? 'visible' : 'none' },
+  })
   const d = state.defs.find((x) => x.code === state.indicator)
   const types = d?.params?.facilityTypes ?? (d?.params?.items ?? []).flatMap((i) => i.types)
   const filter = types.length ? ['in', ['get', 'type'], ['literal', types]] : ['boolean', true]
   const vis = $('#show-facilities').checked ? 'visible' : 'none'
-  if (d?.params?.radius && types.length) map.addLayer({ id: 'radius', type: 'circle', source: 'facilities', 'source-layer': 'facilities', filter, paint: { 'circle-radius': radiusPx(d.params.radius), 'circle-color': '#2f6db5', 'circle-opacity': 0.08, 'circle-stroke-color': '#2f6db5', 'circle-stroke-width': 1, 'circle-stroke-opacity': 0.5 }, layout: { visibility: vis } })
-  map.addLayer({ id: 'facilities', type: 'circle', source: 'facilities', 'source-layer': 'facilities', filter, paint: { 'circle-radius': 4, 'circle-color': '#2f6db5', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 }, layout: { visibility: vis } })
+  if (d?.params?.radius && types.length)
+    map.addLayer({
+      id: 'radius',
+      type: 'circle',
+      source: 'facilities',
+      'source-layer': 'facilities',
+      filter,
+      paint: {
+        'circle-radius': radiusPx(d.params.radius),
+        'circle-color': '#2f6db5',
+        'circle-opacity': 0.08,
+        'circle-stroke-color': '#2f6db5',
+        'circle-stroke-width': 1,
+        'circle-stroke-opacity': 0.5,
+      },
+      layout: { visibility: vis },
+    })
+  map.addLayer({
+    id: 'facilities',
+    type: 'circle',
+    source: 'facilities',
+    'source-layer': 'facilities',
+    filter,
+    paint: { 'circle-radius': 4, 'circle-color': '#2f6db5', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
+    layout: { visibility: vis },
+  })
 }
 
 function legend() {
   const d = state.defs.find((x) => x.code === state.indicator)
-  if (!d) { $('#legend').innerHTML = ''; return }
-  const tg = d.target ? (d.target.direction === 'between' ? `${d.target.min}–${d.target.max}` : `${d.target.direction} ${fmt(d.target.value, d.unit)}`) : '—'
+  if (!d) {
+    $('#legend').innerHTML = ''
+    return
+  }
+  const tg = d.target
+    ? d.target.direction === 'between'
+      ? `${d.target.min}–${d.target.max}`
+      : `${d.target.direction} ${fmt(d.target.value, d.unit)}`
+    : '—'
   const city = state.summary?.indicators.find((x) => x.code === d.code)
-  const rows = $('#mode').value === 'status'
-    ? ['pass', 'fail', 'info', 'no-data'].map((s) => `<div><span class="swatch" style="background:${STATUS_COLOUR[s]}"></span>${t(s)}</div>`).join('')
-    : `<div><span class="swatch" style="background:#d64541"></span>${t('fail')} … <span class="swatch" style="background:#2e9d5b"></span>${t('target')}</div>`
+  const rows =
+    $('#mode').value === 'status'
+      ? ['pass', 'fail', 'info', 'no-data']
+          .map((s) => `<div><span class="swatch" style="background:${STATUS_COLOUR[s]}"></span>${t(s)}</div>`)
+          .join('')
+      : `<div><span class="swatch" style="background:#d64541"></span>${t('fail')} … <span class="swatch" style="background:#2e9d5b"></span>${t('target')}</div>`
   $('#legend').innerHTML = `<strong>${esc(name(d))}</strong> <small>(${esc(d.dimension)} · ${esc(d.type)})</small>
     <div>${t('target')}: ${esc(tg)} · ${lang === 'zh' ? '全市' : 'City'}: <span class="${esc(city?.status)}">${fmt(city?.value, d.unit)}</span></div>${rows}
     ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}<small>${esc(d.source)}</small>`
@@ -104,26 +293,52 @@ async function showCard(code) {
   const r = await apiFetch(api(`/years/${state.year}/units/${encodeURIComponent(code)}`))
   const card = $('#card')
   card.hidden = false
-  if (!r.ok) { card.innerHTML = `<p>${t('notFound')}: ${esc(code)}</p>`; return }
+  if (!r.ok) {
+    card.innerHTML = `<p>${t('notFound')}: ${esc(code)}</p>`
+    return
+  }
   const u = await r.json()
-  card.innerHTML = `<h2 id="card-title">${esc(u.name)} <small>${esc(u.code)}</small></h2><table><tbody>${u.indicators.map((i) => `<tr data-code="${esc(i.code)}">
+  card.innerHTML = `<h2 id="card-title">${esc(u.name)} <small>${esc(u.code)}</small></h2><table><tbody>${u.indicators
+    .map(
+      (i) => `<tr data-code="${esc(i.code)}">
     <td>${esc(name(i))}</td><td class="${esc(i.status)}">${fmt(i.value, i.unit)}</td>
     <td>${i.target ? (i.target.direction === 'between' ? `${i.target.min}–${i.target.max}` : fmt(i.target.value, i.unit)) : ''}</td>
-    <td class="${esc(i.status)}">${esc(t(i.status))}</td><td>${i.change == null ? '' : (i.change > 0 ? '+' : '') + fmt(i.change, i.unit)}</td></tr>`).join('')}</tbody></table>`
+    <td class="${esc(i.status)}">${esc(t(i.status))}</td><td>${i.change == null ? '' : (i.change > 0 ? '+' : '') + fmt(i.change, i.unit)}</td></tr>`,
+    )
+    .join('')}</tbody></table>`
 }
 
 async function loadProblems() {
   const sev = $('#severity').value
-  const r = await apiFetch(api(`/years/${state.year}/problems?indicator=${encodeURIComponent(state.indicator)}&limit=300${sev ? `&severity=${encodeURIComponent(sev)}` : ''}`))
+  const r = await apiFetch(
+    api(
+      `/years/${state.year}/problems?indicator=${encodeURIComponent(state.indicator)}&limit=300${sev ? `&severity=${encodeURIComponent(sev)}` : ''}`,
+    ),
+  )
   const { problems = [], count = 0 } = r.ok ? await r.json() : {}
   $('#problem-count').textContent = `(${count})`
-  $('#problem-list').innerHTML = problems.map((p) => `<li data-unit="${esc(p.unitCode)}"><span class="sev-${p.severity}">${lang === 'zh' ? p.severity : SEV_EN[p.severity]}</span>
-    ${esc(p.unitName)}: ${fmt(p.value, p.unitOfMeasure)} <small>${esc(p.suggestion)}</small></li>`).join('')
+  $('#problem-list').innerHTML = problems
+    .map(
+      (
+        p,
+      ) => `<li data-unit="${esc(p.unitCode)}"><span class="sev-${p.severity}">${lang === 'zh' ? p.severity : SEV_EN[p.severity]}</span>
+    ${esc(p.unitName)}: ${fmt(p.value, p.unitOfMeasure)} <small>${esc(p.suggestion)}</small></li>`,
+    )
+    .join('')
 }
 
 function bboxOf(geom) {
   const b = [Infinity, Infinity, -Infinity, -Infinity]
-  const walk = (c) => (typeof c[0] === 'number' ? (b[0] = Math.min(b[0], c[0]), b[1] = Math.min(b[1], c[1]), b[2] = Math.max(b[2], c[0]), b[3] = Math.max(b[3], c[1])) : c.forEach(walk))
+  const walk = (c) => {
+    if (typeof c[0] !== 'number') {
+      for (const x of c) walk(x)
+      return
+    }
+    b[0] = Math.min(b[0], c[0])
+    b[1] = Math.min(b[1], c[1])
+    b[2] = Math.max(b[2], c[0])
+    b[3] = Math.max(b[3], c[1])
+  }
   walk(geom.coordinates)
   return b
 }
@@ -133,13 +348,21 @@ async function loadUnits() {
   for (const layer of ['streets', 'communities']) {
     const r = await apiFetch(api(`/years/${state.year}/layers/${layer}?limit=100000`))
     if (!r.ok) continue
-    for (const f of (await r.json()).features) state.units.set(f.properties.code, { name: f.properties.name, bbox: bboxOf(f.geometry) })
+    for (const f of (await r.json()).features)
+      state.units.set(f.properties.code, { name: f.properties.name, bbox: bboxOf(f.geometry) })
   }
 }
 
 function flyTo(code) {
   const u = state.units.get(code)
-  if (u) map.fitBounds([[u.bbox[0], u.bbox[1]], [u.bbox[2], u.bbox[3]]], { padding: 60, duration: 600 })
+  if (u)
+    map.fitBounds(
+      [
+        [u.bbox[0], u.bbox[1]],
+        [u.bbox[2], u.bbox[3]],
+      ],
+      { padding: 60, duration: 600 },
+    )
   showCard(code)
 }
 
@@ -149,11 +372,29 @@ async function selectYear(year) {
   state.summary = await (await apiFetch(api(`/years/${year}/indicators`))).json()
   const groups = {}
   for (const d of state.defs) (groups[d.dimension] ??= []).push(d)
-  $('#indicator').innerHTML = Object.entries(groups).map(([dim, ds]) => `<optgroup label="${esc(dim)}">${ds.map((d) => `<option value="${esc(d.code)}">${esc(name(d))}</option>`).join('')}</optgroup>`).join('')
-  state.indicator = params.get('indicator') && state.defs.some((d) => d.code === params.get('indicator')) ? params.get('indicator') : state.defs[0]?.code
+  $('#indicator').innerHTML = Object.entries(groups)
+    .map(
+      ([dim, ds]) =>
+        `<optgroup label="${esc(dim)}">${ds.map((d) => `<option value="${esc(d.code)}">${esc(name(d))}</option>`).join('')}</optgroup>`,
+    )
+    .join('')
+  state.indicator =
+    params.get('indicator') && state.defs.some((d) => d.code === params.get('indicator'))
+      ? params.get('indicator')
+      : state.defs[0]?.code
   $('#indicator').value = state.indicator
   const tj = await apiFetch(tilePath(`/${year}/tilejson.json`))
-  if (tj.ok) { const b = (await tj.json()).bounds; state.bounds = b; map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 20, duration: 0 }) }
+  if (tj.ok) {
+    const b = (await tj.json()).bounds
+    state.bounds = b
+    map.fitBounds(
+      [
+        [b[0], b[1]],
+        [b[2], b[3]],
+      ],
+      { padding: 20, duration: 0 },
+    )
+  }
   await loadUnits()
   refresh()
 }
@@ -169,58 +410,126 @@ function refresh() {
 // over the city (spacing chosen for a few thousand candidates), drawn as markers with their radius.
 function sitingBody() {
   const d = state.defs.find((x) => x.code === state.indicator)
-  if (!d || d.kind !== 'coverage' || !d.params?.facilityTypes) return null
+  if (d?.kind !== 'coverage' || !d.params?.facilityTypes) return null
   const b = map.getBounds()
   const tj = state.bounds ?? [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
-  const w = (tj[2] - tj[0]) * 111320 * Math.cos((tj[1] * Math.PI) / 180), h = (tj[3] - tj[1]) * 110574
+  const w = (tj[2] - tj[0]) * 111320 * Math.cos((tj[1] * Math.PI) / 180),
+    h = (tj[3] - tj[1]) * 110574
   const spacing = Math.max(50, Math.ceil(Math.sqrt((w * h) / 4000) / 50) * 50)
   return { indicator: d.code, count: Number($('#site-count').value) || 3, grid: { spacing } }
 }
 async function runSiting() {
   const body = sitingBody()
-  if (!body) { $('#site-result').textContent = t('siteNeedsCoverage'); return }
+  if (!body) {
+    $('#site-result').textContent = t('siteNeedsCoverage')
+    return
+  }
   $('#site-result').textContent = t('computing')
-  const r = await apiFetch(api(`/years/${state.year}/siting`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const r = await apiFetch(api(`/years/${state.year}/siting`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
   const res = await r.json()
-  if (!r.ok) { $('#site-result').textContent = res.error?.message ?? r.status; return }
-  const fc = { type: 'FeatureCollection', features: res.sites.map((s) => ({ type: 'Feature', properties: { rank: s.rank }, geometry: { type: 'Point', coordinates: [s.lon, s.lat] } })) }
+  if (!r.ok) {
+    $('#site-result').textContent = res.error?.message ?? r.status
+    return
+  }
+  const fc = {
+    type: 'FeatureCollection',
+    features: res.sites.map((s) => ({
+      type: 'Feature',
+      properties: { rank: s.rank },
+      geometry: { type: 'Point', coordinates: [s.lon, s.lat] },
+    })),
+  }
   for (const id of ['sites-radius', 'sites']) if (map.getLayer(id)) map.removeLayer(id)
   if (map.getSource('sites')) map.removeSource('sites')
   map.addSource('sites', { type: 'geojson', data: fc })
-  map.addLayer({ id: 'sites-radius', type: 'circle', source: 'sites', paint: { 'circle-radius': radiusPx(res.radius), 'circle-color': '#f28c28', 'circle-opacity': 0.15, 'circle-stroke-color': '#f28c28', 'circle-stroke-width': 1.5 } })
-  map.addLayer({ id: 'sites', type: 'circle', source: 'sites', paint: { 'circle-radius': 8, 'circle-color': '#f28c28', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } })
-  $('#site-result').innerHTML = `<ol id="site-list">${res.sites.map((s) => `<li>${s.lon.toFixed(5)}, ${s.lat.toFixed(5)} — ${t('residentsCovered')} ${s.newlyCoveredResidents}</li>`).join('')}</ol>
+  map.addLayer({
+    id: 'sites-radius',
+    type: 'circle',
+    source: 'sites',
+    paint: {
+      'circle-radius': radiusPx(res.radius),
+      'circle-color': '#f28c28',
+      'circle-opacity': 0.15,
+      'circle-stroke-color': '#f28c28',
+      'circle-stroke-width': 1.5,
+    },
+  })
+  map.addLayer({
+    id: 'sites',
+    type: 'circle',
+    source: 'sites',
+    paint: { 'circle-radius': 8, 'circle-color': '#f28c28', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 },
+  })
+  $('#site-result').innerHTML =
+    `<ol id="site-list">${res.sites.map((s) => `<li>${s.lon.toFixed(5)}, ${s.lat.toFixed(5)} — ${t('residentsCovered')} ${s.newlyCoveredResidents}</li>`).join('')}</ol>
     <small>${t('optimum')} ${(res.solution.maxGapToOptimum * 100).toFixed(1)}% · ${esc(res.solution.method)}</small>`
   $('#site-csv').hidden = false
   window.__citycheck.siting = res
 }
 $('#site-run').onclick = runSiting
 $('#site-csv').onclick = async () => {
-  const r = await apiFetch(api(`/years/${state.year}/siting?format=csv`), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sitingBody()) })
+  const r = await apiFetch(api(`/years/${state.year}/siting?format=csv`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(sitingBody()),
+  })
   const a = document.createElement('a')
   a.href = URL.createObjectURL(await r.blob())
   a.download = `siting-${state.indicator}.csv`
   a.click()
 }
 
-map.on('click', 'units-fill', (e) => { const f = e.features?.[0]; if (f) showCard(f.properties.code) })
-map.on('mouseenter', 'units-fill', () => { map.getCanvas().style.cursor = 'pointer' })
-map.on('mouseleave', 'units-fill', () => { map.getCanvas().style.cursor = '' })
-$('#indicator').onchange = () => { state.indicator = $('#indicator').value; refresh() }
+map.on('click', 'units-fill', (e) => {
+  const f = e.features?.[0]
+  if (f) showCard(f.properties.code)
+})
+map.on('mouseenter', 'units-fill', () => {
+  map.getCanvas().style.cursor = 'pointer'
+})
+map.on('mouseleave', 'units-fill', () => {
+  map.getCanvas().style.cursor = ''
+})
+$('#indicator').onchange = () => {
+  state.indicator = $('#indicator').value
+  refresh()
+}
 $('#level').onchange = refresh
-$('#mode').onchange = () => { map.setPaintProperty('units-fill', 'fill-color', fillColour()); legend() }
+$('#mode').onchange = () => {
+  map.setPaintProperty('units-fill', 'fill-color', fillColour())
+  legend()
+}
 $('#severity').onchange = loadProblems
 $('#year').onchange = () => selectYear(Number($('#year').value))
-for (const [box, ids] of [['#show-gaps', ['gaps']], ['#show-facilities', ['facilities', 'radius']], ['#show-green', ['green']]]) {
-  $(box).onchange = () => ids.forEach((id) => map.getLayer(id) && map.setLayoutProperty(id, 'visibility', $(box).checked ? 'visible' : 'none'))
+for (const [box, ids] of [
+  ['#show-gaps', ['gaps']],
+  ['#show-facilities', ['facilities', 'radius']],
+  ['#show-green', ['green']],
+]) {
+  $(box).onchange = () =>
+    ids.forEach((id) => {
+      if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', $(box).checked ? 'visible' : 'none')
+    })
 }
-$('#problem-list').onclick = (e) => { const li = e.target.closest('li'); if (li) flyTo(li.dataset.unit) }
+$('#problem-list').onclick = (e) => {
+  const li = e.target.closest('li')
+  if (li) flyTo(li.dataset.unit)
+}
 $('#search').onchange = () => {
   const q = $('#search').value.trim()
   const hit = [...state.units].find(([code, u]) => code === q || u.name.includes(q))
   if (hit) flyTo(hit[0])
 }
-$('#lang').onclick = () => { lang = lang === 'zh' ? 'en' : 'zh'; localStorage.setItem('lang', lang); applyLang(); refreshSessionLabels(); selectYear(state.year) }
+$('#lang').onclick = () => {
+  lang = lang === 'zh' ? 'en' : 'zh'
+  localStorage.setItem('lang', lang)
+  applyLang()
+  refreshSessionLabels()
+  selectYear(state.year)
+}
 
 applyLang()
 map.on('load', async () => {
@@ -229,6 +538,9 @@ map.on('load', async () => {
   $('#year').innerHTML = years.map((y) => `<option>${y}</option>`).join('')
   await tianditu()
   const year = Number(params.get('year')) || years[0]
-  if (year) { $('#year').value = year; await selectYear(year) }
+  if (year) {
+    $('#year').value = year
+    await selectYear(year)
+  }
   window.__citycheck.ready = true
 })

@@ -6,15 +6,36 @@ const KEY_CITY = 'citycheck-city'
 const params = new URLSearchParams(location.search)
 
 const L = {
-  zh: { signIn: '登录', signOut: '退出', token: '令牌', prompt: '请输入令牌（由管理员发放）', city: '城市', bad: '令牌无效或无权访问', need: '此操作需要登录' },
-  en: { signIn: 'Sign in', signOut: 'Sign out', token: 'Token', prompt: 'Enter your token (from your administrator)', city: 'City', bad: 'Invalid token or no access', need: 'This needs you to sign in' },
+  zh: {
+    signIn: '登录',
+    signOut: '退出',
+    token: '令牌',
+    prompt: '请输入令牌（由管理员发放）',
+    city: '城市',
+    bad: '令牌无效或无权访问',
+    need: '此操作需要登录',
+  },
+  en: {
+    signIn: 'Sign in',
+    signOut: 'Sign out',
+    token: 'Token',
+    prompt: 'Enter your token (from your administrator)',
+    city: 'City',
+    bad: 'Invalid token or no access',
+    need: 'This needs you to sign in',
+  },
 }
 const lang = () => (document.documentElement.lang === 'en' ? 'en' : 'zh')
 const tr = (k) => L[lang()][k]
 
 export const session = {
-  get token() { return sessionStorage.getItem(KEY_TOKEN) || '' },
-  set token(v) { if (v) sessionStorage.setItem(KEY_TOKEN, v); else sessionStorage.removeItem(KEY_TOKEN) },
+  get token() {
+    return sessionStorage.getItem(KEY_TOKEN) || ''
+  },
+  set token(v) {
+    if (v) sessionStorage.setItem(KEY_TOKEN, v)
+    else sessionStorage.removeItem(KEY_TOKEN)
+  },
   city: params.get('city') || sessionStorage.getItem(KEY_CITY) || '',
   cities: [],
 }
@@ -34,7 +55,8 @@ export function tilePath(path) {
 /** fetch with the token; a 401 opens the sign-in dialog and retries once signed in. */
 export async function apiFetch(url, opts = {}) {
   const r = await fetch(url, { ...opts, headers: { ...(opts.headers || {}), ...authHeaders() } })
-  if (r.status === 401 && !opts.noPrompt && (await signIn(tr('need')))) return apiFetch(url, { ...opts, noPrompt: true })
+  if (r.status === 401 && !opts.noPrompt && (await signIn(tr('need'))))
+    return apiFetch(url, { ...opts, noPrompt: true })
   return r
 }
 
@@ -63,7 +85,10 @@ export function signIn(reason = '') {
       dlg.remove()
       if (dlg.returnValue !== 'ok' || !v) return resolve(false)
       const check = await fetch('/api/cities', { headers: { Authorization: `Bearer ${v}` } })
-      if (!check.ok) { alert(tr('bad')); return resolve(false) }
+      if (!check.ok) {
+        alert(tr('bad'))
+        return resolve(false)
+      }
       session.token = v
       renderAuth()
       resolve(true)
@@ -81,7 +106,11 @@ function renderAuth() {
   b.id = 'signin'
   b.textContent = session.token ? tr('signOut') : tr('signIn')
   b.onclick = async () => {
-    if (session.token) { session.token = ''; renderAuth(); location.reload() } else if (await signIn()) location.reload()
+    if (session.token) {
+      session.token = ''
+      renderAuth()
+      location.reload()
+    } else if (await signIn()) location.reload()
   }
   authBox.append(b)
 }
@@ -127,4 +156,6 @@ export async function mountSession(nav, onCity) {
   return session.cities
 }
 
-export function refreshSessionLabels() { renderAuth() }
+export function refreshSessionLabels() {
+  renderAuth()
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { useTestApp } from '../../test/helpers/app.ts'
+import { AUTH, useTestApp } from '../../test/helpers/app.ts'
 import { geojson, polygonF, rect, zip } from '../../test/helpers/fixtures.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
 import request from 'supertest'
@@ -12,7 +12,10 @@ describe('upload tokens', () => {
   const t = useTestApp({ CITYCHECK_MAX_UPLOAD_MB: String(200 / 1024), CITYCHECK_MAX_UNPACKED_MB: '1' })
 
   it('parses CITYCHECK_UPLOAD_TOKENS', () => {
-    expect([...parseTokens('alice:t1, bob:t2')]).toEqual([['t1', 'alice'], ['t2', 'bob']])
+    expect([...parseTokens('alice:t1, bob:t2')]).toEqual([
+      ['t1', 'alice'],
+      ['t2', 'bob'],
+    ])
     expect([...parseTokens('bare')]).toEqual([['bare', 'env']])
   })
 
@@ -33,7 +36,9 @@ describe('upload tokens', () => {
     const log = (await get(t.app, '/api/uploads?limit=1')).body.uploads[0]
     expect(log.uploader).toBe('海淀区自然资源局')
     await revokeToken(t.db.knex, '海淀区自然资源局')
-    expect((await upload(t.app, 2025, 'streets', file, 's.geojson', {}, { Authorization: `Bearer ${token}` })).status).toBe(403)
+    expect(
+      (await upload(t.app, 2025, 'streets', file, 's.geojson', {}, { Authorization: `Bearer ${token}` })).status,
+    ).toBe(403)
   })
 
   it('refuses a file over the upload limit with 413', async () => {
@@ -64,12 +69,27 @@ describe('browser settings', () => {
 
 describe('closed reading (CITYCHECK_READ_REQUIRES_TOKEN=1)', () => {
   const t = useTestApp({ CITYCHECK_READ_REQUIRES_TOKEN: '1' })
-  const fill = (url: string) => url.replace(':city', '990100').replace(':year', '2025').replace(':layer', 'streets').replace(':version', '1')
-    .replace(':id', '1').replace(':name', 'x').replace(':indicator', 'kindergarten_coverage').replace(':code', 'kindergarten_coverage').replace(':z/:x/:y', '10/0/0')
+  const fill = (url: string) =>
+    url
+      .replace(':city', '990100')
+      .replace(':year', '2025')
+      .replace(':layer', 'streets')
+      .replace(':version', '1')
+      .replace(':id', '1')
+      .replace(':name', 'x')
+      .replace(':indicator', 'kindergarten_coverage')
+      .replace(':code', 'kindergarten_coverage')
+      .replace(':z/:x/:y', '10/0/0')
 
   it('every data route, by GET and HEAD, percent-encoded or not, needs a token', async () => {
     // The web pages, their assets and the API docs stay open (they hold no data; the pages ask for a token).
-    const open = (u: string) => u === '/api/health' || u === '/api/config' || u === '/api/layers' || u === '/api/facility-types' || u === '/api/roles' || !/^\/(api|tiles)\//.test(u)
+    const open = (u: string) =>
+      u === '/api/health' ||
+      u === '/api/config' ||
+      u === '/api/layers' ||
+      u === '/api/facility-types' ||
+      u === '/api/roles' ||
+      !/^\/(api|tiles)\//.test(u)
     const reads = t.app.routeList.filter((r) => r.method === 'GET' && !open(r.url))
     expect(reads.length).toBeGreaterThanOrEqual(30)
     for (const r of reads) {
@@ -89,5 +109,20 @@ describe('closed reading (CITYCHECK_READ_REQUIRES_TOKEN=1)', () => {
     expect((await get(t.app, '/tiles/2025/streets/10/0/0.pbf')).status).toBe(401)
     expect((await get(t.app, '/api/years').set('Authorization', 'Bearer test-token-0123456789')).status).toBe(200)
     expect((await get(t.app, '/api/health')).status).toBe(200)
+  })
+})
+
+describe('expensive analyses are limited per token', () => {
+  const t = useTestApp({ CITYCHECK_ANALYSIS_PER_MINUTE: '2' })
+  it('the third what-if in a minute gets 429 CC_RATE_LIMITED, in both languages; without a token 401', async () => {
+    const body = { facilities: { type: 'FeatureCollection', features: [] } }
+    expect((await request(t.app.server).post('/api/years/2025/what-if').send(body)).status).toBe(401)
+    const codes = []
+    for (let i = 0; i < 3; i++)
+      codes.push((await request(t.app.server).post('/api/years/2025/what-if').set(AUTH).send(body)).status)
+    expect(codes.slice(0, 2).every((c) => c !== 429)).toBe(true)
+    const r = await request(t.app.server).post('/api/years/2025/what-if').set(AUTH).send(body)
+    expect([r.status, r.body.error.code]).toEqual([429, 'CC_RATE_LIMITED'])
+    expect(r.body.error.message).toMatch(/^请求过于频繁.* \/ Too many requests/)
   })
 })

@@ -36,7 +36,12 @@ export const ROLE_RIGHTS: Record<Role, readonly Right[]> = {
 }
 
 export const ROLE_ZH: Record<Role, string> = {
-  admin: '管理员', uploader: '数据上传（自然资源局）', reporter: '部门填报', inspector: '体检采集员', reviewer: '城检办审核', viewer: '只读',
+  admin: '管理员',
+  uploader: '数据上传（自然资源局）',
+  reporter: '部门填报',
+  inspector: '体检采集员',
+  reviewer: '城检办审核',
+  viewer: '只读',
 }
 
 export function isRole(v: unknown): v is Role {

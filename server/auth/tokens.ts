@@ -23,12 +23,20 @@ export interface TokenSpec {
 export function checkTokenSpec(spec: { name?: unknown; role?: unknown; cities?: unknown }): TokenSpec {
   const name = typeof spec.name === 'string' ? spec.name.trim() : ''
   if (!name || name.length > 100 || /[\u0000-\u001f]/.test(name)) {
-    throw new AppError('CC_OPTION_INVALID', { option: 'name', field: 'name', reason: '应为 1–100 个字符的名称 / must be a name of 1–100 characters' })
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'name',
+      field: 'name',
+      reason: '应为 1–100 个字符的名称 / must be a name of 1–100 characters',
+    })
   }
   if (!isRole(spec.role)) throw new AppError('CC_ROLE_UNKNOWN', { role: String(spec.role), roles: ROLES.join(', ') })
   const cities = spec.cities === undefined || spec.cities === null ? [] : spec.cities
   if (!Array.isArray(cities) || cities.some((c) => typeof c !== 'string' || !/^[1-9]\d{5}$/.test(c))) {
-    throw new AppError('CC_OPTION_INVALID', { option: 'cities', field: 'cities', reason: '应为 6 位城市代码的列表 / must be a list of 6-digit city codes' })
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'cities',
+      field: 'cities',
+      reason: '应为 6 位城市代码的列表 / must be a list of 6-digit city codes',
+    })
   }
   return { name, role: spec.role, cities: cities as string[] }
 }
@@ -36,7 +44,12 @@ export function checkTokenSpec(spec: { name?: unknown; role?: unknown; cities?: 
 export async function createToken(knex: Knex, spec: TokenSpec | string): Promise<string> {
   const s = typeof spec === 'string' ? { name: spec, role: 'uploader' as Role } : spec
   const token = newToken()
-  await knex('api_tokens').insert({ name: s.name, role: s.role, cities: s.cities?.length ? s.cities : null, token_sha256: sha256(token) })
+  await knex('api_tokens').insert({
+    name: s.name,
+    role: s.role,
+    cities: s.cities?.length ? s.cities : null,
+    token_sha256: sha256(token),
+  })
   return token
 }
 
@@ -62,18 +75,26 @@ const cache = new Map<string, { p: Principal | null; at: number }>()
 const CACHE_MS = 5000
 
 /** Who a token belongs to, or a 401/403 AppError. */
-export async function authenticate(knex: Knex, envTokens: Map<string, string>, header: string | undefined): Promise<Principal> {
+export async function authenticate(
+  knex: Knex,
+  envTokens: Map<string, string>,
+  header: string | undefined,
+): Promise<Principal> {
   const token = bearer(header)
   if (!token) throw new AppError('CC_AUTH_REQUIRED')
   for (const [t, name] of envTokens) {
-    if (t.length === token.length && crypto.timingSafeEqual(Buffer.from(t), Buffer.from(token))) return { name, role: 'admin', cities: null }
+    if (t.length === token.length && crypto.timingSafeEqual(Buffer.from(t), Buffer.from(token)))
+      return { name, role: 'admin', cities: null }
   }
   const hash = sha256(token)
   const hit = cache.get(hash)
   let p: Principal | null
   if (hit && Date.now() - hit.at < CACHE_MS) p = hit.p
   else {
-    const row = await knex('api_tokens').where({ token_sha256: hash }).whereNull('revoked_at').first('name', 'role', 'cities')
+    const row = await knex('api_tokens')
+      .where({ token_sha256: hash })
+      .whereNull('revoked_at')
+      .first('name', 'role', 'cities')
     p = row ? { name: row.name, role: row.role, cities: row.cities?.length ? row.cities : null } : null
     if (cache.size > 10_000) cache.clear()
     cache.set(hash, { p, at: Date.now() })

@@ -3,8 +3,8 @@
 // restored from it, into this or another deployment, under its own code or a new one.
 // Indicator runs are not exported: they are derived, and the restore queues a recomputation.
 // Upload ids are per deployment, so the restore gives each version a new id and maps the pointers.
-import readline from 'node:readline'
 import zlib from 'node:zlib'
+import { StringDecoder } from 'node:string_decoder'
 import { Readable } from 'node:stream'
 import type pg from 'pg'
 import type { Database } from '../db/engine.ts'
@@ -21,7 +21,7 @@ const BATCH = 5000
 type Line =
   | { kind: typeof FORMAT; version: number; exportedAt: string }
   | { kind: 'city'; row: Record<string, unknown> }
-  | { kind: 'upload'; row: Record<string, unknown> & { id: number; layer: string } ; columns: string[] }
+  | { kind: 'upload'; row: Record<string, unknown> & { id: number; layer: string }; columns: string[] }
   | { kind: 'rows'; upload: number; rows: unknown[][] }
   | { kind: 'current'; row: { year: number; layer: string; upload_id: number; updated_by: string | null } }
   | { kind: 'config' | 'status' | 'audit'; row: Record<string, unknown> }
@@ -32,7 +32,9 @@ async function layerColumns(db: Database, table: string): Promise<string[]> {
     `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER' ORDER BY ordinal_position`,
     [table],
   )
-  return r.rows.map((x: { column_name: string }) => x.column_name).filter((c: string) => c !== 'upload_id' && c !== 'city')
+  return r.rows
+    .map((x: { column_name: string }) => x.column_name)
+    .filter((c: string) => c !== 'upload_id' && c !== 'city')
 }
 
 export function exportCity(db: Database, city: string): Readable {
@@ -49,10 +51,18 @@ export function exportCity(db: Database, city: string): Readable {
       const { city: _c, job_id: _j, ...row } = u
       yield out({ kind: 'upload', row, columns })
       // Keyset pages by fid: geometries come back as hex EWKB, which PostGIS reads back as is.
-      for (let after = 0; ;) {
-        const rows = await knex(`${def.table}_u${Number(u.id)}`).where('fid', '>', after).orderBy('fid').limit(BATCH).select(columns)
+      for (let after = 0; ; ) {
+        const rows = await knex(`${def.table}_u${Number(u.id)}`)
+          .where('fid', '>', after)
+          .orderBy('fid')
+          .limit(BATCH)
+          .select(columns)
         if (!rows.length) break
-        yield out({ kind: 'rows', upload: u.id, rows: rows.map((r: Record<string, unknown>) => columns.map((c) => r[c])) })
+        yield out({
+          kind: 'rows',
+          upload: u.id,
+          rows: rows.map((r: Record<string, unknown>) => columns.map((c) => r[c])),
+        })
         after = rows[rows.length - 1].fid as number
       }
     }
@@ -64,16 +74,31 @@ export function exportCity(db: Database, city: string): Readable {
   return Readable.from(lines()).pipe(zlib.createGzip())
 }
 
-export async function restoreCity(db: Database, archive: Buffer, fileName: string, opts: { as?: string; by: string }): Promise<{ city: string; uploads: number; features: number; years: number[] }> {
+/** The lines of a text stream, as they arrive (the last one may lack its newline). */
+async function* lines(stream: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  let rest = ''
+  const utf8 = new StringDecoder('utf8') // a character may straddle two chunks
+  for await (const chunk of stream) {
+    const parts = (rest + utf8.write(chunk)).split('\n')
+    rest = parts.pop()!
+    yield* parts
+  }
+  rest += utf8.end()
+  if (rest) yield rest
+}
+
+export async function restoreCity(
+  db: Database,
+  archive: Buffer,
+  fileName: string,
+  opts: { as?: string; by: string },
+): Promise<{ city: string; uploads: number; features: number; years: number[] }> {
   const bad = (reason: string) => new AppError('CC_ARCHIVE_INVALID', { file: fileName, reason })
   if (archive.length < 18 || archive[0] !== 0x1f || archive[1] !== 0x8b) throw bad('不是 gzip 文件 / not a gzip file')
-  const input = zlib.createGunzip()
-  Readable.from([archive]).pipe(input)
-  const rl = readline.createInterface({ input, crlfDelay: Infinity })
-  // readline does not pass on its input's errors: a corrupt archive would leave the loop waiting.
-  let gzError: Error | null = null
-  input.on('error', (e) => { gzError = e; rl.close() })
-  let n = 0, features = 0
+  // Stream iteration (not readline) so a damaged archive rejects the loop instead of stalling it.
+  const input = Readable.from([archive]).pipe(zlib.createGunzip())
+  let n = 0,
+    features = 0
   const ids = new Map<number, number>()
   const years = new Set<number>()
   let code = ''
@@ -87,12 +112,17 @@ export async function restoreCity(db: Database, archive: Buffer, fileName: strin
         await client.query(`ALTER TABLE ${open.table} ATTACH PARTITION ${open.staging} FOR VALUES IN (${open.id})`)
         open = null
       }
-      for await (const text of rl) {
+      for await (const text of lines(input)) {
         if (!text.trim()) continue
         let l: Line
-        try { l = JSON.parse(text) } catch { throw bad(`第 ${n + 1} 行不是 JSON / line ${n + 1} is not JSON`) }
+        try {
+          l = JSON.parse(text)
+        } catch {
+          throw bad(`第 ${n + 1} 行不是 JSON / line ${n + 1} is not JSON`)
+        }
         if (n++ === 0) {
-          if (l.kind !== FORMAT || (l as { version: number }).version !== VERSION) throw bad('不是 citycheck 城市数据包 / not a citycheck city archive')
+          if (l.kind !== FORMAT || (l as { version: number }).version !== VERSION)
+            throw bad('不是 citycheck 城市数据包 / not a citycheck city archive')
           continue
         }
         if (l.kind === 'city') {
@@ -100,7 +130,13 @@ export async function restoreCity(db: Database, archive: Buffer, fileName: strin
           code = opts.as ?? c.code
           const exists = await client.query('SELECT 1 FROM cities WHERE code = $1', [code])
           if (exists.rowCount) throw new AppError('CC_CITY_EXISTS', { city: code })
-          await client.query('INSERT INTO cities (code, name, name_en, zone, created_by) VALUES ($1, $2, $3, $4, $5)', [code, c.name, c.name_en, c.zone, opts.by])
+          await client.query('INSERT INTO cities (code, name, name_en, zone, created_by) VALUES ($1, $2, $3, $4, $5)', [
+            code,
+            c.name,
+            c.name_en,
+            c.zone,
+            opts.by,
+          ])
         } else if (!code) {
           throw bad('缺少城市信息 / the city record is missing')
         } else if (l.kind === 'upload') {
@@ -111,7 +147,23 @@ export async function restoreCity(db: Database, archive: Buffer, fileName: strin
           const ins = await client.query(
             `INSERT INTO uploads (city, year, layer, status, uploader, file_name, file_bytes, format, crs, encoding, options, feature_count, warnings, duration_ms, created_at, finished_at)
              VALUES ($1, $2, $3, 'succeeded', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
-            [code, r.year, r.layer, r.uploader, r.file_name, r.file_bytes, r.format, r.crs, r.encoding, JSON.stringify(r.options ?? {}), r.feature_count, JSON.stringify(r.warnings ?? []), r.duration_ms, r.created_at, r.finished_at],
+            [
+              code,
+              r.year,
+              r.layer,
+              r.uploader,
+              r.file_name,
+              r.file_bytes,
+              r.format,
+              r.crs,
+              r.encoding,
+              JSON.stringify(r.options ?? {}),
+              r.feature_count,
+              JSON.stringify(r.warnings ?? []),
+              r.duration_ms,
+              r.created_at,
+              r.finished_at,
+            ],
           )
           const id = ins.rows[0].id as number
           ids.set(r.id, id)
@@ -119,34 +171,56 @@ export async function restoreCity(db: Database, archive: Buffer, fileName: strin
           await createPartition(client, def.table, open.staging, id, code)
         } else if (l.kind === 'rows') {
           const cur = open as { staging: string; id: number; columns: string[] } | null
-          if (!cur || ids.get(l.upload) !== cur.id) throw bad('数据行不属于前面的图层版本 / rows do not follow their layer version')
+          if (!cur || ids.get(l.upload) !== cur.id)
+            throw bad('数据行不属于前面的图层版本 / rows do not follow their layer version')
           const id = cur.id
-          await bulkInsert(client, cur.staging, ['upload_id', ...cur.columns], l.rows.map((r) => [id, ...r]), { copy: db.supportsCopy, total: l.rows.length })
+          await bulkInsert(
+            client,
+            cur.staging,
+            ['upload_id', ...cur.columns],
+            l.rows.map((r) => [id, ...r]),
+            { copy: db.supportsCopy, total: l.rows.length },
+          )
           features += l.rows.length
         } else if (l.kind === 'current') {
           await close()
           const id = ids.get(l.row.upload_id)
-          if (id === undefined) throw bad(`当前版本 ${l.row.upload_id} 不在数据包中 / current version not in the archive`)
-          await client.query('INSERT INTO layer_current (city, year, layer, upload_id, updated_by) VALUES ($1, $2, $3, $4, $5)', [code, l.row.year, l.row.layer, id, l.row.updated_by])
+          if (id === undefined)
+            throw bad(`当前版本 ${l.row.upload_id} 不在数据包中 / current version not in the archive`)
+          await client.query(
+            'INSERT INTO layer_current (city, year, layer, upload_id, updated_by) VALUES ($1, $2, $3, $4, $5)',
+            [code, l.row.year, l.row.layer, id, l.row.updated_by],
+          )
           years.add(l.row.year)
         } else if (l.kind === 'config') {
-          await client.query('INSERT INTO indicator_config (city, year, config, updated_by) VALUES ($1, $2, $3, $4)', [code, l.row.year, JSON.stringify(l.row.config), l.row.updated_by])
+          await client.query('INSERT INTO indicator_config (city, year, config, updated_by) VALUES ($1, $2, $3, $4)', [
+            code,
+            l.row.year,
+            JSON.stringify(l.row.config),
+            l.row.updated_by,
+          ])
         } else if (l.kind === 'status') {
           const r = l.row
-          await client.query('INSERT INTO problem_status (city, year, indicator, level, unit_code, status, note, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [code, r.year, r.indicator, r.level, r.unit_code, r.status, r.note, r.updated_by, r.updated_at])
+          await client.query(
+            'INSERT INTO problem_status (city, year, indicator, level, unit_code, status, note, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+            [code, r.year, r.indicator, r.level, r.unit_code, r.status, r.note, r.updated_by, r.updated_at],
+          )
         } else if (l.kind === 'audit') {
           const r = l.row
-          await client.query('INSERT INTO audit_log (city, at, actor, role, method, route, params, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [code, r.at, r.actor, r.role, r.method, r.route, JSON.stringify(r.params ?? {}), r.status])
+          await client.query(
+            'INSERT INTO audit_log (city, at, actor, role, method, route, params, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+            [code, r.at, r.actor, r.role, r.method, r.route, JSON.stringify(r.params ?? {}), r.status],
+          )
         }
       }
-      if (gzError) throw bad(`解压失败 / cannot be unpacked: ${(gzError as Error).message}`)
       await close()
       if (!code) throw bad('数据包为空 / the archive is empty')
     })
   } catch (e) {
     if (e instanceof AppError) throw e
     // zlib's own errors (Z_DATA_ERROR, Z_BUF_ERROR "unexpected end of file"): a damaged or cut archive.
-    if (String((e as { code?: string }).code ?? '').startsWith('Z_')) throw bad(`解压失败（文件损坏或不完整）/ cannot be unpacked (damaged or cut off): ${(e as Error).message}`)
+    if (String((e as { code?: string }).code ?? '').startsWith('Z_'))
+      throw bad(`解压失败（文件损坏或不完整）/ cannot be unpacked (damaged or cut off): ${(e as Error).message}`)
     throw e
   }
   await db.events.changed(code, null)

@@ -8,10 +8,14 @@ import { geojson, polygonF, rect } from '../../test/helpers/fixtures.ts'
 import { createToken } from '../auth/tokens.ts'
 import { ROLES, roleHas, type Right, type Role } from '../auth/roles.ts'
 
-const A = '320100', B = '330100'
+const A = '320100',
+  B = '330100'
 const streets = (name: string) => geojson([polygonF(rect(0, 0, 1000, 1000), { code: '320102001000', name })])
 const post = (t: { app: { server: unknown } }, city: string, layer: string, file: Buffer, headers = AUTH) =>
-  request(t.app.server as never).post(`/api/cities/${city}/years/2025/layers/${layer}`).set(headers).attach('file', file, `${layer}.geojson`)
+  request(t.app.server as never)
+    .post(`/api/cities/${city}/years/2025/layers/${layer}`)
+    .set(headers)
+    .attach('file', file, `${layer}.geojson`)
 
 describe('cities', () => {
   const t = useTestApp({}, { city: false })
@@ -25,13 +29,20 @@ describe('cities', () => {
   })
 
   it('adds cities through the admin API, refusing bad codes and duplicates', async () => {
-    expect((await request(t.app.server).post('/api/cities').set(AUTH).send({ code: A, name: '南京市', zone: 4549 })).status).toBe(201)
-    expect((await request(t.app.server).post('/api/cities').set(AUTH).send({ code: B, name: '杭州市' })).status).toBe(201)
+    expect(
+      (await request(t.app.server).post('/api/cities').set(AUTH).send({ code: A, name: '南京市', zone: 4549 })).status,
+    ).toBe(201)
+    expect((await request(t.app.server).post('/api/cities').set(AUTH).send({ code: B, name: '杭州市' })).status).toBe(
+      201,
+    )
     const dup = await request(t.app.server).post('/api/cities').set(AUTH).send({ code: A, name: '又一个' })
     expect([dup.status, dup.body.error.code]).toEqual([409, 'CC_CITY_EXISTS'])
     const bad = await request(t.app.server).post('/api/cities').set(AUTH).send({ code: '12345', name: 'x' })
     expect([bad.status, bad.body.error.code]).toEqual([400, 'CC_CITY_INVALID'])
-    const html = await request(t.app.server).post('/api/cities').set(AUTH).send({ code: '340100', name: '<script>x</script>' })
+    const html = await request(t.app.server)
+      .post('/api/cities')
+      .set(AUTH)
+      .send({ code: '340100', name: '<script>x</script>' })
     expect([html.status, html.body.error.field]).toEqual([400, 'name'])
     const list = (await request(t.app.server).get('/api/cities')).body.cities
     expect(list.map((c: { code: string }) => c.code)).toEqual([A, B])
@@ -50,9 +61,15 @@ describe('cities', () => {
     expect(b.body.features.map((f: { properties: { name: string } }) => f.properties.name)).toEqual(['杭州的街道'])
     expect(a.body.version).not.toBe(b.body.version)
     // A's version cannot be restored into B, though B has a version of the same layer and year.
-    const cross = await request(t.app.server).post(`/api/cities/${B}/years/2025/layers/streets/versions/${a.body.version}/restore`).set(AUTH)
+    const cross = await request(t.app.server)
+      .post(`/api/cities/${B}/years/2025/layers/streets/versions/${a.body.version}/restore`)
+      .set(AUTH)
     expect([cross.status, cross.body.error.code]).toEqual([404, 'CC_VERSION_NOT_FOUND'])
-    expect((await request(t.app.server).get(`/api/cities/${A}/uploads`)).body.uploads.every((u: { file_name: string }) => u.file_name === 'streets.geojson')).toBe(true)
+    expect(
+      (await request(t.app.server).get(`/api/cities/${A}/uploads`)).body.uploads.every(
+        (u: { file_name: string }) => u.file_name === 'streets.geojson',
+      ),
+    ).toBe(true)
     expect((await request(t.app.server).get(`/api/cities/${A}/uploads`)).body.uploads).toHaveLength(1)
     const ta = await request(t.app.server).get(`/tiles/${A}/2025/tilejson.json`)
     expect(ta.body.tiles[0]).toContain(`/tiles/${A}/2025/`)
@@ -71,39 +88,76 @@ describe('cities', () => {
     expect((await request(t.app.server).get(`/api/cities/${B}/years`)).status).toBe(200)
     // A city-scoped token cannot manage the platform.
     const admin1 = await createToken(t.db.knex, { name: '南京管理员', role: 'admin', cities: [A] })
-    const mk = await request(t.app.server).post('/api/cities').set({ Authorization: `Bearer ${admin1}` }).send({ code: '340100', name: '合肥市' })
+    const mk = await request(t.app.server)
+      .post('/api/cities')
+      .set({ Authorization: `Bearer ${admin1}` })
+      .send({ code: '340100', name: '合肥市' })
     expect([mk.status, mk.body.error.code]).toEqual([403, 'CC_CITY_FORBIDDEN'])
   })
 
   it('every write is audited with who, role, city and what', async () => {
     const log = (await request(t.app.server).get(`/api/cities/${A}/audit`).set(AUTH)).body.entries
     const upload = log.find((e: { actor: string; status: number }) => e.actor === '南京自然资源局' && e.status === 201)
-    expect(upload).toMatchObject({ city: A, role: 'uploader', method: 'POST', route: '/api/cities/:city/years/:year/layers/:layer', params: { city: A, year: 2025, layer: 'streets' } })
+    expect(upload).toMatchObject({
+      city: A,
+      role: 'uploader',
+      method: 'POST',
+      route: '/api/cities/:city/years/:year/layers/:layer',
+      params: { city: A, year: 2025, layer: 'streets' },
+    })
     // The refused cross-city upload and restore are in B's log, under the tokens that tried.
     const b = (await request(t.app.server).get(`/api/cities/${B}/audit`).set(AUTH)).body.entries
-    expect(b.some((e: { status: number; actor: string }) => e.status === 403 && e.actor === '南京自然资源局')).toBe(true)
-    expect(b.some((e: { status: number; actor: string; route: string }) => e.status === 404 && e.actor === 'tester' && e.route.endsWith('/restore'))).toBe(true)
+    expect(b.some((e: { status: number; actor: string }) => e.status === 403 && e.actor === '南京自然资源局')).toBe(
+      true,
+    )
+    expect(
+      b.some(
+        (e: { status: number; actor: string; route: string }) =>
+          e.status === 404 && e.actor === 'tester' && e.route.endsWith('/restore'),
+      ),
+    ).toBe(true)
   })
 
   it('exports a city and restores it under a new code, leaving the others untouched', async () => {
-    const exp = await request(t.app.server).get(`/api/cities/${A}/export`).set(AUTH).buffer(true).parse((res, cb) => {
-      const parts: Buffer[] = []
-      res.on('data', (c: Buffer) => parts.push(c))
-      res.on('end', () => cb(null, Buffer.concat(parts)))
-    })
+    const exp = await request(t.app.server)
+      .get(`/api/cities/${A}/export`)
+      .set(AUTH)
+      .buffer(true)
+      .parse((res, cb) => {
+        const parts: Buffer[] = []
+        res.on('data', (c: Buffer) => parts.push(c))
+        res.on('end', () => cb(null, Buffer.concat(parts)))
+      })
     expect(exp.status).toBe(200)
     expect(exp.headers['content-type']).toContain('gzip')
-    const r = await request(t.app.server).post('/api/cities/restore').set(AUTH).field('as', '320200').attach('file', exp.body as Buffer, 'nj.ndjson.gz')
+    const r = await request(t.app.server)
+      .post('/api/cities/restore')
+      .set(AUTH)
+      .field('as', '320200')
+      .attach('file', exp.body as Buffer, 'nj.ndjson.gz')
     expect(r.status, JSON.stringify(r.body)).toBe(201)
     expect(r.body).toMatchObject({ city: '320200', uploads: 2, features: 2, years: [2025] })
     const back = await request(t.app.server).get('/api/cities/320200/years/2025/layers/streets')
     expect(back.body.features.map((f: { properties: { name: string } }) => f.properties.name)).toEqual(['南京二版'])
-    expect((await request(t.app.server).get('/api/cities/320200/years/2025/layers/streets/versions')).body.versions).toHaveLength(2)
-    const again = await request(t.app.server).post('/api/cities/restore').set(AUTH).attach('file', exp.body as Buffer, 'nj.ndjson.gz')
+    expect(
+      (await request(t.app.server).get('/api/cities/320200/years/2025/layers/streets/versions')).body.versions,
+    ).toHaveLength(2)
+    const again = await request(t.app.server)
+      .post('/api/cities/restore')
+      .set(AUTH)
+      .attach('file', exp.body as Buffer, 'nj.ndjson.gz')
     expect([again.status, again.body.error.code]).toEqual([409, 'CC_CITY_EXISTS'])
-    const junk = await request(t.app.server).post('/api/cities/restore').set(AUTH).field('as', '320300').attach('file', Buffer.from('not gzip'), 'x.gz')
+    const junk = await request(t.app.server)
+      .post('/api/cities/restore')
+      .set(AUTH)
+      .field('as', '320300')
+      .attach('file', Buffer.from('not gzip'), 'x.gz')
     expect([junk.status, junk.body.error.code]).toEqual([400, 'CC_ARCHIVE_INVALID'])
-    const cut = await request(t.app.server).post('/api/cities/restore').set(AUTH).field('as', '320300').attach('file', (exp.body as Buffer).subarray(0, Math.floor((exp.body as Buffer).length / 2)), 'cut.gz')
+    const cut = await request(t.app.server)
+      .post('/api/cities/restore')
+      .set(AUTH)
+      .field('as', '320300')
+      .attach('file', (exp.body as Buffer).subarray(0, Math.floor((exp.body as Buffer).length / 2)), 'cut.gz')
     expect([cut.status, cut.body.error.code]).toEqual([400, 'CC_ARCHIVE_INVALID'])
     expect((await request(t.app.server).get('/api/cities/320300')).status).toBe(404) // nothing half-made
   })
@@ -114,7 +168,9 @@ describe('cities', () => {
     expect((await request(t.app.server).get('/api/cities/320200/years')).status).toBe(404)
     const left = await t.db.knex.raw("SELECT count(*)::int n FROM pg_tables WHERE tablename LIKE 'streets_u%'")
     expect(left.rows[0].n).toBe(3) // A's two versions and B's one
-    expect((await request(t.app.server).get(`/api/cities/${A}/years/2025/layers/streets`)).body.features[0].properties.name).toBe('南京二版')
+    expect(
+      (await request(t.app.server).get(`/api/cities/${A}/years/2025/layers/streets`)).body.features[0].properties.name,
+    ).toBe('南京二版')
   })
 })
 
@@ -129,16 +185,28 @@ describe('roles on every write route', () => {
     // Every route that is not a plain read, as Fastify registered it.
     const writes = t.app.routeList.filter((r) => r.right !== 'read')
     expect(writes.length).toBeGreaterThanOrEqual(15)
-    const fill = (url: string) => url.replace(':city', C2).replace(':year', '2025').replace(':layer', 'streets').replace(':version', '1').replace(':id', 'x').replace(':name', 'nobody').replace(':indicator', 'kindergarten_coverage')
+    const fill = (url: string) =>
+      url
+        .replace(':city', C2)
+        .replace(':year', '2025')
+        .replace(':layer', 'streets')
+        .replace(':version', '1')
+        .replace(':id', 'x')
+        .replace(':name', 'nobody')
+        .replace(':indicator', 'kindergarten_coverage')
     let checked = 0
     // Admin last: its DELETE of the city really drops C2.
     for (const role of [...ROLES.filter((r) => r !== 'admin'), 'admin'] as Role[]) {
       for (const r of writes) {
         const url = fill(r.url)
-        const req = request(t.app.server)[r.method.toLowerCase() as 'post'](url).set({ Authorization: `Bearer ${tokens[role]}` })
+        const req = request(t.app.server)
+          [r.method.toLowerCase() as 'post'](url)
+          .set({ Authorization: `Bearer ${tokens[role]}` })
         const res = await (['GET', 'DELETE'].includes(r.method) ? req : req.send({}))
         const refused = res.status === 403 && res.body.error?.code === 'CC_FORBIDDEN'
-        expect(refused, `${role} ${r.method} ${r.url} → ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`).toBe(!roleHas(role, r.right as Right))
+        expect(refused, `${role} ${r.method} ${r.url} → ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`).toBe(
+          !roleHas(role, r.right as Right),
+        )
         if (refused) expect(res.body.error.message).toMatch(new RegExp(`角色 ${role}.* / Role ${role}`))
         checked++
       }
@@ -147,7 +215,8 @@ describe('roles on every write route', () => {
     // Without a token every write route answers 401 (C2 again: the admin dropped it).
     await t.db.knex('cities').insert({ code: C2, name: '第二城' }).onConflict('code').ignore()
     await t.db.events.changed(C2, null)
-    for (const r of writes) expect((await request(t.app.server)[r.method.toLowerCase() as 'post'](fill(r.url))).status, r.url).toBe(401)
+    for (const r of writes)
+      expect((await request(t.app.server)[r.method.toLowerCase() as 'post'](fill(r.url))).status, r.url).toBe(401)
   })
 })
 
@@ -155,17 +224,37 @@ describe('the district (区/县) level, computed by hand', () => {
   const t = useTestApp()
   // The fixture city with two 街道 instead of one: S1 = C1 (x 0–1000) names its district D1 in the
   // data; S2 = C2 + C3 (x 1000–3000) names none and lies in D2.
-  const P = (x0: number, y0: number, x1: number, y1: number, properties: Record<string, unknown>) => ({ geometry: { type: 'Polygon', coordinates: [sq(x0, y0, x1, y1)] }, properties })
-  const districts = geojson([P(0, 0, 1000, 1000, { code: 'D1', name: '甲区', population: 300 }), P(1000, 0, 3000, 1000, { code: 'D2', name: '乙区' })])
-  const twoStreets = geojson([P(0, 0, 1000, 1000, { code: 'S1', name: '甲街道', parent_code: 'D1' }), P(1000, 0, 3000, 1000, { code: 'S2', name: '乙街道' })])
+  const P = (x0: number, y0: number, x1: number, y1: number, properties: Record<string, unknown>) => ({
+    geometry: { type: 'Polygon', coordinates: [sq(x0, y0, x1, y1)] },
+    properties,
+  })
+  const districts = geojson([
+    P(0, 0, 1000, 1000, { code: 'D1', name: '甲区', population: 300 }),
+    P(1000, 0, 3000, 1000, { code: 'D2', name: '乙区' }),
+  ])
+  const twoStreets = geojson([
+    P(0, 0, 1000, 1000, { code: 'S1', name: '甲街道', parent_code: 'D1' }),
+    P(1000, 0, 3000, 1000, { code: 'S2', name: '乙街道' }),
+  ])
 
   it('computes and grades every indicator per district from its 街道', async () => {
-    const up = (layer: string, file: Buffer) => request(t.app.server).post(`/api/years/2025/layers/${layer}`).set(AUTH).field('crs', CRS.crs).attach('file', file, `${layer}.geojson`)
+    const up = (layer: string, file: Buffer) =>
+      request(t.app.server)
+        .post(`/api/years/2025/layers/${layer}`)
+        .set(AUTH)
+        .field('crs', CRS.crs)
+        .attach('file', file, `${layer}.geojson`)
     expect((await up('districts', districts)).status).toBe(201)
     expect((await up('streets', twoStreets)).status).toBe(201)
-    for (const layer of LOAD_ORDER.filter((l) => l !== 'streets')) expect((await up(layer, fixture[layer])).status).toBe(201)
-    const s = (await request(t.app.server).get('/api/years/2025/layers/streets')).body.features.map((f: { properties: Record<string, unknown> }) => f.properties)
-    expect(s.map((p: Record<string, unknown>) => [p.code, p.parent_code, p.parent_code_source])).toEqual([['S1', 'D1', 'data'], ['S2', 'D2', 'spatial']])
+    for (const layer of LOAD_ORDER.filter((l) => l !== 'streets'))
+      expect((await up(layer, fixture[layer])).status).toBe(201)
+    const s = (await request(t.app.server).get('/api/years/2025/layers/streets')).body.features.map(
+      (f: { properties: Record<string, unknown> }) => f.properties,
+    )
+    expect(s.map((p: Record<string, unknown>) => [p.code, p.parent_code, p.parent_code_source])).toEqual([
+      ['S1', 'D1', 'data'],
+      ['S2', 'D2', 'spatial'],
+    ])
 
     const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
     expect(job.status).toBe(202)
@@ -175,7 +264,12 @@ describe('the district (区/县) level, computed by hand', () => {
       await new Promise((r) => setTimeout(r, 50))
     }
     expect(state).toBe('succeeded')
-    const res = async (code: string) => Object.fromEntries((await request(t.app.server).get(`/api/years/2025/indicators/${code}?level=district`)).body.results.map((r: { code: string }) => [r.code, r]))
+    const res = async (code: string) =>
+      Object.fromEntries(
+        (await request(t.app.server).get(`/api/years/2025/indicators/${code}?level=district`)).body.results.map(
+          (r: { code: string }) => [r.code, r],
+        ),
+      )
     // Kindergarten (300 m, by residential footprint): only B1 (100 m², in C1) is covered.
     // D1 = C1: 100 / 300 m²; D2 = C2 + C3: 0 / 1100 m² (5 homes, 400 residents short).
     const k = await res('kindergarten_coverage')
@@ -189,8 +283,13 @@ describe('the district (区/县) level, computed by hand', () => {
     const park = await res('park_per_capita')
     expect(park.D1.value).toBeCloseTo(50000 / 300, 0)
     // Graded at the district level: the 问题清单 holds D2's kindergarten shortfall.
-    const probs = (await request(t.app.server).get('/api/years/2025/problems?level=district&indicator=kindergarten_coverage')).body.problems
-    expect(probs.map((x: { unitCode: string; severity: string }) => [x.unitCode, x.severity])).toEqual([['D2', '严重'], ['D1', '严重']]) // the worst first
+    const probs = (
+      await request(t.app.server).get('/api/years/2025/problems?level=district&indicator=kindergarten_coverage')
+    ).body.problems
+    expect(probs.map((x: { unitCode: string; severity: string }) => [x.unitCode, x.severity])).toEqual([
+      ['D2', '严重'],
+      ['D1', '严重'],
+    ]) // the worst first
     // Gaps of a district are the uncovered homes of its 街道.
     const gaps = (await request(t.app.server).get('/api/years/2025/indicators/kindergarten_coverage/gaps?unit=D2')).body
     expect(gaps).toMatchObject({ level: 'district', numberMatched: 5 })

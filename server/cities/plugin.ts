@@ -52,13 +52,21 @@ export async function authorize(ctx: AppContext, req: FastifyRequest, city?: str
   const right = rightOf(req)
   const header = req.headers.authorization
   req.principal = null
-  if (right === 'read' && header === undefined && (!ctx.config.readRequiresToken || req.routeOptions.config?.public)) return
+  if (right === 'read' && header === undefined && (!ctx.config.readRequiresToken || req.routeOptions.config?.public))
+    return
   const p = await authenticate(ctx.db.knex, ctx.config.uploadTokens, header)
   req.principal = p // known from here on, so a refused attempt is audited under the token that made it
   if (city && !canAccessCity(p, city)) throw new AppError('CC_CITY_FORBIDDEN', { name: p.name, city })
   // Managing the platform (cities, tokens) is for admins of every city, not of one.
-  if (!city && right === 'cities:admin' && p.cities !== null) throw new AppError('CC_CITY_FORBIDDEN', { name: p.name, city: '*' })
-  if (!roleHas(p.role, right)) throw new AppError('CC_FORBIDDEN', { role: p.role, name: p.name, actionZh: RIGHT_ZH[right][0], action: RIGHT_ZH[right][1] })
+  if (!city && right === 'cities:admin' && p.cities !== null)
+    throw new AppError('CC_CITY_FORBIDDEN', { name: p.name, city: '*' })
+  if (!roleHas(p.role, right))
+    throw new AppError('CC_FORBIDDEN', {
+      role: p.role,
+      name: p.name,
+      actionZh: RIGHT_ZH[right][0],
+      action: RIGHT_ZH[right][1],
+    })
 }
 
 /** Writes one audit row for each request to a route that changes something (after it answered). */
@@ -70,12 +78,23 @@ export function audit(ctx: AppContext) {
     const city = (req as { city?: City | null }).city?.code ?? null
     const params = { ...(req.params as object), ...(req.query as object) }
     const row = {
-      city, actor: req.principal?.name ?? '-', role: req.principal?.role ?? '-', method: req.method,
-      route: req.routeOptions.url ?? req.url.slice(0, 300), params: JSON.stringify(params).slice(0, 4000), status: reply.statusCode,
+      city,
+      actor: req.principal?.name ?? '-',
+      role: req.principal?.role ?? '-',
+      method: req.method,
+      route: req.routeOptions.url ?? req.url.slice(0, 300),
+      params: JSON.stringify(params).slice(0, 4000),
+      status: reply.statusCode,
     }
     // A dropped city takes its log with it: its drop is kept in the platform's log (city null).
-    await ctx.db.knex('audit_log').insert(row)
-      .catch((e) => ((e as { code?: string }).code === '23503' ? ctx.db.knex('audit_log').insert({ ...row, city: null }) : Promise.reject(e)))
+    await ctx.db
+      .knex('audit_log')
+      .insert(row)
+      .catch((e) =>
+        (e as { code?: string }).code === '23503'
+          ? ctx.db.knex('audit_log').insert({ ...row, city: null })
+          : Promise.reject(e),
+      )
       .catch((e) => req.log.warn({ err: e }, 'audit log write failed'))
   }
 }
@@ -93,11 +112,21 @@ export function cityScope(ctx: AppContext, routes: Mount[], opts: { named: boole
     app.addHook('onRoute', (r: RouteOptions) => {
       // Copies, never edits: route modules share their schema objects between the two mounts.
       const schema = { ...(r.schema as Record<string, any>) }
-      if (!opts.named) { r.schema = { ...schema, hide: true }; return }
+      if (!opts.named) {
+        r.schema = { ...schema, hide: true }
+        return
+      }
       const params = schema.params ?? { type: 'object', properties: {} }
       schema.params = {
         ...params,
-        properties: { city: { type: 'string', pattern: '^[1-9][0-9]{5}$', description: '城市 6 位行政区划代码 / 6-digit city code' }, ...params.properties },
+        properties: {
+          city: {
+            type: 'string',
+            pattern: '^[1-9][0-9]{5}$',
+            description: '城市 6 位行政区划代码 / 6-digit city code',
+          },
+          ...params.properties,
+        },
         required: [...new Set(['city', ...(params.required ?? [])])],
       }
       r.schema = schema

@@ -26,23 +26,46 @@ export function checkCityCode(code: unknown): string {
 /** The province (省级) code a city code belongs to: its first two digits. */
 export const provinceOf = (city: string) => `${city.slice(0, 2)}0000`
 
-const toCity = (r: Record<string, any>): City => ({ code: r.code, name: r.name, nameEn: r.name_en ?? null, zone: r.zone ?? null, createdAt: r.created_at })
+const toCity = (r: Record<string, any>): City => ({
+  code: r.code,
+  name: r.name,
+  nameEn: r.name_en ?? null,
+  zone: r.zone ?? null,
+  createdAt: r.created_at,
+})
 
 export async function listCities(knex: Knex): Promise<City[]> {
   return (await knex('cities').orderBy('code')).map(toCity)
 }
 
-export interface NewCity { code: string; name: string; nameEn?: string | null; zone?: number | null }
+export interface NewCity {
+  code: string
+  name: string
+  nameEn?: string | null
+  zone?: number | null
+}
 
 export function checkNewCity(body: { code?: unknown; name?: unknown; nameEn?: unknown; zone?: unknown }): NewCity {
   const code = checkCityCode(body.code)
   const name = typeof body.name === 'string' ? body.name.trim() : ''
   if (!name || name.length > 100 || /[\u0000-\u001f<>]/.test(name)) {
-    throw new AppError('CC_OPTION_INVALID', { option: 'name', field: 'name', reason: '城市名称应为 1–100 个字符，不含 < > 与控制字符 / a city name is 1–100 characters without < > or control characters' })
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'name',
+      field: 'name',
+      reason:
+        '城市名称应为 1–100 个字符，不含 < > 与控制字符 / a city name is 1–100 characters without < > or control characters',
+    })
   }
-  const zone = body.zone === undefined || body.zone === null || body.zone === '' ? null : Number(String(body.zone).replace(/^EPSG:/i, ''))
+  const zone =
+    body.zone === undefined || body.zone === null || body.zone === ''
+      ? null
+      : Number(String(body.zone).replace(/^EPSG:/i, ''))
   if (zone !== null && !(Number.isInteger(zone) && zone >= 4513 && zone <= 4554)) {
-    throw new AppError('CC_OPTION_INVALID', { option: 'zone', field: 'zone', reason: '应为 CGCS2000 高斯-克吕格投影 EPSG:4513–4554 / must be a CGCS2000 Gauss-Kruger EPSG code 4513–4554' })
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'zone',
+      field: 'zone',
+      reason: '应为 CGCS2000 高斯-克吕格投影 EPSG:4513–4554 / must be a CGCS2000 Gauss-Kruger EPSG code 4513–4554',
+    })
   }
   const nameEn = typeof body.nameEn === 'string' && body.nameEn.trim() ? body.nameEn.trim().slice(0, 100) : null
   return { code, name, nameEn, zone }
@@ -51,7 +74,10 @@ export function checkNewCity(body: { code?: unknown; name?: unknown; nameEn?: un
 export async function addCity(db: Database, c: NewCity, by: string): Promise<City> {
   const exists = await db.knex('cities').where({ code: c.code }).first('code')
   if (exists) throw new AppError('CC_CITY_EXISTS', { city: c.code })
-  const [row] = await db.knex('cities').insert({ code: c.code, name: c.name, name_en: c.nameEn ?? null, zone: c.zone ?? null, created_by: by }).returning('*')
+  const [row] = await db
+    .knex('cities')
+    .insert({ code: c.code, name: c.name, name_en: c.nameEn ?? null, zone: c.zone ?? null, created_by: by })
+    .returning('*')
   await db.events.changed(c.code, null)
   return toCity(row)
 }
@@ -83,8 +109,13 @@ export class CityRegistry {
   private at = 0
   private unsubscribe: () => void
 
-  constructor(private db: Database, private defaultCode: string | undefined) {
-    this.unsubscribe = db.events.on(() => { this.cities = null })
+  constructor(
+    private db: Database,
+    private defaultCode: string | undefined,
+  ) {
+    this.unsubscribe = db.events.on(() => {
+      this.cities = null
+    })
   }
 
   private all(): Promise<Map<string, City>> {
@@ -92,7 +123,9 @@ export class CityRegistry {
     if (!this.cities || Date.now() - this.at > 30_000) {
       this.at = Date.now()
       const p = listCities(this.db.knex).then((l) => new Map(l.map((c) => [c.code, c])))
-      p.catch(() => { if (this.cities === p) this.cities = null })
+      p.catch(() => {
+        if (this.cities === p) this.cities = null
+      })
       this.cities = p
     }
     return this.cities
@@ -122,5 +155,7 @@ export class CityRegistry {
     throw new AppError('CC_CITY_AMBIGUOUS')
   }
 
-  close() { this.unsubscribe() }
+  close() {
+    this.unsubscribe()
+  }
 }

@@ -13,7 +13,9 @@ export function copyText(v: unknown): string {
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '\\N'
   if (typeof v === 'boolean') return v ? 't' : 'f'
   const s = typeof v === 'object' ? JSON.stringify(v) : String(v)
-  return /[\\\t\n\r]/.test(s) ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r') : s
+  return /[\\\t\n\r]/.test(s)
+    ? s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : s
 }
 
 export async function bulkInsert(
@@ -31,7 +33,11 @@ export async function bulkInsert(
       let buf = ''
       for (const r of rows) {
         buf += r.map(copyText).join('\t') + '\n'
-        if (++done % 5000 === 0) { yield buf; buf = ''; opts.onProgress?.(done) }
+        if (++done % 5000 === 0) {
+          yield buf
+          buf = ''
+          opts.onProgress?.(done)
+        }
       }
       if (buf) yield buf
       opts.onProgress?.(done)
@@ -43,14 +49,19 @@ export async function bulkInsert(
   let done = 0
   const flush = async () => {
     if (!batch.length) return
-    await client.query(`INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${table}, $1::json)`, [JSON.stringify(batch)])
+    await client.query(
+      `INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${table}, $1::json)`,
+      [JSON.stringify(batch)],
+    )
     done += batch.length
     batch.length = 0
     opts.onProgress?.(done)
   }
   for (const r of rows) {
     const o: Record<string, unknown> = {}
-    columns.forEach((c, i) => { o[c] = r[i] })
+    columns.forEach((c, i) => {
+      o[c] = r[i]
+    })
     batch.push(o)
     if (batch.length >= 2000) await flush()
   }
@@ -62,7 +73,11 @@ export async function bulkInsert(
  * objects, and parsing overlaps with PostgreSQL producing the rows. NULL → NaN, booleans → 1/0.
  * Only for numbers and booleans (the text is parsed as such); `sql` must not take parameters.
  */
-export async function copyColumns(client: pg.ClientBase, sql: string, ncols: number): Promise<{ n: number; cols: Float64Array[] }> {
+export async function copyColumns(
+  client: pg.ClientBase,
+  sql: string,
+  ncols: number,
+): Promise<{ n: number; cols: Float64Array[] }> {
   let cap = 1 << 16
   let cols = Array.from({ length: ncols }, () => new Float64Array(cap))
   let n = 0
@@ -71,7 +86,11 @@ export async function copyColumns(client: pg.ClientBase, sql: string, ncols: num
     if (!line) return
     if (n === cap) {
       cap *= 2
-      cols = cols.map((c) => { const d = new Float64Array(cap); d.set(c); return d })
+      cols = cols.map((c) => {
+        const d = new Float64Array(cap)
+        d.set(c)
+        return d
+      })
     }
     let start = 0
     for (let k = 0; k < ncols; k++) {

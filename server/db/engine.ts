@@ -48,8 +48,12 @@ function makeKnex(connection: Knex.PgConnectionConfig | string, poolMax: number)
     // knex warns on every failed connection attempt; an outage is logged once by the app instead
     // (server/db/outage.ts), so those two warnings are dropped here and the rest pass through.
     log: {
-      warn: (m: unknown) => { if (!/Acquire connection error|Connection Error/.test(String(m))) console.warn(m) },
-      error: (m: unknown) => console.error(m), deprecate: (m: unknown) => console.warn(m), debug: () => {},
+      warn: (m: unknown) => {
+        if (!/Acquire connection error|Connection Error/.test(String(m))) console.warn(m)
+      },
+      error: (m: unknown) => console.error(m),
+      deprecate: (m: unknown) => console.warn(m),
+      debug: () => {},
     },
     // Fail fast when the server is gone: a request gets its 503 in seconds, not after knex's 60 s default.
     acquireConnectionTimeout: 5000,
@@ -67,9 +71,48 @@ function makeKnex(connection: Knex.PgConnectionConfig | string, poolMax: number)
   return k
 }
 
-async function startEmbedded(dataDir: string): Promise<{ port: number; worker: Worker }> {
+/**
+ * One process per embedded data directory: a second (say `npm run import` while `npm start` runs)
+ * would write into its own copy and lose it. The lock file holds the owner's pid; a lock whose
+ * process is gone is taken over.
+ */
+export function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, 'citycheck.lock')
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' })
+      return () => {
+        try {
+          if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.unlinkSync(file)
+        } catch {
+          /* gone */
+        }
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      const pid = Number(fs.readFileSync(file, 'utf8'))
+      let alive = false
+      try {
+        process.kill(pid, 0)
+        alive = pid !== process.pid
+      } catch (k) {
+        alive = (k as NodeJS.ErrnoException).code === 'EPERM'
+      }
+      if (alive) {
+        throw new Error(
+          `内置数据库 ${dir} 正由进程 ${pid} 使用（npm start 正在运行？）：请先停止它，或通过运行中的服务器上传（POST /api/…/layers/…），或使用 DATABASE_URL。 / The embedded database ${dir} is in use by process ${pid} (is npm start running?): stop it first, upload through the running server, or use DATABASE_URL.`,
+        )
+      }
+      fs.rmSync(file, { force: true })
+    }
+  }
+  throw new Error(`cannot lock ${dir}`)
+}
+
+async function startEmbedded(dataDir: string): Promise<{ port: number; worker: Worker; unlock: () => void }> {
   const dir = path.join(dataDir, 'pglite')
   fs.mkdirSync(dir, { recursive: true })
+  const unlock = lockDataDir(dir)
   const here = import.meta.dirname
   const worker = new Worker(path.join(here, 'pglite-worker.mjs'), { workerData: { dataDir: dir } })
   const port = await new Promise<number>((resolve, reject) => {
@@ -78,8 +121,11 @@ async function startEmbedded(dataDir: string): Promise<{ port: number; worker: W
       if (m.type === 'ready') resolve(m.port!)
       else if (m.type === 'error') reject(new Error(`embedded PostGIS failed to start: ${m.message}`))
     })
+  }).catch((e) => {
+    unlock()
+    throw e
   })
-  return { port, worker }
+  return { port, worker, unlock }
 }
 
 export async function openDatabase(opts: EngineOptions): Promise<Database> {
@@ -87,10 +133,20 @@ export async function openDatabase(opts: EngineOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const knex = makeKnex(opts.databaseUrl, opts.poolMax ?? 10)
     const events = new EventBus(opts.databaseUrl, (p) => knex.raw(NOTIFY_SQL, [p]))
-    db = { knex, engine: 'postgresql', supportsCopy: true, events, url: opts.databaseUrl, close: async () => { await events.close(); await knex.destroy() } }
+    db = {
+      knex,
+      engine: 'postgresql',
+      supportsCopy: true,
+      events,
+      url: opts.databaseUrl,
+      close: async () => {
+        await events.close()
+        await knex.destroy()
+      },
+    }
     copyCapable.add(knex)
   } else {
-    const { port, worker } = await startEmbedded(opts.dataDir)
+    const { port, worker, unlock } = await startEmbedded(opts.dataDir)
     // The socket multiplexes connections onto one PGlite session; a transaction must own it,
     // so the pool holds a single connection.
     const knex = makeKnex({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' }, 1)
@@ -104,10 +160,14 @@ export async function openDatabase(opts: EngineOptions): Promise<Database> {
         await knex.destroy()
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => resolve(), 5000)
-          worker.once('message', () => { clearTimeout(t); resolve() })
+          worker.once('message', () => {
+            clearTimeout(t)
+            resolve()
+          })
           worker.postMessage({ type: 'close' })
         })
         await worker.terminate()
+        unlock()
       },
     }
   }

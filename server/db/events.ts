@@ -5,7 +5,10 @@
 import pg from 'pg'
 
 /** year null = everything of the city (dropped, restored, renamed); city '*' = everything. */
-export interface Change { city: string; year: number | null }
+export interface Change {
+  city: string
+  year: number | null
+}
 export type Listener = (c: Change) => void
 /** A job was queued: workers wake at once instead of at their next poll. */
 export type JobListener = (kind: string) => void
@@ -20,7 +23,10 @@ export class EventBus {
   private retry: NodeJS.Timeout | null = null
   private listening = false
 
-  constructor(private connectionString: string | undefined, private notifier: (payload: string) => Promise<unknown>) {}
+  constructor(
+    private connectionString: string | undefined,
+    private notifier: (payload: string) => Promise<unknown>,
+  ) {}
 
   on(fn: Listener): () => void {
     this.listeners.add(fn)
@@ -42,7 +48,11 @@ export class EventBus {
 
   private emit(c: Change) {
     for (const fn of this.listeners) {
-      try { fn(c) } catch { /* a listener's failure must not stop the others */ }
+      try {
+        fn(c)
+      } catch {
+        /* a listener's failure must not stop the others */
+      }
     }
   }
 
@@ -61,7 +71,13 @@ export class EventBus {
       client.end().catch(() => {})
       if (this.closed || this.retry) return
       // Whatever was announced while we were deaf is unknown: drop everything once back.
-      this.retry = setTimeout(() => { this.retry = null; if (!this.closed) { this.listen(); this.emit({ city: '*', year: null }) } }, 1000)
+      this.retry = setTimeout(() => {
+        this.retry = null
+        if (!this.closed) {
+          this.listen()
+          this.emit({ city: '*', year: null })
+        }
+      }, 1000)
       this.retry.unref()
     }
     client.on('error', again)
@@ -71,16 +87,31 @@ export class EventBus {
       try {
         const m = JSON.parse(n.payload) as Change & { pid?: number; jobs?: string }
         if (m.pid === process.pid) return // already delivered in-process
-        if (m.jobs) { for (const fn of this.jobListeners) fn(m.jobs); return }
+        if (m.jobs) {
+          for (const fn of this.jobListeners) fn(m.jobs)
+          return
+        }
         this.emit({ city: String(m.city), year: m.year == null ? null : Number(m.year) })
-      } catch { /* not ours */ }
+      } catch {
+        /* not ours */
+      }
     })
-    client.connect().then(() => client.query(`LISTEN ${CHANNEL}`)).then(() => { this.listening = this.client === client }).catch(again)
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${CHANNEL}`))
+      .then(() => {
+        this.listening = this.client === client
+      })
+      .catch(again)
   }
 
   /** Resolves once this process is listening (tests and start-up wait for it). */
   async ready(): Promise<void> {
-    for (let i = 0; i < 100 && this.connectionString && (this.listeners.size || this.jobListeners.size) && !this.listening; i++) {
+    for (
+      let i = 0;
+      i < 100 && this.connectionString && (this.listeners.size || this.jobListeners.size) && !this.listening;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 50))
     }
   }

@@ -6,7 +6,8 @@
 // socket errors of one that is not there at all.
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', '53300'])
 const SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
-const MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error|Timeout acquiring a connection|Connection ended unexpectedly|the database system is (starting up|shutting down)/i
+const MESSAGES =
+  /Connection terminated|connection timeout|Client has encountered a connection error|Timeout acquiring a connection|Connection ended unexpectedly|the database system is (starting up|shutting down)/i
 
 export function isDatabaseDown(e: unknown): boolean {
   const err = e as { code?: string; name?: string; message?: string; cause?: unknown } | null
@@ -17,7 +18,10 @@ export function isDatabaseDown(e: unknown): boolean {
   return err.cause ? isDatabaseDown(err.cause) : false
 }
 
-interface Log { error(o: object, m: string): void; info(o: object, m: string): void }
+interface Log {
+  error(o: object, m: string): void
+  info(o: object, m: string): void
+}
 
 let downSince: number | null = null
 let lastReason = ''

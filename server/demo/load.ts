@@ -11,7 +11,11 @@ import { DEMO_LAYERS, generateCity } from './generate.ts'
 export const DEMO_DIR = path.resolve(import.meta.dirname, '../../geodata/demo-city')
 
 /** Creates the demo city when the platform has no city yet, and loads it when its demo year is empty. */
-export async function loadDemoCity(db: Database, config: Config, log: (m: string) => void = () => {}): Promise<boolean> {
+export async function loadDemoCity(
+  db: Database,
+  config: Config,
+  log: (m: string) => void = () => {},
+): Promise<boolean> {
   const { code, name } = config.demoCity
   const city = await db.knex('cities').where({ code }).first('code')
   if (!city) {
@@ -26,7 +30,19 @@ export async function loadDemoCity(db: Database, config: Config, log: (m: string
   }
   for (const layer of DEMO_LAYERS) {
     const file = path.join(DEMO_DIR, `${layer}.geojson`)
-    const r = await importLayer(db, { city: code, year: config.demoYear, layer, fileName: `demo-city/${layer}.geojson`, buffer: fs.readFileSync(file), uploader: 'demo', options: {} }, config)
+    const r = await importLayer(
+      db,
+      {
+        city: code,
+        year: config.demoYear,
+        layer,
+        fileName: `demo-city/${layer}.geojson`,
+        buffer: fs.readFileSync(file),
+        uploader: 'demo',
+        options: {},
+      },
+      config,
+    )
     log(`  ${config.demoYear} ${layer}: ${r.featureCount} 个要素 / features (${r.durationMs} ms)`)
   }
   return true

@@ -4,7 +4,7 @@
 // (the one-step inverse is only good to 1–2 m). CGCS2000 ≈ WGS84 to well under a metre.
 
 const A = 6378245.0
-const EE = 0.00669342162296594323
+const EE = 0.006693421622965943
 const X_PI = (Math.PI * 3000.0) / 180.0
 
 function tLat(x: number, y: number): number {

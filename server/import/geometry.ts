@@ -3,11 +3,23 @@ import type { Geometry, Position } from 'geojson'
 
 export function forEachPosition(g: Geometry, fn: (p: Position) => void): void {
   switch (g.type) {
-    case 'Point': fn(g.coordinates); break
-    case 'MultiPoint': case 'LineString': for (const p of g.coordinates) fn(p); break
-    case 'Polygon': case 'MultiLineString': for (const r of g.coordinates) for (const p of r) fn(p); break
-    case 'MultiPolygon': for (const poly of g.coordinates) for (const r of poly) for (const p of r) fn(p); break
-    case 'GeometryCollection': for (const c of g.geometries) forEachPosition(c, fn); break
+    case 'Point':
+      fn(g.coordinates)
+      break
+    case 'MultiPoint':
+    case 'LineString':
+      for (const p of g.coordinates) fn(p)
+      break
+    case 'Polygon':
+    case 'MultiLineString':
+      for (const r of g.coordinates) for (const p of r) fn(p)
+      break
+    case 'MultiPolygon':
+      for (const poly of g.coordinates) for (const r of poly) for (const p of r) fn(p)
+      break
+    case 'GeometryCollection':
+      for (const c of g.geometries) forEachPosition(c, fn)
+      break
   }
 }
 
@@ -22,9 +34,20 @@ export function mapPositions(g: Geometry, fn: (x: number, y: number) => [number,
 }
 
 /** Why a geometry cannot be read, in both languages; null when it is well formed. */
-export interface Malformed { code: 'CC_GEOMETRY_EMPTY' | 'CC_GEOMETRY_MALFORMED'; reason: string; reasonEn: string }
+export interface Malformed {
+  code: 'CC_GEOMETRY_EMPTY' | 'CC_GEOMETRY_MALFORMED'
+  reason: string
+  reasonEn: string
+}
 
-const DEPTH: Record<string, number> = { Point: 0, MultiPoint: 1, LineString: 1, MultiLineString: 2, Polygon: 2, MultiPolygon: 3 }
+const DEPTH: Record<string, number> = {
+  Point: 0,
+  MultiPoint: 1,
+  LineString: 1,
+  MultiLineString: 2,
+  Polygon: 2,
+  MultiPolygon: 3,
+}
 
 /**
  * Checks a geometry's structure before anything reads it: a known type, coordinates nested exactly
@@ -37,19 +60,31 @@ export function geometryProblem(g: unknown): Malformed | null {
   const geom = g as { type?: unknown; coordinates?: unknown; geometries?: unknown }
   if (typeof geom.type !== 'string') return bad('几何缺少 type', 'the geometry has no type')
   if (geom.type === 'GeometryCollection') {
-    if (!Array.isArray(geom.geometries) || !geom.geometries.length) return { code: 'CC_GEOMETRY_EMPTY', reason: '空的几何集合', reasonEn: 'an empty geometry collection' }
-    for (const c of geom.geometries) { if ((c as { type?: string })?.type === 'GeometryCollection') return bad('几何集合嵌套', 'nested geometry collections'); const p = geometryProblem(c); if (p) return p }
+    if (!Array.isArray(geom.geometries) || !geom.geometries.length)
+      return { code: 'CC_GEOMETRY_EMPTY', reason: '空的几何集合', reasonEn: 'an empty geometry collection' }
+    for (const c of geom.geometries) {
+      if ((c as { type?: string })?.type === 'GeometryCollection')
+        return bad('几何集合嵌套', 'nested geometry collections')
+      const p = geometryProblem(c)
+      if (p) return p
+    }
     return null
   }
   const depth = DEPTH[geom.type]
-  if (depth === undefined) return bad(`未知的几何类型 ${String(geom.type).slice(0, 40)}`, `unknown geometry type ${String(geom.type).slice(0, 40)}`)
-  if (!('coordinates' in geom) || geom.coordinates === null) return bad('几何缺少 coordinates', 'the geometry has no coordinates')
+  if (depth === undefined)
+    return bad(
+      `未知的几何类型 ${String(geom.type).slice(0, 40)}`,
+      `unknown geometry type ${String(geom.type).slice(0, 40)}`,
+    )
+  if (!('coordinates' in geom) || geom.coordinates === null)
+    return bad('几何缺少 coordinates', 'the geometry has no coordinates')
   // Walk level by level: every array at `depth` must be a position, every array above it a list.
   let level: unknown[] = [geom.coordinates]
   for (let d = 0; d < depth; d++) {
     const next: unknown[] = []
     for (const a of level) {
-      if (!Array.isArray(a)) return bad('坐标嵌套层次不符合几何类型', 'the coordinates are not nested as the geometry type requires')
+      if (!Array.isArray(a))
+        return bad('坐标嵌套层次不符合几何类型', 'the coordinates are not nested as the geometry type requires')
       for (const x of a) next.push(x)
     }
     level = next
@@ -57,16 +92,29 @@ export function geometryProblem(g: unknown): Malformed | null {
   if (!level.length) return { code: 'CC_GEOMETRY_EMPTY', reason: '没有坐标', reasonEn: 'no coordinates' }
   for (const p of level) {
     if (!Array.isArray(p) || p.length < 2) return bad('坐标点应为 [x, y]', 'a position must be [x, y]')
-    for (const n of p) if (typeof n !== 'number' || !Number.isFinite(n)) return bad('坐标不是有限的数值（空值、NaN 或嵌套过深）', 'a coordinate is not a finite number (null, NaN or nested too deep)')
+    for (const n of p)
+      if (typeof n !== 'number' || !Number.isFinite(n))
+        return bad(
+          '坐标不是有限的数值（空值、NaN 或嵌套过深）',
+          'a coordinate is not a finite number (null, NaN or nested too deep)',
+        )
   }
   if (geom.type === 'Polygon' || geom.type === 'MultiPolygon') {
     const polys = (geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates) as number[][][][]
     for (const poly of polys) {
       if (!poly.length) return bad('多边形没有环', 'a polygon without rings')
       for (const r of poly) {
-        if (r.length < 4) return bad(`多边形的环只有 ${r.length} 个点（至少 4 个，首尾相同）`, `a polygon ring has only ${r.length} positions (at least 4, first equal to last)`)
+        if (r.length < 4)
+          return bad(
+            `多边形的环只有 ${r.length} 个点（至少 4 个，首尾相同）`,
+            `a polygon ring has only ${r.length} positions (at least 4, first equal to last)`,
+          )
         const [a, b] = [r[0], r[r.length - 1]]
-        if (a[0] !== b[0] || a[1] !== b[1]) return bad('多边形的环没有闭合（首尾点不同）', 'a polygon ring is not closed (its first and last positions differ)')
+        if (a[0] !== b[0] || a[1] !== b[1])
+          return bad(
+            '多边形的环没有闭合（首尾点不同）',
+            'a polygon ring is not closed (its first and last positions differ)',
+          )
       }
     }
   }
@@ -76,7 +124,9 @@ export function geometryProblem(g: unknown): Malformed | null {
 export function hasPositions(g: Geometry | null): g is Geometry {
   if (!g) return false
   let any = false
-  forEachPosition(g, () => { any = true })
+  forEachPosition(g, () => {
+    any = true
+  })
   return any
 }
 
@@ -84,11 +134,20 @@ export function hasPositions(g: Geometry | null): g is Geometry {
 // PostGIS reads hex EWKB as geometry text input, so the same string goes through COPY and through
 // json_populate_recordset on the embedded engine.
 
-const WKB_POINT = 1, WKB_POLYGON = 3, WKB_MULTIPOINT = 4, WKB_MULTIPOLYGON = 6
+const WKB_POINT = 1,
+  WKB_POLYGON = 3,
+  WKB_MULTIPOINT = 4,
+  WKB_MULTIPOLYGON = 6
 const SRID_FLAG = 0x20000000
 
-function ringBytes(ring: Position[]): number { return 4 + ring.length * 16 }
-function polyBytes(poly: Position[][]): number { let n = 9; for (const r of poly) n += ringBytes(r); return n }
+function ringBytes(ring: Position[]): number {
+  return 4 + ring.length * 16
+}
+function polyBytes(poly: Position[][]): number {
+  let n = 9
+  for (const r of poly) n += ringBytes(r)
+  return n
+}
 
 /** Hex EWKB for a Point, MultiPoint, Polygon (written as MultiPolygon when `multi`) or MultiPolygon. */
 export function toEwkbHex(g: Geometry, srid: number, multiPolygon = true): string {
@@ -97,32 +156,65 @@ export function toEwkbHex(g: Geometry, srid: number, multiPolygon = true): strin
   if (g.type === 'Point') size = 9 + 16
   else if (g.type === 'MultiPoint') size = 9 + 4 + g.coordinates.length * 21
   else if (g.type === 'Polygon') size = multiPolygon ? 9 + 4 + polyBytes(g.coordinates) : 4 + polyBytes(g.coordinates)
-  else if (g.type === 'MultiPolygon') { size = 9 + 4; for (const p of g.coordinates) size += polyBytes(p) }
-  else throw new Error(`cannot write ${g.type} as EWKB`)
+  else if (g.type === 'MultiPolygon') {
+    size = 9 + 4
+    for (const p of g.coordinates) size += polyBytes(p)
+  } else throw new Error(`cannot write ${g.type} as EWKB`)
   const b = Buffer.allocUnsafe(size)
   let o = 0
   const header = (type: number, withSrid: boolean) => {
     b[o++] = 1
-    b.writeUInt32LE(withSrid ? (type | SRID_FLAG) >>> 0 : type, o); o += 4
-    if (withSrid) { b.writeUInt32LE(srid, o); o += 4 }
+    b.writeUInt32LE(withSrid ? (type | SRID_FLAG) >>> 0 : type, o)
+    o += 4
+    if (withSrid) {
+      b.writeUInt32LE(srid, o)
+      o += 4
+    }
   }
-  const pos = (p: Position) => { b.writeDoubleLE(p[0], o); b.writeDoubleLE(p[1], o + 8); o += 16 }
+  const pos = (p: Position) => {
+    b.writeDoubleLE(p[0], o)
+    b.writeDoubleLE(p[1], o + 8)
+    o += 16
+  }
   const poly = (rings: Position[][]) => {
     header(WKB_POLYGON, false)
-    b.writeUInt32LE(rings.length, o); o += 4
-    for (const r of rings) { b.writeUInt32LE(r.length, o); o += 4; for (const p of r) pos(p) }
+    b.writeUInt32LE(rings.length, o)
+    o += 4
+    for (const r of rings) {
+      b.writeUInt32LE(r.length, o)
+      o += 4
+      for (const p of r) pos(p)
+    }
   }
-  if (g.type === 'Point') { header(WKB_POINT, true); pos(g.coordinates) }
-  else if (g.type === 'MultiPoint') {
-    header(WKB_MULTIPOINT, true); b.writeUInt32LE(g.coordinates.length, o); o += 4
-    for (const p of g.coordinates) { header(WKB_POINT, false); pos(p) }
+  if (g.type === 'Point') {
+    header(WKB_POINT, true)
+    pos(g.coordinates)
+  } else if (g.type === 'MultiPoint') {
+    header(WKB_MULTIPOINT, true)
+    b.writeUInt32LE(g.coordinates.length, o)
+    o += 4
+    for (const p of g.coordinates) {
+      header(WKB_POINT, false)
+      pos(p)
+    }
   } else if (g.type === 'Polygon' && !multiPolygon) {
-    b[o++] = 1; b.writeUInt32LE((WKB_POLYGON | SRID_FLAG) >>> 0, o); o += 4; b.writeUInt32LE(srid, o); o += 4
-    b.writeUInt32LE(g.coordinates.length, o); o += 4
-    for (const r of g.coordinates) { b.writeUInt32LE(r.length, o); o += 4; for (const p of r) pos(p) }
+    b[o++] = 1
+    b.writeUInt32LE((WKB_POLYGON | SRID_FLAG) >>> 0, o)
+    o += 4
+    b.writeUInt32LE(srid, o)
+    o += 4
+    b.writeUInt32LE(g.coordinates.length, o)
+    o += 4
+    for (const r of g.coordinates) {
+      b.writeUInt32LE(r.length, o)
+      o += 4
+      for (const p of r) pos(p)
+    }
   } else {
     const polys = g.type === 'Polygon' ? [g.coordinates] : (g as { coordinates: Position[][][] }).coordinates
-    header(WKB_MULTIPOLYGON, true); b.writeUInt32LE(polys.length, o); o += 4
+    header(WKB_MULTIPOLYGON, true)
+    b.writeUInt32LE(polys.length, o)
+    o += 4
     for (const p of polys) poly(p)
   }
   return b.toString('hex')

@@ -5,7 +5,17 @@ import type { Geometry } from 'geojson'
 import { AppError, issue, type Issue } from '../errors.ts'
 import { FACILITY_TYPE_NAMES, resolveFacilityType } from '../layers/facility-types.ts'
 import { isResidentialUse, type FieldDef, type LayerDef } from '../layers/definitions.ts'
-import { CrsError, detectCrs, fromName, fromPrj, inChina, localZoneEpsg, toCgcs2000, type Bbox, type Crs } from './crs.ts'
+import {
+  CrsError,
+  detectCrs,
+  fromName,
+  fromPrj,
+  inChina,
+  localZoneEpsg,
+  toCgcs2000,
+  type Bbox,
+  type Crs,
+} from './crs.ts'
 import { forEachPosition, geometryProblem, mapPositions, toEwkbHex, type Malformed } from './geometry.ts'
 import type { ReadResult } from './readers/index.ts'
 
@@ -50,7 +60,10 @@ function bboxOf(features: ReadResult['features'], malformed: Map<number, Malform
   for (let i = 0; i < features.length; i++) {
     const f = features[i]
     const prob = geometryProblem(f.geometry)
-    if (prob) { malformed.set(i, prob); continue }
+    if (prob) {
+      malformed.set(i, prob)
+      continue
+    }
     forEachPosition(f.geometry!, (p) => {
       if (p[0] < b.minX) b.minX = p[0]
       if (p[0] > b.maxX) b.maxX = p[0]
@@ -62,12 +75,20 @@ function bboxOf(features: ReadResult['features'], malformed: Map<number, Malform
 }
 
 /** The first position of each well-formed feature (for telling one wild feature from a wrong CRS). */
-function firstPositions(features: ReadResult['features'], malformed: Map<number, Malformed>): { i: number; x: number; y: number }[] {
+function firstPositions(
+  features: ReadResult['features'],
+  malformed: Map<number, Malformed>,
+): { i: number; x: number; y: number }[] {
   const out: { i: number; x: number; y: number }[] = []
   for (let i = 0; i < features.length; i++) {
     if (malformed.has(i)) continue
     let done = false
-    forEachPosition(features[i].geometry!, (p) => { if (!done) { out.push({ i, x: p[0], y: p[1] }); done = true } })
+    forEachPosition(features[i].geometry!, (p) => {
+      if (!done) {
+        out.push({ i, x: p[0], y: p[1] })
+        done = true
+      }
+    })
   }
   return out
 }
@@ -80,16 +101,30 @@ function wildFeature(read: ReadResult, malformed: Map<number, Malformed>): AppEr
   const pts = firstPositions(read.features, malformed)
   if (pts.length < 3) return null
   const med = (a: number[]) => a.sort((p, q) => p - q)[a.length >> 1]
-  const mx = med(pts.map((p) => p.x)), my = med(pts.map((p) => p.y))
+  const mx = med(pts.map((p) => p.x)),
+    my = med(pts.map((p) => p.y))
   const d = detectCrs({ minX: mx, minY: my, maxX: mx, maxY: my })
   if (!d.crs) return null
   const t = toCgcs2000(d.crs)
-  const fits = (x: number, y: number) => { const [lon, lat] = t ? t(x, y) : [x, y]; return inChina(lon, lat) && detectCrs({ minX: Math.min(x, mx), minY: Math.min(y, my), maxX: Math.max(x, mx), maxY: Math.max(y, my) }).crs?.id === d.crs!.id }
+  const fits = (x: number, y: number) => {
+    const [lon, lat] = t ? t(x, y) : [x, y]
+    return (
+      inChina(lon, lat) &&
+      detectCrs({ minX: Math.min(x, mx), minY: Math.min(y, my), maxX: Math.max(x, mx), maxY: Math.max(y, my) }).crs
+        ?.id === d.crs!.id
+    )
+  }
   const wild = pts.find((p) => !fits(p.x, p.y))
   if (!wild) return null
   return new AppError('CC_COORDS_OUTSIDE_CHINA', {
-    file: read.fileName, feature: wild.i + 1, x: round(wild.x), y: round(wild.y), crs: d.crs.id, field: 'geometry',
-    hint: `其他要素像是 ${d.crs.id}（${d.crs.label}），只有这个要素的坐标对不上，请检查它`, hintEn: `the other features look like ${d.crs.id} (${d.crs.label}); only this feature's coordinates do not fit: check it`,
+    file: read.fileName,
+    feature: wild.i + 1,
+    x: round(wild.x),
+    y: round(wild.y),
+    crs: d.crs.id,
+    field: 'geometry',
+    hint: `其他要素像是 ${d.crs.id}（${d.crs.label}），只有这个要素的坐标对不上，请检查它`,
+    hintEn: `the other features look like ${d.crs.id} (${d.crs.label}); only this feature's coordinates do not fit: check it`,
   })
 }
 
@@ -109,7 +144,12 @@ function zoneBand(crs: Crs): { min: number; max: number; label: string } | null 
 }
 
 /** Which CRS the coordinates are in: declared by the uploader, else said by the file, else detected. */
-export function resolveCrs(read: ReadResult, declared: string | undefined, bbox: Bbox, malformed: Map<number, Malformed> = new Map()): { crs: Crs; source: Normalised['crsSource']; warnings: Issue[] } {
+export function resolveCrs(
+  read: ReadResult,
+  declared: string | undefined,
+  bbox: Bbox,
+  malformed: Map<number, Malformed> = new Map(),
+): { crs: Crs; source: Normalised['crsSource']; warnings: Issue[] } {
   const file = read.fileName
   const warnings: Issue[] = []
   try {
@@ -117,25 +157,40 @@ export function resolveCrs(read: ReadResult, declared: string | undefined, bbox:
     if (read.prj) return { crs: fromPrj(read.prj), source: 'file', warnings }
     if (read.crsName) return { crs: fromName(read.crsName), source: 'file', warnings }
   } catch (e) {
-    if (e instanceof CrsError) throw new AppError('CC_CRS_UNSUPPORTED', { file, crs: e.crs, reason: e.reason, field: 'crs' })
+    if (e instanceof CrsError)
+      throw new AppError('CC_CRS_UNSUPPORTED', { file, crs: e.crs, reason: e.reason, field: 'crs' })
     throw e
   }
   const d = detectCrs(bbox)
-  if (!d.crs) throw wildFeature(read, malformed) ?? new AppError('CC_CRS_UNDETECTED', { file, hint: d.hint, hintEn: d.hintEn, field: 'crs' })
+  if (!d.crs)
+    throw (
+      wildFeature(read, malformed) ??
+      new AppError('CC_CRS_UNDETECTED', { file, hint: d.hint, hintEn: d.hintEn, field: 'crs' })
+    )
   return { crs: d.crs, source: 'detected', warnings }
 }
 
 const key = (s: string) => s.trim().toLowerCase()
 
 /** canonical field → the file's attribute name (explicit mapping first, then the first alias present). */
-export function mapFields(def: LayerDef, fieldNames: string[], explicit: Record<string, string> | undefined, file: string): Record<string, string | null> {
+export function mapFields(
+  def: LayerDef,
+  fieldNames: string[],
+  explicit: Record<string, string> | undefined,
+  file: string,
+): Record<string, string | null> {
   const byKey = new Map(fieldNames.map((n) => [key(n), n]))
   const out: Record<string, string | null> = {}
   for (const f of def.fields) {
     const want = explicit?.[f.name]
     if (want !== undefined) {
       const found = byKey.get(key(want))
-      if (!found) throw new AppError('CC_FIELD_MAPPING', { file, field: want, available: fieldNames.join(', ') || '（无 / none）' })
+      if (!found)
+        throw new AppError('CC_FIELD_MAPPING', {
+          file,
+          field: want,
+          available: fieldNames.join(', ') || '（无 / none）',
+        })
       out[f.name] = found
     } else {
       out[f.name] = f.aliases.map((a) => byKey.get(key(a))).find((x) => x !== undefined) ?? null
@@ -143,7 +198,10 @@ export function mapFields(def: LayerDef, fieldNames: string[], explicit: Record<
   }
   for (const k of Object.keys(explicit ?? {})) {
     if (!def.fields.some((f) => f.name === k)) {
-      throw new AppError('CC_OPTION_INVALID', { option: 'fields', reason: `${k} 不是图层 ${def.layer} 的字段（${def.fields.map((f) => f.name).join(', ')}） / ${k} is not a field of layer ${def.layer}` })
+      throw new AppError('CC_OPTION_INVALID', {
+        option: 'fields',
+        reason: `${k} 不是图层 ${def.layer} 的字段（${def.fields.map((f) => f.name).join(', ')}） / ${k} is not a field of layer ${def.layer}`,
+      })
     }
   }
   return out
@@ -156,10 +214,19 @@ const FALSE = new Set(['0', 'false', 'f', 'n', 'no', '否', '非住宅'])
 export function convertValue(v: unknown, type: FieldDef['type']): unknown {
   if (v === null || v === undefined || (typeof v === 'string' && v.trim() === '')) return null
   switch (type) {
-    case 'text': return String(v).trim()
-    case 'number': case 'int': {
+    case 'text':
+      return String(v).trim()
+    case 'number':
+    case 'int': {
       // "12层", "1,200", "35.5米" are common in hand-made tables: keep the number, not the unit.
-      const n = typeof v === 'number' ? v : Number(String(v).replace(/[,，\s]/g, '').replace(/(层|米|m|人|户|个|年)$/i, ''))
+      const n =
+        typeof v === 'number'
+          ? v
+          : Number(
+              String(v)
+                .replace(/[,，\s]/g, '')
+                .replace(/(层|米|m|人|户|个|年)$/i, ''),
+            )
       if (!Number.isFinite(n)) return undefined
       // An int column holds 32 bits; a larger "integer" is a typo, not a value.
       if (type === 'int' && Math.abs(n) > 2_147_483_647) return undefined
@@ -174,7 +241,10 @@ export function convertValue(v: unknown, type: FieldDef['type']): unknown {
 }
 
 const EXPECTED: Record<FieldDef['type'], [string, string]> = {
-  text: ['文本', 'text'], number: ['数值', 'a number'], int: ['整数', 'an integer'], boolean: ['是/否', 'yes/no'],
+  text: ['文本', 'text'],
+  number: ['数值', 'a number'],
+  int: ['整数', 'an integer'],
+  boolean: ['是/否', 'yes/no'],
 }
 
 function geometryOk(def: LayerDef, g: Geometry): boolean {
@@ -194,7 +264,10 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
   const malformed = new Map<number, Malformed>()
   const bbox = bboxOf(read.features, malformed)
   if (!Number.isFinite(bbox.minX)) {
-    const [i, m] = malformed.entries().next().value ?? [0, { code: 'CC_GEOMETRY_EMPTY' as const, reason: '', reasonEn: '' }]
+    const [i, m] = malformed.entries().next().value ?? [
+      0,
+      { code: 'CC_GEOMETRY_EMPTY' as const, reason: '', reasonEn: '' },
+    ]
     throw new AppError(m.code, { file, feature: i + 1, field: 'geometry', reason: m.reason, reasonEn: m.reasonEn })
   }
   const { crs, source: crsSource, warnings } = resolveCrs(read, opts.crs, bbox, malformed)
@@ -206,7 +279,9 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
   const fieldMap = mapFields(def, read.fieldNames, opts.fields, file)
   const mapped = new Set(Object.values(fieldMap).filter(Boolean) as string[])
   const errors: Issue[] = []
-  const add = (i: Issue) => { if (errors.length < MAX_ISSUES) errors.push(i) }
+  const add = (i: Issue) => {
+    if (errors.length < MAX_ISSUES) errors.push(i)
+  }
 
   for (const f of def.fields) {
     if (f.required && !fieldMap[f.name]) {
@@ -225,54 +300,126 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
       const fid = i + 1
       const feat = read.features[i]
       const bad0 = malformed.get(i)
-      if (bad0) { add(issue(bad0.code, { file, feature: fid, field: 'geometry', reason: bad0.reason, reasonEn: bad0.reasonEn })); continue }
+      if (bad0) {
+        add(issue(bad0.code, { file, feature: fid, field: 'geometry', reason: bad0.reason, reasonEn: bad0.reasonEn }))
+        continue
+      }
       const g = feat.geometry!
       if (!geometryOk(def, g)) {
-        add(issue('CC_GEOMETRY_TYPE', { file, feature: fid, type: g.type, expected: def.geometry === 'polygon' ? 'Polygon/MultiPolygon' : 'Point/MultiPoint/Polygon/MultiPolygon' }))
+        add(
+          issue('CC_GEOMETRY_TYPE', {
+            file,
+            feature: fid,
+            type: g.type,
+            expected: def.geometry === 'polygon' ? 'Polygon/MultiPolygon' : 'Point/MultiPoint/Polygon/MultiPolygon',
+          }),
+        )
         continue
       }
       if (band) {
         let off: number | undefined
-        forEachPosition(g, (p) => { if (off === undefined && (p[0] < band.min || p[0] > band.max)) off = p[0] })
+        forEachPosition(g, (p) => {
+          if (off === undefined && (p[0] < band.min || p[0] > band.max)) off = p[0]
+        })
         if (off !== undefined) {
           const z = Math.floor(off / 1e6)
           const guess = z >= 13 && z <= 45 ? `横坐标的带号是 ${z}，请检查声明的坐标系` : '请检查声明的坐标系与中央经线'
-          const guessEn = z >= 13 && z <= 45 ? `the easting carries zone ${z}; check the declared CRS` : 'check the declared CRS and its central meridian'
-          throw new AppError('CC_COORDS_OUTSIDE_ZONE', { file, feature: fid, x: round(off), crs: crs.id, band: band.label, hint: guess, hintEn: guessEn, field: 'crs' })
+          const guessEn =
+            z >= 13 && z <= 45
+              ? `the easting carries zone ${z}; check the declared CRS`
+              : 'check the declared CRS and its central meridian'
+          throw new AppError('CC_COORDS_OUTSIDE_ZONE', {
+            file,
+            feature: fid,
+            x: round(off),
+            crs: crs.id,
+            band: band.label,
+            hint: guess,
+            hintEn: guessEn,
+            field: 'crs',
+          })
         }
       }
       if (transform) mapPositions(g, transform)
       let outside: [number, number] | undefined
-      forEachPosition(g, (p) => { if (!outside && !inChina(p[0], p[1])) outside = [p[0], p[1]] })
+      forEachPosition(g, (p) => {
+        if (!outside && !inChina(p[0], p[1])) outside = [p[0], p[1]]
+      })
       if (outside) {
         const d = detectCrs(bbox)
         const guess = d.crs && d.crs.id !== crs.id ? `坐标更像是 ${d.crs.id}（${d.crs.label}）` : d.hint
-        const guessEn = d.crs && d.crs.id !== crs.id ? `the coordinates look more like ${d.crs.id} (${d.crs.label})` : d.hintEn
-        throw new AppError('CC_COORDS_OUTSIDE_CHINA', { file, feature: fid, x: round(outside[0]), y: round(outside[1]), crs: crs.id, hint: guess, hintEn: guessEn, field: 'crs' })
+        const guessEn =
+          d.crs && d.crs.id !== crs.id ? `the coordinates look more like ${d.crs.id} (${d.crs.label})` : d.hintEn
+        throw new AppError('CC_COORDS_OUTSIDE_CHINA', {
+          file,
+          feature: fid,
+          x: round(outside[0]),
+          y: round(outside[1]),
+          crs: crs.id,
+          hint: guess,
+          hintEn: guessEn,
+          field: 'crs',
+        })
       }
 
       const values: Record<string, unknown> = {}
       let bad = false
       for (const { f, src } of fields) {
         const raw = src ? feat.properties[src] : null
-        if (typeof raw === 'string' && CONTROL.test(raw)) { add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: src! })); bad = true; continue }
+        if (typeof raw === 'string' && CONTROL.test(raw)) {
+          add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: src! }))
+          bad = true
+          continue
+        }
         const v = convertValue(raw, f.type)
         if (typeof v === 'number' && ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max))) {
-          add(issue('CC_FIELD_RANGE', { file, feature: fid, field: src!, value: v, min: f.min ?? '−∞', max: f.max ?? '∞' }))
+          add(
+            issue('CC_FIELD_RANGE', {
+              file,
+              feature: fid,
+              field: src!,
+              value: v,
+              min: f.min ?? '−∞',
+              max: f.max ?? '∞',
+            }),
+          )
           bad = true
         } else if (v === undefined) {
-          add(issue('CC_FIELD_TYPE', { file, feature: fid, field: src!, value: String(raw).slice(0, 40), expected: EXPECTED[f.type][1], expectedZh: EXPECTED[f.type][0] }))
+          add(
+            issue('CC_FIELD_TYPE', {
+              file,
+              feature: fid,
+              field: src!,
+              value: String(raw).slice(0, 40),
+              expected: EXPECTED[f.type][1],
+              expectedZh: EXPECTED[f.type][0],
+            }),
+          )
           bad = true
-        } else if (v === null && f.required) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: src ?? f.name })); bad = true }
-        else values[f.name] = v
+        } else if (v === null && f.required) {
+          add(issue('CC_FIELD_MISSING', { file, feature: fid, field: src ?? f.name }))
+          bad = true
+        } else values[f.name] = v
       }
       if (bad) continue
       if (generateCodes) values.code = String(fid)
-      else if (values.code == null) { add(issue('CC_FIELD_MISSING', { file, feature: fid, field: fieldMap.code! })); continue }
+      else if (values.code == null) {
+        add(issue('CC_FIELD_MISSING', { file, feature: fid, field: fieldMap.code! }))
+        continue
+      }
 
       const code = String(values.code)
       const prev = seenCodes.get(code)
-      if (prev !== undefined && def.uniqueCode) add(issue('CC_DUPLICATE_CODE', { file, feature: fid, field: fieldMap.code ?? 'code', featureCode: code, other: prev }))
+      if (prev !== undefined && def.uniqueCode)
+        add(
+          issue('CC_DUPLICATE_CODE', {
+            file,
+            feature: fid,
+            field: fieldMap.code ?? 'code',
+            featureCode: code,
+            other: prev,
+          }),
+        )
       else seenCodes.set(code, fid)
 
       if (def.layer === 'facilities') {
@@ -285,7 +432,8 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
         values.source_type = values.type
         values.type = t
       }
-      if (def.layer === 'buildings' && values.residential == null && values.use != null) values.residential = isResidentialUse(String(values.use)) // may stay null: unknown
+      if (def.layer === 'buildings' && values.residential == null && values.use != null)
+        values.residential = isResidentialUse(String(values.use)) // may stay null: unknown
 
       let props: Record<string, unknown> | null = null
       let dirty: string | null = null
@@ -293,17 +441,47 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
         const v = feat.properties[k]
         if (v === null || v === undefined || mapped.has(k)) continue
         // Nested values are kept as JSON, but not thousands deep (jsonb and JSON.stringify both recurse).
-        if (typeof v === 'object' && depthOver(v, 32)) { add(issue('CC_FIELD_TYPE', { file, feature: fid, field: k, value: '[…]', expected: 'a value nested at most 32 deep', expectedZh: '嵌套不超过 32 层的值' })); dirty = ''; break }
+        if (typeof v === 'object' && depthOver(v, 32)) {
+          add(
+            issue('CC_FIELD_TYPE', {
+              file,
+              feature: fid,
+              field: k,
+              value: '[…]',
+              expected: 'a value nested at most 32 deep',
+              expectedZh: '嵌套不超过 32 层的值',
+            }),
+          )
+          dirty = ''
+          break
+        }
         // jsonb cannot hold NUL; the other control characters are refused with it, naming the field.
-        if (CONTROL.test(k) || (typeof v === 'string' ? CONTROL.test(v) : typeof v === 'object' && CONTROL_JSON.test(JSON.stringify(v)))) { dirty = k; break }
+        if (
+          CONTROL.test(k) ||
+          (typeof v === 'string' ? CONTROL.test(v) : typeof v === 'object' && CONTROL_JSON.test(JSON.stringify(v)))
+        ) {
+          dirty = k
+          break
+        }
         ;(props ??= {})[k] = v
       }
-      if (dirty !== null) { if (dirty) add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: dirty.replace(CONTROL, '?') })); continue }
+      if (dirty !== null) {
+        if (dirty) add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: dirty.replace(CONTROL, '?') }))
+        continue
+      }
       emitted++
       yield { fid, values, props, geom: toEwkbHex(g, STORAGE_SRID, g.type === 'Polygon' || g.type === 'MultiPolygon') }
     }
     for (const [value, fid] of unknownTypes) {
-      add(issue('CC_FIELD_UNKNOWN_VALUE', { file, feature: fid, field: fieldMap.type!, value, allowed: `${FACILITY_TYPE_NAMES.join(', ')}；可用 types 参数映射 / map values with the types option` }))
+      add(
+        issue('CC_FIELD_UNKNOWN_VALUE', {
+          file,
+          feature: fid,
+          field: fieldMap.type!,
+          value,
+          allowed: `${FACILITY_TYPE_NAMES.join(', ')}；可用 types 参数映射 / map values with the types option`,
+        }),
+      )
     }
   }
   return { rows: rows(), count: () => emitted, zone, crs, crsSource, fieldMap, warnings, errors }
@@ -317,7 +495,8 @@ function depthOver(v: unknown, max: number): boolean {
   for (let d = 0; level.length; d++) {
     if (d > max) return true
     const next: unknown[] = []
-    for (const x of level) if (x && typeof x === 'object') for (const y of Object.values(x)) if (y && typeof y === 'object') next.push(y)
+    for (const x of level)
+      if (x && typeof x === 'object') for (const y of Object.values(x)) if (y && typeof y === 'object') next.push(y)
     level = next
   }
   return false

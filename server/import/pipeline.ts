@@ -35,6 +35,12 @@ export interface ImportLimits {
 }
 
 export type ProgressStage = 'read' | 'normalise' | 'write' | 'validate' | 'index' | 'done'
+
+/** How far an import is, 0..1, from its stage and the rows written (writing is most of the time). */
+export function importFraction(stage: ProgressStage, done?: number, total?: number): number {
+  if (stage === 'write') return 0.1 + 0.6 * (total ? Math.min(1, (done ?? 0) / total) : 0)
+  return { read: 0.02, normalise: 0.08, validate: 0.75, index: 0.9, done: 1 }[stage]
+}
 export type OnProgress = (stage: ProgressStage, done?: number, total?: number) => void
 
 export interface ImportResult {
@@ -69,9 +75,23 @@ export function checkLayer(layer: string): LayerDef {
 }
 
 /** Logs an upload attempt (queued or starting now) and returns its id. */
-export async function beginUpload(knex: Knex, req: Omit<ImportRequest, 'buffer'> & { bytes: number }, status: 'queued' | 'running'): Promise<number> {
+export async function beginUpload(
+  knex: Knex,
+  req: Omit<ImportRequest, 'buffer'> & { bytes: number },
+  status: 'queued' | 'running',
+): Promise<number> {
   const [{ id }] = await knex('uploads')
-    .insert({ city: req.city, year: req.year, layer: req.layer, status, uploader: req.uploader, file_name: req.fileName, file_bytes: req.bytes, options: JSON.stringify(req.options), job_id: req.jobId ?? null })
+    .insert({
+      city: req.city,
+      year: req.year,
+      layer: req.layer,
+      status,
+      uploader: req.uploader,
+      file_name: req.fileName,
+      file_bytes: req.bytes,
+      options: JSON.stringify(req.options),
+      job_id: req.jobId ?? null,
+    })
     .returning('id')
   return id
 }
@@ -83,22 +103,41 @@ export function columnsOf(def: LayerDef): string[] {
   return [...cols, 'props', 'geom']
 }
 
-async function currentUpload(client: pg.ClientBase, city: string, year: number, layer: string): Promise<number | undefined> {
-  const r = await client.query('SELECT upload_id FROM layer_current WHERE city = $1 AND year = $2 AND layer = $3', [city, year, layer])
+async function currentUpload(
+  client: pg.ClientBase,
+  city: string,
+  year: number,
+  layer: string,
+): Promise<number | undefined> {
+  const r = await client.query('SELECT upload_id FROM layer_current WHERE city = $1 AND year = $2 AND layer = $3', [
+    city,
+    year,
+    layer,
+  ])
   return r.rows[0]?.upload_id
 }
 
-export async function importLayer(db: Database, req: ImportRequest, limits: ImportLimits, onProgress?: OnProgress): Promise<ImportResult> {
+export async function importLayer(
+  db: Database,
+  req: ImportRequest,
+  limits: ImportLimits,
+  onProgress?: OnProgress,
+): Promise<ImportResult> {
   const t0 = Date.now()
   const year = checkYear(req.year)
   const def = checkLayer(req.layer)
   const { knex } = db
   const { city } = req
-  const uploadId = req.uploadId ?? (await beginUpload(knex, { ...req, year, layer: def.layer, bytes: req.buffer.length }, 'running'))
+  const uploadId =
+    req.uploadId ?? (await beginUpload(knex, { ...req, year, layer: def.layer, bytes: req.buffer.length }, 'running'))
   if (req.uploadId) await knex('uploads').where({ id: uploadId }).update({ status: 'running' })
   try {
     onProgress?.('read')
-    const read = await readUpload(req.buffer, req.fileName, { encoding: req.options.encoding, maxUnpackedBytes: limits.maxUnpackedBytes, maxFeatures: limits.maxFeatures })
+    const read = await readUpload(req.buffer, req.fileName, {
+      encoding: req.options.encoding,
+      maxUnpackedBytes: limits.maxUnpackedBytes,
+      maxFeatures: limits.maxFeatures,
+    })
     const total = read.features.length
     onProgress?.('normalise', 0, total)
     const norm = normaliseStream(read, def, req.options)
@@ -114,9 +153,26 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
       // Rows are converted while PostgreSQL parses the COPY stream: the two run on separate cores.
       onProgress?.('write', 0, total)
       function* tuples() {
-        for (const r of norm.rows) yield columns.map((c) => (c === 'upload_id' ? uploadId : c === 'fid' ? r.fid : c === 'props' ? r.props : c === 'geom' ? r.geom : c === 'zone' ? norm.zone : r.values[c] ?? null))
+        for (const r of norm.rows)
+          yield columns.map((c) =>
+            c === 'upload_id'
+              ? uploadId
+              : c === 'fid'
+                ? r.fid
+                : c === 'props'
+                  ? r.props
+                  : c === 'geom'
+                    ? r.geom
+                    : c === 'zone'
+                      ? norm.zone
+                      : (r.values[c] ?? null),
+          )
       }
-      await bulkInsert(client, staging, columns, tuples(), { copy: db.supportsCopy, total, onProgress: (n) => onProgress?.('write', n, total) })
+      await bulkInsert(client, staging, columns, tuples(), {
+        copy: db.supportsCopy,
+        total,
+        onProgress: (n) => onProgress?.('write', n, total),
+      })
       // Per-feature problems found on the way: the transaction rolls back, nothing was kept.
       if (norm.errors.length) throw validationError(read.fileName, norm.errors)
       read.features.length = 0
@@ -147,37 +203,77 @@ export async function importLayer(db: Database, req: ImportRequest, limits: Impo
     await db.events.changed(city, year)
     onProgress?.('done', norm.count(), norm.count())
     return {
-      uploadId, city, year, layer: def.layer, format: read.format, crs: norm.crs.id, crsSource: norm.crsSource,
-      encoding: read.encoding, encodingSource: read.encodingSource, featureCount: norm.count(),
-      fieldMap: norm.fieldMap, warnings, durationMs: Date.now() - t0,
+      uploadId,
+      city,
+      year,
+      layer: def.layer,
+      format: read.format,
+      crs: norm.crs.id,
+      crsSource: norm.crsSource,
+      encoding: read.encoding,
+      encodingSource: read.encodingSource,
+      featureCount: norm.count(),
+      fieldMap: norm.fieldMap,
+      warnings,
+      durationMs: Date.now() - t0,
     }
   } catch (e) {
     // Internal error text (SQL, stack) stays in the server log; the public log says what a user can act on.
-    const err = e instanceof AppError ? e.toJSON().error : { code: 'CC_INTERNAL', message: '导入失败（服务器内部错误）/ the import failed (internal error)' }
+    const err =
+      e instanceof AppError
+        ? e.toJSON().error
+        : { code: 'CC_INTERNAL', message: '导入失败（服务器内部错误）/ the import failed (internal error)' }
     const last = !(e instanceof AppError) && req.retryable ? 'queued' : 'failed'
-    await knex('uploads').where({ id: uploadId }).update({ status: last, error: JSON.stringify(err), duration_ms: Date.now() - t0, finished_at: last === 'failed' ? knex.fn.now() : null })
+    await knex('uploads')
+      .where({ id: uploadId })
+      .update({
+        status: last,
+        error: JSON.stringify(err),
+        duration_ms: Date.now() - t0,
+        finished_at: last === 'failed' ? knex.fn.now() : null,
+      })
     if (last === 'failed') await knex('upload_chunks').where({ upload_id: uploadId }).delete()
     throw e
   }
 }
 
 /** Geometry validity and topology, checked by GEOS on the staged rows. */
-async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging: string; city: string; year: number; file: string; repair: boolean }) {
+async function validateStaged(
+  client: pg.ClientBase,
+  a: { def: LayerDef; staging: string; city: string; year: number; file: string; repair: boolean },
+) {
   const { def, staging, file, repair } = a
   const errors: Issue[] = []
   const warnings: Issue[] = []
-  const invalid = await client.query(`SELECT fid, code, ST_IsValidReason(geom) AS reason FROM ${staging} WHERE NOT ST_IsValid(geom) ORDER BY fid LIMIT 1000`)
+  const invalid = await client.query(
+    `SELECT fid, code, ST_IsValidReason(geom) AS reason FROM ${staging} WHERE NOT ST_IsValid(geom) ORDER BY fid LIMIT 1000`,
+  )
   for (const r of invalid.rows) {
-    const it = issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, featureCode: r.code ?? '-', reason: r.reason, ...(repair && { repaired: true }) })
+    const it = issue('CC_GEOMETRY_INVALID', {
+      file,
+      feature: r.fid,
+      featureCode: r.code ?? '-',
+      reason: r.reason,
+      ...(repair && { repaired: true }),
+    })
     ;(repair ? warnings : errors).push(it)
   }
   if (repair && invalid.rows.length) {
-    const fix = def.geometry === 'polygon'
-      ? 'ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3))'
-      : `CASE WHEN GeometryType(geom) IN ('POLYGON','MULTIPOLYGON') THEN ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) ELSE ST_MakeValid(geom) END`
+    const fix =
+      def.geometry === 'polygon'
+        ? 'ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3))'
+        : `CASE WHEN GeometryType(geom) IN ('POLYGON','MULTIPOLYGON') THEN ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) ELSE ST_MakeValid(geom) END`
     await client.query(`UPDATE ${staging} SET geom = ${fix} WHERE NOT ST_IsValid(geom)`)
     const emptied = await client.query(`SELECT fid, code FROM ${staging} WHERE ST_IsEmpty(geom) ORDER BY fid LIMIT 100`)
-    for (const r of emptied.rows) errors.push(issue('CC_GEOMETRY_INVALID', { file, feature: r.fid, featureCode: r.code ?? '-', reason: '修复后为空 / empty after repair' }))
+    for (const r of emptied.rows)
+      errors.push(
+        issue('CC_GEOMETRY_INVALID', {
+          file,
+          feature: r.fid,
+          featureCode: r.code ?? '-',
+          reason: '修复后为空 / empty after repair',
+        }),
+      )
   }
   if (def.layer === 'communities') {
     const streets = await currentUpload(client, a.city, a.year, 'streets')
@@ -189,7 +285,8 @@ async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging
          ORDER BY c.fid LIMIT 1000`,
         [streets],
       )
-      for (const r of outside.rows) errors.push(issue('CC_COMMUNITY_OUTSIDE_STREET', { file, feature: r.fid, featureCode: r.code }))
+      for (const r of outside.rows)
+        errors.push(issue('CC_COMMUNITY_OUTSIDE_STREET', { file, feature: r.fid, featureCode: r.code }))
     }
     const overlaps = await client.query(
       `SELECT a.fid, a.code, b.fid AS other, b.code AS other_code, ST_Area(ST_Intersection(a.geom, b.geom)::geography) AS area
@@ -199,7 +296,14 @@ async function validateStaged(client: pg.ClientBase, a: { def: LayerDef; staging
     )
     for (const r of overlaps.rows) {
       if (r.area <= OVERLAP_TOLERANCE_M2) continue
-      const it = issue('CC_COMMUNITY_OVERLAP', { file, feature: r.fid, featureCode: r.code, other: r.other, otherCode: r.other_code, areaM2: Math.round(r.area) })
+      const it = issue('CC_COMMUNITY_OVERLAP', {
+        file,
+        feature: r.fid,
+        featureCode: r.code,
+        other: r.other,
+        otherCode: r.other_code,
+        areaM2: Math.round(r.area),
+      })
       ;(repair ? warnings : errors).push(it)
     }
   }
@@ -224,15 +328,33 @@ async function pruneVersions(client: pg.ClientBase, city: string, year: number, 
  * A new, unattached partition for one upload. The CHECK lets ATTACH skip its validation scan; the
  * city is a constant default, so the COPY need not send it.
  */
-export async function createPartition(client: pg.ClientBase, table: string, staging: string, uploadId: number, city: string) {
-  await client.query(`CREATE TABLE ${staging} (LIKE ${table} INCLUDING DEFAULTS INCLUDING GENERATED, CHECK (upload_id = ${Number(uploadId)}))`)
-  await client.query(`ALTER TABLE ${staging} ALTER COLUMN city SET DEFAULT '${city.replace(/[^0-9]/g, '')}', ALTER COLUMN city SET NOT NULL`)
+export async function createPartition(
+  client: pg.ClientBase,
+  table: string,
+  staging: string,
+  uploadId: number,
+  city: string,
+) {
+  await client.query(
+    `CREATE TABLE ${staging} (LIKE ${table} INCLUDING DEFAULTS INCLUDING GENERATED, CHECK (upload_id = ${Number(uploadId)}))`,
+  )
+  await client.query(
+    `ALTER TABLE ${staging} ALTER COLUMN city SET DEFAULT '${city.replace(/[^0-9]/g, '')}', ALTER COLUMN city SET NOT NULL`,
+  )
 }
 
 /** The upload rows of a job that was lost and will not be retried are marked failed. */
 export async function failUploadsOfJob(knex: Knex, jobId: number): Promise<number> {
-  const n = await knex('uploads').where({ job_id: jobId }).whereIn('status', ['queued', 'running'])
-    .update({ status: 'failed', error: JSON.stringify({ code: 'CC_INTERNAL', message: '上传被中断 / upload was interrupted' }), finished_at: knex.fn.now() })
-  await knex('upload_chunks').whereIn('upload_id', knex('uploads').where({ job_id: jobId }).select('id')).delete()
+  const n = await knex('uploads')
+    .where({ job_id: jobId })
+    .whereIn('status', ['queued', 'running'])
+    .update({
+      status: 'failed',
+      error: JSON.stringify({ code: 'CC_INTERNAL', message: '上传被中断 / upload was interrupted' }),
+      finished_at: knex.fn.now(),
+    })
+  await knex('upload_chunks')
+    .whereIn('upload_id', knex('uploads').where({ job_id: jobId }).select('id'))
+    .delete()
   return n
 }

@@ -8,7 +8,11 @@ const CHUNK = 8 * 1024 * 1024
 export async function storeUploadBytes(knex: Knex, uploadId: number, buf: Buffer): Promise<void> {
   await knex.transaction(async (trx) => {
     for (let seq = 0, off = 0; off < buf.length || seq === 0; seq++, off += CHUNK) {
-      await trx('upload_chunks').insert({ upload_id: uploadId, seq, data: buf.subarray(off, Math.min(buf.length, off + CHUNK)) })
+      await trx('upload_chunks').insert({
+        upload_id: uploadId,
+        seq,
+        data: buf.subarray(off, Math.min(buf.length, off + CHUNK)),
+      })
     }
   })
 }
@@ -20,6 +24,7 @@ export async function readUploadBytes(knex: Knex, uploadId: number): Promise<Buf
     if (!r) break
     parts.push(Buffer.from(r.data))
   }
-  if (!parts.length) throw new AppError('CC_NOT_FOUND', { what: `上传 ${uploadId} 的文件 / the file of upload ${uploadId}` })
+  if (!parts.length)
+    throw new AppError('CC_NOT_FOUND', { what: `上传 ${uploadId} 的文件 / the file of upload ${uploadId}` })
   return Buffer.concat(parts)
 }

@@ -69,13 +69,24 @@ class Sums {
     if (community >= 0) this.community[community] += v
   }
   get(level: Level, i: number) {
-    return level === 'city' ? this.city : level === 'district' ? this.district[i] : level === 'street' ? this.street[i] : this.community[i]
+    return level === 'city'
+      ? this.city
+      : level === 'district'
+        ? this.district[i]
+        : level === 'street'
+          ? this.street[i]
+          : this.community[i]
   }
 }
 
 function units(m: CityModel): [Level, number, Unit | null][] {
   const of = (level: Level, us: Unit[]) => us.map((u, i): [Level, number, Unit] => [level, i, u])
-  return [['city', 0, null], ...of('district', m.districts), ...of('street', m.streets), ...of('community', m.communities)]
+  return [
+    ['city', 0, null],
+    ...of('district', m.districts),
+    ...of('street', m.streets),
+    ...of('community', m.communities),
+  ]
 }
 
 /** Whether 社区 `ci` lies in unit `i` of `level` (through its 街道 and that 街道's district). */
@@ -89,34 +100,70 @@ function communityIn(m: CityModel, level: Level, i: number, ci: number): boolean
 const unitCode = (u: Unit | null) => (u ? u.code : CITY)
 const unitName = (u: Unit | null) => (u ? u.name : '全市')
 
-function row(def: IndicatorDef, variant: Variant, level: Level, u: Unit | null, m: CityModel, num: number | null, den: number | null, value: number | null, extra: Record<string, unknown> = {}): ResultRow {
+function row(
+  def: IndicatorDef,
+  variant: Variant,
+  level: Level,
+  u: Unit | null,
+  _m: CityModel,
+  num: number | null,
+  den: number | null,
+  value: number | null,
+  extra: Record<string, unknown> = {},
+): ResultRow {
   const v = value === null || !Number.isFinite(value) ? null : value
   return {
-    indicator: def.code, variant, level, unit_code: unitCode(u), unit_name: unitName(u),
-    value: v, numerator: num, denominator: den, target: targetValue(def.target),
-    status: statusOf(v, def.target), extra: def.target?.direction === 'between' ? { ...extra, band: [def.target.min, def.target.max] } : extra,
+    indicator: def.code,
+    variant,
+    level,
+    unit_code: unitCode(u),
+    unit_name: unitName(u),
+    value: v,
+    numerator: num,
+    denominator: den,
+    target: targetValue(def.target),
+    status: statusOf(v, def.target),
+    extra: def.target?.direction === 'between' ? { ...extra, band: [def.target.min, def.target.max] } : extra,
   }
 }
 
 /** Sites (facilities or green spaces) an item or indicator refers to. */
-export function sitesFor(m: CityModel, p: { facilityTypes?: string[]; types?: string[]; greenKinds?: 'park' | 'any'; minArea?: number; maxArea?: number }): Site[] {
+export function sitesFor(
+  m: CityModel,
+  p: { facilityTypes?: string[]; types?: string[]; greenKinds?: 'park' | 'any'; minArea?: number; maxArea?: number },
+): Site[] {
   const types = p.facilityTypes ?? p.types
   if (types && !types.includes('@green')) return m.facilities.filter((f) => types.includes(f.type))
   const minArea = p.minArea ?? 0
-  return m.green.filter((g) => (p.greenKinds === 'park' ? g.park : true) && g.areaM2 >= minArea && (p.maxArea === undefined || g.areaM2 < p.maxArea))
+  return m.green.filter(
+    (g) =>
+      (p.greenKinds === 'park' ? g.park : true) &&
+      g.areaM2 >= minArea &&
+      (p.maxArea === undefined || g.areaM2 < p.maxArea),
+  )
 }
 
 /** Buildings (and 小区) covered by an indicator's sites: bands are OR-ed. */
-function coverageFlags(m: CityModel, def: IndicatorDef, cache: Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>) {
+function coverageFlags(
+  m: CityModel,
+  def: IndicatorDef,
+  cache: Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>,
+) {
   const p = def.params
   const bands = p.bands ?? [{ minArea: p.minArea ?? 0, radius: p.radius!, maxArea: undefined as number | undefined }]
   const key = JSON.stringify([p.facilityTypes, p.greenKinds, bands])
   const hit = cache.get(key)
   if (hit) return hit
-  const b = new Uint8Array(m.b.n), a = new Uint8Array(m.areas.length)
+  const b = new Uint8Array(m.b.n),
+    a = new Uint8Array(m.areas.length)
   let sites = 0
   for (const band of bands) {
-    const s = sitesFor(m, { facilityTypes: p.facilityTypes, greenKinds: p.greenKinds, minArea: band.minArea, maxArea: band.maxArea })
+    const s = sitesFor(m, {
+      facilityTypes: p.facilityTypes,
+      greenKinds: p.greenKinds,
+      minArea: band.minArea,
+      maxArea: band.maxArea,
+    })
     sites += s.length
     markCovered(m.residentialPoints, s, band.radius, b)
     markCovered(m.areaPoints, s, band.radius, a)
@@ -126,7 +173,11 @@ function coverageFlags(m: CityModel, def: IndicatorDef, cache: Map<string, { b: 
   return out
 }
 
-function itemFlags(m: CityModel, item: { types: string[]; radius: number; minArea?: number }, cache: Map<string, Uint8Array>): Uint8Array {
+function itemFlags(
+  m: CityModel,
+  item: { types: string[]; radius: number; minArea?: number },
+  cache: Map<string, Uint8Array>,
+): Uint8Array {
   const key = JSON.stringify([item.types, item.radius, item.minArea])
   let f = cache.get(key)
   if (!f) {
@@ -140,24 +191,75 @@ function itemFlags(m: CityModel, item: { types: string[]; radius: number; minAre
 /** Residential footprint, residents and 小区 counts, covered and in total, per unit. */
 function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null): ResultRow[] {
   const B = m.b
-  const denA = new Sums(m), numA = new Sums(m), denR = new Sums(m), numR = new Sums(m), gapB = new Sums(m)
+  const denA = new Sums(m),
+    numA = new Sums(m),
+    denR = new Sums(m),
+    numR = new Sums(m),
+    gapB = new Sums(m)
   for (let i = 0; i < B.n; i++) {
     if (!B.residential[i]) continue
     denA.add(B.street[i], B.community[i], B.footprint[i])
     denR.add(B.street[i], B.community[i], B.residents[i])
-    if (b[i]) { numA.add(B.street[i], B.community[i], B.footprint[i]); numR.add(B.street[i], B.community[i], B.residents[i]) }
-    else gapB.add(B.street[i], B.community[i], 1)
+    if (b[i]) {
+      numA.add(B.street[i], B.community[i], B.footprint[i])
+      numR.add(B.street[i], B.community[i], B.residents[i])
+    } else gapB.add(B.street[i], B.community[i], 1)
   }
-  const denX = new Sums(m), numX = new Sums(m)
-  if (a) m.areas.forEach((ar, k) => { denX.add(ar.street, ar.parent, 1); if (a[k]) numX.add(ar.street, ar.parent, 1) })
+  const denX = new Sums(m),
+    numX = new Sums(m)
+  if (a)
+    m.areas.forEach((ar, k) => {
+      denX.add(ar.street, ar.parent, 1)
+      if (a[k]) numX.add(ar.street, ar.parent, 1)
+    })
   const out: ResultRow[] = []
   const pct = (n: number, d: number) => (d > 0 ? (100 * n) / d : null)
   for (const [level, i, u] of units(m)) {
     // Radius and sites are the indicator's, not the unit's: they live in the run's definitions.
-    const extra = { gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)), gapBuildings: gapB.get(level, i) }
-    out.push(row(def, 'area', level, u, m, numA.get(level, i), denA.get(level, i), pct(numA.get(level, i), denA.get(level, i)), extra))
-    out.push(row(def, 'residents', level, u, m, numR.get(level, i), denR.get(level, i), pct(numR.get(level, i), denR.get(level, i)), extra))
-    if (a) out.push(row(def, 'areas', level, u, m, numX.get(level, i), denX.get(level, i), pct(numX.get(level, i), denX.get(level, i)), extra))
+    const extra = {
+      gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)),
+      gapBuildings: gapB.get(level, i),
+    }
+    out.push(
+      row(
+        def,
+        'area',
+        level,
+        u,
+        m,
+        numA.get(level, i),
+        denA.get(level, i),
+        pct(numA.get(level, i), denA.get(level, i)),
+        extra,
+      ),
+    )
+    out.push(
+      row(
+        def,
+        'residents',
+        level,
+        u,
+        m,
+        numR.get(level, i),
+        denR.get(level, i),
+        pct(numR.get(level, i), denR.get(level, i)),
+        extra,
+      ),
+    )
+    if (a)
+      out.push(
+        row(
+          def,
+          'areas',
+          level,
+          u,
+          m,
+          numX.get(level, i),
+          denX.get(level, i),
+          pct(numX.get(level, i), denX.get(level, i)),
+          extra,
+        ),
+      )
   }
   return out
 }
@@ -171,7 +273,11 @@ function unitPopulation(m: CityModel, residents: Sums): (level: Level, i: number
   }
 }
 
-export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: number, msg: string) => void): ComputeOutput {
+export function computeAll(
+  m: CityModel,
+  defs: IndicatorDef[],
+  onProgress?: (p: number, msg: string) => void,
+): ComputeOutput {
   const rows: ResultRow[] = []
   const covered = new Map<string, Uint8Array>()
   const cache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
@@ -200,19 +306,30 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         const short = new Map<string, string[]>()
         const B2 = m.b
         flags.forEach((f, j) => {
-          const st = new Uint8Array(m.streets.length), cm = new Uint8Array(m.communities.length), ds = new Uint8Array(m.districts.length)
+          const st = new Uint8Array(m.streets.length),
+            cm = new Uint8Array(m.communities.length),
+            ds = new Uint8Array(m.districts.length)
           let city = 0
           for (let i = 0; i < B2.n; i++) {
             if (!B2.residential[i] || f[i] || !(B2.residents[i] > 0)) continue
             city = 1
-            if (B2.street[i] >= 0) { st[B2.street[i]] = 1; if (m.streetDistrict[B2.street[i]] >= 0) ds[m.streetDistrict[B2.street[i]]] = 1 }
+            if (B2.street[i] >= 0) {
+              st[B2.street[i]] = 1
+              if (m.streetDistrict[B2.street[i]] >= 0) ds[m.streetDistrict[B2.street[i]]] = 1
+            }
             if (B2.community[i] >= 0) cm[B2.community[i]] = 1
           }
           const add = (k: string) => short.set(k, [...(short.get(k) ?? []), p.items![j].zh])
           if (city) add(`city|${CITY}`)
-          ds.forEach((v, i) => { if (v) add(`district|${m.districts[i].code}`) })
-          st.forEach((v, i) => { if (v) add(`street|${m.streets[i].code}`) })
-          cm.forEach((v, i) => { if (v) add(`community|${m.communities[i].code}`) })
+          ds.forEach((v, i) => {
+            if (v) add(`district|${m.districts[i].code}`)
+          })
+          st.forEach((v, i) => {
+            if (v) add(`street|${m.streets[i].code}`)
+          })
+          cm.forEach((v, i) => {
+            if (v) add(`community|${m.communities[i].code}`)
+          })
         })
         const rs = coverageRows(m, def, all, null)
         for (const r of rs) r.extra = { ...r.extra, missing: short.get(`${r.level}|${r.unit_code}`) ?? [] }
@@ -226,7 +343,10 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
           const s = sitesFor(m, { types: it.types, minArea: it.minArea })
           if (!s.length) return { s, fb: null as Flatbush | null }
           const fb = new Flatbush(s.length)
-          for (const x of s) { const bb = x.bbox ?? [x.x, x.y, x.x, x.y]; fb.add(bb[0] - it.radius, bb[1] - it.radius, bb[2] + it.radius, bb[3] + it.radius) }
+          for (const x of s) {
+            const bb = x.bbox ?? [x.x, x.y, x.x, x.y]
+            fb.add(bb[0] - it.radius, bb[1] - it.radius, bb[2] + it.radius, bb[3] + it.radius)
+          }
           fb.finish()
           return { s, fb }
         })
@@ -239,7 +359,11 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
             const r = it.radius + RADIUS_TOLERANCE_M
             const found = fb?.search(c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3]).some((k) => {
               const site = s[k]
-              return (site.geom ? polygonPolygonDistance(site.geom, c.geom) : pointPolygonDistance(site.x, site.y, c.geom)) <= r
+              return (
+                (site.geom
+                  ? polygonPolygonDistance(site.geom, c.geom)
+                  : pointPolygonDistance(site.x, site.y, c.geom)) <= r
+              )
             })
             if (!found) missing.push(it.zh)
           })
@@ -247,18 +371,52 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
           scores[ci] = (100 * (its.length - missing.length)) / its.length
         })
         for (const [level, i, u] of units(m)) {
-          const members = level === 'community' ? [i] : m.communities.map((_, ci) => (communityIn(m, level, i, ci) ? ci : -1)).filter((x) => x >= 0)
+          const members =
+            level === 'community'
+              ? [i]
+              : m.communities.map((_, ci) => (communityIn(m, level, i, ci) ? ci : -1)).filter((x) => x >= 0)
           const mean = members.length ? members.reduce((a, ci) => a + scores[ci], 0) / members.length : null
-          const extra = level === 'community' ? { missing: missingBy[i], items: its.length } : { communities: members.length, complete: members.filter((ci) => scores[ci] >= 100 - 1e-9).length }
-          rows.push(row(def, 'value', level, u, m, level === 'community' ? its.length - missingBy[i].length : members.filter((ci) => scores[ci] >= 100 - 1e-9).length, level === 'community' ? its.length : members.length, mean, extra))
+          const extra =
+            level === 'community'
+              ? { missing: missingBy[i], items: its.length }
+              : { communities: members.length, complete: members.filter((ci) => scores[ci] >= 100 - 1e-9).length }
+          rows.push(
+            row(
+              def,
+              'value',
+              level,
+              u,
+              m,
+              level === 'community'
+                ? its.length - missingBy[i].length
+                : members.filter((ci) => scores[ci] >= 100 - 1e-9).length,
+              level === 'community' ? its.length : members.length,
+              mean,
+              extra,
+            ),
+          )
         }
         break
       }
       case 'park_per_capita': {
         for (const [level, i, u] of units(m)) {
-          const area = level === 'city' ? m.parkArea.city : level === 'district' ? m.parkArea.district[i] : level === 'street' ? m.parkArea.street[i] : m.parkArea.community[i]
+          const area =
+            level === 'city'
+              ? m.parkArea.city
+              : level === 'district'
+                ? m.parkArea.district[i]
+                : level === 'street'
+                  ? m.parkArea.street[i]
+                  : m.parkArea.community[i]
           const d = pop(level, i)
-          rows.push(row(def, 'value', level, u, m, area, d, d > 0 ? area / d : null, { populationSource: u?.population != null || (level === 'city' && m.streets.every((s) => s.population != null)) ? 'declared' : 'buildings' }))
+          rows.push(
+            row(def, 'value', level, u, m, area, d, d > 0 ? area / d : null, {
+              populationSource:
+                u?.population != null || (level === 'city' && m.streets.every((s) => s.population != null))
+                  ? 'declared'
+                  : 'buildings',
+            }),
+          )
         }
         break
       }
@@ -268,7 +426,19 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         const share = p.workerShare ?? m.settings.workerShare
         for (const [level, i, u] of units(m)) {
           const d = pop(level, i) * share
-          rows.push(row(def, 'value', level, u, m, jobs.get(level, i), d, d > 0 && m.jobs.jobs.length ? jobs.get(level, i) / d : null, { workerShare: share }))
+          rows.push(
+            row(
+              def,
+              'value',
+              level,
+              u,
+              m,
+              jobs.get(level, i),
+              d,
+              d > 0 && m.jobs.jobs.length ? jobs.get(level, i) / d : null,
+              { workerShare: share },
+            ),
+          )
         }
         break
       }
@@ -276,9 +446,15 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         const r = p.radius!
         const share = p.workerShare ?? m.settings.workerShare
         const ratio = new Float64Array(m.communities.length).fill(NaN)
-        const nums = new Float64Array(m.communities.length), dens = new Float64Array(m.communities.length)
+        const nums = new Float64Array(m.communities.length),
+          dens = new Float64Array(m.communities.length)
         const rp = m.residentialPoints
-        const resGrid = new DiscSums(rp.x, rp.y, Float64Array.from(rp.ids, (id) => B.residents[id]), r / 20)
+        const resGrid = new DiscSums(
+          rp.x,
+          rp.y,
+          Float64Array.from(rp.ids, (id) => B.residents[id]),
+          r / 20,
+        )
         const jobGrid = new DiscSums(m.jobs.x, m.jobs.y, m.jobs.jobs, r / 20)
         m.communities.forEach((c, ci) => {
           const j = jobGrid.sum(c.x, c.y, r)
@@ -287,17 +463,40 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
           if (dens[ci] > 0 && m.jobs.jobs.length) ratio[ci] = j / dens[ci]
         })
         for (const [level, i, u] of units(m)) {
-          if (level === 'community') { rows.push(row(def, 'value', level, u, m, nums[i], dens[i], Number.isNaN(ratio[i]) ? null : ratio[i], { radius: r, workerShare: share })); continue }
+          if (level === 'community') {
+            rows.push(
+              row(def, 'value', level, u, m, nums[i], dens[i], Number.isNaN(ratio[i]) ? null : ratio[i], {
+                radius: r,
+                workerShare: share,
+              }),
+            )
+            continue
+          }
           // 街道, district and city: the mean of their 社区's ratios, weighted by residents.
-          let sw = 0, sv = 0
-          m.communities.forEach((_, ci) => { if (communityIn(m, level, i, ci) && !Number.isNaN(ratio[ci])) { const wgt = residents.community[ci]; sw += wgt; sv += wgt * ratio[ci] } })
-          rows.push(row(def, 'value', level, u, m, null, null, sw > 0 ? sv / sw : null, { radius: r, workerShare: share, aggregation: 'residents-weighted mean of 社区' }))
+          let sw = 0,
+            sv = 0
+          m.communities.forEach((_, ci) => {
+            if (communityIn(m, level, i, ci) && !Number.isNaN(ratio[ci])) {
+              const wgt = residents.community[ci]
+              sw += wgt
+              sv += wgt * ratio[ci]
+            }
+          })
+          rows.push(
+            row(def, 'value', level, u, m, null, null, sw > 0 ? sv / sw : null, {
+              radius: r,
+              workerShare: share,
+              aggregation: 'residents-weighted mean of 社区',
+            }),
+          )
         }
         break
       }
       case 'commute_share':
       case 'commute_distance': {
-        const total = new Sums(m), near = new Sums(m), dist = new Sums(m)
+        const total = new Sums(m),
+          near = new Sums(m),
+          dist = new Sums(m)
         const C = m.commutes
         for (let k = 0; k < C.count.length; k++) {
           const ci = C.origin[k]
@@ -310,19 +509,47 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
         }
         for (const [level, i, u] of units(m)) {
           const t = total.get(level, i)
-          if (def.kind === 'commute_share') rows.push(row(def, 'value', level, u, m, near.get(level, i), t, t > 0 ? (100 * near.get(level, i)) / t : null))
-          else rows.push(row(def, 'value', level, u, m, dist.get(level, i) / 1000, t, t > 0 ? dist.get(level, i) / 1000 / t : null))
+          if (def.kind === 'commute_share')
+            rows.push(
+              row(def, 'value', level, u, m, near.get(level, i), t, t > 0 ? (100 * near.get(level, i)) / t : null),
+            )
+          else
+            rows.push(
+              row(
+                def,
+                'value',
+                level,
+                u,
+                m,
+                dist.get(level, i) / 1000,
+                t,
+                t > 0 ? dist.get(level, i) / 1000 / t : null,
+              ),
+            )
         }
         break
       }
       case 'stock_share': {
-        const num = new Sums(m), den = new Sums(m)
+        const num = new Sums(m),
+          den = new Sums(m)
         for (let i = 0; i < B.n; i++) {
           if (!B.residential[i] || !B.builtYear[i]) continue
           den.add(B.street[i], B.community[i], B.floorArea[i])
           if (B.builtYear[i] < p.builtBefore!) num.add(B.street[i], B.community[i], B.floorArea[i])
         }
-        for (const [level, i, u] of units(m)) rows.push(row(def, 'value', level, u, m, num.get(level, i), den.get(level, i), den.get(level, i) > 0 ? (100 * num.get(level, i)) / den.get(level, i) : null))
+        for (const [level, i, u] of units(m))
+          rows.push(
+            row(
+              def,
+              'value',
+              level,
+              u,
+              m,
+              num.get(level, i),
+              den.get(level, i),
+              den.get(level, i) > 0 ? (100 * num.get(level, i)) / den.get(level, i) : null,
+            ),
+          )
         break
       }
       case 'tall_new_residential': {
@@ -332,7 +559,8 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
           const h = B.height[i] > 0 ? B.height[i] : B.floorsDefaulted[i] ? 0 : (B.floorArea[i] / B.footprint[i]) * 3
           if (h > p.minHeight!) num.add(B.street[i], B.community[i], 1)
         }
-        for (const [level, i, u] of units(m)) rows.push(row(def, 'value', level, u, m, num.get(level, i), null, num.get(level, i)))
+        for (const [level, i, u] of units(m))
+          rows.push(row(def, 'value', level, u, m, num.get(level, i), null, num.get(level, i)))
         break
       }
     }
@@ -340,4 +568,3 @@ export function computeAll(m: CityModel, defs: IndicatorDef[], onProgress?: (p: 
   onProgress?.(1, 'done')
   return { rows, covered }
 }
-

@@ -8,9 +8,19 @@ import { pointPolygonDistance, type BBox, type MultiPoly } from './geom.ts'
 /** Distances within this of the radius count as inside: it absorbs projection round-off (≪ 1 cm). */
 export const RADIUS_TOLERANCE_M = 0.01
 
-export interface Site { x: number; y: number; geom?: MultiPoly; bbox?: BBox }
+export interface Site {
+  x: number
+  y: number
+  geom?: MultiPoly
+  bbox?: BBox
+}
 
-export interface PointSet { index: KDBush; ids: Int32Array; x: Float64Array; y: Float64Array }
+export interface PointSet {
+  index: KDBush
+  ids: Int32Array
+  x: Float64Array
+  y: Float64Array
+}
 
 /** Marks out[ids[k]] = 1 for every indexed point within `radius` of any site. */
 export function markCovered(points: PointSet, sites: Site[], radius: number, out: Uint8Array): void {

@@ -8,12 +8,13 @@ export type BBox = [number, number, number, number]
 
 export function bboxOf(mp: MultiPoly): BBox {
   const b: BBox = [Infinity, Infinity, -Infinity, -Infinity]
-  for (const poly of mp) for (const p of poly[0]) {
-    if (p[0] < b[0]) b[0] = p[0]
-    if (p[1] < b[1]) b[1] = p[1]
-    if (p[0] > b[2]) b[2] = p[0]
-    if (p[1] > b[3]) b[3] = p[1]
-  }
+  for (const poly of mp)
+    for (const p of poly[0]) {
+      if (p[0] < b[0]) b[0] = p[0]
+      if (p[1] < b[1]) b[1] = p[1]
+      if (p[0] > b[2]) b[2] = p[0]
+      if (p[1] > b[3]) b[3] = p[1]
+    }
   return b
 }
 
@@ -23,7 +24,10 @@ export function pointInMultiPolygon(x: number, y: number, mp: MultiPoly): boolea
   for (const poly of mp) {
     for (const ring of poly) {
       for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-        const xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1]
+        const xi = ring[i][0],
+          yi = ring[i][1],
+          xj = ring[j][0],
+          yj = ring[j][1]
         if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside
       }
     }
@@ -32,11 +36,13 @@ export function pointInMultiPolygon(x: number, y: number, mp: MultiPoly): boolea
 }
 
 export function pointSegmentDistance(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
-  const dx = bx - ax, dy = by - ay
+  const dx = bx - ax,
+    dy = by - ay
   const len2 = dx * dx + dy * dy
   let t = len2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / len2 : 0
-  t = t < 0 ? 0 : t > 1 ? 1 : t
-  const qx = ax + t * dx - px, qy = ay + t * dy - py
+  t = t < 0 ? 0 : Math.min(t, 1)
+  const qx = ax + t * dx - px,
+    qy = ay + t * dy - py
   return Math.sqrt(qx * qx + qy * qy)
 }
 
@@ -44,31 +50,39 @@ export function pointSegmentDistance(px: number, py: number, ax: number, ay: num
 export function pointPolygonDistance(x: number, y: number, mp: MultiPoly): number {
   if (pointInMultiPolygon(x, y, mp)) return 0
   let best = Infinity
-  for (const poly of mp) for (const ring of poly) {
-    for (let i = 1; i < ring.length; i++) {
-      const d = pointSegmentDistance(x, y, ring[i - 1][0], ring[i - 1][1], ring[i][0], ring[i][1])
-      if (d < best) best = d
+  for (const poly of mp)
+    for (const ring of poly) {
+      for (let i = 1; i < ring.length; i++) {
+        const d = pointSegmentDistance(x, y, ring[i - 1][0], ring[i - 1][1], ring[i][0], ring[i][1])
+        if (d < best) best = d
+      }
     }
-  }
   return best
 }
 
 function segmentsCross(a: number[], b: number[], c: number[], d: number[]): boolean {
-  const o = (p: number[], q: number[], r: number[]) => Math.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
+  const o = (p: number[], q: number[], r: number[]) =>
+    Math.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
   return o(a, b, c) !== o(a, b, d) && o(c, d, a) !== o(c, d, b)
 }
 
 /** Distance between two (multi)polygons: 0 when they meet; else the least vertex-to-edge distance. */
 export function polygonPolygonDistance(a: MultiPoly, b: MultiPoly): number {
-  if (pointInMultiPolygon(a[0][0][0][0], a[0][0][0][1], b) || pointInMultiPolygon(b[0][0][0][0], b[0][0][0][1], a)) return 0
+  if (pointInMultiPolygon(a[0][0][0][0], a[0][0][0][1], b) || pointInMultiPolygon(b[0][0][0][0], b[0][0][0][1], a))
+    return 0
   let best = Infinity
-  for (const pa of a) for (const ra of pa) for (const pb of b) for (const rb of pb) {
-    for (let i = 1; i < ra.length; i++) {
-      for (let j = 1; j < rb.length; j++) if (segmentsCross(ra[i - 1], ra[i], rb[j - 1], rb[j])) return 0
-    }
-  }
-  for (const pa of a) for (const ra of pa) for (const p of ra) best = Math.min(best, pointPolygonDistance(p[0], p[1], b))
-  for (const pb of b) for (const rb of pb) for (const p of rb) best = Math.min(best, pointPolygonDistance(p[0], p[1], a))
+  for (const pa of a)
+    for (const ra of pa)
+      for (const pb of b)
+        for (const rb of pb) {
+          for (let i = 1; i < ra.length; i++) {
+            for (let j = 1; j < rb.length; j++) if (segmentsCross(ra[i - 1], ra[i], rb[j - 1], rb[j])) return 0
+          }
+        }
+  for (const pa of a)
+    for (const ra of pa) for (const p of ra) best = Math.min(best, pointPolygonDistance(p[0], p[1], b))
+  for (const pb of b)
+    for (const rb of pb) for (const p of rb) best = Math.min(best, pointPolygonDistance(p[0], p[1], a))
   return best
 }
 
@@ -114,11 +128,28 @@ export class DiscSums {
   private ny: number
   private x0: number
   private y0: number
-  constructor(private xs: Float64Array, private ys: Float64Array, private w: Float64Array, private cell: number) {
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity
-    for (let i = 0; i < xs.length; i++) { minX = Math.min(minX, xs[i]); minY = Math.min(minY, ys[i]); maxX = Math.max(maxX, xs[i]); maxY = Math.max(maxY, ys[i]) }
-    if (!xs.length) { minX = minY = 0; maxX = maxY = 1 }
-    this.x0 = minX; this.y0 = minY
+  constructor(
+    private xs: Float64Array,
+    private ys: Float64Array,
+    private w: Float64Array,
+    private cell: number,
+  ) {
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity
+    for (let i = 0; i < xs.length; i++) {
+      minX = Math.min(minX, xs[i])
+      minY = Math.min(minY, ys[i])
+      maxX = Math.max(maxX, xs[i])
+      maxY = Math.max(maxY, ys[i])
+    }
+    if (!xs.length) {
+      minX = minY = 0
+      maxX = maxY = 1
+    }
+    this.x0 = minX
+    this.y0 = minY
     this.nx = Math.max(1, Math.ceil((maxX - minX) / cell) + 1)
     this.ny = Math.max(1, Math.ceil((maxY - minY) / cell) + 1)
     const cells = this.nx * this.ny
@@ -138,24 +169,33 @@ export class DiscSums {
     for (let i = 0; i < xs.length; i++) this.order[fill[cellOf[i]]++] = i
   }
   sum(cx: number, cy: number, r: number): number {
-    const c = this.cell, r2 = r * r
-    const i0 = Math.max(0, Math.floor((cx - r - this.x0) / c)), i1 = Math.min(this.nx - 1, Math.floor((cx + r - this.x0) / c))
-    const j0 = Math.max(0, Math.floor((cy - r - this.y0) / c)), j1 = Math.min(this.ny - 1, Math.floor((cy + r - this.y0) / c))
+    const c = this.cell,
+      r2 = r * r
+    const i0 = Math.max(0, Math.floor((cx - r - this.x0) / c)),
+      i1 = Math.min(this.nx - 1, Math.floor((cx + r - this.x0) / c))
+    const j0 = Math.max(0, Math.floor((cy - r - this.y0) / c)),
+      j1 = Math.min(this.ny - 1, Math.floor((cy + r - this.y0) / c))
     let total = 0
     for (let j = j0; j <= j1; j++) {
-      const ya = this.y0 + j * c, yb = ya + c
+      const ya = this.y0 + j * c,
+        yb = ya + c
       const dyFar = Math.max(Math.abs(ya - cy), Math.abs(yb - cy))
       const dyNear = cy < ya ? ya - cy : cy > yb ? cy - yb : 0
       for (let i = i0; i <= i1; i++) {
-        const xa = this.x0 + i * c, xb = xa + c
+        const xa = this.x0 + i * c,
+          xb = xa + c
         const dxFar = Math.max(Math.abs(xa - cx), Math.abs(xb - cx))
         const dxNear = cx < xa ? xa - cx : cx > xb ? cx - xb : 0
         if (dxNear * dxNear + dyNear * dyNear > r2) continue // wholly outside
         const k = i + j * this.nx
-        if (dxFar * dxFar + dyFar * dyFar <= r2) { total += this.cellTotal[k]; continue } // wholly inside
+        if (dxFar * dxFar + dyFar * dyFar <= r2) {
+          total += this.cellTotal[k]
+          continue
+        } // wholly inside
         for (let q = this.start[k]; q < this.start[k + 1]; q++) {
           const p = this.order[q]
-          const dx = this.xs[p] - cx, dy = this.ys[p] - cy
+          const dx = this.xs[p] - cx,
+            dy = this.ys[p] - cy
           if (dx * dx + dy * dy <= r2) total += this.w[p]
         }
       }

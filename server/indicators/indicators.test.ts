@@ -18,7 +18,15 @@ const C1_RES = 100 + 50 + B3
 const CITY_RES = C1_RES + 400
 const pct = (n: number, d: number) => (100 * n) / d
 
-type Result = { level: string; code: string; value: number | null; numerator: number; denominator: number; status: string; [k: string]: unknown }
+type Result = {
+  level: string
+  code: string
+  value: number | null
+  numerator: number
+  denominator: number
+  status: string
+  [k: string]: unknown
+}
 
 describe('indicators on a hand-computed city', () => {
   const t = useTestApp()
@@ -52,10 +60,26 @@ describe('indicators on a hand-computed city', () => {
     const r = await get(t.app, '/api/indicators')
     expect(r.body.indicators.length).toBeGreaterThanOrEqual(25)
     for (const d of r.body.indicators) {
-      for (const k of ['code', 'zh', 'en', 'dimension', 'unit', 'formula', 'numerator', 'denominator', 'distanceModel', 'source']) expect(d[k], `${d.code}.${k}`).toBeTruthy()
+      for (const k of [
+        'code',
+        'zh',
+        'en',
+        'dimension',
+        'unit',
+        'formula',
+        'numerator',
+        'denominator',
+        'distanceModel',
+        'source',
+      ])
+        expect(d[k], `${d.code}.${k}`).toBeTruthy()
     }
     const k = r.body.indicators.find((d: { code: string }) => d.code === 'kindergarten_coverage')
-    expect(k).toMatchObject({ params: { radius: 300, facilityTypes: ['kindergarten'] }, type: '底线', target: { value: 100 } })
+    expect(k).toMatchObject({
+      params: { radius: 300, facilityTypes: ['kindergarten'] },
+      type: '底线',
+      target: { value: 100 },
+    })
   })
 
   it('kindergarten coverage: by footprint area, by residents, by 小区; a facility exactly at 300 m covers', async () => {
@@ -101,7 +125,12 @@ describe('indicators on a hand-computed city', () => {
     const gaps = await get(t.app, '/api/years/2025/indicators/kindergarten_coverage/gaps?unit=C2')
     expect(gaps.body.numberMatched).toBe(5)
     expect(gaps.body.uncoveredResidents).toBe(400)
-    const byCode = Object.fromEntries(gaps.body.features.map((f: { properties: { code: string; residents: number; residents_source: string } }) => [f.properties.code, f.properties]))
+    const byCode = Object.fromEntries(
+      gaps.body.features.map((f: { properties: { code: string; residents: number; residents_source: string } }) => [
+        f.properties.code,
+        f.properties,
+      ]),
+    )
     expect(byCode.B5).toMatchObject({ residents: 210, residents_source: 'community' })
     expect(byCode.B6).toMatchObject({ residents: 70, residents_source: 'community' })
     expect(byCode.B4).toMatchObject({ residents: 100, residents_source: 'data' })
@@ -167,7 +196,14 @@ describe('indicators on a hand-computed city', () => {
   it('the 问题清单: failing units graded, 底线 first, with a suggestion and a link to the gaps', async () => {
     const r = await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage')
     const c2 = r.body.problems.find((p: { unitCode: string }) => p.unitCode === 'C2')
-    expect(c2).toMatchObject({ severity: '严重', type: '底线', value: 0, target: 100, status: '待整改', links: { gaps: '/api/cities/990100/years/2025/indicators/kindergarten_coverage/gaps?unit=C2' } })
+    expect(c2).toMatchObject({
+      severity: '严重',
+      type: '底线',
+      value: 0,
+      target: 100,
+      status: '待整改',
+      links: { gaps: '/api/cities/990100/years/2025/indicators/kindergarten_coverage/gaps?unit=C2' },
+    })
     expect(c2.suggestion).toContain('二社区')
     expect(c2.suggestion).toContain('400 名居民')
     expect(r.body.problems.some((p: { unitCode: string }) => p.unitCode === 'C3')).toBe(false) // no residents, no problem
@@ -175,20 +211,39 @@ describe('indicators on a hand-computed city', () => {
     const firstGuidance = all.findIndex((p: { type: string }) => p.type === '导向')
     expect(all.slice(0, firstGuidance).every((p: { type: string }) => p.type === '底线')).toBe(true)
     expect(all.slice(firstGuidance).some((p: { type: string }) => p.type === '底线')).toBe(false)
-    const filtered = (await get(t.app, '/api/years/2025/problems?level=community&severity=严重&dimension=小区(社区)')).body.problems
+    const filtered = (await get(t.app, '/api/years/2025/problems?level=community&severity=严重&dimension=小区(社区)'))
+      .body.problems
     expect(filtered.length).toBeGreaterThan(0)
-    expect(filtered.every((p: { level: string; severity: string; dimension: string }) => p.level === 'community' && p.severity === '严重' && p.dimension === '小区(社区)')).toBe(true)
+    expect(
+      filtered.every(
+        (p: { level: string; severity: string; dimension: string }) =>
+          p.level === 'community' && p.severity === '严重' && p.dimension === '小区(社区)',
+      ),
+    ).toBe(true)
   })
 
   it('problem status can be updated and survives a recomputation', async () => {
     const p = (await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&unit=C2')).body.problems[0]
-    const bad = await request(t.app.server).patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`).set(AUTH).send({ status: '完成' })
+    const bad = await request(t.app.server)
+      .patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`)
+      .set(AUTH)
+      .send({ status: '完成' })
     expect(bad.body.error.code).toBe('CC_OPTION_INVALID')
-    expect((await request(t.app.server).patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`).send({ status: '整改中' })).status).toBe(401)
-    const ok = await request(t.app.server).patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`).set(AUTH).send({ status: '整改中', note: '已选址' })
+    expect(
+      (
+        await request(t.app.server)
+          .patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`)
+          .send({ status: '整改中' })
+      ).status,
+    ).toBe(401)
+    const ok = await request(t.app.server)
+      .patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`)
+      .set(AUTH)
+      .send({ status: '整改中', note: '已选址' })
     expect(ok.body).toMatchObject({ status: '整改中', note: '已选址', statusBy: 'tester' })
     await compute(2025)
-    const again = (await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&unit=C2')).body.problems[0]
+    const again = (await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&unit=C2')).body
+      .problems[0]
     expect(again).toMatchObject({ id: p.id, status: '整改中', note: '已选址' })
   })
 
@@ -198,17 +253,21 @@ describe('indicators on a hand-computed city', () => {
     const text = csv.text.replace(/^\uFEFF/, '')
     expect(text.split('\r\n')[0]).toContain('整治建议')
     expect(text).toContain('幼儿园服务半径覆盖率')
-    const x = await get(t.app, '/api/years/2025/problems?format=xlsx&indicator=kindergarten_coverage').buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => cb(null, Buffer.concat(chunks)))
-    })
+    const x = await get(t.app, '/api/years/2025/problems?format=xlsx&indicator=kindergarten_coverage')
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => cb(null, Buffer.concat(chunks)))
+      })
     const buf = x.body as Buffer
     expect(buf.subarray(0, 2).toString()).toBe('PK')
     // Find the sheet in the zip and check it holds the indicator name.
     const i = buf.indexOf('xl/worksheets/sheet1.xml')
     const local = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), i)
-    const csize = buf.readUInt32LE(local + 18), nameLen = buf.readUInt16LE(local + 26), extraLen = buf.readUInt16LE(local + 28)
+    const csize = buf.readUInt32LE(local + 18),
+      nameLen = buf.readUInt16LE(local + 26),
+      extraLen = buf.readUInt16LE(local + 28)
     const data = buf.subarray(local + 30 + nameLen + extraLen, local + 30 + nameLen + extraLen + csize)
     const sheet = (buf.readUInt16LE(local + 8) === 8 ? inflateRawSync(data) : data).toString('utf8')
     expect(sheet).toContain('幼儿园服务半径覆盖率')
@@ -217,7 +276,18 @@ describe('indicators on a hand-computed city', () => {
 
   it('what-if: a hypothetical kindergarten changes the numbers and stores nothing', async () => {
     const toLonLat = proj4(gaussKrugerEpsg(4548)!.proj!, 'EPSG:4326')
-    const body = { facilities: { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { type: '幼儿园', name: '拟建' }, geometry: { type: 'Point', coordinates: toLonLat.forward([X0 + 1500, Y0 + 520]) } }] } }
+    const body = {
+      facilities: {
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: { type: '幼儿园', name: '拟建' },
+            geometry: { type: 'Point', coordinates: toLonLat.forward([X0 + 1500, Y0 + 520]) },
+          },
+        ],
+      },
+    }
     const r = await request(t.app.server).post('/api/years/2025/what-if').set(AUTH).send(body)
     expect(r.status).toBe(200)
     const k = r.body.indicators.find((i: { code: string }) => i.code === 'kindergarten_coverage')
@@ -227,7 +297,21 @@ describe('indicators on a hand-computed city', () => {
     expect(c2.newlyCoveredResidents).toBe(210)
     expect(k.city.after).toBeCloseTo(pct(100 + 100 + 400, 1400), 2)
     expect((await results('kindergarten_coverage')).C2.value).toBe(0) // nothing stored
-    const bad = await request(t.app.server).post('/api/years/2025/what-if').set(AUTH).send({ facilities: { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { type: '火箭发射场' }, geometry: { type: 'Point', coordinates: [117.2, 31.8] } }] } })
+    const bad = await request(t.app.server)
+      .post('/api/years/2025/what-if')
+      .set(AUTH)
+      .send({
+        facilities: {
+          type: 'FeatureCollection',
+          features: [
+            {
+              type: 'Feature',
+              properties: { type: '火箭发射场' },
+              geometry: { type: 'Point', coordinates: [117.2, 31.8] },
+            },
+          ],
+        },
+      })
     expect(bad.body.error.code).toBe('CC_FIELD_UNKNOWN_VALUE')
   })
 
@@ -237,7 +321,10 @@ describe('indicators on a hand-computed city', () => {
       const v = (await get(t.app, `/api/years/2025/layers/${layer}/versions`)).body.versions[0].version
       await request(t.app.server).post(`/api/years/2026/layers/${layer}/versions/${v}/restore`).set(AUTH).expect(200)
     }
-    const more = geojson([...JSON.parse(fixture.facilities.toString()).features, { geometry: { type: 'Point', coordinates: [X0 + 1500, Y0 + 520] }, properties: { name: 'K2', type: '幼儿园' } }])
+    const more = geojson([
+      ...JSON.parse(fixture.facilities.toString()).features,
+      { geometry: { type: 'Point', coordinates: [X0 + 1500, Y0 + 520] }, properties: { name: 'K2', type: '幼儿园' } },
+    ])
     expect((await upload(t.app, 2026, 'facilities', more, 'facilities.geojson', CRS)).status).toBe(201)
     await compute(2026)
     const r = await get(t.app, '/api/years/2026/indicators/kindergarten_coverage')
@@ -253,11 +340,32 @@ describe('indicators on a hand-computed city', () => {
   it('a year can override targets and add a local 特色 indicator without code changes', async () => {
     const config = {
       targets: { kindergarten_coverage: { value: 5, direction: '>=' } },
-      local: [{ code: 'local_school_1km', zh: '小学1公里覆盖率（地方）', en: 'Primary school within 1 km (local)', dimension: '街区', group: '特色', unit: '%', kind: 'coverage', type: '导向',
-        formula: '同覆盖率', numerator: '1 公里内', denominator: '居住建筑基底面积', params: { facilityTypes: ['primary_school'], radius: 1000 }, target: { value: 50, direction: '>=' }, source: '某市特色指标' }],
+      local: [
+        {
+          code: 'local_school_1km',
+          zh: '小学1公里覆盖率（地方）',
+          en: 'Primary school within 1 km (local)',
+          dimension: '街区',
+          group: '特色',
+          unit: '%',
+          kind: 'coverage',
+          type: '导向',
+          formula: '同覆盖率',
+          numerator: '1 公里内',
+          denominator: '居住建筑基底面积',
+          params: { facilityTypes: ['primary_school'], radius: 1000 },
+          target: { value: 50, direction: '>=' },
+          source: '某市特色指标',
+        },
+      ],
     }
-    expect((await request(t.app.server).put('/api/years/2025/indicator-config').set(AUTH).send(config)).status).toBe(200)
-    const bad = await request(t.app.server).put('/api/years/2025/indicator-config').set(AUTH).send({ targets: { nope: { value: 1, direction: '>=' } } })
+    expect((await request(t.app.server).put('/api/years/2025/indicator-config').set(AUTH).send(config)).status).toBe(
+      200,
+    )
+    const bad = await request(t.app.server)
+      .put('/api/years/2025/indicator-config')
+      .set(AUTH)
+      .send({ targets: { nope: { value: 1, direction: '>=' } } })
     expect(bad.body.error.code).toBe('CC_OPTION_INVALID')
     await compute(2025)
     const k = await results('kindergarten_coverage')
@@ -265,7 +373,10 @@ describe('indicators on a hand-computed city', () => {
     const local = await results('local_school_1km')
     // within 1 km of the school's edge (x ≥ 2100, y ≤ 300): B4 (1200,500) 922 m, B5 632, B6 361, B9 500, B7 1161 ✗
     expect(local.city.value).toBeCloseTo(pct(400 + 100 + 100 + 100, 1400), 2)
-    expect((await get(t.app, '/api/indicators?year=2025')).body.indicators.some((d: { code: string }) => d.code === 'local_school_1km')).toBe(true)
+    expect(
+      (await get(t.app, '/api/indicators?year=2025')).body.indicators.some(
+        (d: { code: string }) => d.code === 'local_school_1km',
+      ),
+    ).toBe(true)
   })
 })
-

@@ -1,17 +1,51 @@
 // The small pure functions under the indicators, on inputs worked out by hand.
 import { describe, expect, it } from 'vitest'
-import { DiscSums, area, pointInMultiPolygon, pointPolygonDistance, polygonPolygonDistance, type MultiPoly } from './geom.ts'
+import {
+  DiscSums,
+  area,
+  pointInMultiPolygon,
+  pointPolygonDistance,
+  polygonPolygonDistance,
+  type MultiPoly,
+} from './geom.ts'
 import { allocateResidents, SOURCE } from './population.ts'
 import { statusOf } from './compute.ts'
 import { grade, shortfall } from '../problems/grade.ts'
 import { INDICATORS } from './registry.ts'
 import { toCsv } from '../problems/export.ts'
 
-const square = (x0: number, y0: number, s: number): MultiPoly => [[[[x0, y0], [x0 + s, y0], [x0 + s, y0 + s], [x0, y0 + s], [x0, y0]]]]
+const square = (x0: number, y0: number, s: number): MultiPoly => [
+  [
+    [
+      [x0, y0],
+      [x0 + s, y0],
+      [x0 + s, y0 + s],
+      [x0, y0 + s],
+      [x0, y0],
+    ],
+  ],
+]
 
 describe('planar geometry', () => {
   it('point in polygon with a hole', () => {
-    const donut: MultiPoly = [[[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]], [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]]]
+    const donut: MultiPoly = [
+      [
+        [
+          [0, 0],
+          [10, 0],
+          [10, 10],
+          [0, 10],
+          [0, 0],
+        ],
+        [
+          [4, 4],
+          [6, 4],
+          [6, 6],
+          [4, 6],
+          [4, 4],
+        ],
+      ],
+    ]
     expect(pointInMultiPolygon(2, 2, donut)).toBe(true)
     expect(pointInMultiPolygon(5, 5, donut)).toBe(false)
     expect(area(donut)).toBe(96)
@@ -24,17 +58,31 @@ describe('planar geometry', () => {
   it('distance between polygons: apart, touching, crossing', () => {
     expect(polygonPolygonDistance(square(0, 0, 10), square(13, 14, 5))).toBe(5)
     expect(polygonPolygonDistance(square(0, 0, 10), square(10, 0, 10))).toBe(0)
-    const bar: MultiPoly = [[[[-5, 4], [15, 4], [15, 6], [-5, 6], [-5, 4]]]] // crosses the square with no vertex inside it
+    const bar: MultiPoly = [
+      [
+        [
+          [-5, 4],
+          [15, 4],
+          [15, 6],
+          [-5, 6],
+          [-5, 4],
+        ],
+      ],
+    ] // crosses the square with no vertex inside it
     expect(polygonPolygonDistance(square(0, 0, 10), bar)).toBe(0)
   })
   it('disc sums equal testing every point', () => {
     let seed = 1
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647)
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647
     const n = 5000
-    const xs = Float64Array.from({ length: n }, () => rnd() * 10000), ys = Float64Array.from({ length: n }, () => rnd() * 10000), w = Float64Array.from({ length: n }, () => rnd() * 10)
+    const xs = Float64Array.from({ length: n }, () => rnd() * 10000),
+      ys = Float64Array.from({ length: n }, () => rnd() * 10000),
+      w = Float64Array.from({ length: n }, () => rnd() * 10)
     const d = new DiscSums(xs, ys, w, 250)
     for (let k = 0; k < 20; k++) {
-      const cx = rnd() * 10000, cy = rnd() * 10000, r = 500 + rnd() * 4000
+      const cx = rnd() * 10000,
+        cy = rnd() * 10000,
+        r = 500 + rnd() * 4000
       let brute = 0
       for (let i = 0; i < n; i++) if ((xs[i] - cx) ** 2 + (ys[i] - cy) ** 2 <= r * r) brute += w[i]
       expect(d.sum(cx, cy, r)).toBeCloseTo(brute, 6)
@@ -56,7 +104,14 @@ describe('population allocation', () => {
     expect([...r.source]).toEqual([SOURCE.data, SOURCE.community, SOURCE.community, SOURCE.none, SOURCE.estimate])
   })
   it('flags a 社区 whose population is below its buildings’ own figures and estimates instead', () => {
-    const r = allocateResidents({ residential: Uint8Array.from([1, 1]), residents: Float64Array.from([500, NaN]), floorArea: Float64Array.from([100, 365]), community: Int32Array.from([0, 0]), communityPopulation: Float64Array.from([300]), floorAreaPerResident: 36.5 })
+    const r = allocateResidents({
+      residential: Uint8Array.from([1, 1]),
+      residents: Float64Array.from([500, NaN]),
+      floorArea: Float64Array.from([100, 365]),
+      community: Int32Array.from([0, 0]),
+      communityPopulation: Float64Array.from([300]),
+      floorAreaPerResident: 36.5,
+    })
     expect(r.inconsistentCommunities).toEqual([0])
     expect(r.residents[1]).toBe(10)
   })
@@ -87,7 +142,13 @@ describe('status and grading', () => {
 
 describe('CSV export', () => {
   it('starts with a BOM and quotes what needs quoting', () => {
-    const b = toCsv(['名称', 'note'], [['甲, 乙', 'say "hi"'], [null, 3]])
+    const b = toCsv(
+      ['名称', 'note'],
+      [
+        ['甲, 乙', 'say "hi"'],
+        [null, 3],
+      ],
+    )
     expect([...b.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
     expect(b.subarray(3).toString()).toBe('名称,note\r\n"甲, 乙","say ""hi"""\r\n,3\r\n')
   })

@@ -46,8 +46,16 @@ export interface Buildings {
   area: Int32Array // 小区
 }
 
-export interface Facility extends Site { type: string; name: string | null; capacity: number | null }
-export interface Green extends Site { kind: string | null; areaM2: number; park: boolean }
+export interface Facility extends Site {
+  type: string
+  name: string | null
+  capacity: number | null
+}
+export interface Green extends Site {
+  kind: string | null
+  areaM2: number
+  park: boolean
+}
 
 export interface CityModel {
   city: string
@@ -68,7 +76,14 @@ export interface CityModel {
   green: Green[]
   /** park area (m², geodesic) inside each unit, by level, and the whole city */
   parkArea: { district: Float64Array; street: Float64Array; community: Float64Array; city: number }
-  jobs: { x: Float64Array; y: Float64Array; jobs: Float64Array; street: Int32Array; community: Int32Array; index: KDBush | null }
+  jobs: {
+    x: Float64Array
+    y: Float64Array
+    jobs: Float64Array
+    street: Int32Array
+    community: Int32Array
+    index: KDBush | null
+  }
   commutes: { origin: Int32Array; x: Float64Array; y: Float64Array; count: Float64Array; unmatched: number }
   settings: Settings
   warnings: string[]
@@ -87,7 +102,10 @@ export async function currentVersions(knex: Knex, city: string, year: number): P
 class UnitIndex {
   private index: Flatbush | null
   constructor(private units: Unit[]) {
-    if (!units.length) { this.index = null; return }
+    if (!units.length) {
+      this.index = null
+      return
+    }
     this.index = new Flatbush(units.length)
     for (const u of units) this.index.add(u.bbox[0], u.bbox[1], u.bbox[2], u.bbox[3])
     this.index.finish()
@@ -101,8 +119,13 @@ class UnitIndex {
 
 function pointSet(ids: number[], x: Float64Array, y: Float64Array): PointSet {
   const index = new KDBush(Math.max(1, ids.length), 64, Float64Array)
-  const px = new Float64Array(ids.length), py = new Float64Array(ids.length)
-  ids.forEach((id, k) => { px[k] = x[id]; py[k] = y[id]; index.add(px[k], py[k]) })
+  const px = new Float64Array(ids.length),
+    py = new Float64Array(ids.length)
+  ids.forEach((id, k) => {
+    px[k] = x[id]
+    py[k] = y[id]
+    index.add(px[k], py[k])
+  })
   if (!ids.length) index.add(Infinity, Infinity)
   index.finish()
   return { index, ids: Int32Array.from(ids), x: px, y: py }
@@ -118,7 +141,11 @@ async function query(knex: Knex, text: string, values: unknown[]): Promise<unkno
 }
 
 const SQL = {
-  units: (tbl: string, popCol: string | null, parentCol = 'NULL') => `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p), ${parentCol}
+  units: (
+    tbl: string,
+    popCol: string | null,
+    parentCol = 'NULL',
+  ) => `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p), ${parentCol}
     FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
   // No ORDER BY: the arrays keep each building's fid, and sorting a million rows spills to disk.
   // pos was computed at import in the zone the import chose; another zone is transformed here.
@@ -126,9 +153,13 @@ const SQL = {
   buildings: `SELECT fid, ST_X(p), ST_Y(p), ST_YMin(geom), ST_Area(geom), floors, height, residential, residents, built_year
     FROM buildings, LATERAL (SELECT CASE WHEN zone = $2::int THEN pos ELSE ST_Transform(ST_PointOnSurface(geom), $2::int) END AS p) x
     WHERE upload_id = $1`,
-  sites: (tbl: string, cols: string) => `SELECT ${cols}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3) FROM ${tbl} WHERE upload_id = $1 ORDER BY fid`,
-  points: (tbl: string, cols: string) => `SELECT ${cols}, ST_X(p), ST_Y(p) FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
-  parkArea: (tbl: string) => `SELECT u.code, sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)) FROM green_spaces g JOIN ${tbl} u
+  sites: (tbl: string, cols: string) =>
+    `SELECT ${cols}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3) FROM ${tbl} WHERE upload_id = $1 ORDER BY fid`,
+  points: (tbl: string, cols: string) =>
+    `SELECT ${cols}, ST_X(p), ST_Y(p) FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
+  parkArea: (
+    tbl: string,
+  ) => `SELECT u.code, sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)) FROM green_spaces g JOIN ${tbl} u
     ON u.upload_id = $3 AND u.geom && g.geom AND ST_Intersects(u.geom, g.geom) WHERE g.upload_id = $1 AND g.kind ~* $2 GROUP BY u.code`,
   parkAreaCity: `SELECT coalesce(sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)), 0) FROM green_spaces g
     JOIN (SELECT ST_Union(geom) geom FROM streets WHERE upload_id = $3) u ON ST_Intersects(u.geom, g.geom) WHERE g.upload_id = $1 AND g.kind ~* $2`,
@@ -136,23 +167,41 @@ const SQL = {
 }
 
 /** The buildings' columns as Float64Arrays: streamed with COPY where the engine can, else a plain query. */
-async function buildingColumns(knex: Knex, uploadId: number, srid: number): Promise<{ n: number; cols: Float64Array[] }> {
+async function buildingColumns(
+  knex: Knex,
+  uploadId: number,
+  srid: number,
+): Promise<{ n: number; cols: Float64Array[] }> {
   if (canCopy(knex)) {
     const client = (await knex.client.acquireConnection()) as pg.ClientBase
     try {
       // COPY takes no parameters; both values are integers from our own tables.
-      return await copyColumns(client, SQL.buildings.replace('$1', String(Number(uploadId))).replace(/\$2::int/g, `${Number(srid)}::int`), 10)
+      return await copyColumns(
+        client,
+        SQL.buildings.replace('$1', String(Number(uploadId))).replace(/\$2::int/g, `${Number(srid)}::int`),
+        10,
+      )
     } finally {
       await knex.client.releaseConnection(client)
     }
   }
   const rows = await query(knex, SQL.buildings, [uploadId, srid])
   const cols = Array.from({ length: 10 }, () => new Float64Array(rows.length))
-  rows.forEach((r, i) => r.forEach((v, k) => { cols[k][i] = v == null ? NaN : v === true ? 1 : v === false ? 0 : Number(v) }))
+  rows.forEach((r, i) => {
+    r.forEach((v, k) => {
+      cols[k][i] = v == null ? NaN : v === true ? 1 : v === false ? 0 : Number(v)
+    })
+  })
   return { n: rows.length, cols }
 }
 
-export async function loadCityModel(knex: Knex, city: { code: string; zone: number | null }, year: number, settings: Settings, onProgress?: (p: number, msg: string) => void): Promise<CityModel> {
+export async function loadCityModel(
+  knex: Knex,
+  city: { code: string; zone: number | null },
+  year: number,
+  settings: Settings,
+  onProgress?: (p: number, msg: string) => void,
+): Promise<CityModel> {
   const versions = await currentVersions(knex, city.code, year)
   const warnings: string[] = []
   // The city's own zone when it names one, else the 3° zone of its centre; distances are planar metres in it.
@@ -160,7 +209,11 @@ export async function loadCityModel(knex: Knex, city: { code: string; zone: numb
   const anchorTable = versions.buildings ? 'buildings' : versions.communities ? 'communities' : 'streets'
   let srid = city.zone ?? 4548
   if (anchor && !city.zone) {
-    const r = await query(knex, `SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM ${anchorTable} WHERE upload_id = $1) s`, [anchor])
+    const r = await query(
+      knex,
+      `SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM ${anchorTable} WHERE upload_id = $1) s`,
+      [anchor],
+    )
     srid = localZoneEpsg(Number(r[0][0]))
   }
   onProgress?.(0.05, 'query')
@@ -169,29 +222,80 @@ export async function loadCityModel(knex: Knex, city: { code: string; zone: numb
   const none = Promise.resolve([] as unknown[][])
   const parkRe = PARK_KINDS.source
   const g = versions['green-spaces']
-  const [districtRows, streetRows, communityRows, areaRows, buildingRows, facilityRows, greenRows, parkDistrictRows, parkStreetRows, parkCommunityRows, parkCityRows, jobRows, odRows] = await Promise.all([
+  const [
+    districtRows,
+    streetRows,
+    communityRows,
+    areaRows,
+    buildingRows,
+    facilityRows,
+    greenRows,
+    parkDistrictRows,
+    parkStreetRows,
+    parkCommunityRows,
+    parkCityRows,
+    jobRows,
+    odRows,
+  ] = await Promise.all([
     versions.districts == null ? none : query(knex, SQL.units('districts', 'population'), [versions.districts, srid]),
-    versions.streets == null ? none : query(knex, SQL.units('streets', 'population', 'parent_code'), [versions.streets, srid]),
-    versions.communities == null ? none : query(knex, SQL.units('communities', 'population'), [versions.communities, srid]),
-    versions['residential-areas'] == null ? none : query(knex, SQL.units('residential_areas', 'population'), [versions['residential-areas'], srid]),
-    versions.buildings == null ? Promise.resolve({ n: 0, cols: [] as Float64Array[] }) : buildingColumns(knex, versions.buildings, srid),
-    versions.facilities == null ? none : query(knex, SQL.sites('facilities', 'type, name, capacity'), [versions.facilities, srid]),
+    versions.streets == null
+      ? none
+      : query(knex, SQL.units('streets', 'population', 'parent_code'), [versions.streets, srid]),
+    versions.communities == null
+      ? none
+      : query(knex, SQL.units('communities', 'population'), [versions.communities, srid]),
+    versions['residential-areas'] == null
+      ? none
+      : query(knex, SQL.units('residential_areas', 'population'), [versions['residential-areas'], srid]),
+    versions.buildings == null
+      ? Promise.resolve({ n: 0, cols: [] as Float64Array[] })
+      : buildingColumns(knex, versions.buildings, srid),
+    versions.facilities == null
+      ? none
+      : query(knex, SQL.sites('facilities', 'type, name, capacity'), [versions.facilities, srid]),
     g == null ? none : query(knex, SQL.sites('green_spaces', 'kind, area_m2'), [g, srid]),
-    g == null || versions.districts == null ? none : query(knex, SQL.parkArea('districts'), [g, parkRe, versions.districts]),
+    g == null || versions.districts == null
+      ? none
+      : query(knex, SQL.parkArea('districts'), [g, parkRe, versions.districts]),
     g == null || versions.streets == null ? none : query(knex, SQL.parkArea('streets'), [g, parkRe, versions.streets]),
-    g == null || versions.communities == null ? none : query(knex, SQL.parkArea('communities'), [g, parkRe, versions.communities]),
-    g == null ? none : versions.streets != null ? query(knex, SQL.parkAreaCity, [g, parkRe, versions.streets]) : query(knex, SQL.parkAreaAll, [g, parkRe]),
+    g == null || versions.communities == null
+      ? none
+      : query(knex, SQL.parkArea('communities'), [g, parkRe, versions.communities]),
+    g == null
+      ? none
+      : versions.streets != null
+        ? query(knex, SQL.parkAreaCity, [g, parkRe, versions.streets])
+        : query(knex, SQL.parkAreaAll, [g, parkRe]),
     versions.jobs == null ? none : query(knex, SQL.points('jobs', 'jobs'), [versions.jobs, srid]),
-    versions.commutes == null ? none : query(knex, SQL.points('commutes', 'origin_code, count'), [versions.commutes, srid]),
+    versions.commutes == null
+      ? none
+      : query(knex, SQL.points('commutes', 'origin_code, count'), [versions.commutes, srid]),
   ])
   onProgress?.(0.35, 'units')
 
-  const toUnits = (rows: unknown[][]): Unit[] => rows.map((r) => {
-    const geom = toMultiPoly(JSON.parse(r[3] as string))
-    return { code: String(r[0]), name: (r[1] as string) ?? String(r[0]), population: r[2] == null ? null : Number(r[2]), geom, bbox: bboxOf(geom), x: r[4] as number, y: r[5] as number, parent: -1, street: -1 }
-  })
-  const districts = toUnits(districtRows), streets = toUnits(streetRows), communities = toUnits(communityRows), areas = toUnits(areaRows)
-  const districtIdx = new UnitIndex(districts), streetIdx = new UnitIndex(streets), communityIdx = new UnitIndex(communities), areaIdx = new UnitIndex(areas)
+  const toUnits = (rows: unknown[][]): Unit[] =>
+    rows.map((r) => {
+      const geom = toMultiPoly(JSON.parse(r[3] as string))
+      return {
+        code: String(r[0]),
+        name: (r[1] as string) ?? String(r[0]),
+        population: r[2] == null ? null : Number(r[2]),
+        geom,
+        bbox: bboxOf(geom),
+        x: r[4] as number,
+        y: r[5] as number,
+        parent: -1,
+        street: -1,
+      }
+    })
+  const districts = toUnits(districtRows),
+    streets = toUnits(streetRows),
+    communities = toUnits(communityRows),
+    areas = toUnits(areaRows)
+  const districtIdx = new UnitIndex(districts),
+    streetIdx = new UnitIndex(streets),
+    communityIdx = new UnitIndex(communities),
+    areaIdx = new UnitIndex(areas)
   // A 街道's district: from its parent_code where that names a district, else where its point lies.
   const districtByCode = new Map(districts.map((d, i) => [d.code, i]))
   streets.forEach((st, i) => {
@@ -200,15 +304,30 @@ export async function loadCityModel(knex: Knex, city: { code: string; zone: numb
   })
   const streetDistrict = Int32Array.from(streets, (st) => st.parent)
   for (const c of communities) c.parent = c.street = streetIdx.find(c.x, c.y)
-  for (const a of areas) { a.parent = communityIdx.find(a.x, a.y); a.street = streetIdx.find(a.x, a.y) }
+  for (const a of areas) {
+    a.parent = communityIdx.find(a.x, a.y)
+    a.street = streetIdx.find(a.x, a.y)
+  }
 
   onProgress?.(0.4, 'buildings')
   // columns: fid, x, y, latitude, area (deg²), floors, height, residential, residents, built_year
   const { n, cols: c } = buildingRows
   const b: Buildings = {
-    n, fid: new Int32Array(n), x: new Float64Array(n), y: new Float64Array(n), footprint: new Float64Array(n), floorArea: new Float64Array(n),
-    floorsDefaulted: new Uint8Array(n), residential: new Uint8Array(n), residents: new Float64Array(n), residentsSource: new Uint8Array(n),
-    builtYear: new Int32Array(n), height: new Float64Array(n), street: new Int32Array(n), community: new Int32Array(n), area: new Int32Array(n),
+    n,
+    fid: new Int32Array(n),
+    x: new Float64Array(n),
+    y: new Float64Array(n),
+    footprint: new Float64Array(n),
+    floorArea: new Float64Array(n),
+    floorsDefaulted: new Uint8Array(n),
+    residential: new Uint8Array(n),
+    residents: new Float64Array(n),
+    residentsSource: new Uint8Array(n),
+    builtYear: new Int32Array(n),
+    height: new Float64Array(n),
+    street: new Int32Array(n),
+    community: new Int32Array(n),
+    area: new Int32Array(n),
   }
   const givenResidents = n ? c[8] : new Float64Array(0)
   for (let i = 0; i < n; i++) {
@@ -221,12 +340,18 @@ export async function loadCityModel(knex: Knex, city: { code: string; zone: numb
     b.height[i] = height
     let floors = c[5][i]
     if (!(floors > 0) && height > 0) floors = Math.max(1, Math.round(height / 3))
-    if (!(floors > 0)) { floors = settings.defaultFloors; b.floorsDefaulted[i] = 1 }
+    if (!(floors > 0)) {
+      floors = settings.defaultFloors
+      b.floorsDefaulted[i] = 1
+    }
     b.floorArea[i] = b.footprint[i] * floors
     b.builtYear[i] = Number.isNaN(c[9][i]) ? 0 : c[9][i]
     b.community[i] = communityIdx.find(b.x[i], b.y[i])
     // A building's 街道 is its 社区's (found once per 社区); direct only outside every 社区.
-    b.street[i] = b.community[i] >= 0 && communities[b.community[i]].street >= 0 ? communities[b.community[i]].street : streetIdx.find(b.x[i], b.y[i])
+    b.street[i] =
+      b.community[i] >= 0 && communities[b.community[i]].street >= 0
+        ? communities[b.community[i]].street
+        : streetIdx.find(b.x[i], b.y[i])
     b.area[i] = areaIdx.find(b.x[i], b.y[i])
     // Residential: as flagged; unknown use counts when the building stands in a 小区.
     const flag = c[7][i]
@@ -234,56 +359,121 @@ export async function loadCityModel(knex: Knex, city: { code: string; zone: numb
   }
   if (n) {
     const pop = allocateResidents({
-      residential: b.residential, residents: givenResidents, floorArea: b.floorArea, community: b.community,
+      residential: b.residential,
+      residents: givenResidents,
+      floorArea: b.floorArea,
+      community: b.community,
       communityPopulation: Float64Array.from(communities, (c) => (c.population == null ? NaN : c.population)),
       floorAreaPerResident: settings.floorAreaPerResident,
     })
     b.residents = pop.residents
     b.residentsSource = pop.source
-    for (const c of pop.inconsistentCommunities) warnings.push(`社区 ${communities[c].code} 的人口少于其建筑填报人口之和，未参与分配 / community ${communities[c].code} declares fewer residents than its buildings`)
+    for (const c of pop.inconsistentCommunities)
+      warnings.push(
+        `社区 ${communities[c].code} 的人口少于其建筑填报人口之和，未参与分配 / community ${communities[c].code} declares fewer residents than its buildings`,
+      )
   }
   onProgress?.(0.6, 'facilities')
 
   const residentialIds: number[] = []
   for (let i = 0; i < b.n; i++) if (b.residential[i]) residentialIds.push(i)
   const residentialPoints = pointSet(residentialIds, b.x, b.y)
-  const areaPoints = pointSet(areas.map((_, i) => i), Float64Array.from(areas, (a) => a.x), Float64Array.from(areas, (a) => a.y))
+  const areaPoints = pointSet(
+    areas.map((_, i) => i),
+    Float64Array.from(areas, (a) => a.x),
+    Float64Array.from(areas, (a) => a.y),
+  )
 
   const toSites = (gj: { type: string; coordinates: unknown }): Site[] => {
-    if (gj.type === 'Point') { const c = gj.coordinates as number[]; return [{ x: c[0], y: c[1] }] }
+    if (gj.type === 'Point') {
+      const c = gj.coordinates as number[]
+      return [{ x: c[0], y: c[1] }]
+    }
     if (gj.type === 'MultiPoint') return (gj.coordinates as number[][]).map((c) => ({ x: c[0], y: c[1] }))
     const geom = toMultiPoly(gj)
     const bbox = bboxOf(geom)
     return [{ x: (bbox[0] + bbox[2]) / 2, y: (bbox[1] + bbox[3]) / 2, geom, bbox }]
   }
   const facilities: Facility[] = []
-  for (const r of facilityRows) for (const s of toSites(JSON.parse(r[3] as string))) facilities.push({ ...s, type: r[0] as string, name: r[1] as string | null, capacity: r[2] as number | null })
+  for (const r of facilityRows)
+    for (const s of toSites(JSON.parse(r[3] as string)))
+      facilities.push({ ...s, type: r[0] as string, name: r[1] as string | null, capacity: r[2] as number | null })
   const green: Green[] = []
   for (const r of greenRows) {
     const kind = r[0] as string | null
-    for (const s of toSites(JSON.parse(r[2] as string))) green.push({ ...s, kind, areaM2: Number(r[1]), park: kind != null && PARK_KINDS.test(kind) })
+    for (const s of toSites(JSON.parse(r[2] as string)))
+      green.push({ ...s, kind, areaM2: Number(r[1]), park: kind != null && PARK_KINDS.test(kind) })
   }
   // Park area clipped to each unit, on the ellipsoid; the city is the union of its 街道 where they exist.
   const byCode = (rs: unknown[][]) => new Map(rs.map((r) => [String(r[0]), Number(r[1])]))
-  const ps = byCode(parkStreetRows), pc = byCode(parkCommunityRows), pd = byCode(parkDistrictRows)
-  const parkArea = { district: Float64Array.from(districts, (u) => pd.get(u.code) ?? 0), street: Float64Array.from(streets, (u) => ps.get(u.code) ?? 0), community: Float64Array.from(communities, (u) => pc.get(u.code) ?? 0), city: parkCityRows.length ? Number(parkCityRows[0][0]) : 0 }
+  const ps = byCode(parkStreetRows),
+    pc = byCode(parkCommunityRows),
+    pd = byCode(parkDistrictRows)
+  const parkArea = {
+    district: Float64Array.from(districts, (u) => pd.get(u.code) ?? 0),
+    street: Float64Array.from(streets, (u) => ps.get(u.code) ?? 0),
+    community: Float64Array.from(communities, (u) => pc.get(u.code) ?? 0),
+    city: parkCityRows.length ? Number(parkCityRows[0][0]) : 0,
+  }
   onProgress?.(0.8, 'jobs')
 
   const jobs = {
-    x: Float64Array.from(jobRows, (r) => r[1] as number), y: Float64Array.from(jobRows, (r) => r[2] as number), jobs: Float64Array.from(jobRows, (r) => Number(r[0])),
-    street: new Int32Array(jobRows.length), community: new Int32Array(jobRows.length), index: null as KDBush | null,
+    x: Float64Array.from(jobRows, (r) => r[1] as number),
+    y: Float64Array.from(jobRows, (r) => r[2] as number),
+    jobs: Float64Array.from(jobRows, (r) => Number(r[0])),
+    street: new Int32Array(jobRows.length),
+    community: new Int32Array(jobRows.length),
+    index: null as KDBush | null,
   }
-  for (let i = 0; i < jobRows.length; i++) { jobs.street[i] = streetIdx.find(jobs.x[i], jobs.y[i]); jobs.community[i] = communityIdx.find(jobs.x[i], jobs.y[i]) }
-  if (jobRows.length) { jobs.index = new KDBush(jobRows.length, 64, Float64Array); for (let i = 0; i < jobRows.length; i++) jobs.index.add(jobs.x[i], jobs.y[i]); jobs.index.finish() }
+  for (let i = 0; i < jobRows.length; i++) {
+    jobs.street[i] = streetIdx.find(jobs.x[i], jobs.y[i])
+    jobs.community[i] = communityIdx.find(jobs.x[i], jobs.y[i])
+  }
+  if (jobRows.length) {
+    jobs.index = new KDBush(jobRows.length, 64, Float64Array)
+    for (let i = 0; i < jobRows.length; i++) jobs.index.add(jobs.x[i], jobs.y[i])
+    jobs.index.finish()
+  }
 
   const communityByCode = new Map(communities.map((c, i) => [c.code, i]))
-  const commutes = { origin: new Int32Array(odRows.length), x: new Float64Array(odRows.length), y: new Float64Array(odRows.length), count: new Float64Array(odRows.length), unmatched: 0 }
+  const commutes = {
+    origin: new Int32Array(odRows.length),
+    x: new Float64Array(odRows.length),
+    y: new Float64Array(odRows.length),
+    count: new Float64Array(odRows.length),
+    unmatched: 0,
+  }
   odRows.forEach((r, i) => {
     commutes.origin[i] = communityByCode.get(String(r[0])) ?? -1
     if (commutes.origin[i] < 0) commutes.unmatched++
-    commutes.count[i] = Number(r[1]); commutes.x[i] = r[2] as number; commutes.y[i] = r[3] as number
+    commutes.count[i] = Number(r[1])
+    commutes.x[i] = r[2] as number
+    commutes.y[i] = r[3] as number
   })
-  if (commutes.unmatched) warnings.push(`${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`)
+  if (commutes.unmatched)
+    warnings.push(
+      `${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`,
+    )
   onProgress?.(1, 'model ready')
-  return { city: city.code, year, srid, versions, districts, streets, streetDistrict, communities, areas, b, residentialPoints, areaPoints, facilities, green, parkArea, jobs, commutes, settings, warnings }
+  return {
+    city: city.code,
+    year,
+    srid,
+    versions,
+    districts,
+    streets,
+    streetDistrict,
+    communities,
+    areas,
+    b,
+    residentialPoints,
+    areaPoints,
+    facilities,
+    green,
+    parkArea,
+    jobs,
+    commutes,
+    settings,
+    warnings,
+  }
 }

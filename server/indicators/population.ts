@@ -47,7 +47,10 @@ export function allocateResidents(p: PopulationInput): PopulationResult {
   for (let c = 0; c < nc; c++) {
     const pop = p.communityPopulation[c]
     if (Number.isNaN(pop) || unknownArea[c] <= 0) continue
-    if (pop < known[c]) { inconsistent.push(c); continue }
+    if (pop < known[c]) {
+      inconsistent.push(c)
+      continue
+    }
     share[c] = (pop - known[c]) / unknownArea[c]
   }
   for (let i = 0; i < n; i++) {

@@ -10,14 +10,26 @@ import { AppError } from '../errors.ts'
 import { computeAll, type ResultRow } from './compute.ts'
 import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
-import { DISTANCE_MODEL, definitionsFor, indicatorByCode, type IndicatorDef, type Settings, type YearConfig } from './registry.ts'
+import {
+  DISTANCE_MODEL,
+  definitionsFor,
+  indicatorByCode,
+  type IndicatorDef,
+  type Settings,
+  type YearConfig,
+} from './registry.ts'
 
 export async function yearConfig(knex: Knex, city: string, year: number): Promise<YearConfig> {
   return (await knex('indicator_config').where({ city, year }).first('config'))?.config ?? {}
 }
 
 export function settingsFor(config: Config, yc: YearConfig): Settings {
-  return { floorAreaPerResident: config.floorAreaPerResident, defaultFloors: 6, workerShare: 0.5, ...(yc.settings ?? {}) }
+  return {
+    floorAreaPerResident: config.floorAreaPerResident,
+    defaultFloors: 6,
+    workerShare: 0.5,
+    ...(yc.settings ?? {}),
+  }
 }
 
 export async function definitions(knex: Knex, city: string, year: number): Promise<IndicatorDef[]> {
@@ -28,7 +40,13 @@ export async function definitions(knex: Knex, city: string, year: number): Promi
 // data versions, so any upload or restore makes it miss.
 const models = new Map<string, { key: string; model: CityModel }>()
 
-export async function modelFor(knex: Knex, city: City, year: number, settings: Settings, onProgress?: (p: number, m: string) => void): Promise<CityModel> {
+export async function modelFor(
+  knex: Knex,
+  city: City,
+  year: number,
+  settings: Settings,
+  onProgress?: (p: number, m: string) => void,
+): Promise<CityModel> {
   const key = JSON.stringify([await currentVersions(knex, city.code, year), settings, city.zone])
   const slot = `${city.code}|${year}`
   const hit = models.get(slot)
@@ -50,24 +68,60 @@ export function unpackBit(buf: Uint8Array, i: number): boolean {
   return (buf[i >> 3] & (1 << (i & 7))) !== 0
 }
 
-export interface RunSummary { runId: number; year: number; indicators: number; results: number; problems: number; buildings: number; durationMs: number; warnings: string[] }
+export interface RunSummary {
+  runId: number
+  year: number
+  indicators: number
+  results: number
+  problems: number
+  buildings: number
+  durationMs: number
+  warnings: string[]
+}
 
-const RESULT_COLUMNS = ['city', 'run_id', 'indicator', 'variant', 'level', 'unit_code', 'unit_name', 'value', 'numerator', 'denominator', 'target', 'status', 'extra']
+const RESULT_COLUMNS = [
+  'city',
+  'run_id',
+  'indicator',
+  'variant',
+  'level',
+  'unit_code',
+  'unit_name',
+  'value',
+  'numerator',
+  'denominator',
+  'target',
+  'status',
+  'extra',
+]
 
-export async function computeYear(db: Database, config: Config, city: City, year: number, onProgress: (p: number, m: string) => void = () => {}, jobId?: number): Promise<RunSummary> {
+export async function computeYear(
+  db: Database,
+  config: Config,
+  city: City,
+  year: number,
+  onProgress: (p: number, m: string) => void = () => {},
+  jobId?: number,
+): Promise<RunSummary> {
   const { knex } = db
   const t0 = Date.now()
   const yc = await yearConfig(knex, city.code, year)
   const defs = definitionsFor(yc)
   const settings = settingsFor(config, yc)
   const versions = await currentVersions(knex, city.code, year)
-  if (Object.values(versions).every((v) => v == null)) throw new AppError('CC_NOT_FOUND', { what: `${city.name} ${year} 年度的数据 / data of ${city.code} for ${year}` })
+  if (Object.values(versions).every((v) => v == null))
+    throw new AppError('CC_NOT_FOUND', { what: `${city.name} ${year} 年度的数据 / data of ${city.code} for ${year}` })
   const model = await modelFor(knex, city, year, settings, (p, m) => onProgress(p * 0.5, m))
   const out = computeAll(model, defs, (p, m) => onProgress(0.5 + p * 0.3, m))
   onProgress(0.85, 'store')
 
   const B = model.b
-  const sourceCounts = Object.fromEntries(SOURCE_NAMES.map((n, k) => [n, B.residentsSource.reduce((a, s, i) => a + (s === k && B.residential[i] ? 1 : 0), 0)]))
+  const sourceCounts = Object.fromEntries(
+    SOURCE_NAMES.map((n, k) => [
+      n,
+      B.residentsSource.reduce((a, s, i) => a + (s === k && B.residential[i] ? 1 : 0), 0),
+    ]),
+  )
   const problems = failingRows(defs, out.rows).length
   const runId = await inTransaction(knex, async (client) => {
     // Results are derived data (a crash loses at most a run that can be recomputed), so the commit
@@ -75,12 +129,56 @@ export async function computeYear(db: Database, config: Config, city: City, year
     await client.query('SET LOCAL synchronous_commit = off')
     const run = await client.query(
       `INSERT INTO indicator_runs (city, year, job_id, data_versions, definitions, settings, distance_model, building_count, derived) VALUES ($9, $1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [year, jobId ?? null, JSON.stringify(model.versions), JSON.stringify(defs), JSON.stringify(settings), `${DISTANCE_MODEL}（EPSG:${model.srid}）`, B.n,
-        JSON.stringify({ srid: model.srid, districts: model.districts.map((d) => d.code), streetDistrict: Array.from(model.streetDistrict), streets: model.streets.map((s) => s.code), communities: model.communities.map((c) => c.code), areas: model.areas.map((a) => ({ code: a.code, name: a.name, community: a.parent >= 0 ? model.communities[a.parent].code : null })), residentsSource: sourceCounts, residentialBuildings: model.residentialPoints.ids.length, floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0), warnings: model.warnings }), city.code],
+      [
+        year,
+        jobId ?? null,
+        JSON.stringify(model.versions),
+        JSON.stringify(defs),
+        JSON.stringify(settings),
+        `${DISTANCE_MODEL}（EPSG:${model.srid}）`,
+        B.n,
+        JSON.stringify({
+          srid: model.srid,
+          districts: model.districts.map((d) => d.code),
+          streetDistrict: Array.from(model.streetDistrict),
+          streets: model.streets.map((s) => s.code),
+          communities: model.communities.map((c) => c.code),
+          areas: model.areas.map((a) => ({
+            code: a.code,
+            name: a.name,
+            community: a.parent >= 0 ? model.communities[a.parent].code : null,
+          })),
+          residentsSource: sourceCounts,
+          residentialBuildings: model.residentialPoints.ids.length,
+          floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0),
+          warnings: model.warnings,
+        }),
+        city.code,
+      ],
     )
     const id = run.rows[0].id as number
     onProgress(0.86, 'store results')
-    await bulkInsert(client, 'indicator_results', RESULT_COLUMNS, out.rows.map((r) => [city.code, id, r.indicator, r.variant, r.level, r.unit_code, r.unit_name, r.value, r.numerator, r.denominator, r.target, r.status, r.extra]), { copy: db.supportsCopy, total: out.rows.length })
+    await bulkInsert(
+      client,
+      'indicator_results',
+      RESULT_COLUMNS,
+      out.rows.map((r) => [
+        city.code,
+        id,
+        r.indicator,
+        r.variant,
+        r.level,
+        r.unit_code,
+        r.unit_name,
+        r.value,
+        r.numerator,
+        r.denominator,
+        r.target,
+        r.status,
+        r.extra,
+      ]),
+      { copy: db.supportsCopy, total: out.rows.length },
+    )
     onProgress(0.9, 'store arrays')
     const arrays: [string, Buffer][] = [
       ['fid', Buffer.from(B.fid.buffer, B.fid.byteOffset, B.fid.byteLength)],
@@ -92,9 +190,18 @@ export async function computeYear(db: Database, config: Config, city: City, year
       ['area', Buffer.from(B.area.buffer, B.area.byteOffset, B.area.byteLength)],
       ...[...out.covered].map(([code, flags]): [string, Buffer] => [`covered:${code}`, packBits(flags)]),
     ]
-    for (const [name, data] of arrays) await client.query('INSERT INTO indicator_arrays (city, run_id, name, data) VALUES ($4, $1, $2, $3)', [id, name, data, city.code])
+    for (const [name, data] of arrays)
+      await client.query('INSERT INTO indicator_arrays (city, run_id, name, data) VALUES ($4, $1, $2, $3)', [
+        id,
+        name,
+        data,
+        city.code,
+      ])
     // Per-building arrays are only needed for the latest run of a year.
-    await client.query('DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)', [city.code, year, id])
+    await client.query(
+      'DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)',
+      [city.code, year, id],
+    )
     // Older runs of the year beyond the kept number go (61 MB a run at a million buildings).
     await client.query(
       `DELETE FROM indicator_runs WHERE id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 ORDER BY id DESC OFFSET $3)`,
@@ -106,7 +213,16 @@ export async function computeYear(db: Database, config: Config, city: City, year
   })
   await db.events.changed(city.code, year)
   onProgress(1, 'done')
-  return { runId, year, indicators: defs.length, results: out.rows.length, problems, buildings: B.n, durationMs: Date.now() - t0, warnings: model.warnings }
+  return {
+    runId,
+    year,
+    indicators: defs.length,
+    results: out.rows.length,
+    problems,
+    buildings: B.n,
+    durationMs: Date.now() - t0,
+    warnings: model.warnings,
+  }
 }
 
 /** A problem is a failing unit × indicator, in the indicator's primary variant. */
@@ -122,33 +238,81 @@ export async function latestRun(knex: Knex, city: string, year: number) {
 }
 
 /** Results are stale when any layer's current version differs from the versions the run used. */
-export async function isStale(knex: Knex, run: { city: string; year: number; data_versions: Record<string, number | null> }): Promise<boolean> {
+export async function isStale(
+  knex: Knex,
+  run: { city: string; year: number; data_versions: Record<string, number | null> },
+): Promise<boolean> {
   const now = await currentVersions(knex, run.city, run.year)
   return Object.keys(now).some((k) => (now[k] ?? null) !== (run.data_versions[k] ?? null))
 }
 
-export async function readResults(knex: Knex, city: string, year: number, code: string, q: { level?: string; variant?: string }) {
+export async function readResults(
+  knex: Knex,
+  city: string,
+  year: number,
+  code: string,
+  q: { level?: string; variant?: string },
+) {
   const defs = await definitions(knex, city, year)
   const def = indicatorByCode(defs, code)
   if (!def) throw new AppError('CC_NOT_FOUND', { what: `指标 ${code} / indicator ${code}` })
   const run = await latestRun(knex, city, year)
-  if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果（请先 POST /api/cities/${city}/years/${year}/indicators/compute）/ computed results for ${year}` })
+  if (!run)
+    throw new AppError('CC_NOT_FOUND', {
+      what: `${year} 年度的指标计算结果（请先 POST /api/cities/${city}/years/${year}/indicators/compute）/ computed results for ${year}`,
+    })
   const variant = q.variant ?? def.params.primary ?? 'area'
-  const rows = await knex('indicator_results').where({ run_id: run.id, indicator: code, variant }).modify((b) => { if (q.level) b.where('level', q.level) })
-    .orderByRaw(`CASE level WHEN 'city' THEN 0 WHEN 'district' THEN 1 WHEN 'street' THEN 2 ELSE 3 END`).orderBy('unit_code')
+  const rows = await knex('indicator_results')
+    .where({ run_id: run.id, indicator: code, variant })
+    .modify((b) => {
+      if (q.level) b.where('level', q.level)
+    })
+    .orderByRaw(`CASE level WHEN 'city' THEN 0 WHEN 'district' THEN 1 WHEN 'street' THEN 2 ELSE 3 END`)
+    .orderBy('unit_code')
   // Year over year: the same unit in the latest run of the year before.
   const prev = await latestRun(knex, city, year - 1)
   const before = new Map<string, number | null>()
   if (prev) {
-    for (const r of await knex('indicator_results').where({ run_id: prev.id, indicator: code, variant }).select('level', 'unit_code', 'value')) before.set(`${r.level}:${r.unit_code}`, r.value)
+    for (const r of await knex('indicator_results')
+      .where({ run_id: prev.id, indicator: code, variant })
+      .select('level', 'unit_code', 'value'))
+      before.set(`${r.level}:${r.unit_code}`, r.value)
   }
   return {
-    indicator: { code: def.code, zh: def.zh, en: def.en, unit: def.unit, dimension: def.dimension, type: def.type, target: def.target ?? null, formula: def.formula, numerator: def.numerator, denominator: def.denominator, params: def.params, distanceModel: run.distance_model, source: def.source },
-    year, variant, run: { id: run.id, createdAt: run.created_at, dataVersions: run.data_versions, stale: await isStale(knex, run) },
+    indicator: {
+      code: def.code,
+      zh: def.zh,
+      en: def.en,
+      unit: def.unit,
+      dimension: def.dimension,
+      type: def.type,
+      target: def.target ?? null,
+      formula: def.formula,
+      numerator: def.numerator,
+      denominator: def.denominator,
+      params: def.params,
+      distanceModel: run.distance_model,
+      source: def.source,
+    },
+    year,
+    variant,
+    run: { id: run.id, createdAt: run.created_at, dataVersions: run.data_versions, stale: await isStale(knex, run) },
     previousYear: prev ? { year: year - 1, runId: prev.id } : null,
     results: rows.map((r: Record<string, any>) => {
       const p = before.get(`${r.level}:${r.unit_code}`)
-      return { level: r.level, code: r.unit_code, name: r.unit_name, value: r.value, numerator: r.numerator, denominator: r.denominator, target: r.target, status: r.status, previous: p ?? null, change: p != null && r.value != null ? r.value - p : null, ...r.extra }
+      return {
+        level: r.level,
+        code: r.unit_code,
+        name: r.unit_name,
+        value: r.value,
+        numerator: r.numerator,
+        denominator: r.denominator,
+        target: r.target,
+        status: r.status,
+        previous: p ?? null,
+        change: p != null && r.value != null ? r.value - p : null,
+        ...r.extra,
+      }
     }),
   }
 }

@@ -56,7 +56,9 @@ export abstract class JobQueue {
 
   constructor(protected db: Database) {}
 
-  handle(kind: JobKind, fn: Handler) { this.handlers.set(kind, fn) }
+  handle(kind: JobKind, fn: Handler) {
+    this.handlers.set(kind, fn)
+  }
 
   protected abstract dispatch(kind: JobKind, id: number): Promise<string | null>
   abstract start(workers: number): Promise<void>
@@ -65,11 +67,23 @@ export abstract class JobQueue {
   async enqueue(kind: JobKind, r: EnqueueRequest): Promise<{ id: number; existing: boolean }> {
     const { knex } = this.db
     if (r.joinActive) {
-      const active = await knex('background_jobs').where({ kind, city: r.city, year: r.year }).whereIn('state', ['queued', 'running']).orderBy('id', 'desc').first('id')
+      const active = await knex('background_jobs')
+        .where({ kind, city: r.city, year: r.year })
+        .whereIn('state', ['queued', 'running'])
+        .orderBy('id', 'desc')
+        .first('id')
       if (active) return { id: active.id, existing: true }
     }
     const [{ id }] = await knex('background_jobs')
-      .insert({ kind, city: r.city, year: r.year, state: 'queued', created_by: r.by, payload: JSON.stringify(r.payload ?? {}), message: 'queued' })
+      .insert({
+        kind,
+        city: r.city,
+        year: r.year,
+        state: 'queued',
+        created_by: r.by,
+        payload: JSON.stringify(r.payload ?? {}),
+        message: 'queued',
+      })
       .returning('id')
     const queueId = await this.dispatch(kind, id)
     if (queueId) await knex('background_jobs').where({ id }).update({ queue_id: queueId })
@@ -82,33 +96,93 @@ export abstract class JobQueue {
    */
   async run(id: number, inline?: Handler): Promise<void> {
     const { knex } = this.db
-    const claimed = await knex('background_jobs').where({ id }).whereIn('state', ['queued', 'running'])
-      .update({ state: 'running', started_at: knex.fn.now(), heartbeat_at: knex.fn.now(), worker: WORKER_ID, attempts: knex.raw('attempts + 1'), error: null })
+    const claimed = await knex('background_jobs')
+      .where({ id })
+      .whereIn('state', ['queued', 'running'])
+      .update({
+        state: 'running',
+        started_at: knex.fn.now(),
+        heartbeat_at: knex.fn.now(),
+        worker: WORKER_ID,
+        attempts: knex.raw('attempts + 1'),
+        error: null,
+      })
       .returning(['kind', 'city', 'year', 'payload', 'created_by', 'attempts'])
     if (!claimed.length) return // finished meanwhile, or the city was dropped
     const j = claimed[0]
     const handler = inline ?? this.handlers.get(j.kind)
     this.running.add(id)
-    const beat = setInterval(() => { knex('background_jobs').where({ id, state: 'running' }).update({ heartbeat_at: knex.fn.now() }).catch(() => {}) }, Math.min(HEARTBEAT_MS, (this.staleAfterS * 1000) / 3))
+    const beat = setInterval(
+      () => {
+        knex('background_jobs')
+          .where({ id, state: 'running' })
+          .update({ heartbeat_at: knex.fn.now() })
+          .catch(() => {})
+      },
+      Math.min(HEARTBEAT_MS, (this.staleAfterS * 1000) / 3),
+    )
     beat.unref()
     let last = 0
     const progress: JobContext['progress'] = (p, message, extra = {}) => {
       const now = Date.now()
       if (now - last < 250 && p < 1) return // throttle writes
       last = now
-      knex('background_jobs').where({ id }).update({ progress: Math.min(1, p), message, stage: extra.stage ?? message, result: extra.rows !== undefined ? JSON.stringify({ rows: extra.rows, total: extra.total ?? null }) : undefined }).catch(() => {})
+      // Only while running: a late progress write must never overwrite a finished job.
+      knex('background_jobs')
+        .where({ id, state: 'running' })
+        .update({
+          progress: Math.min(1, p),
+          message,
+          stage: extra.stage ?? message,
+          rows: extra.rows,
+          total: extra.total,
+        })
+        .catch(() => {})
     }
     try {
       if (!handler) throw new AppError('CC_INTERNAL')
-      const result = await handler({ id, city: j.city, year: j.year, payload: j.payload ?? {}, by: j.created_by, attempt: j.attempts, progress })
-      await knex('background_jobs').where({ id }).update({ state: 'succeeded', progress: 1, message: 'done', stage: 'done', result: JSON.stringify(result ?? null), finished_at: knex.fn.now() })
+      const result = await handler({
+        id,
+        city: j.city,
+        year: j.year,
+        payload: j.payload ?? {},
+        by: j.created_by,
+        attempt: j.attempts,
+        progress,
+      })
+      await knex('background_jobs')
+        .where({ id })
+        .update({
+          state: 'succeeded',
+          progress: 1,
+          message: 'done',
+          stage: 'done',
+          result: JSON.stringify(result ?? null),
+          finished_at: knex.fn.now(),
+        })
     } catch (e) {
       // A user's error (bad file, no data) will not get better by trying again.
       const retry = !inline && !(e instanceof AppError) && j.attempts < MAX_ATTEMPTS
-      const error = e instanceof AppError ? e.toJSON().error : { code: 'CC_INTERNAL', message: '任务失败 / the job failed', detail: String((e as Error).message).slice(0, 500) }
-      await knex('background_jobs').where({ id }).update(retry
-        ? { state: 'queued', message: `重试 / retrying (attempt ${j.attempts} failed)`, error: JSON.stringify(error) }
-        : { state: 'failed', error: JSON.stringify(error), finished_at: knex.fn.now() }).catch(() => {})
+      const error =
+        e instanceof AppError
+          ? e.toJSON().error
+          : {
+              code: 'CC_INTERNAL',
+              message: '任务失败 / the job failed',
+              detail: String((e as Error).message).slice(0, 500),
+            }
+      await knex('background_jobs')
+        .where({ id })
+        .update(
+          retry
+            ? {
+                state: 'queued',
+                message: `重试 / retrying (attempt ${j.attempts} failed)`,
+                error: JSON.stringify(error),
+              }
+            : { state: 'failed', error: JSON.stringify(error), finished_at: knex.fn.now() },
+        )
+        .catch(() => {})
       if (retry || inline) throw e
     } finally {
       clearInterval(beat)
@@ -119,7 +193,8 @@ export abstract class JobQueue {
   /** Hands jobs whose worker stopped beating back to the queue (or fails them when they cannot be retried). */
   async sweep(): Promise<number> {
     const { knex } = this.db
-    const lost = await knex('background_jobs').where('state', 'running')
+    const lost = await knex('background_jobs')
+      .where('state', 'running')
       .where('heartbeat_at', '<', knex.raw(`now() - make_interval(secs => ?)`, [this.staleAfterS]))
       .whereNotIn('id', [...this.running])
       .update({ state: 'queued', message: '执行进程已停止，重新排队 / the worker stopped; queued again' })
@@ -127,7 +202,16 @@ export abstract class JobQueue {
     for (const j of lost) {
       const again = j.attempts < MAX_ATTEMPTS && this.retryable(j.kind, j.payload)
       if (!again) {
-        await knex('background_jobs').where({ id: j.id }).update({ state: 'failed', finished_at: knex.fn.now(), error: JSON.stringify({ code: 'CC_INTERNAL', message: '执行进程中断，任务未完成 / the process running this job stopped before it finished' }) })
+        await knex('background_jobs')
+          .where({ id: j.id })
+          .update({
+            state: 'failed',
+            finished_at: knex.fn.now(),
+            error: JSON.stringify({
+              code: 'CC_INTERNAL',
+              message: '执行进程中断，任务未完成 / the process running this job stopped before it finished',
+            }),
+          })
         await this.onLost(j.id)
       }
       await this.requeue(j.kind, j.id, j.queue_id, again)
@@ -147,7 +231,12 @@ export abstract class JobQueue {
 
   protected startSweeper() {
     if (this.sweeper) return
-    this.sweeper = setInterval(() => { this.sweep().catch(() => {}) }, Math.min(5000, (this.staleAfterS * 1000) / 3))
+    this.sweeper = setInterval(
+      () => {
+        this.sweep().catch(() => {})
+      },
+      Math.min(5000, (this.staleAfterS * 1000) / 3),
+    )
     this.sweeper.unref()
   }
 
@@ -160,9 +249,21 @@ export abstract class JobQueue {
    * Runs `fn` as a job inside the current request (a small upload): the job is logged and beats
    * like any other, but needs no queue round trip, and its error reaches the caller as it is.
    */
-  async runHere<T>(kind: JobKind, r: EnqueueRequest, fn: (job: JobContext) => Promise<T>): Promise<{ id: number; result: T }> {
-    const [{ id }] = await this.db.knex('background_jobs')
-      .insert({ kind, city: r.city, year: r.year, state: 'queued', created_by: r.by, payload: JSON.stringify({ ...(r.payload ?? {}), inline: true }) })
+  async runHere<T>(
+    kind: JobKind,
+    r: EnqueueRequest,
+    fn: (job: JobContext) => Promise<T>,
+  ): Promise<{ id: number; result: T }> {
+    const [{ id }] = await this.db
+      .knex('background_jobs')
+      .insert({
+        kind,
+        city: r.city,
+        year: r.year,
+        state: 'queued',
+        created_by: r.by,
+        payload: JSON.stringify({ ...(r.payload ?? {}), inline: true }),
+      })
       .returning('id')
     let result: T | undefined
     await this.run(id, async (job) => (result = await fn(job)))
@@ -180,8 +281,16 @@ export class PgBossQueue extends JobQueue {
   constructor(db: Database) {
     super(db)
     // pg-boss keeps its own small pool and schema (pgboss) in the same database.
-    this.boss = new PgBoss({ connectionString: db.url!, schema: 'pgboss', max: 3, application_name: 'citycheck-queue', supervise: true })
-    this.boss.on('error', () => { /* connection trouble: the pool reconnects; jobs keep their state */ })
+    this.boss = new PgBoss({
+      connectionString: db.url!,
+      schema: 'pgboss',
+      max: 3,
+      application_name: 'citycheck-queue',
+      supervise: true,
+    })
+    this.boss.on('error', () => {
+      /* connection trouble: the pool reconnects; jobs keep their state */
+    })
   }
 
   async start(workers: number) {
@@ -189,20 +298,33 @@ export class PgBossQueue extends JobQueue {
       await this.boss.start()
       for (const kind of JOB_KINDS) {
         // retryLimit counts retries after the first attempt; expiry is a last resort (the sweeper acts first).
-        await this.boss.createQueue(kind, { name: kind, retryLimit: MAX_ATTEMPTS - 1, retryDelay: 1, expireInSeconds: 6 * 3600 })
+        await this.boss.createQueue(kind, {
+          name: kind,
+          retryLimit: MAX_ATTEMPTS - 1,
+          retryDelay: 1,
+          expireInSeconds: 6 * 3600,
+        })
       }
       this.started = true
     }
     for (let w = 0; w < workers; w++) {
       for (const kind of JOB_KINDS) {
-        const id = await this.boss.work<{ jobId: number }>(kind, { pollingIntervalSeconds: 2, batchSize: 1 }, async ([job]) => { await this.run(job.data.jobId) })
+        const id = await this.boss.work<{ jobId: number }>(
+          kind,
+          { pollingIntervalSeconds: 2, batchSize: 1 },
+          async ([job]) => {
+            await this.run(job.data.jobId)
+          },
+        )
         this.workerIds.set(kind, [...(this.workerIds.get(kind) ?? []), id])
       }
     }
     if (workers > 0) {
       // A NOTIFY from whichever process queued the job wakes the fetch loop at once; the 2 s poll
       // only covers a notice lost in a reconnect.
-      this.unlisten ??= this.db.events.onJobs((kind) => { for (const w of this.workerIds.get(kind) ?? []) this.boss.notifyWorker(w) })
+      this.unlisten ??= this.db.events.onJobs((kind) => {
+        for (const w of this.workerIds.get(kind) ?? []) this.boss.notifyWorker(w)
+      })
       this.startSweeper()
     }
   }
@@ -236,17 +358,34 @@ export class InProcessQueue extends JobQueue {
 
   private async runWithRetry(id: number) {
     for (let i = 0; i < MAX_ATTEMPTS; i++) {
-      try { await this.run(id); return } catch { /* run() recorded it; try again */ }
+      try {
+        await this.run(id)
+        return
+      } catch {
+        /* run() recorded it; try again */
+      }
     }
   }
 
   async start() {
     // One process owns this engine: whatever was running when it stopped is queued again.
-    const left = await this.db.knex('background_jobs').whereIn('state', ['queued', 'running']).select('id', 'kind', 'payload')
+    const left = await this.db
+      .knex('background_jobs')
+      .whereIn('state', ['queued', 'running'])
+      .select('id', 'kind', 'payload')
     for (const j of left) {
-      if (this.retryable(j.kind, j.payload)) { await this.db.knex('background_jobs').where({ id: j.id }).update({ state: 'queued' }); this.q.push(j.id).catch(() => {}) }
-      else {
-        await this.db.knex('background_jobs').where({ id: j.id }).update({ state: 'failed', finished_at: this.db.knex.fn.now(), error: JSON.stringify({ code: 'CC_INTERNAL', message: '服务重启，任务中断 / interrupted by a restart' }) })
+      if (this.retryable(j.kind, j.payload)) {
+        await this.db.knex('background_jobs').where({ id: j.id }).update({ state: 'queued' })
+        this.q.push(j.id).catch(() => {})
+      } else {
+        await this.db
+          .knex('background_jobs')
+          .where({ id: j.id })
+          .update({
+            state: 'failed',
+            finished_at: this.db.knex.fn.now(),
+            error: JSON.stringify({ code: 'CC_INTERNAL', message: '服务重启，任务中断 / interrupted by a restart' }),
+          })
         await this.onLost(j.id)
       }
     }
@@ -264,6 +403,17 @@ export class InProcessQueue extends JobQueue {
   async stop() {
     this.q.kill()
   }
+}
+
+/** Waits for a job to end (up to `ms`); its row, or null when it is still going. */
+export async function waitForJob(knex: Knex, id: number, ms: number): Promise<Record<string, any> | null> {
+  const t0 = Date.now()
+  for (let wait = 20; Date.now() - t0 < ms; wait = Math.min(500, wait * 2)) {
+    const j = await knex('background_jobs').where({ id }).first('state', 'result', 'error')
+    if (j && (j.state === 'succeeded' || j.state === 'failed')) return j
+    await new Promise((r) => setTimeout(r, wait))
+  }
+  return null
 }
 
 export function openQueue(db: Database, opts: { staleAfterS?: number } = {}): JobQueue {

@@ -6,67 +6,127 @@ import { LAYERS, LAYER_NAMES } from './definitions.ts'
 import { FACILITY_TYPES } from './facility-types.ts'
 import { layerGeoJson, listLayers, listVersions, listYears, restoreVersion } from './store.ts'
 
-const yearLayer = { type: 'object', properties: { year: { type: 'integer' }, layer: { type: 'string', enum: LAYER_NAMES } }, required: ['year', 'layer'] }
+const yearLayer = {
+  type: 'object',
+  properties: { year: { type: 'integer' }, layer: { type: 'string', enum: LAYER_NAMES } },
+  required: ['year', 'layer'],
+}
 
 function parseBbox(raw: string | undefined): [number, number, number, number] | undefined {
   if (!raw) return undefined
   const v = raw.split(',').map(Number)
   if (v.length !== 4 || v.some((n) => !Number.isFinite(n)) || v[0] > v[2] || v[1] > v[3]) {
-    throw new AppError('CC_BAD_REQUEST', { reason: 'bbox 应为 minLon,minLat,maxLon,maxLat / bbox must be minLon,minLat,maxLon,maxLat', field: 'bbox' })
+    throw new AppError('CC_BAD_REQUEST', {
+      reason: 'bbox 应为 minLon,minLat,maxLon,maxLat / bbox must be minLon,minLat,maxLon,maxLat',
+      field: 'bbox',
+    })
   }
   return v as [number, number, number, number]
 }
 
 /** Vocabularies that belong to no city. */
 export async function layerVocabularyRoutes(app: FastifyInstance) {
-  app.get('/api/layers', { config: { public: true }, schema: { summary: '图层定义与字段别名 / Layer definitions and recognised field names', tags: ['layers'] } }, async () => ({ layers: LAYERS }))
-  app.get('/api/facility-types', { config: { public: true }, schema: { summary: '设施类型词表 / Facility type vocabulary', tags: ['layers'] } }, async () => ({ types: FACILITY_TYPES }))
+  app.get(
+    '/api/layers',
+    {
+      config: { public: true },
+      schema: { summary: '图层定义与字段别名 / Layer definitions and recognised field names', tags: ['layers'] },
+    },
+    async () => ({ layers: LAYERS }),
+  )
+  app.get(
+    '/api/facility-types',
+    { config: { public: true }, schema: { summary: '设施类型词表 / Facility type vocabulary', tags: ['layers'] } },
+    async () => ({ types: FACILITY_TYPES }),
+  )
 }
 
 export default async function layerRoutes(app: FastifyInstance, ctx: AppContext) {
   const { knex } = ctx.db
 
-  app.get('/years', { schema: { summary: '有数据的体检年度 / Years with data', tags: ['layers'] } }, async (req) => ({ years: await listYears(knex, req.city.code) }))
+  app.get('/years', { schema: { summary: '有数据的体检年度 / Years with data', tags: ['layers'] } }, async (req) => ({
+    years: await listYears(knex, req.city.code),
+  }))
 
-  app.get('/years/:year/layers', {
-    schema: { summary: '年度各图层的当前版本 / Current version of each layer in a year', tags: ['layers'], params: { type: 'object', properties: { year: { type: 'integer' } } } },
-  }, async (req) => {
-    const { year } = req.params as { year: number }
-    return { year: checkYear(year), layers: await listLayers(knex, req.city.code, year) }
-  })
-
-  app.get('/years/:year/layers/:layer', {
-    schema: {
-      summary: '以 GeoJSON 读取图层 / Read a layer as GeoJSON',
-      tags: ['layers'],
-      params: yearLayer,
-      querystring: { type: 'object', properties: { bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat (CGCS2000)' }, limit: { type: 'integer', default: 10000, minimum: 1, maximum: 100000 }, offset: { type: 'integer', default: 0, minimum: 0, maximum: 2147483647 } } },
+  app.get(
+    '/years/:year/layers',
+    {
+      schema: {
+        summary: '年度各图层的当前版本 / Current version of each layer in a year',
+        tags: ['layers'],
+        params: { type: 'object', properties: { year: { type: 'integer' } } },
+      },
     },
-  }, async (req) => {
-    const { year, layer } = req.params as { year: number; layer: string }
-    const q = req.query as { bbox?: string; limit: number; offset: number }
-    return layerGeoJson(knex, req.city.code, checkYear(year), checkLayer(layer), { bbox: parseBbox(q.bbox), limit: q.limit, offset: q.offset })
-  })
-
-  app.get('/years/:year/layers/:layer/versions', {
-    schema: { summary: '图层版本历史 / Version history of a layer', tags: ['layers'], params: yearLayer },
-  }, async (req) => {
-    const { year, layer } = req.params as { year: number; layer: string }
-    checkLayer(layer)
-    return { year: checkYear(year), layer, versions: await listVersions(knex, req.city.code, year, layer) }
-  })
-
-  app.post('/years/:year/layers/:layer/versions/:version/restore', {
-    config: { right: 'layers:write' },
-    schema: {
-      summary: '恢复（或从其他年度沿用）某个版本 / Restore a version (or carry one forward from another year)',
-      tags: ['layers'], security: [{ bearer: [] }],
-      params: { type: 'object', properties: { year: { type: 'integer' }, layer: { type: 'string', enum: LAYER_NAMES }, version: { type: 'integer' } }, required: ['year', 'layer', 'version'] },
+    async (req) => {
+      const { year } = req.params as { year: number }
+      return { year: checkYear(year), layers: await listLayers(knex, req.city.code, year) }
     },
-  }, async (req) => {
-    const { year, layer, version } = req.params as { year: number; layer: string; version: number }
-    checkYear(year)
-    checkLayer(layer)
-    return restoreVersion(ctx.db, req.city.code, year, layer, version, req.principal!.name)
-  })
+  )
+
+  app.get(
+    '/years/:year/layers/:layer',
+    {
+      schema: {
+        summary: '以 GeoJSON 读取图层 / Read a layer as GeoJSON',
+        tags: ['layers'],
+        params: yearLayer,
+        querystring: {
+          type: 'object',
+          properties: {
+            bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat (CGCS2000)' },
+            limit: { type: 'integer', default: 10000, minimum: 1, maximum: 100000 },
+            offset: { type: 'integer', default: 0, minimum: 0, maximum: 2147483647 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const { year, layer } = req.params as { year: number; layer: string }
+      const q = req.query as { bbox?: string; limit: number; offset: number }
+      return layerGeoJson(knex, req.city.code, checkYear(year), checkLayer(layer), {
+        bbox: parseBbox(q.bbox),
+        limit: q.limit,
+        offset: q.offset,
+      })
+    },
+  )
+
+  app.get(
+    '/years/:year/layers/:layer/versions',
+    {
+      schema: { summary: '图层版本历史 / Version history of a layer', tags: ['layers'], params: yearLayer },
+    },
+    async (req) => {
+      const { year, layer } = req.params as { year: number; layer: string }
+      checkLayer(layer)
+      return { year: checkYear(year), layer, versions: await listVersions(knex, req.city.code, year, layer) }
+    },
+  )
+
+  app.post(
+    '/years/:year/layers/:layer/versions/:version/restore',
+    {
+      config: { right: 'layers:write' },
+      schema: {
+        summary: '恢复（或从其他年度沿用）某个版本 / Restore a version (or carry one forward from another year)',
+        tags: ['layers'],
+        security: [{ bearer: [] }],
+        params: {
+          type: 'object',
+          properties: {
+            year: { type: 'integer' },
+            layer: { type: 'string', enum: LAYER_NAMES },
+            version: { type: 'integer' },
+          },
+          required: ['year', 'layer', 'version'],
+        },
+      },
+    },
+    async (req) => {
+      const { year, layer, version } = req.params as { year: number; layer: string; version: number }
+      checkYear(year)
+      checkLayer(layer)
+      return restoreVersion(ctx.db, req.city.code, year, layer, version, req.principal!.name)
+    },
+  )
 }

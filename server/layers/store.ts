@@ -4,7 +4,12 @@ import { AppError } from '../errors.ts'
 import { LAYERS, type LayerDef } from './definitions.ts'
 import type { Database } from '../db/engine.ts'
 
-export async function currentUploadId(knex: Knex, city: string, year: number, layer: string): Promise<number | undefined> {
+export async function currentUploadId(
+  knex: Knex,
+  city: string,
+  year: number,
+  layer: string,
+): Promise<number | undefined> {
   const r = await knex('layer_current').where({ city, year, layer }).first('upload_id')
   return r?.upload_id
 }
@@ -28,7 +33,12 @@ const PARENT: Record<string, { column: string; layer: string; table: string }> =
 export async function layerGeoJson(knex: Knex, city: string, year: number, def: LayerDef, q: LayerQuery) {
   const uploadId = await currentUploadId(knex, city, year, def.layer)
   if (uploadId === undefined) return { type: 'FeatureCollection', features: [], numberMatched: 0, version: null }
-  const cols = ['fid', ...def.fields.map((f) => f.name), ...(def.table === 'facilities' ? ['source_type'] : []), ...(def.table === 'green_spaces' ? ['area_m2'] : [])]
+  const cols = [
+    'fid',
+    ...def.fields.map((f) => f.name),
+    ...(def.table === 'facilities' ? ['source_type'] : []),
+    ...(def.table === 'green_spaces' ? ['area_m2'] : []),
+  ]
   const parent = PARENT[def.table]
   const parentUpload = parent ? await currentUploadId(knex, city, year, parent.layer) : undefined
   const where = ['t.upload_id = ?']
@@ -38,15 +48,17 @@ export async function layerGeoJson(knex: Knex, city: string, year: number, def: 
     params.push(...q.bbox)
   }
   const select = cols.map((c) => `t."${c}"`).join(', ')
-  const derived = parent && parentUpload !== undefined
-    ? `, p.code AS derived_parent FROM ${def.table} t LEFT JOIN LATERAL (
+  const derived =
+    parent && parentUpload !== undefined
+      ? `, p.code AS derived_parent FROM ${def.table} t LEFT JOIN LATERAL (
          SELECT code FROM ${parent.table} p WHERE p.upload_id = ${Number(parentUpload)} AND t.${parent.column} IS NULL
            AND ST_Intersects(p.geom, ST_PointOnSurface(t.geom)) LIMIT 1) p ON true`
-    : ` FROM ${def.table} t`
+      : ` FROM ${def.table} t`
   const sql = `SELECT ${select}, t.props, ST_AsGeoJSON(t.geom, 7, 0)::json AS geometry${derived}
     WHERE ${where.join(' AND ')} ORDER BY t.fid LIMIT ? OFFSET ?`
   const rows = (await knex.raw(sql, [...params, q.limit, q.offset])).rows
-  const count = (await knex.raw(`SELECT count(*)::int AS n FROM ${def.table} t WHERE ${where.join(' AND ')}`, params)).rows[0].n
+  const count = (await knex.raw(`SELECT count(*)::int AS n FROM ${def.table} t WHERE ${where.join(' AND ')}`, params))
+    .rows[0].n
   const features = rows.map((r: Record<string, unknown>) => {
     const { geometry, props, derived_parent, ...properties } = r
     if (parent) {
@@ -56,37 +68,86 @@ export async function layerGeoJson(knex: Knex, city: string, year: number, def: 
     }
     return { type: 'Feature', id: r.fid, geometry, properties: { ...properties, attributes: props ?? {} } }
   })
-  return { type: 'FeatureCollection', features, numberMatched: count, numberReturned: features.length, version: uploadId }
+  return {
+    type: 'FeatureCollection',
+    features,
+    numberMatched: count,
+    numberReturned: features.length,
+    version: uploadId,
+  }
 }
 
 export async function listVersions(knex: Knex, city: string, year: number, layer: string) {
   const current = await currentUploadId(knex, city, year, layer)
   const rows = await knex('uploads')
-    .where({ city, year, layer }).whereIn('status', ['succeeded', 'dropped']).orderBy('id', 'desc')
-    .select('id', 'status', 'uploader', 'file_name', 'format', 'crs', 'encoding', 'feature_count', 'warnings', 'created_at', 'duration_ms')
-  return rows.map((r) => ({ version: r.id, ...r, warningCount: (r.warnings as unknown[]).length, warnings: undefined, current: r.id === current, restorable: r.status === 'succeeded' }))
+    .where({ city, year, layer })
+    .whereIn('status', ['succeeded', 'dropped'])
+    .orderBy('id', 'desc')
+    .select(
+      'id',
+      'status',
+      'uploader',
+      'file_name',
+      'format',
+      'crs',
+      'encoding',
+      'feature_count',
+      'warnings',
+      'created_at',
+      'duration_ms',
+    )
+  return rows.map((r) => ({
+    version: r.id,
+    ...r,
+    warningCount: (r.warnings as unknown[]).length,
+    warnings: undefined,
+    current: r.id === current,
+    restorable: r.status === 'succeeded',
+  }))
 }
 
-export async function restoreVersion(db: Database, city: string, year: number, layer: string, version: number, by: string) {
+export async function restoreVersion(
+  db: Database,
+  city: string,
+  year: number,
+  layer: string,
+  version: number,
+  by: string,
+) {
   const { knex } = db
   // Only a version of the same city: another city's data is never reachable from here.
-  const up = Number.isSafeInteger(version) ? await knex('uploads').where({ id: version, city, layer, status: 'succeeded' }).first('id', 'year') : undefined
+  const up = Number.isSafeInteger(version)
+    ? await knex('uploads').where({ id: version, city, layer, status: 'succeeded' }).first('id', 'year')
+    : undefined
   if (!up) throw new AppError('CC_VERSION_NOT_FOUND', { year, layer, version })
   // A version of another year may be carried forward: versions are immutable, so both years
   // keep exactly what they had; a later upload to either year makes a new partition.
   await knex('layer_current')
     .insert({ city, year, layer, upload_id: version, updated_by: by })
-    .onConflict(['city', 'year', 'layer']).merge({ upload_id: version, updated_at: knex.fn.now(), updated_by: by })
+    .onConflict(['city', 'year', 'layer'])
+    .merge({ upload_id: version, updated_at: knex.fn.now(), updated_by: by })
   await db.events.changed(city, year)
   return { year, layer, version }
 }
 
 export async function listLayers(knex: Knex, city: string, year: number) {
-  const rows = await knex('layer_current as c').join('uploads as u', 'u.id', 'c.upload_id').where({ 'c.city': city, 'c.year': year })
+  const rows = await knex('layer_current as c')
+    .join('uploads as u', 'u.id', 'c.upload_id')
+    .where({ 'c.city': city, 'c.year': year })
     .select('c.layer', 'c.upload_id', 'c.updated_at', 'u.feature_count', 'u.file_name', 'u.crs', 'u.uploader')
   return LAYERS.map((l) => {
     const r = rows.find((x) => x.layer === l.layer)
-    return { layer: l.layer, zh: l.zh, en: l.en, version: r?.upload_id ?? null, featureCount: r?.feature_count ?? 0, fileName: r?.file_name ?? null, crs: r?.crs ?? null, uploader: r?.uploader ?? null, updatedAt: r?.updated_at ?? null }
+    return {
+      layer: l.layer,
+      zh: l.zh,
+      en: l.en,
+      version: r?.upload_id ?? null,
+      featureCount: r?.feature_count ?? 0,
+      fileName: r?.file_name ?? null,
+      crs: r?.crs ?? null,
+      uploader: r?.uploader ?? null,
+      updatedAt: r?.updated_at ?? null,
+    }
   })
 }
 

@@ -6,12 +6,19 @@ import { CRS, LOAD_ORDER, fixture } from '../../test/helpers/city-fixture.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
 import { textPath } from './render.ts'
 
-const png = (r: request.Test) => r.buffer(true).parse((res, cb) => { const c: Buffer[] = []; res.on('data', (d: Buffer) => c.push(d)); res.on('end', () => cb(null, Buffer.concat(c))) })
+const png = (r: request.Test) =>
+  r.buffer(true).parse((res, cb) => {
+    const c: Buffer[] = []
+    res.on('data', (d: Buffer) => c.push(d))
+    res.on('end', () => cb(null, Buffer.concat(c)))
+  })
 
 async function pixels(buf: Buffer, region?: { left: number; top: number; width: number; height: number }) {
   const img = region ? sharp(buf).extract(region) : sharp(buf)
   const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true })
-  let red = 0, dark = 0, green = 0
+  let red = 0,
+    dark = 0,
+    green = 0
   for (let i = 0; i < data.length; i += 3) {
     const [r, g, b] = [data[i], data[i + 1], data[i + 2]]
     if (r > g + 60 && r > b + 60) red++
@@ -24,9 +31,11 @@ async function pixels(buf: Buffer, region?: { left: number; top: number; width: 
 describe('map figures for the report', () => {
   const t = useTestApp()
   beforeAll(async () => {
-    for (const layer of LOAD_ORDER) expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
+    for (const layer of LOAD_ORDER)
+      expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
     const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
-    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 50))
+    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((r) => setTimeout(r, 50))
   })
 
   it('renders Chinese text as glyph outlines from the bundled font (no system font needed)', () => {
@@ -36,7 +45,9 @@ describe('map figures for the report', () => {
   })
 
   it('draws units coloured by status, title, legend, scale bar and source at the asked size', async () => {
-    const r = await png(request(t.app.server).get('/api/years/2025/maps/tall_new_residential.png?width=1200&height=900'))
+    const r = await png(
+      request(t.app.server).get('/api/years/2025/maps/tall_new_residential.png?width=1200&height=900'),
+    )
     expect(r.status).toBe(200)
     expect(r.headers['content-type']).toBe('image/png')
     const meta = await sharp(r.body as Buffer).metadata()
@@ -49,7 +60,11 @@ describe('map figures for the report', () => {
   })
 
   it('one 街道 only, by street level, in English; unknown indicator is 404', async () => {
-    const r = await png(request(t.app.server).get('/api/years/2025/maps/kindergarten_coverage.png?level=street&lang=en&width=800&height=600'))
+    const r = await png(
+      request(t.app.server).get(
+        '/api/years/2025/maps/kindergarten_coverage.png?level=street&lang=en&width=800&height=600',
+      ),
+    )
     expect(r.status).toBe(200)
     expect((await pixels(r.body as Buffer)).red).toBeGreaterThan(1000)
     const u = await png(request(t.app.server).get('/api/years/2025/maps/kindergarten_coverage.png?unit=S1'))

@@ -14,7 +14,9 @@ import { definitions, latestRun } from '../indicators/service.ts'
 
 const require = createRequire(import.meta.url)
 // opentype.js is seen as ESM under vitest and through CommonJS interop under tsx: take either shape.
-const opentype = ((ot as unknown as { parse?: unknown }).parse ? ot : (ot as unknown as { default: typeof ot }).default) as typeof ot
+const opentype = (
+  (ot as unknown as { parse?: unknown }).parse ? ot : (ot as unknown as { default: typeof ot }).default
+) as typeof ot
 const fonts = new Map<string, opentype.Font>()
 function font(weight: 'Regular' | 'Bold'): opentype.Font {
   let f = fonts.get(weight)
@@ -27,7 +29,13 @@ function font(weight: 'Regular' | 'Bold'): opentype.Font {
 }
 
 /** Text as an SVG path; anchor start | middle | end. */
-export function textPath(s: string, x: number, y: number, size: number, o: { anchor?: 'start' | 'middle' | 'end'; bold?: boolean; fill?: string } = {}): string {
+export function textPath(
+  s: string,
+  x: number,
+  y: number,
+  size: number,
+  o: { anchor?: 'start' | 'middle' | 'end'; bold?: boolean; fill?: string } = {},
+): string {
   const f = font(o.bold ? 'Bold' : 'Regular')
   const w = f.getAdvanceWidth(s, size)
   const x0 = o.anchor === 'middle' ? x - w / 2 : o.anchor === 'end' ? x - w : x
@@ -38,8 +46,13 @@ export function textPath(s: string, x: number, y: number, size: number, o: { anc
 function fitText(s: string, width: number, size: number): string {
   const f = font('Regular')
   if (f.getAdvanceWidth(s, size) <= width) return s
-  let lo = 0, hi = s.length
-  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (f.getAdvanceWidth(s.slice(0, mid) + '…', size) <= width) lo = mid; else hi = mid - 1 }
+  let lo = 0,
+    hi = s.length
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (f.getAdvanceWidth(s.slice(0, mid) + '…', size) <= width) lo = mid
+    else hi = mid - 1
+  }
   return s.slice(0, lo) + '…'
 }
 
@@ -50,20 +63,55 @@ function pathData(cmds: opentype.PathCommand[]): string {
   const ok = (...v: (number | undefined)[]) => v.every((x) => x !== undefined && Number.isFinite(x))
   let d = ''
   for (const c of cmds) {
-    if (c.type === 'Z') { d += 'Z'; continue }
+    if (c.type === 'Z') {
+      d += 'Z'
+      continue
+    }
     if (!ok(c.x, c.y)) continue
     if (c.type === 'M') d += `M${n(c.x)} ${n(c.y)}`
-    else if (c.type === 'C' && ok(c.x1, c.y1, c.x2, c.y2)) d += `C${n(c.x1)} ${n(c.y1)} ${n(c.x2)} ${n(c.y2)} ${n(c.x)} ${n(c.y)}`
+    else if (c.type === 'C' && ok(c.x1, c.y1, c.x2, c.y2))
+      d += `C${n(c.x1)} ${n(c.y1)} ${n(c.x2)} ${n(c.y2)} ${n(c.x)} ${n(c.y)}`
     else if (c.type === 'Q' && ok(c.x1, c.y1)) d += `Q${n(c.x1)} ${n(c.y1)} ${n(c.x)} ${n(c.y)}`
     else d += `L${n(c.x)} ${n(c.y)}`
   }
   return d
 }
 
-const STATUS_COLOUR: Record<string, string> = { pass: '#2e9d5b', fail: '#d64541', info: '#4a90d9', 'no-data': '#c5c9ce' }
+const STATUS_COLOUR: Record<string, string> = {
+  pass: '#2e9d5b',
+  fail: '#d64541',
+  info: '#4a90d9',
+  'no-data': '#c5c9ce',
+}
 const L = {
-  zh: { pass: '达标', fail: '未达标', info: '仅报告', 'no-data': '无数据', target: '目标', city: '全市', failing: '未达标单元', north: '北', source: '数据来源', run: '计算时间', crs: '坐标系', units: { street: '街道', community: '社区' } },
-  en: { pass: 'Meets target', fail: 'Misses target', info: 'Reported only', 'no-data': 'No data', target: 'Target', city: 'City', failing: 'Units missing target', north: 'N', source: 'Source', run: 'Computed', crs: 'CRS', units: { street: 'streets', community: 'communities' } },
+  zh: {
+    pass: '达标',
+    fail: '未达标',
+    info: '仅报告',
+    'no-data': '无数据',
+    target: '目标',
+    city: '全市',
+    failing: '未达标单元',
+    north: '北',
+    source: '数据来源',
+    run: '计算时间',
+    crs: '坐标系',
+    units: { street: '街道', community: '社区' },
+  },
+  en: {
+    pass: 'Meets target',
+    fail: 'Misses target',
+    info: 'Reported only',
+    'no-data': 'No data',
+    target: 'Target',
+    city: 'City',
+    failing: 'Units missing target',
+    north: 'N',
+    source: 'Source',
+    run: 'Computed',
+    crs: 'CRS',
+    units: { street: 'streets', community: 'communities' },
+  },
 }
 
 function niceLength(maxMetres: number): number {
@@ -71,9 +119,21 @@ function niceLength(maxMetres: number): number {
   return steps.filter((s) => s <= maxMetres).pop() ?? 50
 }
 
-export interface MapOptions { level: 'street' | 'community'; unit?: string; width: number; height: number; lang: 'zh' | 'en' }
+export interface MapOptions {
+  level: 'street' | 'community'
+  unit?: string
+  width: number
+  height: number
+  lang: 'zh' | 'en'
+}
 
-export async function renderIndicatorMap(knex: Knex, city: string, year: number, code: string, o: MapOptions): Promise<Buffer> {
+export async function renderIndicatorMap(
+  knex: Knex,
+  city: string,
+  year: number,
+  code: string,
+  o: MapOptions,
+): Promise<Buffer> {
   const defs = await definitions(knex, city, year)
   const def: IndicatorDef | undefined = indicatorByCode(defs, code)
   if (!def) throw new AppError('CC_NOT_FOUND', { what: `指标 ${code} / indicator ${code}` })
@@ -82,60 +142,120 @@ export async function renderIndicatorMap(knex: Knex, city: string, year: number,
   const v = await currentVersions(knex, city, year)
   const table = o.level === 'street' ? 'streets' : 'communities'
   const uploadId = v[table]
-  if (uploadId == null) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的${o.level === 'street' ? '街道' : '社区'}图层 / ${table} layer for ${year}` })
+  if (uploadId == null)
+    throw new AppError('CC_NOT_FOUND', {
+      what: `${year} 年度的${o.level === 'street' ? '街道' : '社区'}图层 / ${table} layer for ${year}`,
+    })
   const srid = (run.derived?.srid as number) ?? 4548
-  let units: { code: string; name: string; g: { type: string; coordinates: number[][][] | number[][][][] } }[] = (await knex.raw(
-    `SELECT code, name, ST_AsGeoJSON(ST_Transform(geom, ?::int), 1)::json AS g FROM ${table} WHERE upload_id = ? ORDER BY fid`, [srid, uploadId])).rows
+  let units: { code: string; name: string; g: { type: string; coordinates: number[][][] | number[][][][] } }[] = (
+    await knex.raw(
+      `SELECT code, name, ST_AsGeoJSON(ST_Transform(geom, ?::int), 1)::json AS g FROM ${table} WHERE upload_id = ? ORDER BY fid`,
+      [srid, uploadId],
+    )
+  ).rows
   if (o.unit) {
     // One 街道 and its 社区 (or that unit alone).
-    const inside = (await knex.raw(`SELECT c.code FROM ${table} c JOIN streets s ON s.upload_id = ? AND s.code = ? AND ST_Intersects(s.geom, ST_PointOnSurface(c.geom)) WHERE c.upload_id = ?`, [v.streets, o.unit, uploadId])).rows.map((r: { code: string }) => r.code)
+    const inside = (
+      await knex.raw(
+        `SELECT c.code FROM ${table} c JOIN streets s ON s.upload_id = ? AND s.code = ? AND ST_Intersects(s.geom, ST_PointOnSurface(c.geom)) WHERE c.upload_id = ?`,
+        [v.streets, o.unit, uploadId],
+      )
+    ).rows.map((r: { code: string }) => r.code)
     units = units.filter((u) => inside.includes(u.code) || u.code === o.unit)
     if (!units.length) throw new AppError('CC_NOT_FOUND', { what: `单元 ${o.unit} / unit ${o.unit}` })
   }
-  const streets: { code: string; g: { type: string; coordinates: number[][][] | number[][][][] } }[] = (v.streets == null ? [] : (await knex.raw(`SELECT code, ST_AsGeoJSON(ST_Transform(geom, ?::int), 1)::json AS g FROM streets WHERE upload_id = ?`, [srid, v.streets])).rows)
-    .filter((s: { code: string }) => !o.unit || s.code === o.unit)
+  const streets: { code: string; g: { type: string; coordinates: number[][][] | number[][][][] } }[] = (
+    v.streets == null
+      ? []
+      : (
+          await knex.raw(
+            `SELECT code, ST_AsGeoJSON(ST_Transform(geom, ?::int), 1)::json AS g FROM streets WHERE upload_id = ?`,
+            [srid, v.streets],
+          )
+        ).rows
+  ).filter((s: { code: string }) => !o.unit || s.code === o.unit)
   const variant = def.params.primary ?? 'area'
-  const res = await knex('indicator_results').where({ run_id: run.id, indicator: code, variant }).whereIn('level', [o.level, 'city'])
+  const res = await knex('indicator_results')
+    .where({ run_id: run.id, indicator: code, variant })
+    .whereIn('level', [o.level, 'city'])
   const byCode = new Map(res.filter((r) => r.level === o.level).map((r) => [r.unit_code, r]))
   const cityRow = res.find((r) => r.level === 'city')
   const t = L[o.lang]
 
   // Layout: title band, map frame, legend column, source line.
-  const W = o.width, H = o.height
-  const pad = Math.round(W * 0.03), titleH = Math.round(H * 0.11), footH = Math.round(H * 0.07), legendW = Math.round(W * 0.2)
+  const W = o.width,
+    H = o.height
+  const pad = Math.round(W * 0.03),
+    titleH = Math.round(H * 0.11),
+    footH = Math.round(H * 0.07),
+    legendW = Math.round(W * 0.2)
   const frame = { x: pad, y: titleH, w: W - 2 * pad - legendW, h: H - titleH - footH }
-  const polys = (g: { type: string; coordinates: unknown }) => (g.type === 'Polygon' ? [g.coordinates as number[][][]] : (g.coordinates as number[][][][]))
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity
-  for (const u of units) for (const p of polys(u.g)) for (const [x, y] of p[0]) { minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y) }
+  const polys = (g: { type: string; coordinates: unknown }) =>
+    g.type === 'Polygon' ? [g.coordinates as number[][][]] : (g.coordinates as number[][][][])
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity
+  for (const u of units)
+    for (const p of polys(u.g))
+      for (const [x, y] of p[0]) {
+        minX = Math.min(minX, x)
+        maxX = Math.max(maxX, x)
+        minY = Math.min(minY, y)
+        maxY = Math.max(maxY, y)
+      }
   const scale = Math.min(frame.w / (maxX - minX || 1), frame.h / (maxY - minY || 1)) * 0.94
-  const ox = frame.x + (frame.w - (maxX - minX) * scale) / 2, oy = frame.y + (frame.h - (maxY - minY) * scale) / 2
-  const px = (x: number) => (ox + (x - minX) * scale).toFixed(1), py = (y: number) => (oy + (maxY - y) * scale).toFixed(1)
-  const pathOf = (g: { type: string; coordinates: unknown }) => polys(g).map((p) => p.map((ring) => `M${ring.map(([x, y]) => `${px(x)},${py(y)}`).join('L')}Z`).join('')).join('')
+  const ox = frame.x + (frame.w - (maxX - minX) * scale) / 2,
+    oy = frame.y + (frame.h - (maxY - minY) * scale) / 2
+  const px = (x: number) => (ox + (x - minX) * scale).toFixed(1),
+    py = (y: number) => (oy + (maxY - y) * scale).toFixed(1)
+  const pathOf = (g: { type: string; coordinates: unknown }) =>
+    polys(g)
+      .map((p) => p.map((ring) => `M${ring.map(([x, y]) => `${px(x)},${py(y)}`).join('L')}Z`).join(''))
+      .join('')
 
   const counts: Record<string, number> = { pass: 0, fail: 0, info: 0, 'no-data': 0 }
-  const unitSvg = units.map((u) => {
-    const s = byCode.get(u.code)?.status ?? 'no-data'
-    counts[s]++
-    return `<path d="${pathOf(u.g)}" fill="${STATUS_COLOUR[s]}" fill-opacity="0.8" stroke="#ffffff" stroke-width="0.8" fill-rule="evenodd"/>`
-  }).join('')
-  const streetSvg = o.level === 'community' ? streets.map((s) => `<path d="${pathOf(s.g)}" fill="none" stroke="#1f2933" stroke-width="2"/>`).join('') : ''
+  const unitSvg = units
+    .map((u) => {
+      const s = byCode.get(u.code)?.status ?? 'no-data'
+      counts[s]++
+      return `<path d="${pathOf(u.g)}" fill="${STATUS_COLOUR[s]}" fill-opacity="0.8" stroke="#ffffff" stroke-width="0.8" fill-rule="evenodd"/>`
+    })
+    .join('')
+  const streetSvg =
+    o.level === 'community'
+      ? streets.map((s) => `<path d="${pathOf(s.g)}" fill="none" stroke="#1f2933" stroke-width="2"/>`).join('')
+      : ''
 
-  const fmt = (x: number | null | undefined) => (x == null ? '—' : `${Math.round(x * 10) / 10}${def.unit === '%' ? '%' : def.unit === 'ratio' ? '' : ' ' + def.unit}`)
-  const tg = def.target ? (def.target.direction === 'between' ? `${def.target.min}–${def.target.max}` : `${def.target.direction === '>=' ? '≥' : '≤'} ${fmt(def.target.value)}`) : '—'
+  const fmt = (x: number | null | undefined) =>
+    x == null ? '—' : `${Math.round(x * 10) / 10}${def.unit === '%' ? '%' : def.unit === 'ratio' ? '' : ' ' + def.unit}`
+  const tg = def.target
+    ? def.target.direction === 'between'
+      ? `${def.target.min}–${def.target.max}`
+      : `${def.target.direction === '>=' ? '≥' : '≤'} ${fmt(def.target.value)}`
+    : '—'
   const title = `${year}${o.lang === 'zh' ? ' 年 ' : ' · '}${o.lang === 'zh' ? def.zh : def.en}`
   const subtitle = `${t.target} ${tg}　${t.city} ${fmt(cityRow?.value)}　${t.failing} ${counts.fail} / ${units.length} ${t.units[o.level]}`
 
   // Legend, north arrow and scale bar in the right column.
-  const lx = W - pad - legendW + pad, ly = titleH + pad
-  const legend = (['pass', 'fail', 'info', 'no-data'] as const).map((s, i) =>
-    `<rect x="${lx}" y="${ly + i * 34}" width="26" height="20" fill="${STATUS_COLOUR[s]}" fill-opacity="0.8" stroke="#555"/>${textPath(`${t[s]} (${counts[s]})`, lx + 36, ly + i * 34 + 16, 16)}`).join('')
-  const ax = lx + 20, ay = ly + 190
+  const lx = W - pad - legendW + pad,
+    ly = titleH + pad
+  const legend = (['pass', 'fail', 'info', 'no-data'] as const)
+    .map(
+      (s, i) =>
+        `<rect x="${lx}" y="${ly + i * 34}" width="26" height="20" fill="${STATUS_COLOUR[s]}" fill-opacity="0.8" stroke="#555"/>${textPath(`${t[s]} (${counts[s]})`, lx + 36, ly + i * 34 + 16, 16)}`,
+    )
+    .join('')
+  const ax = lx + 20,
+    ay = ly + 190
   const north = `<path d="M${ax},${ay} l14,40 l-14,-10 l-14,10 z" fill="#1f2933"/>${textPath(t.north, ax, ay - 8, 18, { anchor: 'middle', bold: true })}`
   const barM = niceLength(((legendW - 2 * pad) / scale) * 0.9)
   const barPx = barM * scale
   const by = ay + 90
-  const bar = `<rect x="${lx}" y="${by}" width="${(barPx / 2).toFixed(1)}" height="8" fill="#1f2933"/><rect x="${(lx + barPx / 2).toFixed(1)}" y="${by}" width="${(barPx / 2).toFixed(1)}" height="8" fill="#fff" stroke="#1f2933"/>` +
-    textPath('0', lx, by + 28, 14, { anchor: 'middle' }) + textPath(barM >= 1000 ? `${barM / 1000} km` : `${barM} m`, lx + barPx, by + 28, 14, { anchor: 'middle' })
+  const bar =
+    `<rect x="${lx}" y="${by}" width="${(barPx / 2).toFixed(1)}" height="8" fill="#1f2933"/><rect x="${(lx + barPx / 2).toFixed(1)}" y="${by}" width="${(barPx / 2).toFixed(1)}" height="8" fill="#fff" stroke="#1f2933"/>` +
+    textPath('0', lx, by + 28, 14, { anchor: 'middle' }) +
+    textPath(barM >= 1000 ? `${barM / 1000} km` : `${barM} m`, lx + barPx, by + 28, 14, { anchor: 'middle' })
   const source = `${t.source}: citycheck · ${o.lang === 'zh' ? def.source.split(/[；;]/)[0] : 'see indicator registry'} · ${t.run} ${new Date(run.created_at).toISOString().slice(0, 16).replace('T', ' ')} · ${t.crs} CGCS2000 / EPSG:${srid}`
 
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">
@@ -149,4 +269,3 @@ export async function renderIndicatorMap(knex: Knex, city: string, year: number,
   </svg>`
   return sharp(Buffer.from(svg)).png({ compressionLevel: 8 }).toBuffer()
 }
-

@@ -28,12 +28,27 @@ export function grade(def: IndicatorDef, value: number): { severity: Severity; s
   return { severity: ORDER[g], score: (def.type === '底线' ? 1 : 0) + Math.min(1, s), shortfall: s }
 }
 
-const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : Array.isArray(v) ? v.join('、') : String(v ?? ''))
+const fmt = (v: unknown) =>
+  typeof v === 'number'
+    ? Number.isInteger(v)
+      ? String(v)
+      : v.toFixed(1)
+    : Array.isArray(v)
+      ? v.join('、')
+      : String(v ?? '')
 
 /** The 整治建议 for one failing result, from the indicator's template. */
 export function suggestionFor(def: IndicatorDef, r: ResultRow): string {
   const facility = def.params.facilityTypes?.join('/') ?? ''
   const target = def.target?.direction === 'between' ? `${def.target.min}–${def.target.max}` : def.target?.value
-  const vars: Record<string, unknown> = { unit: r.unit_name, name: def.zh, value: r.value, target, radius: def.params.radius, facility, ...r.extra }
+  const vars: Record<string, unknown> = {
+    unit: r.unit_name,
+    name: def.zh,
+    value: r.value,
+    target,
+    radius: def.params.radius,
+    facility,
+    ...r.extra,
+  }
   return def.suggestion.replace(/\{(\w+)\}/g, (_, k) => fmt(vars[k]))
 }

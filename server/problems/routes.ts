@@ -5,44 +5,105 @@ import { sendTable, type Cell } from './export.ts'
 import { STATUSES, listProblems, updateProblem, type ProblemQuery } from './store.ts'
 
 const LEVEL_ZH: Record<string, string> = { city: '城区', district: '区县', street: '街道', community: '社区' }
-const HEADER = ['序号 No.', '维度 Dimension', '指标 Indicator', '类型 Type', '层级 Level', '单元代码 Code', '单元名称 Unit', '现状值 Value', '目标值 Target', '单位 Unit', '差距 Shortfall (%)', '严重程度 Severity', '上年值 Previous', '同比变化 Change', '整治建议 Suggestion', '状态 Status', '备注 Note']
+const HEADER = [
+  '序号 No.',
+  '维度 Dimension',
+  '指标 Indicator',
+  '类型 Type',
+  '层级 Level',
+  '单元代码 Code',
+  '单元名称 Unit',
+  '现状值 Value',
+  '目标值 Target',
+  '单位 Unit',
+  '差距 Shortfall (%)',
+  '严重程度 Severity',
+  '上年值 Previous',
+  '同比变化 Change',
+  '整治建议 Suggestion',
+  '状态 Status',
+  '备注 Note',
+]
 
 export default async function problemRoutes(app: FastifyInstance, ctx: AppContext) {
   const { knex } = ctx.db
-  app.get('/years/:year/problems', {
-    schema: {
-      summary: '问题清单（可导出 CSV / XLSX）/ The problem list, exportable as CSV or XLSX', tags: ['problems'],
-      params: { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] },
-      querystring: {
-        type: 'object', properties: {
-          level: { type: 'string', enum: ['city', 'district', 'street', 'community'] }, dimension: { type: 'string' }, indicator: { type: 'string' },
-          severity: { type: 'string', enum: ['严重', '较重', '一般'] }, unit: { type: 'string' }, status: { type: 'string', enum: [...STATUSES] },
-          limit: { type: 'integer', minimum: 1, maximum: 100000 }, format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json' },
+  app.get(
+    '/years/:year/problems',
+    {
+      schema: {
+        summary: '问题清单（可导出 CSV / XLSX）/ The problem list, exportable as CSV or XLSX',
+        tags: ['problems'],
+        params: { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] },
+        querystring: {
+          type: 'object',
+          properties: {
+            level: { type: 'string', enum: ['city', 'district', 'street', 'community'] },
+            dimension: { type: 'string' },
+            indicator: { type: 'string' },
+            severity: { type: 'string', enum: ['严重', '较重', '一般'] },
+            unit: { type: 'string' },
+            status: { type: 'string', enum: [...STATUSES] },
+            limit: { type: 'integer', minimum: 1, maximum: 100000 },
+            format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json' },
+          },
         },
       },
     },
-  }, async (req, reply) => {
-    const year = checkYear((req.params as { year: number }).year)
-    const q = req.query as ProblemQuery & { format: string }
-    const problems = await listProblems(knex, req.city.code, year, q)
-    if (q.format === 'json') return { year, count: problems.length, problems }
-    const fmt = (v: number | null | undefined) => (v == null ? null : Math.round(v * 100) / 100)
-    const rows: Cell[][] = problems.map((p, i) => [
-      i + 1, p.dimension, p.indicatorZh, p.type, LEVEL_ZH[p.level], p.unitCode, p.unitName, fmt(p.value), p.band ? `${p.band[0]}–${p.band[1]}` : fmt(p.target), p.unitOfMeasure,
-      p.shortfall != null ? Math.round(p.shortfall * 1000) / 10 : null, p.severity, fmt(p.previous), fmt(p.change), p.suggestion, p.status, p.note,
-    ])
-    return sendTable(reply, q.format as 'csv' | 'xlsx', `问题清单-${year}`, HEADER, rows)
-  })
-
-  app.patch('/years/:year/problems/:id', {
-    config: { right: 'problems:review' },
-    schema: {
-      summary: '更新问题状态（待整改/整改中/已销号）/ Update a problem’s status', tags: ['problems'], security: [{ bearer: [] }],
-      params: { type: 'object', properties: { year: { type: 'integer' }, id: { type: 'string', description: 'indicator:level:unit_code' } }, required: ['year', 'id'] },
-      body: { type: 'object', properties: { status: { type: 'string' }, note: { type: 'string', maxLength: 2000 } } },
+    async (req, reply) => {
+      const year = checkYear((req.params as { year: number }).year)
+      const q = req.query as ProblemQuery & { format: string }
+      const problems = await listProblems(knex, req.city.code, year, q)
+      if (q.format === 'json') return { year, count: problems.length, problems }
+      const fmt = (v: number | null | undefined) => (v == null ? null : Math.round(v * 100) / 100)
+      const rows: Cell[][] = problems.map((p, i) => [
+        i + 1,
+        p.dimension,
+        p.indicatorZh,
+        p.type,
+        LEVEL_ZH[p.level],
+        p.unitCode,
+        p.unitName,
+        fmt(p.value),
+        p.band ? `${p.band[0]}–${p.band[1]}` : fmt(p.target),
+        p.unitOfMeasure,
+        p.shortfall != null ? Math.round(p.shortfall * 1000) / 10 : null,
+        p.severity,
+        fmt(p.previous),
+        fmt(p.change),
+        p.suggestion,
+        p.status,
+        p.note,
+      ])
+      return sendTable(reply, q.format as 'csv' | 'xlsx', `问题清单-${year}`, HEADER, rows)
     },
-  }, async (req) => {
-    const { year, id } = req.params as { year: number; id: string }
-    return updateProblem(knex, req.city.code, checkYear(year), id, req.body as { status?: string; note?: string }, req.principal!.name)
-  })
+  )
+
+  app.patch(
+    '/years/:year/problems/:id',
+    {
+      config: { right: 'problems:review' },
+      schema: {
+        summary: '更新问题状态（待整改/整改中/已销号）/ Update a problem’s status',
+        tags: ['problems'],
+        security: [{ bearer: [] }],
+        params: {
+          type: 'object',
+          properties: { year: { type: 'integer' }, id: { type: 'string', description: 'indicator:level:unit_code' } },
+          required: ['year', 'id'],
+        },
+        body: { type: 'object', properties: { status: { type: 'string' }, note: { type: 'string', maxLength: 2000 } } },
+      },
+    },
+    async (req) => {
+      const { year, id } = req.params as { year: number; id: string }
+      return updateProblem(
+        knex,
+        req.city.code,
+        checkYear(year),
+        id,
+        req.body as { status?: string; note?: string },
+        req.principal!.name,
+      )
+    },
+  )
 }

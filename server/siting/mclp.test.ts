@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import { exact, greedy, improve, upperBound, value, type Instance } from './mclp.ts'
 
-const inst = (weight: number[], covers: number[][]): Instance => ({ weight: Float64Array.from(weight), covers: covers.map((c) => Int32Array.from(c)) })
+const inst = (weight: number[], covers: number[][]): Instance => ({
+  weight: Float64Array.from(weight),
+  covers: covers.map((c) => Int32Array.from(c)),
+})
 
 describe('maximal covering location', () => {
   // Greedy's classic trap: the best single site straddles the two halves of the optimum.
-  const trap = inst([3, 3, 3, 3, 1], [[0, 1], [2, 3], [1, 2, 4]])
+  const trap = inst(
+    [3, 3, 3, 3, 1],
+    [
+      [0, 1],
+      [2, 3],
+      [1, 2, 4],
+    ],
+  )
   it('greedy takes the straddling site; exact finds the optimum; the bound brackets it', () => {
     const g = greedy(trap, 2)
     expect(g.sites[0]).toBe(2)
@@ -19,16 +29,21 @@ describe('maximal covering location', () => {
 
   it('on random small instances, exact equals brute force and greedy stays within (1 − 1/e)', () => {
     let seed = 7
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647)
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647
     let worst = 1
     for (let t = 0; t < 60; t++) {
-      const nd = 20 + Math.floor(rnd() * 30), nc = 8 + Math.floor(rnd() * 8), p = 1 + Math.floor(rnd() * 4)
+      const nd = 20 + Math.floor(rnd() * 30),
+        nc = 8 + Math.floor(rnd() * 8),
+        p = 1 + Math.floor(rnd() * 4)
       const w = Array.from({ length: nd }, () => Math.round(rnd() * 100))
       const covers = Array.from({ length: nc }, () => Array.from({ length: nd }, (_, d) => d).filter(() => rnd() < 0.2))
       const I = inst(w, covers)
       let brute = 0
       const rec = (start: number, chosen: number[]) => {
-        if (chosen.length === p || start === nc) { brute = Math.max(brute, value(I, chosen)); return }
+        if (chosen.length === p || start === nc) {
+          brute = Math.max(brute, value(I, chosen))
+          return
+        }
         for (let j = start; j < nc; j++) rec(j + 1, [...chosen, j])
         brute = Math.max(brute, value(I, chosen))
       }

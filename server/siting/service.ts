@@ -26,7 +26,10 @@ export interface SitingRequest {
   count: number
   weight?: 'residents' | 'area'
   method?: 'auto' | 'greedy' | 'exact'
-  candidates?: { type: 'FeatureCollection'; features: { geometry: { type: string; coordinates: unknown } | null; properties?: Record<string, unknown> }[] }
+  candidates?: {
+    type: 'FeatureCollection'
+    features: { geometry: { type: string; coordinates: unknown } | null; properties?: Record<string, unknown> }[]
+  }
   grid?: { spacing?: number; streets?: string[] }
 }
 
@@ -34,58 +37,114 @@ export interface SitingRequest {
 export const EXACT_LIMIT = { candidates: 80, sites: 6 }
 export const MAX_CANDIDATES = 50_000
 
-function resolveTarget(defs: IndicatorDef[], req: SitingRequest): { def: IndicatorDef; types: string[]; radius: number } {
+function resolveTarget(
+  defs: IndicatorDef[],
+  req: SitingRequest,
+): { def: IndicatorDef; types: string[]; radius: number } {
   if (req.indicator) {
     const def = indicatorByCode(defs, req.indicator)
     if (!def) throw new AppError('CC_NOT_FOUND', { what: `指标 ${req.indicator} / indicator ${req.indicator}` })
-    if (def.kind !== 'coverage' || !def.params.facilityTypes) throw new AppError('CC_OPTION_INVALID', { option: 'indicator', field: 'indicator', reason: '选址需要一个设施覆盖类指标 / siting needs a facility coverage indicator' })
+    if (def.kind !== 'coverage' || !def.params.facilityTypes)
+      throw new AppError('CC_OPTION_INVALID', {
+        option: 'indicator',
+        field: 'indicator',
+        reason: '选址需要一个设施覆盖类指标 / siting needs a facility coverage indicator',
+      })
     return { def, types: def.params.facilityTypes, radius: req.radius ?? def.params.radius! }
   }
   const type = resolveFacilityType(req.facilityType)
-  if (!type) throw new AppError('CC_OPTION_INVALID', { option: 'facilityType', field: 'facilityType', reason: '需要 indicator 或词表中的 facilityType / give an indicator or a facility type from GET /api/facility-types' })
+  if (!type)
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'facilityType',
+      field: 'facilityType',
+      reason:
+        '需要 indicator 或词表中的 facilityType / give an indicator or a facility type from GET /api/facility-types',
+    })
   const def = defs.find((d) => d.kind === 'coverage' && d.params.facilityTypes?.includes(type))
   const radius = req.radius ?? def?.params.radius
-  if (!radius) throw new AppError('CC_OPTION_INVALID', { option: 'radius', field: 'radius', reason: `设施类型 ${type} 没有默认服务半径，请给出 radius / ${type} has no default radius; give one` })
-  const base: IndicatorDef = def ?? { ...defs.find((d) => d.kind === 'coverage')!, code: `siting_${type}`, zh: `${type} 覆盖率`, en: `${type} coverage`, target: undefined }
+  if (!radius)
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'radius',
+      field: 'radius',
+      reason: `设施类型 ${type} 没有默认服务半径，请给出 radius / ${type} has no default radius; give one`,
+    })
+  const base: IndicatorDef = def ?? {
+    ...defs.find((d) => d.kind === 'coverage')!,
+    code: `siting_${type}`,
+    zh: `${type} 覆盖率`,
+    en: `${type} coverage`,
+    target: undefined,
+  }
   return { def: { ...base, params: { ...base.params, facilityTypes: [type], radius } }, types: [type], radius }
 }
 
-async function candidateSites(knex: Knex, m: CityModel, req: SitingRequest): Promise<{ sites: Site[]; source: string; excluded: number }> {
+async function candidateSites(
+  knex: Knex,
+  m: CityModel,
+  req: SitingRequest,
+): Promise<{ sites: Site[]; source: string; excluded: number }> {
   if (req.candidates) {
     const fwd = proj4('EPSG:4326', gaussKrugerEpsg(m.srid)!.proj!)
     const bad = []
     const sites: Site[] = []
     for (const [i, f] of req.candidates.features.entries()) {
       const g = f.geometry
-      if (g?.type === 'Point') { const [x, y] = fwd.forward(g.coordinates as number[]); sites.push({ x, y }) }
-      else if (g?.type === 'Polygon' || g?.type === 'MultiPolygon') {
+      if (g?.type === 'Point') {
+        const [x, y] = fwd.forward(g.coordinates as number[])
+        sites.push({ x, y })
+      } else if (g?.type === 'Polygon' || g?.type === 'MultiPolygon') {
         const geom = toMultiPoly(g).map((poly) => poly.map((ring) => ring.map((p) => fwd.forward(p) as number[])))
         const bbox = bboxOf(geom)
         sites.push({ x: (bbox[0] + bbox[2]) / 2, y: (bbox[1] + bbox[3]) / 2, geom, bbox })
-      } else bad.push(issue('CC_GEOMETRY_TYPE', { file: 'candidates', feature: i + 1, type: g?.type ?? 'null', expected: 'Point/Polygon' }))
+      } else
+        bad.push(
+          issue('CC_GEOMETRY_TYPE', {
+            file: 'candidates',
+            feature: i + 1,
+            type: g?.type ?? 'null',
+            expected: 'Point/Polygon',
+          }),
+        )
     }
     if (bad.length) throw validationError('candidates', bad)
-    if (!sites.length) throw new AppError('CC_OPTION_INVALID', { option: 'candidates', field: 'candidates', reason: '没有候选点 / no candidates' })
+    if (!sites.length)
+      throw new AppError('CC_OPTION_INVALID', {
+        option: 'candidates',
+        field: 'candidates',
+        reason: '没有候选点 / no candidates',
+      })
     return { sites, source: 'uploaded', excluded: 0 }
   }
   // A grid inside the chosen 街道 (all of them by default), off existing building footprints.
   const spacing = Math.max(25, req.grid?.spacing ?? 100)
   const areas = req.grid?.streets?.length ? m.streets.filter((s) => req.grid!.streets!.includes(s.code)) : m.streets
-  if (!areas.length) throw new AppError('CC_OPTION_INVALID', { option: 'grid.streets', field: 'grid', reason: '没有这些街道（或该年度没有街道图层）/ no such streets (or no streets layer)' })
+  if (!areas.length)
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'grid.streets',
+      field: 'grid',
+      reason: '没有这些街道（或该年度没有街道图层）/ no such streets (or no streets layer)',
+    })
   const pts: [number, number][] = []
   for (const s of areas) {
     for (let x = Math.ceil(s.bbox[0] / spacing) * spacing; x <= s.bbox[2]; x += spacing) {
       for (let y = Math.ceil(s.bbox[1] / spacing) * spacing; y <= s.bbox[3]; y += spacing) {
         if (pointInMultiPolygon(x, y, s.geom)) pts.push([x, y])
-        if (pts.length > MAX_CANDIDATES) throw new AppError('CC_OPTION_INVALID', { option: 'grid.spacing', field: 'grid', reason: `候选点超过 ${MAX_CANDIDATES} 个，请加大间距或缩小范围 / more than ${MAX_CANDIDATES} candidates; widen the spacing or choose fewer streets` })
+        if (pts.length > MAX_CANDIDATES)
+          throw new AppError('CC_OPTION_INVALID', {
+            option: 'grid.spacing',
+            field: 'grid',
+            reason: `候选点超过 ${MAX_CANDIDATES} 个，请加大间距或缩小范围 / more than ${MAX_CANDIDATES} candidates; widen the spacing or choose fewer streets`,
+          })
       }
     }
   }
   let keep = pts
   if (m.versions.buildings != null && pts.length) {
-    const r = await knex.raw(`SELECT i FROM unnest(?::float8[], ?::float8[]) WITH ORDINALITY AS c(x, y, i)
+    const r = await knex.raw(
+      `SELECT i FROM unnest(?::float8[], ?::float8[]) WITH ORDINALITY AS c(x, y, i)
       WHERE EXISTS (SELECT 1 FROM buildings b WHERE b.upload_id = ? AND ST_Intersects(b.geom, ST_Transform(ST_SetSRID(ST_MakePoint(c.x, c.y), ?::int), 4490)))`,
-    [pts.map((p) => p[0]), pts.map((p) => p[1]), m.versions.buildings, m.srid])
+      [pts.map((p) => p[0]), pts.map((p) => p[1]), m.versions.buildings, m.srid],
+    )
     const inside = new Set(r.rows.map((x: { i: number }) => Number(x.i) - 1))
     keep = pts.filter((_, i) => !inside.has(i))
   }
@@ -95,7 +154,12 @@ async function candidateSites(knex: Knex, m: CityModel, req: SitingRequest): Pro
 export async function site(knex: Knex, config: Config, city: City, year: number, req: SitingRequest) {
   const t0 = Date.now()
   const count = Number(req.count)
-  if (!Number.isInteger(count) || count < 1 || count > 100) throw new AppError('CC_OPTION_INVALID', { option: 'count', field: 'count', reason: '应为 1–100 的整数 / must be an integer 1–100' })
+  if (!Number.isInteger(count) || count < 1 || count > 100)
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'count',
+      field: 'count',
+      reason: '应为 1–100 的整数 / must be an integer 1–100',
+    })
   const defs = await definitions(knex, city.code, year)
   const { def, types, radius } = resolveTarget(defs, req)
   const m = await modelFor(knex, city, year, settingsFor(config, await yearConfig(knex, city.code, year)))
@@ -120,7 +184,11 @@ export async function site(knex: Knex, config: Config, city: City, year: number,
     covers: candidates.map((s) => {
       if (!s.geom) return Int32Array.from(index.within(s.x, s.y, r).filter((k) => k < demand.length))
       const b = s.bbox!
-      return Int32Array.from(index.range(b[0] - r, b[1] - r, b[2] + r, b[3] + r).filter((k) => k < demand.length && pointPolygonDistance(B.x[demand[k]], B.y[demand[k]], s.geom!) <= r))
+      return Int32Array.from(
+        index
+          .range(b[0] - r, b[1] - r, b[2] + r, b[3] + r)
+          .filter((k) => k < demand.length && pointPolygonDistance(B.x[demand[k]], B.y[demand[k]], s.geom!) <= r),
+      )
     }),
   }
   const tSolve = Date.now()
@@ -141,26 +209,71 @@ export async function site(knex: Knex, config: Config, city: City, year: number,
     const s = candidates[j]
     const fids: number[] = []
     let residents = 0
-    for (const d of inst.covers[j]) if (!newly[d]) { newly[d] = 1; fids.push(B.fid[demand[d]]); residents += B.residents[demand[d]] }
+    for (const d of inst.covers[j])
+      if (!newly[d]) {
+        newly[d] = 1
+        fids.push(B.fid[demand[d]])
+        residents += B.residents[demand[d]]
+      }
     const [lon, lat] = inv.forward([s.x, s.y])
-    return { rank: k + 1, lon, lat, gain: chosen.gains[k], newlyCoveredResidents: Math.round(residents), newlyCoveredBuildings: fids.length, buildingFids: fids.slice(0, 500), candidate: j }
+    return {
+      rank: k + 1,
+      lon,
+      lat,
+      gain: chosen.gains[k],
+      newlyCoveredResidents: Math.round(residents),
+      newlyCoveredBuildings: fids.length,
+      buildingFids: fids.slice(0, 500),
+      candidate: j,
+    }
   })
-  const added: Facility[] = chosen.sites.map((j) => ({ ...candidates[j], type: types[0], name: '拟建', capacity: null }))
+  const added: Facility[] = chosen.sites.map((j) => ({
+    ...candidates[j],
+    type: types[0],
+    name: '拟建',
+    capacity: null,
+  }))
   const before = computeAll(m, [def]).rows.filter((x) => x.variant === (def.params.primary ?? 'area'))
-  const after = computeAll({ ...m, facilities: [...m.facilities, ...added] }, [def]).rows.filter((x) => x.variant === (def.params.primary ?? 'area'))
-  const units = after.map((a, i) => ({ level: a.level, code: a.unit_code, name: a.unit_name, before: before[i].value, after: a.value, change: a.value != null && before[i].value != null ? a.value - before[i].value! : null, statusBefore: before[i].status, statusAfter: a.status }))
+  const after = computeAll({ ...m, facilities: [...m.facilities, ...added] }, [def]).rows.filter(
+    (x) => x.variant === (def.params.primary ?? 'area'),
+  )
+  const units = after
+    .map((a, i) => ({
+      level: a.level,
+      code: a.unit_code,
+      name: a.unit_name,
+      before: before[i].value,
+      after: a.value,
+      change: a.value != null && before[i].value != null ? a.value - before[i].value! : null,
+      statusBefore: before[i].status,
+      statusAfter: a.status,
+    }))
     .filter((u) => u.level === 'city' || (u.change != null && Math.abs(u.change) > 1e-9))
   return {
-    year, indicator: def.code, indicatorZh: def.zh, facilityTypes: types, radius, count, weight: weightBy, candidates: { count: candidates.length, source, excludedOnBuildings: excluded },
+    year,
+    indicator: def.code,
+    indicatorZh: def.zh,
+    facilityTypes: types,
+    radius,
+    count,
+    weight: weightBy,
+    candidates: { count: candidates.length, source, excludedOnBuildings: excluded },
     demand: { buildings: demand.length, weight: weight.reduce((a, b) => a + b, 0) },
     solution: {
-      method: chosen === ex ? 'exact (branch and bound)' : method === 'greedy' ? 'greedy (lazy)' : 'greedy (lazy) + 1-swap', objective: chosen.value, greedyObjective: pure.value, heuristicObjective: g.value,
-      exactObjective: ex?.exact ? ex.value : null, exact: ex?.exact ?? false, upperBound: bound,
+      method:
+        chosen === ex ? 'exact (branch and bound)' : method === 'greedy' ? 'greedy (lazy)' : 'greedy (lazy) + 1-swap',
+      objective: chosen.value,
+      greedyObjective: pure.value,
+      heuristicObjective: g.value,
+      exactObjective: ex?.exact ? ex.value : null,
+      exact: ex?.exact ?? false,
+      upperBound: bound,
       // How far from the optimum this answer can be, at most (0 = proven optimal).
       maxGapToOptimum: bound > 0 ? Math.max(0, 1 - chosen.value / bound) : 0,
       greedyGapToOptimum: ex?.exact && ex.value > 0 ? 1 - pure.value / ex.value : null,
       heuristicGapToOptimum: ex?.exact && ex.value > 0 ? 1 - g.value / ex.value : null,
-      solveMs, totalMs: Date.now() - t0,
+      solveMs,
+      totalMs: Date.now() - t0,
     },
     sites: ranked.map(({ candidate, ...s }) => s),
     units,

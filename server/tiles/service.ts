@@ -14,14 +14,40 @@ import { currentVersions } from '../indicators/model.ts'
 import { latestRun, unpackBit } from '../indicators/service.ts'
 import { listProblems } from '../problems/store.ts'
 
-export const TILE_LAYERS = ['districts', 'streets', 'communities', 'buildings', 'facilities', 'green-spaces', 'problems'] as const
+export const TILE_LAYERS = [
+  'districts',
+  'streets',
+  'communities',
+  'buildings',
+  'facilities',
+  'green-spaces',
+  'problems',
+] as const
 export type TileLayer = (typeof TILE_LAYERS)[number]
 /** A z12 buildings tile is ~1 MB (platform notes): buildings start at 13. */
-export const MIN_ZOOM: Record<TileLayer, number> = { districts: 0, streets: 0, communities: 0, buildings: 13, facilities: 10, 'green-spaces': 0, problems: 0 }
+export const MIN_ZOOM: Record<TileLayer, number> = {
+  districts: 0,
+  streets: 0,
+  communities: 0,
+  buildings: 13,
+  facilities: 10,
+  'green-spaces': 0,
+  problems: 0,
+}
 export const MAX_ZOOM = 18
 
-interface Index { vt: GeoJSONVT; bytes: number }
-type Key = string
+interface RunArrays {
+  runId: number
+  byFid: Int32Array // fid → position + 1 (0: not in the run)
+  residential: Buffer
+  residents: Float32Array
+  covered: Map<string, Promise<Buffer | null>>
+}
+
+interface Index {
+  vt: GeoJSONVT
+  bytes: number
+}
 
 class Lru<V> {
   private m = new Map<string, { v: V; size: number }>()
@@ -30,20 +56,34 @@ class Lru<V> {
   get(k: string): V | undefined {
     const e = this.m.get(k)
     if (!e) return undefined
-    this.m.delete(k); this.m.set(k, e)
+    this.m.delete(k)
+    this.m.set(k, e)
     return e.v
   }
   set(k: string, v: V, size: number) {
     const old = this.m.get(k)
-    if (old) { this.total -= old.size; this.m.delete(k) }
-    this.m.set(k, { v, size }); this.total += size
+    if (old) {
+      this.total -= old.size
+      this.m.delete(k)
+    }
+    this.m.set(k, { v, size })
+    this.total += size
     while (this.total > this.maxSize && this.m.size > 1) {
       const [first, e] = this.m.entries().next().value!
-      this.m.delete(first); this.total -= e.size
+      this.m.delete(first)
+      this.total -= e.size
     }
   }
-  dropWhere(pred: (k: string) => boolean) { for (const [k, e] of this.m) if (pred(k)) { this.m.delete(k); this.total -= e.size } }
-  get size() { return this.m.size }
+  dropWhere(pred: (k: string) => boolean) {
+    for (const [k, e] of this.m)
+      if (pred(k)) {
+        this.m.delete(k)
+        this.total -= e.size
+      }
+  }
+  get size() {
+    return this.m.size
+  }
 }
 
 export class TileService {
@@ -55,11 +95,16 @@ export class TileService {
 
   // Keys start with `city|year|`. A change announced by any process (LISTEN/NOTIFY) drops that
   // city's year at once; the stamp is re-read after 30 s anyway, in case a notice was lost.
-  constructor(private knex: Knex, events: EventBus) {
+  constructor(
+    private knex: Knex,
+    events: EventBus,
+  ) {
     this.unsubscribe = events.on((c) => (c.city === '*' ? this.dropAll() : this.drop(c.city, c.year)))
   }
 
-  close() { this.unsubscribe() }
+  close() {
+    this.unsubscribe()
+  }
 
   drop(city: string, year: number | null) {
     const prefix = year === null ? `${city}|` : `${city}|${year}|`
@@ -82,7 +127,11 @@ export class TileService {
     const s = this.stamps.get(slot)
     if (s && Date.now() - s.at < 30_000) return s.key
     const run = await latestRun(this.knex, city, year)
-    const key = crypto.createHash('sha1').update(JSON.stringify([await currentVersions(this.knex, city, year), run?.id ?? null])).digest('hex').slice(0, 16)
+    const key = crypto
+      .createHash('sha1')
+      .update(JSON.stringify([await currentVersions(this.knex, city, year), run?.id ?? null]))
+      .digest('hex')
+      .slice(0, 16)
     if (s && s.key !== key) this.drop(city, year)
     this.stamps.set(slot, { key, at: Date.now() })
     return key
@@ -90,13 +139,20 @@ export class TileService {
 
   private async buildIndex(city: string, year: number, layer: TileLayer, indicator: string | null): Promise<Index> {
     const fc = await this.features(city, year, layer, indicator)
-    const vt = new GeoJSONVT(fc as never, { maxZoom: 16, indexMaxZoom: 5, indexMaxPoints: 100000, tolerance: 3, extent: 4096, buffer: 64 })
+    const vt = new GeoJSONVT(fc as never, {
+      maxZoom: 16,
+      indexMaxZoom: 5,
+      indexMaxPoints: 100000,
+      tolerance: 3,
+      extent: 4096,
+      buffer: 64,
+    })
     return { vt, bytes: fc.features.length }
   }
 
   private index(city: string, year: number, layer: TileLayer, indicator: string | null, stamp: string): Promise<Index> {
     // Buildings carry coverage per indicator at encode time, so one index serves every indicator.
-    const k = `${city}|${year}|${layer}|${layer === 'buildings' ? '' : indicator ?? ''}|${stamp}`
+    const k = `${city}|${year}|${layer}|${layer === 'buildings' ? '' : (indicator ?? '')}|${stamp}`
     let p = this.indexes.get(k)
     if (!p) {
       p = this.buildIndex(city, year, layer, indicator)
@@ -110,53 +166,141 @@ export class TileService {
   /** The layer's features as GeoJSON in lon/lat, with what the map needs as properties. */
   private async features(city: string, year: number, layer: TileLayer, indicator: string | null) {
     const v = await currentVersions(this.knex, city, year)
-    const rows = async (sql: string, params: unknown[]) => (await this.knex.raw(sql, params as never)).rows as Record<string, unknown>[]
-    const fc = (feats: { geometry: unknown; properties: Record<string, unknown>; id?: number }[]) => ({ type: 'FeatureCollection', features: feats.map((f) => ({ type: 'Feature', ...f })) })
+    const rows = async (sql: string, params: unknown[]) =>
+      (await this.knex.raw(sql, params as never)).rows as Record<string, unknown>[]
+    const fc = (feats: { geometry: unknown; properties: Record<string, unknown>; id?: number }[]) => ({
+      type: 'FeatureCollection',
+      features: feats.map((f) => ({ type: 'Feature', ...f })),
+    })
     if (layer === 'districts' || layer === 'streets' || layer === 'communities') {
       const id = v[layer]
       if (id == null) return fc([])
-      const units = await rows(`SELECT fid, code, name, population, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM ${layer} WHERE upload_id = ? ORDER BY fid`, [id])
+      const units = await rows(
+        `SELECT fid, code, name, population, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM ${layer} WHERE upload_id = ? ORDER BY fid`,
+        [id],
+      )
       const values = new Map<string, Record<string, unknown>>()
       const run = indicator ? await latestRun(this.knex, city, year) : null
       if (run && indicator) {
         const level = layer === 'streets' ? 'street' : layer === 'districts' ? 'district' : 'community'
-        const def = (run.definitions as { code: string; params: { primary?: string } }[]).find((d) => d.code === indicator)
-        const res = await this.knex('indicator_results').where({ run_id: run.id, indicator, level, variant: def?.params.primary ?? 'area' }).select('unit_code', 'value', 'status', 'target')
-        for (const r of res) values.set(r.unit_code, { value: r.value == null ? null : Math.round(r.value * 100) / 100, status: r.status, target: r.target })
+        const def = (run.definitions as { code: string; params: { primary?: string } }[]).find(
+          (d) => d.code === indicator,
+        )
+        const res = await this.knex('indicator_results')
+          .where({ run_id: run.id, indicator, level, variant: def?.params.primary ?? 'area' })
+          .select('unit_code', 'value', 'status', 'target')
+        for (const r of res)
+          values.set(r.unit_code, {
+            value: r.value == null ? null : Math.round(r.value * 100) / 100,
+            status: r.status,
+            target: r.target,
+          })
       }
-      return fc(units.map((u) => ({ id: u.fid as number, geometry: u.g, properties: { code: u.code, name: u.name, population: u.population, status: 'no-data', ...(values.get(u.code as string) ?? {}) } })))
+      return fc(
+        units.map((u) => ({
+          id: u.fid as number,
+          geometry: u.g,
+          properties: {
+            code: u.code,
+            name: u.name,
+            population: u.population,
+            status: 'no-data',
+            ...(values.get(u.code as string) ?? {}),
+          },
+        })),
+      )
     }
     if (layer === 'buildings') {
       if (v.buildings == null) return fc([])
-      const b = await rows(`SELECT fid, code, floors, residential, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM buildings WHERE upload_id = ?`, [v.buildings])
-      return fc(b.map((r) => ({ id: r.fid as number, geometry: r.g, properties: { fid: r.fid, code: r.code, floors: r.floors, residential: r.residential } })))
+      const b = await rows(
+        `SELECT fid, code, floors, residential, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM buildings WHERE upload_id = ?`,
+        [v.buildings],
+      )
+      return fc(
+        b.map((r) => ({
+          id: r.fid as number,
+          geometry: r.g,
+          properties: { fid: r.fid, code: r.code, floors: r.floors, residential: r.residential },
+        })),
+      )
     }
     if (layer === 'facilities') {
       if (v.facilities == null) return fc([])
-      const f = await rows(`SELECT fid, type, name, capacity, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM facilities WHERE upload_id = ?`, [v.facilities])
-      return fc(f.map((r) => ({ id: r.fid as number, geometry: r.g, properties: { type: r.type, name: r.name, capacity: r.capacity } })))
+      const f = await rows(
+        `SELECT fid, type, name, capacity, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM facilities WHERE upload_id = ?`,
+        [v.facilities],
+      )
+      return fc(
+        f.map((r) => ({
+          id: r.fid as number,
+          geometry: r.g,
+          properties: { type: r.type, name: r.name, capacity: r.capacity },
+        })),
+      )
     }
     if (layer === 'green-spaces') {
       if (v['green-spaces'] == null) return fc([])
-      const g = await rows(`SELECT fid, kind, name, round(area_m2) AS area_m2, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM green_spaces WHERE upload_id = ?`, [v['green-spaces']])
-      return fc(g.map((r) => ({ id: r.fid as number, geometry: r.g, properties: { kind: r.kind, name: r.name, area_m2: r.area_m2 } })))
+      const g = await rows(
+        `SELECT fid, kind, name, round(area_m2) AS area_m2, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM green_spaces WHERE upload_id = ?`,
+        [v['green-spaces']],
+      )
+      return fc(
+        g.map((r) => ({
+          id: r.fid as number,
+          geometry: r.g,
+          properties: { kind: r.kind, name: r.name, area_m2: r.area_m2 },
+        })),
+      )
     }
     // problems: one point per failing unit × indicator, at the unit's representative point
     const problems = await listProblems(this.knex, city, year, { indicator: indicator ?? undefined })
     const pts = new Map<string, unknown>()
-    for (const [tbl, level] of [['districts', 'district'], ['streets', 'street'], ['communities', 'community']] as const) {
+    for (const [tbl, level] of [
+      ['districts', 'district'],
+      ['streets', 'street'],
+      ['communities', 'community'],
+    ] as const) {
       if (v[tbl] == null) continue
-      for (const r of await rows(`SELECT code, ST_AsGeoJSON(ST_PointOnSurface(geom), 6, 0)::json AS g FROM ${tbl} WHERE upload_id = ?`, [v[tbl]])) pts.set(`${level}:${r.code}`, r.g)
+      for (const r of await rows(
+        `SELECT code, ST_AsGeoJSON(ST_PointOnSurface(geom), 6, 0)::json AS g FROM ${tbl} WHERE upload_id = ?`,
+        [v[tbl]],
+      ))
+        pts.set(`${level}:${r.code}`, r.g)
     }
-    return fc(problems.filter((p) => pts.has(`${p.level}:${p.unitCode}`)).map((p) => ({
-      geometry: pts.get(`${p.level}:${p.unitCode}`), properties: { id: p.id, indicator: p.indicator, name: p.indicatorZh, level: p.level, unit: p.unitName, severity: p.severity, value: p.value, target: p.target, status: p.status },
-    })))
+    return fc(
+      problems
+        .filter((p) => pts.has(`${p.level}:${p.unitCode}`))
+        .map((p) => ({
+          geometry: pts.get(`${p.level}:${p.unitCode}`),
+          properties: {
+            id: p.id,
+            indicator: p.indicator,
+            name: p.indicatorZh,
+            level: p.level,
+            unit: p.unitName,
+            severity: p.severity,
+            value: p.value,
+            target: p.target,
+            status: p.status,
+          },
+        })),
+    )
   }
 
   /** The gzipped MVT for a tile (null when empty) and its ETag. */
-  async tile(city: string, year: number, layer: TileLayer, z: number, x: number, y: number, indicator: string | null): Promise<{ body: Buffer | null; etag: string }> {
-    if (!TILE_LAYERS.includes(layer)) throw new AppError('CC_NOT_FOUND', { what: `图层 ${layer} / tile layer ${layer}` })
-    if (z < 0 || z > MAX_ZOOM || x < 0 || y < 0 || x >= 2 ** z || y >= 2 ** z) throw new AppError('CC_BAD_REQUEST', { reason: `瓦片坐标 ${z}/${x}/${y} 无效 / invalid tile ${z}/${x}/${y}` })
+  async tile(
+    city: string,
+    year: number,
+    layer: TileLayer,
+    z: number,
+    x: number,
+    y: number,
+    indicator: string | null,
+  ): Promise<{ body: Buffer | null; etag: string }> {
+    if (!TILE_LAYERS.includes(layer))
+      throw new AppError('CC_NOT_FOUND', { what: `图层 ${layer} / tile layer ${layer}` })
+    if (z < 0 || z > MAX_ZOOM || x < 0 || y < 0 || x >= 2 ** z || y >= 2 ** z)
+      throw new AppError('CC_BAD_REQUEST', { reason: `瓦片坐标 ${z}/${x}/${y} 无效 / invalid tile ${z}/${x}/${y}` })
     const stamp = await this.stamp(city, year)
     const etag = `"${city}-${stamp}-${layer}-${indicator ?? ''}-${z}-${x}-${y}"`
     const key = `${city}|${year}|${layer}|${indicator ?? ''}|${stamp}|${z}/${x}/${y}`
@@ -166,8 +310,9 @@ export class TileService {
     if (z >= MIN_ZOOM[layer]) {
       const ix = await this.index(city, year, layer, indicator, stamp)
       const t = ix.vt.getTile(Math.min(z, MAX_ZOOM), x, y)
-      if (t && t.features.length) {
-        if (layer === 'buildings') await this.markCoverage(city, year, t.features as unknown as { tags: Record<string, unknown> }[], indicator)
+      if (t?.features.length) {
+        if (layer === 'buildings')
+          await this.markCoverage(city, year, t.features as unknown as { tags: Record<string, unknown> }[], indicator)
         const pbf = vtpbf.fromGeojsonVt({ [layer]: t as never }, { version: 2 })
         body = zlib.gzipSync(Buffer.from(pbf))
       }
@@ -176,43 +321,86 @@ export class TileService {
     return { body, etag }
   }
 
-  // Coverage flags of the latest run, as fid → covered, per indicator (kept with the run's stamp).
-  private coverage = new Map<string, Promise<Map<number, { covered: boolean; residents: number }> | null>>()
-  private async markCoverage(city: string, year: number, features: { tags: Record<string, unknown> }[], indicator: string | null) {
-    if (!indicator) return
-    const stamp = await this.stamp(city, year)
-    const k = `${city}|${year}|${indicator}|${stamp}`
+  // The latest run's per-building arrays, compactly: fid → position, the residential bits and
+  // residents once per run, and each indicator's packed coverage bits (125 KB per million buildings)
+  // loaded on first use and kept — so tiles of many indicators at once never evict each other.
+  private coverage = new Map<string, Promise<RunArrays | null>>()
+  private runArrays(city: string, year: number, stamp: string): Promise<RunArrays | null> {
+    const k = `${city}|${year}|${stamp}`
     let p = this.coverage.get(k)
     if (!p) {
       for (const key of this.coverage.keys()) if (key.startsWith(`${city}|${year}|`)) this.coverage.delete(key)
       p = (async () => {
         const run = await latestRun(this.knex, city, year)
         if (!run) return null
-        const arr = await this.knex('indicator_arrays').where({ run_id: run.id }).whereIn('name', ['fid', 'residents', 'residential', `covered:${indicator}`]).select('name', 'data')
+        const arr = await this.knex('indicator_arrays')
+          .where({ run_id: run.id })
+          .whereIn('name', ['fid', 'residents', 'residential'])
+          .select('name', 'data')
         const a = Object.fromEntries(arr.map((r) => [r.name, Buffer.from(r.data)]))
-        if (!a[`covered:${indicator}`]) return null
+        if (!a.fid) return null
         const fid = new Int32Array(a.fid.buffer.slice(a.fid.byteOffset, a.fid.byteOffset + a.fid.byteLength))
-        const res = new Float32Array(a.residents.buffer.slice(a.residents.byteOffset, a.residents.byteOffset + a.residents.byteLength))
-        const m = new Map<number, { covered: boolean; residents: number }>()
-        for (let i = 0; i < fid.length; i++) if (unpackBit(a.residential, i)) m.set(fid[i], { covered: unpackBit(a[`covered:${indicator}`], i), residents: Math.round(res[i]) })
-        return m
+        let max = 0
+        for (let i = 0; i < fid.length; i++) if (fid[i] > max) max = fid[i]
+        const byFid = new Int32Array(max + 1)
+        for (let i = 0; i < fid.length; i++) byFid[fid[i]] = i + 1
+        const residents = new Float32Array(
+          a.residents.buffer.slice(a.residents.byteOffset, a.residents.byteOffset + a.residents.byteLength),
+        )
+        return { runId: run.id as number, byFid, residential: a.residential, residents, covered: new Map() }
       })()
+      p.catch(() => this.coverage.delete(k))
       this.coverage.set(k, p)
     }
-    const m = await p
-    if (!m) return
+    return p
+  }
+
+  private async markCoverage(
+    city: string,
+    year: number,
+    features: { tags: Record<string, unknown> }[],
+    indicator: string | null,
+  ) {
+    if (!indicator) return
+    const ra = await this.runArrays(city, year, await this.stamp(city, year))
+    if (!ra) return
+    let bits = ra.covered.get(indicator)
+    if (!bits) {
+      bits = this.knex('indicator_arrays')
+        .where({ run_id: ra.runId, name: `covered:${indicator}` })
+        .first('data')
+        .then((r) => (r ? Buffer.from(r.data) : null))
+      ra.covered.set(indicator, bits)
+    }
+    const cov = await bits
+    if (!cov) return
     for (const f of features) {
-      const c = m.get(f.tags.fid as number)
+      const i = (ra.byFid[f.tags.fid as number] ?? 0) - 1
+      if (i < 0 || !unpackBit(ra.residential, i)) continue
       // Tags are shared with the index: copy before adding per-indicator fields.
-      f.tags = c ? { ...f.tags, covered: c.covered, residents: c.residents } : f.tags
+      f.tags = { ...f.tags, covered: unpackBit(cov, i), residents: Math.round(ra.residents[i]) }
     }
   }
 
   async bounds(city: string, year: number): Promise<[number, number, number, number] | null> {
     const v = await currentVersions(this.knex, city, year)
-    const tbl = v.districts != null ? ['districts', v.districts] : v.streets != null ? ['streets', v.streets] : v.communities != null ? ['communities', v.communities] : v.buildings != null ? ['buildings', v.buildings] : null
+    const tbl =
+      v.districts != null
+        ? ['districts', v.districts]
+        : v.streets != null
+          ? ['streets', v.streets]
+          : v.communities != null
+            ? ['communities', v.communities]
+            : v.buildings != null
+              ? ['buildings', v.buildings]
+              : null
     if (!tbl) return null
-    const r = (await this.knex.raw(`SELECT ST_XMin(e) a, ST_YMin(e) b, ST_XMax(e) c, ST_YMax(e) d FROM (SELECT ST_Extent(geom) e FROM ${tbl[0]} WHERE upload_id = ?) s`, [tbl[1]])).rows[0]
+    const r = (
+      await this.knex.raw(
+        `SELECT ST_XMin(e) a, ST_YMin(e) b, ST_XMax(e) c, ST_YMax(e) d FROM (SELECT ST_Extent(geom) e FROM ${tbl[0]} WHERE upload_id = ?) s`,
+        [tbl[1]],
+      )
+    ).rows[0]
     return [r.a, r.b, r.c, r.d]
   }
 }

@@ -13,30 +13,43 @@ import { get, upload } from '../../test/helpers/upload.ts'
 import { gaussKrugerEpsg } from '../import/crs.ts'
 
 const toLonLat = proj4(gaussKrugerEpsg(4548)!.proj!, 'EPSG:4326')
-export function tileOf(lon: number, lat: number, z: number): [number, number] {
+function tileOf(lon: number, lat: number, z: number): [number, number] {
   const n = 2 ** z
   const r = (lat * Math.PI) / 180
-  return [Math.floor(((lon + 180) / 360) * n), Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n)]
+  return [
+    Math.floor(((lon + 180) / 360) * n),
+    Math.floor(((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2) * n),
+  ]
 }
-const binary = (r: request.Test) => r.buffer(true).parse((res, cb) => { const c: Buffer[] = []; res.on('data', (d: Buffer) => c.push(d)); res.on('end', () => cb(null, Buffer.concat(c))) })
+const binary = (r: request.Test) =>
+  r.buffer(true).parse((res, cb) => {
+    const c: Buffer[] = []
+    res.on('data', (d: Buffer) => c.push(d))
+    res.on('end', () => cb(null, Buffer.concat(c)))
+  })
 
 describe('vector tiles', () => {
   const t = useTestApp()
   const [lon, lat] = toLonLat.forward([X0 + 1500, Y0 + 500]) // inside C2
   const fetchTile = async (layer: string, z: number, q = '') => {
     const [x, y] = tileOf(lon, lat, z)
-    const r = await binary(request(t.app.server).get(`/tiles/2025/${layer}/${z}/${x}/${y}.pbf${q}`).set('accept-encoding', 'gzip'))
+    const r = await binary(
+      request(t.app.server).get(`/tiles/2025/${layer}/${z}/${x}/${y}.pbf${q}`).set('accept-encoding', 'gzip'),
+    )
     // superagent inflates gzip itself; accept either form
     const raw = r.body as Buffer
     const bytes = raw && raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw
     return { r, tile: r.status === 200 ? new VectorTile(new PbfReader(bytes)) : null }
   }
-  const props = (tile: VectorTile, layer: string) => Array.from({ length: tile.layers[layer].length }, (_, i) => tile.layers[layer].feature(i).properties)
+  const props = (tile: VectorTile, layer: string) =>
+    Array.from({ length: tile.layers[layer].length }, (_, i) => tile.layers[layer].feature(i).properties)
 
   beforeAll(async () => {
-    for (const layer of LOAD_ORDER) expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
+    for (const layer of LOAD_ORDER)
+      expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
     const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
-    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 50))
+    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((r) => setTimeout(r, 50))
   })
 
   it('communities carry the chosen indicator’s value and status', async () => {
@@ -75,18 +88,31 @@ describe('vector tiles', () => {
   it('ETag and 304; an empty tile is 204; bad coordinates are 400', async () => {
     const { r } = await fetchTile('communities', 14)
     const [x, y] = tileOf(lon, lat, 14)
-    const again = await request(t.app.server).get(`/tiles/2025/communities/14/${x}/${y}.pbf`).set('if-none-match', r.headers.etag)
+    const again = await request(t.app.server)
+      .get(`/tiles/2025/communities/14/${x}/${y}.pbf`)
+      .set('if-none-match', r.headers.etag)
     expect(again.status).toBe(304)
     expect((await request(t.app.server).get('/tiles/2025/communities/14/0/0.pbf')).status).toBe(204)
-    expect((await request(t.app.server).get('/tiles/2025/communities/3/9/0.pbf')).body.error.code).toBe('CC_BAD_REQUEST')
+    expect((await request(t.app.server).get('/tiles/2025/communities/3/9/0.pbf')).body.error.code).toBe(
+      'CC_BAD_REQUEST',
+    )
   })
 
   it('an upload changes the next tile served (no stale tiles)', async () => {
     const before = await fetchTile('communities', 14)
     const renamed = geojson([
-      { geometry: { type: 'Polygon', coordinates: [sq(0, 0, 1000, 1000)] }, properties: { code: 'C1', name: '一社区' } },
-      { geometry: { type: 'Polygon', coordinates: [sq(1000, 0, 2000, 1000)] }, properties: { code: 'C2', name: '新二社区', population: 400 } },
-      { geometry: { type: 'Polygon', coordinates: [sq(2000, 0, 3000, 1000)] }, properties: { code: 'C3', name: '三社区' } },
+      {
+        geometry: { type: 'Polygon', coordinates: [sq(0, 0, 1000, 1000)] },
+        properties: { code: 'C1', name: '一社区' },
+      },
+      {
+        geometry: { type: 'Polygon', coordinates: [sq(1000, 0, 2000, 1000)] },
+        properties: { code: 'C2', name: '新二社区', population: 400 },
+      },
+      {
+        geometry: { type: 'Polygon', coordinates: [sq(2000, 0, 3000, 1000)] },
+        properties: { code: 'C3', name: '三社区' },
+      },
     ])
     expect((await upload(t.app, 2025, 'communities', renamed, 'c.geojson', CRS)).status).toBe(201)
     const after = await fetchTile('communities', 14)
@@ -97,7 +123,15 @@ describe('vector tiles', () => {
   it('serves TileJSON for the year', async () => {
     const j = await get(t.app, '/tiles/2025/tilejson.json?indicator=kindergarten_coverage')
     expect(j.body).toMatchObject({ tilejson: '3.0.0', minzoom: 0 })
-    expect(j.body.vector_layers.map((l: { id: string }) => l.id)).toEqual(['districts', 'streets', 'communities', 'buildings', 'facilities', 'green-spaces', 'problems'])
+    expect(j.body.vector_layers.map((l: { id: string }) => l.id)).toEqual([
+      'districts',
+      'streets',
+      'communities',
+      'buildings',
+      'facilities',
+      'green-spaces',
+      'problems',
+    ])
     expect(j.body.tiles[1]).toContain('/tiles/990100/2025/streets/{z}/{x}/{y}.pbf?indicator=kindergarten_coverage')
     expect(j.body.bounds[0]).toBeCloseTo(117, 1)
   })

@@ -11,15 +11,26 @@ import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../helpers/city-fixture.ts'
 import { gaussKrugerEpsg } from '../../server/import/crs.ts'
 import { get, upload } from '../helpers/upload.ts'
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+]
 
 /** Counts pixels of the map canvas that are clearly red (a failing unit) and clearly green (a passing one). */
 async function colours(page: Page) {
   const png = await page.locator('#map').screenshot()
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true })
-  let red = 0, green = 0
+  let red = 0,
+    green = 0
   for (let i = 0; i < data.length; i += info.channels) {
     const [r, g, b] = [data[i], data[i + 1], data[i + 2]]
     // Fills are drawn at 55% over a light background: judge by hue, not by saturation.
@@ -29,11 +40,26 @@ async function colours(page: Page) {
   return { red, green, total: info.width * info.height }
 }
 
-const idle = (page: Page) => page.evaluate(() => new Promise<void>((resolve) => {
-  const m = (window as unknown as { __citycheck: { map: { loaded(): boolean; areTilesLoaded(): boolean; once(e: string, f: () => void): void; triggerRepaint(): void } } }).__citycheck.map
-  m.once('idle', () => resolve())
-  m.triggerRepaint()
-}))
+const idle = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const m = (
+          window as unknown as {
+            __citycheck: {
+              map: {
+                loaded(): boolean
+                areTilesLoaded(): boolean
+                once(e: string, f: () => void): void
+                triggerRepaint(): void
+              }
+            }
+          }
+        ).__citycheck.map
+        m.once('idle', () => resolve())
+        m.triggerRepaint()
+      }),
+  )
 
 describe('问题地图 viewer in Chromium', () => {
   const t = useTestApp()
@@ -43,10 +69,15 @@ describe('问题地图 viewer in Chromium', () => {
   const csp: string[] = []
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`)
-    for (const layer of LOAD_ORDER) expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
+    if (!fs.existsSync(CHROMIUM))
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`,
+      )
+    for (const layer of LOAD_ORDER)
+      expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
     const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
-    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 50))
+    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((r) => setTimeout(r, 50))
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     const addr = t.app.server.address() as { port: number }
     base = `http://127.0.0.1:${addr.port}`
@@ -54,7 +85,9 @@ describe('问题地图 viewer in Chromium', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     page.on('pageerror', (e) => console.error('page error:', e.message))
-    page.on('console', (m) => { if (/Content.Security.Policy|Refused to/i.test(m.text())) csp.push(m.text()) })
+    page.on('console', (m) => {
+      if (/Content.Security.Policy|Refused to/i.test(m.text())) csp.push(m.text())
+    })
   }, 180_000)
   afterAll(async () => {
     await browser?.close()
@@ -62,7 +95,11 @@ describe('问题地图 viewer in Chromium', () => {
 
   it('opens in Chinese with units coloured by the chosen indicator', async () => {
     await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
-    await page.waitForFunction(() => (window as unknown as { __citycheck?: { ready?: boolean } }).__citycheck?.ready === true, null, { timeout: 60_000 })
+    await page.waitForFunction(
+      () => (window as unknown as { __citycheck?: { ready?: boolean } }).__citycheck?.ready === true,
+      null,
+      { timeout: 60_000 },
+    )
     await idle(page)
     expect(await page.locator('header h1').textContent()).toBe('城市体检 · 问题地图')
     const c = await colours(page)
@@ -82,7 +119,9 @@ describe('问题地图 viewer in Chromium', () => {
   it('clicking a unit opens its card with indicators, targets and statuses', async () => {
     const c2 = proj4(gaussKrugerEpsg(4548)!.proj!, 'EPSG:4326').forward([X0 + 1500, Y0 + 300]) // inside 二社区 (C2)
     const pt = await page.evaluate((ll) => {
-      const w = window as unknown as { __citycheck: { map: { project(ll: [number, number]): { x: number; y: number } } } }
+      const w = window as unknown as {
+        __citycheck: { map: { project(ll: [number, number]): { x: number; y: number } } }
+      }
       return w.__citycheck.map.project(ll as [number, number])
     }, c2)
     const box = (await page.locator('#map').boundingBox())!
@@ -99,7 +138,9 @@ describe('问题地图 viewer in Chromium', () => {
     await page.locator('#problem-list li', { hasText: '一社区' }).first().click()
     await page.waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('一社区'))
     await page.click('#lang')
-    await page.waitForFunction(() => document.querySelector('header h1')?.textContent === 'Urban health check · Problem map')
+    await page.waitForFunction(
+      () => document.querySelector('header h1')?.textContent === 'Urban health check · Problem map',
+    )
     await page.waitForFunction(() => document.querySelector('#legend')?.textContent?.includes('Target'))
     expect(await page.locator('#indicator option:checked').textContent()).toBe('Kindergarten coverage (300 m)')
   })
@@ -116,7 +157,12 @@ describe('问题地图 viewer in Chromium', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('citycheck-token'))).toBe(TOKEN)
     expect(await page.locator('#site-list li').count()).toBe(3)
     await idle(page)
-    const drawn = await page.evaluate(() => (window as unknown as { __citycheck: { map: { queryRenderedFeatures(o: object): unknown[] } } }).__citycheck.map.queryRenderedFeatures({ layers: ['sites'] }).length)
+    const drawn = await page.evaluate(
+      () =>
+        (
+          window as unknown as { __citycheck: { map: { queryRenderedFeatures(o: object): unknown[] } } }
+        ).__citycheck.map.queryRenderedFeatures({ layers: ['sites'] }).length,
+    )
     expect(drawn).toBe(3)
     expect(await page.locator('#site-result').textContent()).toMatch(/\d/)
   })

@@ -11,7 +11,13 @@ export const AUTH = { Authorization: `Bearer ${TOKEN}` }
 /** The city a test app starts with (the routes without a city act on it). */
 export const TEST_CITY = '990100'
 
-export interface TestEnv { app: FastifyInstance; db: Database; config: Config; dbName: string; rt: Runtime }
+export interface TestEnv {
+  app: FastifyInstance
+  db: Database
+  config: Config
+  dbName: string
+  rt: Runtime
+}
 
 /** A fresh database (cloned from the migrated template) with one city, and an app on it, for one test file. */
 export function useTestApp(env: Record<string, string> = {}, opts: { city?: boolean } = {}): TestEnv {
@@ -19,7 +25,12 @@ export function useTestApp(env: Record<string, string> = {}, opts: { city?: bool
   beforeAll(async () => {
     t.dbName = scratchName('t')
     await admin((c) => c.query(`CREATE DATABASE ${t.dbName} TEMPLATE ${templateDb()}`))
-    t.config = loadConfig({ CITYCHECK_UPLOAD_TOKENS: `tester:${TOKEN}`, CITYCHECK_DEMO: '0', DATABASE_URL: urlFor(t.dbName), ...env })
+    t.config = loadConfig({
+      CITYCHECK_UPLOAD_TOKENS: `tester:${TOKEN}`,
+      CITYCHECK_DEMO: '0',
+      DATABASE_URL: urlFor(t.dbName),
+      ...env,
+    })
     t.db = await openDatabase({ databaseUrl: t.config.databaseUrl, dataDir: '/tmp' })
     if (opts.city !== false) await t.db.knex('cities').insert({ code: TEST_CITY, name: '测试市' })
     t.rt = await openRuntime(t.config, { db: t.db })

@@ -14,11 +14,24 @@ import { geojson, type F } from './fixtures.ts'
 export const X0 = 500000
 export const Y0 = 3520000
 const P = (x: number, y: number): [number, number] => [X0 + x, Y0 + y]
-export const sq = (x0: number, y0: number, x1: number, y1: number) => [P(x0, y0), P(x1, y0), P(x1, y1), P(x0, y1), P(x0, y0)]
-const poly = (ring: [number, number][], properties: Record<string, unknown>): F => ({ geometry: { type: 'Polygon', coordinates: [ring] }, properties })
-const pt = (x: number, y: number, properties: Record<string, unknown>): F => ({ geometry: { type: 'Point', coordinates: P(x, y) }, properties })
+export const sq = (x0: number, y0: number, x1: number, y1: number) => [
+  P(x0, y0),
+  P(x1, y0),
+  P(x1, y1),
+  P(x0, y1),
+  P(x0, y0),
+]
+const poly = (ring: [number, number][], properties: Record<string, unknown>): F => ({
+  geometry: { type: 'Polygon', coordinates: [ring] },
+  properties,
+})
+const pt = (x: number, y: number, properties: Record<string, unknown>): F => ({
+  geometry: { type: 'Point', coordinates: P(x, y) },
+  properties,
+})
 /** a w × h building centred at (cx, cy) */
-const bld = (cx: number, cy: number, w: number, h: number, properties: Record<string, unknown>) => poly(sq(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), properties)
+const bld = (cx: number, cy: number, w: number, h: number, properties: Record<string, unknown>) =>
+  poly(sq(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2), properties)
 
 export const CRS = { crs: 'EPSG:4548' }
 
@@ -62,4 +75,13 @@ export const fixture = {
   ]),
 }
 
-export const LOAD_ORDER = ['streets', 'communities', 'residential-areas', 'buildings', 'facilities', 'green-spaces', 'jobs', 'commutes'] as const
+export const LOAD_ORDER = [
+  'streets',
+  'communities',
+  'residential-areas',
+  'buildings',
+  'facilities',
+  'green-spaces',
+  'jobs',
+  'commutes',
+] as const

@@ -12,12 +12,20 @@ export async function setup(project: TestProject) {
   try {
     await admin((c) => c.query(`CREATE DATABASE ${template}`))
   } catch (e) {
-    throw new Error(`Tests need PostgreSQL + PostGIS at ${ADMIN_URL} (set TEST_DATABASE_URL): ${(e as Error).message}. Run bash .ci/run to install and start it.`)
+    throw new Error(
+      `Tests need PostgreSQL + PostGIS at ${ADMIN_URL} (set TEST_DATABASE_URL): ${(e as Error).message}. Run bash .ci/run to install and start it.`,
+    )
   }
   const db = await openDatabase({ databaseUrl: urlFor(template), dataDir: '/tmp' })
   await db.close()
   // The queue's own schema too, so no test file waits for pg-boss to create it.
-  const boss = new PgBoss({ connectionString: urlFor(template), schema: 'pgboss', max: 1, supervise: false, schedule: false })
+  const boss = new PgBoss({
+    connectionString: urlFor(template),
+    schema: 'pgboss',
+    max: 1,
+    supervise: false,
+    schedule: false,
+  })
   await boss.start()
   await boss.stop({ graceful: false, wait: true })
   project.provide('templateDb', template)

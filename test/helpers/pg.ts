@@ -8,7 +8,10 @@ import { inject } from 'vitest'
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 
 declare module 'vitest' {
-  export interface ProvidedContext { templateDb: string; runId: string }
+  export interface ProvidedContext {
+    templateDb: string
+    runId: string
+  }
 }
 
 /** The migrated template of this run (set by global-setup). */
@@ -25,5 +28,9 @@ export function urlFor(database: string): string {
 export async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: ADMIN_URL })
   await c.connect()
-  try { return await fn(c) } finally { await c.end() }
+  try {
+    return await fn(c)
+  } finally {
+    await c.end()
+  }
 }

@@ -12,26 +12,42 @@ export function parseCsv(text: string, fileName = 'upload.csv'): string[][] {
   let row: string[] = []
   let field = ''
   let quoted = false
-  const sep = (text.split('\n', 1)[0].match(/\t/g)?.length ?? 0) > (text.split('\n', 1)[0].match(/,/g)?.length ?? 0) ? '\t' : ','
+  const sep =
+    (text.split('\n', 1)[0].match(/\t/g)?.length ?? 0) > (text.split('\n', 1)[0].match(/,/g)?.length ?? 0) ? '\t' : ','
   for (let i = 0; i < text.length; i++) {
     const c = text[i]
     if (quoted) {
       if (c === '"') {
-        if (text[i + 1] === '"') { field += '"'; i++ } else quoted = false
+        if (text[i + 1] === '"') {
+          field += '"'
+          i++
+        } else quoted = false
       } else field += c
-    } else if (c === '"') { quoted = true; openedAt = rows.length + 1 }
-    else if (c === sep) { row.push(field); field = '' }
-    else if (c === '\n' || c === '\r') {
+    } else if (c === '"') {
+      quoted = true
+      openedAt = rows.length + 1
+    } else if (c === sep) {
+      row.push(field)
+      field = ''
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++
-      row.push(field); field = ''
+      row.push(field)
+      field = ''
       if (row.length > 1 || row[0] !== '') rows.push(row)
       row = []
     } else field += c
   }
   if (quoted) {
-    throw new AppError('CC_PARSE_FAILED', { file: fileName, feature: openedAt - 1, reason: `第 ${openedAt} 行的引号没有闭合 / the quote opened on line ${openedAt} is never closed` })
+    throw new AppError('CC_PARSE_FAILED', {
+      file: fileName,
+      feature: openedAt - 1,
+      reason: `第 ${openedAt} 行的引号没有闭合 / the quote opened on line ${openedAt} is never closed`,
+    })
   }
-  if (field !== '' || row.length) { row.push(field); rows.push(row) }
+  if (field !== '' || row.length) {
+    row.push(field)
+    rows.push(row)
+  }
   return rows
 }
 
@@ -49,34 +65,64 @@ export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): R
   const yi = lower.findIndex((h) => Y_NAMES.includes(h))
   const wi = lower.findIndex((h) => WKT_NAMES.includes(h))
   if (wi < 0 && (xi < 0 || yi < 0)) {
-    throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: `CSV 需要经度/纬度列（${X_NAMES.join('/')}, ${Y_NAMES.join('/')}）或 WKT 列（${WKT_NAMES.join('/')}） / CSV needs lon/lat columns or a WKT column` })
+    throw new AppError('CC_PARSE_FAILED', {
+      file: fileName,
+      reason: `CSV 需要经度/纬度列（${X_NAMES.join('/')}, ${Y_NAMES.join('/')}）或 WKT 列（${WKT_NAMES.join('/')}） / CSV needs lon/lat columns or a WKT column`,
+    })
   }
-  if (rows.length - 1 > opts.maxFeatures) throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
+  if (rows.length - 1 > opts.maxFeatures)
+    throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
   const skip = new Set(wi >= 0 ? [wi] : [xi, yi])
   const features: RawFeature[] = []
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r]
     if (row.length > header.length) {
-      throw new AppError('CC_PARSE_FAILED', { file: fileName, feature: r, reason: `第 ${r} 行有 ${row.length} 列，表头只有 ${header.length} 列（多余的逗号或未加引号的文本？）/ row ${r} has ${row.length} columns but the header ${header.length} (a stray comma or unquoted text?)` })
+      throw new AppError('CC_PARSE_FAILED', {
+        file: fileName,
+        feature: r,
+        reason: `第 ${r} 行有 ${row.length} 列，表头只有 ${header.length} 列（多余的逗号或未加引号的文本？）/ row ${r} has ${row.length} columns but the header ${header.length} (a stray comma or unquoted text?)`,
+      })
     }
     const properties: Record<string, unknown> = {}
-    header.forEach((h, i) => { if (!skip.has(i)) properties[h] = row[i] === '' || row[i] === undefined ? null : row[i] })
+    header.forEach((h, i) => {
+      if (!skip.has(i)) properties[h] = row[i] === '' || row[i] === undefined ? null : row[i]
+    })
     let geometry: Geometry | null = null
     if (wi >= 0) {
       const w = row[wi]?.trim()
       if (w) {
-        try { geometry = parseWkt(w) } catch (e) {
-          throw new AppError('CC_PARSE_FAILED', { file: fileName, feature: r, reason: `第 ${r} 行 WKT 无效：${(e as Error).message} / row ${r}: invalid WKT` })
+        try {
+          geometry = parseWkt(w)
+        } catch (e) {
+          throw new AppError('CC_PARSE_FAILED', {
+            file: fileName,
+            feature: r,
+            reason: `第 ${r} 行 WKT 无效：${(e as Error).message} / row ${r}: invalid WKT`,
+          })
         }
       }
     } else {
-      const x = Number(row[xi]); const y = Number(row[yi])
+      const x = Number(row[xi])
+      const y = Number(row[yi])
       if (row[xi]?.trim() && row[yi]?.trim()) {
         // Text that is not a number ("东经117度") is a malformed geometry, said as such, not "no geometry".
-        geometry = { type: 'Point', coordinates: [Number.isFinite(x) ? x : (null as unknown as number), Number.isFinite(y) ? y : (null as unknown as number)] }
+        geometry = {
+          type: 'Point',
+          coordinates: [
+            Number.isFinite(x) ? x : (null as unknown as number),
+            Number.isFinite(y) ? y : (null as unknown as number),
+          ],
+        }
       }
     }
     features.push({ geometry, properties })
   }
-  return { format: 'csv', fileName, features, fieldNames: header.filter((_, i) => !skip.has(i)), encoding, encodingSource: source }
+  return {
+    format: 'csv',
+    fileName,
+    features,
+    fieldNames: header.filter((_, i) => !skip.has(i)),
+    encoding,
+    encodingSource: source,
+  }
 }

@@ -39,7 +39,12 @@ export async function readUpload(buf: Buffer, fileName: string, opts: ReadOption
     }
     const member = `${fileName}/${path.basename(shps[0])}`
     return readShapefile(
-      { shp: files.get(shps[0])!, dbf: part('.dbf'), prj: part('.prj')?.toString('utf8'), cpg: part('.cpg')?.toString('utf8') },
+      {
+        shp: files.get(shps[0])!,
+        dbf: part('.dbf'),
+        prj: part('.prj')?.toString('utf8'),
+        cpg: part('.cpg')?.toString('utf8'),
+      },
       member,
       opts,
     )
@@ -48,7 +53,9 @@ export async function readUpload(buf: Buffer, fileName: string, opts: ReadOption
   if (others.length === 1) {
     const inner = others[0]
     const member = `${fileName}/${path.basename(inner)}`
-    return inner.toLowerCase().endsWith('.csv') ? readCsv(files.get(inner)!, member, opts) : readGeoJson(files.get(inner)!, member, opts)
+    return inner.toLowerCase().endsWith('.csv')
+      ? readCsv(files.get(inner)!, member, opts)
+      : readGeoJson(files.get(inner)!, member, opts)
   }
   throw new AppError('CC_ZIP_NO_SHAPEFILE', { file: fileName })
 }

@@ -8,15 +8,31 @@ import { shapefileParts, pointF, ll } from '../../../test/helpers/fixtures.ts'
 
 describe('CSV', () => {
   it('handles quotes, doubled quotes, CRLF and tabs', () => {
-    expect(parseCsv('a,b\r\n"x, y","say ""hi"""\r\n')).toEqual([['a', 'b'], ['x, y', 'say "hi"']])
-    expect(parseCsv('a\tb\n1\t2\n')).toEqual([['a', 'b'], ['1', '2']])
+    expect(parseCsv('a,b\r\n"x, y","say ""hi"""\r\n')).toEqual([
+      ['a', 'b'],
+      ['x, y', 'say "hi"'],
+    ])
+    expect(parseCsv('a\tb\n1\t2\n')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ])
   })
 })
 
 describe('WKT', () => {
   it('reads points, polygons and multipolygons, with SRID prefix and Z', () => {
     expect(parseWkt('POINT (116.3 39.9)')).toEqual({ type: 'Point', coordinates: [116.3, 39.9] })
-    expect(parseWkt('SRID=4490;POLYGON((0 0,1 0,1 1,0 0))')).toEqual({ type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] })
+    expect(parseWkt('SRID=4490;POLYGON((0 0,1 0,1 1,0 0))')).toEqual({
+      type: 'Polygon',
+      coordinates: [
+        [
+          [0, 0],
+          [1, 0],
+          [1, 1],
+          [0, 0],
+        ],
+      ],
+    })
     expect(parseWkt('MULTIPOLYGON Z (((0 0 5,1 0 5,1 1 5,0 0 5)))').type).toBe('MultiPolygon')
     expect(() => parseWkt('POLYGON((0 0, 1 0')).toThrow()
   })
@@ -32,7 +48,15 @@ describe('text encodings', () => {
     expect(decodeText(buf)).toMatchObject({ text: '{"name":"中关村街道"}', encoding: 'gbk', source: 'detected' })
     expect(decodeText(Buffer.from('{"name":"中关村"}')).encoding).toBe('utf-8')
   })
-  const dbfOf = (encoding: string, ldid = 0) => Buffer.from(shapefileParts({ features: [pointF(ll(0, 0), { 名称: '学院路街道' })], fields: [{ name: '名称', type: 'C', length: 40 }], encoding, ldid })['layer.dbf'])
+  const dbfOf = (encoding: string, ldid = 0) =>
+    Buffer.from(
+      shapefileParts({
+        features: [pointF(ll(0, 0), { 名称: '学院路街道' })],
+        fields: [{ name: '名称', type: 'C', length: 40 }],
+        encoding,
+        ldid,
+      })['layer.dbf'],
+    )
   it('chooses the .dbf encoding: declared → .cpg → LDID → detection', () => {
     expect(dbfEncoding(dbfOf('gbk'), 'UTF-8', 'GBK')).toEqual({ encoding: 'gbk', source: 'declared' })
     expect(dbfEncoding(dbfOf('utf-8'), 'UTF-8', undefined)).toEqual({ encoding: 'utf-8', source: 'cpg' })

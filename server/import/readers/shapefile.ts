@@ -3,21 +3,40 @@ import { AppError } from '../../errors.ts'
 import { LDID, decodeStrict, isValidUtf8, normaliseEncoding } from './encoding.ts'
 import type { ReadOptions, ReadResult, RawFeature } from './types.ts'
 
-export interface ShapefileParts { shp: Buffer; dbf?: Buffer; prj?: string; cpg?: string }
+export interface ShapefileParts {
+  shp: Buffer
+  dbf?: Buffer
+  prj?: string
+  cpg?: string
+}
 
 /** The .dbf's text encoding: declared → .cpg → LDID byte → detection over every record's bytes. */
-export function dbfEncoding(dbf: Buffer, cpg: string | undefined, declared: string | undefined, file = 'upload'): { encoding: string; source: ReadResult['encodingSource'] } {
+export function dbfEncoding(
+  dbf: Buffer,
+  cpg: string | undefined,
+  declared: string | undefined,
+  file = 'upload',
+): { encoding: string; source: ReadResult['encodingSource'] } {
   if (dbf.length < 32) throw new AppError('CC_PARSE_FAILED', { file, reason: '.dbf 文件太短 / the .dbf is too short' })
   const records = dbf.subarray(Math.min(dbf.length, dbf.readUInt16LE(8)))
   // A declared (or .cpg) encoding must actually decode the text: else U+FFFD would be stored.
-  if (declared) { const encoding = normaliseEncoding(declared); decodeStrict(records, encoding, file); return { encoding, source: 'declared' } }
-  if (cpg && cpg.trim()) { const encoding = normaliseEncoding(cpg.trim()); decodeStrict(records, encoding, file); return { encoding, source: 'cpg' } }
+  if (declared) {
+    const encoding = normaliseEncoding(declared)
+    decodeStrict(records, encoding, file)
+    return { encoding, source: 'declared' }
+  }
+  if (cpg?.trim()) {
+    const encoding = normaliseEncoding(cpg.trim())
+    decodeStrict(records, encoding, file)
+    return { encoding, source: 'cpg' }
+  }
   const ldid = LDID[dbf[29]]
   if (ldid) return { encoding: ldid, source: 'ldid' }
   // Field names and every record's bytes: GBK text is almost never valid UTF-8.
   const headerLength = dbf.readUInt16LE(8)
   const names: number[] = []
-  for (let n = 32; n + 32 <= headerLength && dbf[n] !== 0x0d; n += 32) for (let j = 0; j < 11 && dbf[n + j] !== 0; j++) names.push(dbf[n + j])
+  for (let n = 32; n + 32 <= headerLength && dbf[n] !== 0x0d; n += 32)
+    for (let j = 0; j < 11 && dbf[n + j] !== 0; j++) names.push(dbf[n + j])
   const utf8 = isValidUtf8(Uint8Array.from(names)) && isValidUtf8(dbf.subarray(headerLength))
   return { encoding: utf8 ? 'utf-8' : 'gbk', source: 'detected' }
 }
@@ -25,24 +44,32 @@ export function dbfEncoding(dbf: Buffer, cpg: string | undefined, declared: stri
 export async function readShapefile(parts: ShapefileParts, fileName: string, opts: ReadOptions): Promise<ReadResult> {
   if (!parts.dbf) throw new AppError('CC_SHAPEFILE_PART_MISSING', { file: fileName, part: '.dbf' })
   // A .shp starts with the file code 9994 (big-endian) in a 100-byte header.
-  if (parts.shp.length < 100 || parts.shp.readInt32BE(0) !== 9994) throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: '不是 Shapefile：.shp 的文件头不对 / not a Shapefile: the .shp header is wrong' })
+  if (parts.shp.length < 100 || parts.shp.readInt32BE(0) !== 9994)
+    throw new AppError('CC_PARSE_FAILED', {
+      file: fileName,
+      reason: '不是 Shapefile：.shp 的文件头不对 / not a Shapefile: the .shp header is wrong',
+    })
   const { encoding, source: encodingSource } = dbfEncoding(parts.dbf, parts.cpg, opts.encoding, fileName)
-  let src
+  let src: Awaited<ReturnType<typeof open>>
   try {
     src = await open(new Uint8Array(parts.shp), new Uint8Array(parts.dbf), { encoding })
   } catch (e) {
     throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: (e as Error).message })
   }
   const features: RawFeature[] = []
-  const fieldNames = ((src as unknown as { _dbf?: { _fields: { name: string }[] } })._dbf?._fields ?? []).map((f) => f.name)
+  const fieldNames = ((src as unknown as { _dbf?: { _fields: { name: string }[] } })._dbf?._fields ?? []).map(
+    (f) => f.name,
+  )
   try {
     for (;;) {
       const r = await src.read()
       if (r.done) break
-      if (features.length >= opts.maxFeatures) throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
+      if (features.length >= opts.maxFeatures)
+        throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
       const props: Record<string, unknown> = {}
       // dBASE pads text with spaces and has no NULL: an empty string means "not given".
-      for (const [k, v] of Object.entries(r.value.properties ?? {})) props[k] = typeof v === 'string' ? (v.trim() === '' ? null : v.trim()) : v
+      for (const [k, v] of Object.entries(r.value.properties ?? {}))
+        props[k] = typeof v === 'string' ? (v.trim() === '' ? null : v.trim()) : v
       features.push({ geometry: r.value.geometry, properties: props })
     }
   } catch (e) {
@@ -51,6 +78,7 @@ export async function readShapefile(parts: ShapefileParts, fileName: string, opt
   }
   // The .dbf header states its record count; the .shp's is what was read.
   const dbfCount = parts.dbf.length >= 8 ? parts.dbf.readUInt32LE(4) : 0
-  if (dbfCount !== features.length) throw new AppError('CC_SHAPEFILE_MISMATCH', { file: fileName, shp: features.length, dbf: dbfCount })
+  if (dbfCount !== features.length)
+    throw new AppError('CC_SHAPEFILE_MISMATCH', { file: fileName, shp: features.length, dbf: dbfCount })
   return { format: 'shapefile', fileName, features, fieldNames, prj: parts.prj, encoding, encodingSource }
 }

@@ -4,10 +4,25 @@ import type { Geometry, Position } from 'geojson'
 export function parseWkt(input: string): Geometry {
   const s = input.replace(/^SRID=\d+;/i, '').trim()
   let i = 0
-  const ws = () => { while (i < s.length && /\s/.test(s[i])) i++ }
-  const word = () => { ws(); const m = /^[A-Za-z]+/.exec(s.slice(i)); if (!m) throw new Error(`expected a type at ${i}`); i += m[0].length; return m[0].toUpperCase() }
-  const expect = (c: string) => { ws(); if (s[i] !== c) throw new Error(`expected "${c}" at ${i}`); i++ }
-  const peek = () => { ws(); return s[i] }
+  const ws = () => {
+    while (i < s.length && /\s/.test(s[i])) i++
+  }
+  const word = () => {
+    ws()
+    const m = /^[A-Za-z]+/.exec(s.slice(i))
+    if (!m) throw new Error(`expected a type at ${i}`)
+    i += m[0].length
+    return m[0].toUpperCase()
+  }
+  const expect = (c: string) => {
+    ws()
+    if (s[i] !== c) throw new Error(`expected "${c}" at ${i}`)
+    i++
+  }
+  const peek = () => {
+    ws()
+    return s[i]
+  }
   const pos = (): Position => {
     ws()
     const m = /^([-+\d.eE]+)\s+([-+\d.eE]+)(?:\s+[-+\d.eE]+)*/.exec(s.slice(i))
@@ -18,7 +33,10 @@ export function parseWkt(input: string): Geometry {
   const list = <T>(item: () => T): T[] => {
     expect('(')
     const out = [item()]
-    while (peek() === ',') { i++; out.push(item()) }
+    while (peek() === ',') {
+      i++
+      out.push(item())
+    }
     expect(')')
     return out
   }
@@ -27,13 +45,26 @@ export function parseWkt(input: string): Geometry {
   if (/^(Z|M|ZM)$/i.test(peek() ?? '')) word()
   let g: Geometry
   switch (type) {
-    case 'POINT': g = { type: 'Point', coordinates: list(pos)[0] }; break
-    case 'LINESTRING': g = { type: 'LineString', coordinates: list(pos) }; break
-    case 'POLYGON': g = { type: 'Polygon', coordinates: list(() => list(pos)) }; break
-    case 'MULTIPOINT': g = { type: 'MultiPoint', coordinates: list(point) }; break
-    case 'MULTILINESTRING': g = { type: 'MultiLineString', coordinates: list(() => list(pos)) }; break
-    case 'MULTIPOLYGON': g = { type: 'MultiPolygon', coordinates: list(() => list(() => list(pos))) }; break
-    default: throw new Error(`unsupported WKT type ${type}`)
+    case 'POINT':
+      g = { type: 'Point', coordinates: list(pos)[0] }
+      break
+    case 'LINESTRING':
+      g = { type: 'LineString', coordinates: list(pos) }
+      break
+    case 'POLYGON':
+      g = { type: 'Polygon', coordinates: list(() => list(pos)) }
+      break
+    case 'MULTIPOINT':
+      g = { type: 'MultiPoint', coordinates: list(point) }
+      break
+    case 'MULTILINESTRING':
+      g = { type: 'MultiLineString', coordinates: list(() => list(pos)) }
+      break
+    case 'MULTIPOLYGON':
+      g = { type: 'MultiPolygon', coordinates: list(() => list(() => list(pos))) }
+      break
+    default:
+      throw new Error(`unsupported WKT type ${type}`)
   }
   ws()
   if (i !== s.length) throw new Error(`unexpected text at ${i}`)
