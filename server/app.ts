@@ -2,7 +2,7 @@
 // capability folder, then the single error handler that turns every failure into the catalogue's shape.
 import path from 'node:path'
 import { createRequire } from 'node:module'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -46,7 +46,7 @@ export async function buildApp(
   const app = Fastify({
     logger: opts.logger ? { level: ctx.config.logLevel, ...(opts.logStream && { stream: opts.logStream }) } : false,
     // One line per request at info level is ~380 bytes each; errors and slow work are logged on their own.
-    disableRequestLogging: !ctx.config.logRequests,
+    logController: new LogController({ disableRequestLogging: !ctx.config.logRequests }),
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   })
 
