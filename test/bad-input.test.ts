@@ -879,3 +879,48 @@ describe('the bad-input corpus', () => {
     expect(job.status).toBeLessThan(500)
   })
 })
+
+describe('text encodings a clerk does not declare', () => {
+  const t = useTestApp()
+  const streets = (name: string) =>
+    JSON.stringify({
+      type: 'FeatureCollection',
+      features: [{ type: 'Feature', ...polygonF(rect(0, 0, 10, 10), { code: 'E1', name }) }],
+    })
+  it.each([
+    ['gbk', '海淀区中关村街道办事处学院路社区'],
+    ['big5', '臺北市中正區行政區域界線及各里辦公處'],
+  ])('detects %s, says so with a confidence, and stores the text right', async (enc, name) => {
+    const r = await request(t.app.server)
+      .post('/api/years/2025/layers/streets')
+      .set(AUTH)
+      .attach('file', iconv.encode(streets(name), enc), `${enc}.geojson`)
+    expect(r.status, JSON.stringify(r.body)).toBe(201)
+    expect(r.body).toMatchObject({ encoding: enc, encodingSource: 'detected' })
+    expect(typeof r.body.encodingConfidence).toBe('number')
+    const back = await request(t.app.server).get('/api/years/2025/layers/streets')
+    expect(back.body.features[0].properties.name).toBe(name)
+  })
+  it('a Big5 .dbf without .cpg is read as Big5, not as GBK mojibake', async () => {
+    const name = '臺北市中正區行政區域界線'
+    const file = zip(
+      shapefileParts({
+        features: [polygonF(rect(0, 0, 10, 10), { CODE: 'T1', NAME: name })],
+        fields: [
+          { name: 'CODE', type: 'C', length: 10 },
+          { name: 'NAME', type: 'C', length: 60 },
+        ],
+        encoding: 'big5',
+      }),
+    )
+    const r = await request(t.app.server)
+      .post('/api/years/2026/layers/streets')
+      .set(AUTH)
+      .attach('file', file, 'tw.zip')
+    expect(r.status, JSON.stringify(r.body)).toBe(201)
+    expect(r.body.encoding).toBe('big5')
+    expect((await request(t.app.server).get('/api/years/2026/layers/streets')).body.features[0].properties.name).toBe(
+      name,
+    )
+  })
+})

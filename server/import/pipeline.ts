@@ -53,6 +53,8 @@ export interface ImportResult {
   crsSource: string
   encoding: string
   encodingSource: string
+  /** for a detected legacy encoding, the detector's (relative) confidence */
+  encodingConfidence?: number
   featureCount: number
   fieldMap: Record<string, string | null>
   warnings: Issue[]
@@ -212,6 +214,7 @@ export async function importLayer(
       crsSource: norm.crsSource,
       encoding: read.encoding,
       encodingSource: read.encodingSource,
+      encodingConfidence: read.encodingConfidence,
       featureCount: norm.count(),
       fieldMap: norm.fieldMap,
       warnings,

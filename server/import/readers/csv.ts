@@ -56,7 +56,7 @@ const Y_NAMES = ['lat', 'latitude', 'y', '纬度', 'point_y']
 const WKT_NAMES = ['wkt', 'geom', 'geometry', 'the_geom', 'shape']
 
 export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
-  const { text, encoding, source } = decodeText(buf, opts.encoding, fileName)
+  const { text, encoding, source, confidence } = decodeText(buf, opts.encoding, fileName)
   const rows = parseCsv(text.replace(/^\uFEFF/, ''), fileName)
   if (rows.length === 0) throw new AppError('CC_EMPTY_LAYER', { file: fileName })
   const header = rows[0].map((h) => h.trim())
@@ -124,5 +124,6 @@ export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): R
     fieldNames: header.filter((_, i) => !skip.has(i)),
     encoding,
     encodingSource: source,
+    encodingConfidence: confidence,
   }
 }

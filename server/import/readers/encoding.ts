@@ -1,6 +1,9 @@
 // Text encodings of Chinese GIS files. Shapefile .dbf text is GBK more often than not; the encoding
 // is taken from, in order: the uploader's `encoding`, the .cpg file, the .dbf LDID byte (0x4D = code
-// page 936 = GBK), and finally detection (valid UTF-8 → UTF-8, else GBK).
+// page 936 = GBK), and finally detection: valid UTF-8 → UTF-8, else jschardet (a maintained port of
+// Mozilla's universal detector) among GB18030/GBK, Big5, Shift-JIS and EUC-KR, accepted only when the
+// bytes decode strictly in its pick; else GBK, the mainland default, when that decodes strictly.
+import jschardet from 'jschardet'
 import { AppError } from '../../errors.ts'
 
 const ALIASES: Record<string, string> = {
@@ -72,12 +75,46 @@ export function decodeStrict(buf: Uint8Array, enc: string, file: string): string
   }
 }
 
-/** Decode a whole text file (GeoJSON, CSV): declared encoding, else a UTF-16 BOM, else UTF-8, else GBK by detection. */
+const DETECTED: Record<string, string> = {
+  GB18030: 'gb18030',
+  GB2312: 'gbk',
+  GBK: 'gbk',
+  BIG5: 'big5',
+  SHIFT_JIS: 'shift_jis',
+  CP932: 'shift_jis',
+  'EUC-KR': 'euc-kr',
+  'UTF-16LE': 'utf-16le',
+  'UTF-16BE': 'utf-16be',
+}
+
+const decodes = (buf: Uint8Array, enc: string) => {
+  try {
+    new TextDecoder(enc, { fatal: true }).decode(buf)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A legacy encoding for bytes that are not UTF-8: the detector's pick if the bytes decode in it, else GBK. */
+export function detectLegacy(buf: Uint8Array, file: string): { encoding: string; confidence: number } {
+  // The detector reads a sample; 64 KB of text is plenty and keeps a million-row file cheap.
+  const sample = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 65536))
+  const d = jschardet.detect(sample)
+  const pick = d?.encoding ? DETECTED[d.encoding.toUpperCase()] : undefined
+  if (pick && decodes(buf, pick))
+    return { encoding: pick === 'gb18030' ? 'gbk' : pick, confidence: Math.round((d.confidence ?? 0) * 100) / 100 }
+  if (decodes(buf, 'gbk')) return { encoding: 'gbk', confidence: 0 }
+  if (decodes(buf, 'gb18030')) return { encoding: 'gb18030', confidence: 0 }
+  throw new AppError('CC_ENCODING_INVALID', { file, encoding: '(UTF-8/GBK/Big5/Shift-JIS)', field: 'encoding' })
+}
+
+/** Decode a whole text file (GeoJSON, CSV): declared encoding, else a UTF-16 BOM, else UTF-8, else detection. */
 export function decodeText(
   buf: Uint8Array,
   declared?: string,
   file = 'upload',
-): { text: string; encoding: string; source: 'declared' | 'detected' | 'utf-8 (standard)' } {
+): { text: string; encoding: string; source: 'declared' | 'detected' | 'utf-8 (standard)'; confidence?: number } {
   if (declared) {
     const enc = normaliseEncoding(declared)
     return { text: decodeStrict(buf, enc, file), encoding: enc, source: 'declared' }
@@ -87,7 +124,7 @@ export function decodeText(
     return { text: decodeStrict(buf, 'utf-16le', file), encoding: 'utf-16le', source: 'detected' }
   if (buf[0] === 0xfe && buf[1] === 0xff)
     return { text: decodeStrict(buf, 'utf-16be', file), encoding: 'utf-16be', source: 'detected' }
-  // One strict pass: valid UTF-8 decodes, anything else is read as GBK.
+  // One strict pass: valid UTF-8 decodes; anything else goes to the detector.
   try {
     return {
       text: new TextDecoder('utf-8', { fatal: true }).decode(buf),
@@ -95,6 +132,7 @@ export function decodeText(
       source: 'utf-8 (standard)',
     }
   } catch {
-    return { text: new TextDecoder('gbk').decode(buf), encoding: 'gbk', source: 'detected' }
+    const { encoding, confidence } = detectLegacy(buf, file)
+    return { text: new TextDecoder(encoding).decode(buf), encoding, source: 'detected', confidence }
   }
 }

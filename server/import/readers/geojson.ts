@@ -5,7 +5,7 @@ import type { ReadOptions, ReadResult } from './types.ts'
 
 /** GeoJSON FeatureCollection, Feature or bare geometry (RFC 7946, plus the legacy `crs` member). */
 export function readGeoJson(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
-  const { text, encoding, source } = decodeText(buf, opts.encoding, fileName)
+  const { text, encoding, source, confidence } = decodeText(buf, opts.encoding, fileName)
   let doc: FeatureCollection | Feature | Geometry
   try {
     doc = JSON.parse(text)
@@ -42,5 +42,6 @@ export function readGeoJson(buf: Uint8Array, fileName: string, opts: ReadOptions
     crsName: crs,
     encoding,
     encodingSource: source,
+    encodingConfidence: confidence,
   }
 }

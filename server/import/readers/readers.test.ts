@@ -61,7 +61,7 @@ describe('text encodings', () => {
     expect(dbfEncoding(dbfOf('gbk'), 'UTF-8', 'GBK')).toEqual({ encoding: 'gbk', source: 'declared' })
     expect(dbfEncoding(dbfOf('utf-8'), 'UTF-8', undefined)).toEqual({ encoding: 'utf-8', source: 'cpg' })
     expect(dbfEncoding(dbfOf('gbk', 0x4d), undefined, undefined)).toEqual({ encoding: 'gbk', source: 'ldid' })
-    expect(dbfEncoding(dbfOf('gbk'), undefined, undefined)).toEqual({ encoding: 'gbk', source: 'detected' })
+    expect(dbfEncoding(dbfOf('gbk'), undefined, undefined)).toMatchObject({ encoding: 'gbk', source: 'detected' })
     expect(dbfEncoding(dbfOf('utf-8'), undefined, undefined)).toEqual({ encoding: 'utf-8', source: 'detected' })
   })
 })

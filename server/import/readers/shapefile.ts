@@ -1,6 +1,6 @@
 import { open } from 'shapefile'
 import { AppError } from '../../errors.ts'
-import { LDID, decodeStrict, isValidUtf8, normaliseEncoding } from './encoding.ts'
+import { LDID, decodeStrict, detectLegacy, isValidUtf8, normaliseEncoding } from './encoding.ts'
 import type { ReadOptions, ReadResult, RawFeature } from './types.ts'
 
 export interface ShapefileParts {
@@ -16,7 +16,7 @@ export function dbfEncoding(
   cpg: string | undefined,
   declared: string | undefined,
   file = 'upload',
-): { encoding: string; source: ReadResult['encodingSource'] } {
+): { encoding: string; source: ReadResult['encodingSource']; confidence?: number } {
   if (dbf.length < 32) throw new AppError('CC_PARSE_FAILED', { file, reason: '.dbf 文件太短 / the .dbf is too short' })
   const records = dbf.subarray(Math.min(dbf.length, dbf.readUInt16LE(8)))
   // A declared (or .cpg) encoding must actually decode the text: else U+FFFD would be stored.
@@ -38,7 +38,15 @@ export function dbfEncoding(
   for (let n = 32; n + 32 <= headerLength && dbf[n] !== 0x0d; n += 32)
     for (let j = 0; j < 11 && dbf[n + j] !== 0; j++) names.push(dbf[n + j])
   const utf8 = isValidUtf8(Uint8Array.from(names)) && isValidUtf8(dbf.subarray(headerLength))
-  return { encoding: utf8 ? 'utf-8' : 'gbk', source: 'detected' }
+  if (utf8) return { encoding: 'utf-8', source: 'detected' }
+  // The text is the field names and the records (numbers are ASCII, valid in every candidate).
+  // The detector judges text: drop the padding runs and the control bytes (0x1A end marker), which
+  // make it call the bytes binary.
+  const text: number[] = [...names, 0x20]
+  for (const b of dbf.subarray(headerLength))
+    if (b >= 0x20 && !(b === 0x20 && text[text.length - 1] === 0x20)) text.push(b)
+  const { encoding, confidence } = detectLegacy(Uint8Array.from(text), file)
+  return { encoding, source: 'detected', confidence }
 }
 
 export async function readShapefile(parts: ShapefileParts, fileName: string, opts: ReadOptions): Promise<ReadResult> {
@@ -49,7 +57,11 @@ export async function readShapefile(parts: ShapefileParts, fileName: string, opt
       file: fileName,
       reason: '不是 Shapefile：.shp 的文件头不对 / not a Shapefile: the .shp header is wrong',
     })
-  const { encoding, source: encodingSource } = dbfEncoding(parts.dbf, parts.cpg, opts.encoding, fileName)
+  const {
+    encoding,
+    source: encodingSource,
+    confidence: encodingConfidence,
+  } = dbfEncoding(parts.dbf, parts.cpg, opts.encoding, fileName)
   let src: Awaited<ReturnType<typeof open>>
   try {
     src = await open(new Uint8Array(parts.shp), new Uint8Array(parts.dbf), { encoding })
@@ -80,5 +92,14 @@ export async function readShapefile(parts: ShapefileParts, fileName: string, opt
   const dbfCount = parts.dbf.length >= 8 ? parts.dbf.readUInt32LE(4) : 0
   if (dbfCount !== features.length)
     throw new AppError('CC_SHAPEFILE_MISMATCH', { file: fileName, shp: features.length, dbf: dbfCount })
-  return { format: 'shapefile', fileName, features, fieldNames, prj: parts.prj, encoding, encodingSource }
+  return {
+    format: 'shapefile',
+    fileName,
+    features,
+    fieldNames,
+    prj: parts.prj,
+    encoding,
+    encodingSource,
+    encodingConfidence,
+  }
 }

@@ -18,6 +18,8 @@ export interface ReadResult {
   /** Encoding used to decode text, and how it was chosen. */
   encoding: string
   encodingSource: 'declared' | 'cpg' | 'ldid' | 'detected' | 'utf-8 (standard)'
+  /** For a detected legacy encoding: the detector's confidence (0..1, relative: compare, do not trust) */
+  encodingConfidence?: number
 }
 
 export interface ReadOptions {
