@@ -146,7 +146,13 @@ async function pass(label: string, seconds: number) {
   const byKind = new Map<string, number[]>()
   const samples: number[] = []
   const sampler = setInterval(() => samples.push(rss()), 1000)
-  const inflight = new Map<object, { kind: string; t: number }>()
+  const record = (kind: string, ms: number) => {
+    const list = byKind.get(kind) ?? []
+    list.push(ms)
+    byKind.set(kind, list)
+  }
+  // autocannon keeps one context per connection and sends one request at a time on it (no
+  // pipelining), so the context can carry the kind and the start time of the request in flight.
   const r = await autocannon({
     url: base,
     connections: Number(a.connections),
@@ -154,24 +160,16 @@ async function pass(label: string, seconds: number) {
     headers: { 'accept-encoding': 'gzip' },
     requests: [
       {
-        setupRequest: (req: Record<string, unknown>) => {
+        setupRequest: (req: Record<string, unknown>, ctx: Record<string, unknown>) => {
           const p = paths[next++ % paths.length]
-          return { ...req, path: p.path, kind: p.kind }
+          ctx.kind = p.kind
+          ctx.t = performance.now()
+          return { ...req, path: p.path }
         },
+        onResponse: (_status: number, _body: string, ctx: Record<string, unknown>) =>
+          record(String(ctx.kind), performance.now() - Number(ctx.t)),
       },
     ],
-    setupClient: (client: { on: (e: string, f: (...x: unknown[]) => void) => void }) => {
-      client.on('request', (req: unknown) =>
-        inflight.set(client, { kind: (req as { kind?: string })?.kind ?? '?', t: performance.now() }),
-      )
-      client.on('response', () => {
-        const f = inflight.get(client)
-        if (!f) return
-        const list = byKind.get(f.kind) ?? []
-        list.push(performance.now() - f.t)
-        byKind.set(f.kind, list)
-      })
-    },
   } as never)
   clearInterval(sampler)
   const pct = (xs: number[], q: number) =>

@@ -4,7 +4,7 @@
 //   residents: C1 = B1 100 + B2 50 + B3 500/36.5 (estimated) = 163.6986…
 //              C2 = 400 declared = B4 100 + B7 20 + B9 0 (given) + 280 shared by floor area: B5 600 m² → 210, B6 200 m² → 70
 import request from 'supertest'
-import { inflateRawSync } from 'node:zlib'
+import ExcelJS from 'exceljs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { AUTH, useTestApp } from '../../test/helpers/app.ts'
 import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../../test/helpers/city-fixture.ts'
@@ -260,18 +260,26 @@ describe('indicators on a hand-computed city', () => {
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () => cb(null, Buffer.concat(chunks)))
       })
-    const buf = x.body as Buffer
-    expect(buf.subarray(0, 2).toString()).toBe('PK')
-    // Find the sheet in the zip and check it holds the indicator name.
-    const i = buf.indexOf('xl/worksheets/sheet1.xml')
-    const local = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), i)
-    const csize = buf.readUInt32LE(local + 18),
-      nameLen = buf.readUInt16LE(local + 26),
-      extraLen = buf.readUInt16LE(local + 28)
-    const data = buf.subarray(local + 30 + nameLen + extraLen, local + 30 + nameLen + extraLen + csize)
-    const sheet = (buf.readUInt16LE(local + 8) === 8 ? inflateRawSync(data) : data).toString('utf8')
-    expect(sheet).toContain('幼儿园服务半径覆盖率')
-    expect(sheet).toContain('二社区')
+    // Read back with exceljs: a title row, the header with its autofilter, the 社区's 街道 beside it.
+    const wb = new ExcelJS.Workbook()
+    await wb.xlsx.load(
+      (x.body as Buffer).buffer.slice(
+        (x.body as Buffer).byteOffset,
+        (x.body as Buffer).byteOffset + (x.body as Buffer).length,
+      ) as ArrayBuffer,
+    )
+    const ws = wb.worksheets[0]
+    expect(String(ws.getCell(1, 1).value)).toContain('问题清单-2025')
+    const header = (ws.getRow(2).values as unknown[]).slice(1).map(String)
+    expect(header).toContain('所属街道/区县 Parent')
+    expect(ws.autoFilter).toBeTruthy()
+    const rows = Array.from({ length: ws.rowCount - 2 }, (_, i) =>
+      (ws.getRow(i + 3).values as unknown[]).slice(1).map((v) => (v == null ? '' : String(v))),
+    )
+    const c2 = rows.find((r) => r.includes('二社区'))!
+    expect(c2).toContain('幼儿园服务半径覆盖率')
+    expect(c2[header.indexOf('所属街道/区县 Parent')]).toBe('甲街道（S1）')
+    expect(ws.getColumn(header.indexOf('整治建议 Suggestion') + 1).width).toBeGreaterThan(20)
   })
 
   it('what-if: a hypothetical kindergarten changes the numbers and stores nothing', async () => {

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify'
+import type { Knex } from 'knex'
+import { memo } from './runcache.ts'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
@@ -7,6 +9,22 @@ import { INDICATORS, definitionsFor, type YearConfig } from './registry.ts'
 import { definitions, isStale, latestRun, readResults, yearConfig } from './service.ts'
 
 const LEVEL_ENUM = ['city', 'district', 'street', 'community']
+
+/** A run's results by unit (one read per run; unit_code is not indexed, and cards are asked for often). */
+function unitResults(knex: Knex, runId: number) {
+  return memo(`units|${runId}`, async () => {
+    const m = new Map<string, Record<string, any>[]>()
+    const rows = await knex('indicator_results')
+      .where({ run_id: runId })
+      .select('indicator', 'variant', 'level', 'unit_code', 'unit_name', 'value', 'status')
+    for (const r of rows) {
+      const list = m.get(r.unit_code)
+      if (list) list.push(r)
+      else m.set(r.unit_code, [r])
+    }
+    return m
+  })
+}
 /** Indicator codes (and local ones) are plain identifiers: they end up in URLs, files and pages. */
 const CODE_RE = /^[a-z][a-z0-9_]{1,63}$/
 
@@ -154,13 +172,16 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
           run: null,
           indicators: defs.map((d) => ({ code: d.code, zh: d.zh, en: d.en, dimension: d.dimension, unit: d.unit })),
         }
-      const rows = await knex('indicator_results').where({ run_id: run.id, level: 'city' })
-      const counts = await knex('indicator_results')
-        .where({ run_id: run.id, status: 'fail' })
-        .whereNot({ level: 'city' })
-        .groupBy('indicator', 'variant')
-        .select('indicator', 'variant')
-        .count('* as failing')
+      // Per run, once: a run's results never change (server/indicators/runcache.ts).
+      const { rows, counts } = await memo(`summary|${run.id}`, async () => ({
+        rows: await knex('indicator_results').where({ run_id: run.id, level: 'city' }),
+        counts: await knex('indicator_results')
+          .where({ run_id: run.id, status: 'fail' })
+          .whereNot({ level: 'city' })
+          .groupBy('indicator', 'variant')
+          .select('indicator', 'variant')
+          .count('* as failing'),
+      }))
       return {
         year,
         run: {
@@ -254,14 +275,10 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
       if (!run)
         throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果 / computed results for ${year}` })
       const defs = await definitions(knex, req.city.code, year)
-      const rows = await knex('indicator_results').where({ run_id: run.id, unit_code: code })
+      const rows = (await unitResults(knex, run.id)).get(code) ?? []
       if (!rows.length) throw new AppError('CC_NOT_FOUND', { what: `单元 ${code} / unit ${code}` })
       const prev = await latestRun(knex, req.city.code, year - 1)
-      const before = prev
-        ? await knex('indicator_results')
-            .where({ run_id: prev.id, unit_code: code })
-            .select('indicator', 'variant', 'value')
-        : []
+      const before = prev ? ((await unitResults(knex, prev.id)).get(code) ?? []) : []
       const indicators = defs
         .map((d) => {
           const v = d.params.primary ?? 'area'

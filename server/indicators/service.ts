@@ -142,6 +142,26 @@ export async function computeYear(
           districts: model.districts.map((d) => d.code),
           streetDistrict: Array.from(model.streetDistrict),
           streets: model.streets.map((s) => s.code),
+          // Each unit's parent, so lists and exports can show "社区, 街道" (names repeat across 街道).
+          parents: {
+            ...Object.fromEntries(
+              model.communities.map((c) => [
+                `community:${c.code}`,
+                c.street >= 0 ? { code: model.streets[c.street].code, name: model.streets[c.street].name } : null,
+              ]),
+            ),
+            ...Object.fromEntries(
+              model.streets.map((s, i) => [
+                `street:${s.code}`,
+                model.streetDistrict[i] >= 0
+                  ? {
+                      code: model.districts[model.streetDistrict[i]].code,
+                      name: model.districts[model.streetDistrict[i]].name,
+                    }
+                  : null,
+              ]),
+            ),
+          },
           communities: model.communities.map((c) => c.code),
           areas: model.areas.map((a) => ({
             code: a.code,

@@ -6,7 +6,8 @@
 import type { Knex } from 'knex'
 import { AppError } from '../errors.ts'
 import { definitions, latestRun } from '../indicators/service.ts'
-import { indicatorByCode } from '../indicators/registry.ts'
+import { indicatorByCode, type IndicatorDef } from '../indicators/registry.ts'
+import { digest, memo } from '../indicators/runcache.ts'
 import type { ResultRow } from '../indicators/compute.ts'
 import { SEVERITY_EN, grade, suggestionFor } from './grade.ts'
 
@@ -24,78 +25,84 @@ export const STATUSES = ['待整改', '整改中', '已销号'] as const
 
 export const problemId = (indicator: string, level: string, unit: string) => `${indicator}:${level}:${unit}`
 
-export async function listProblems(knex: Knex, city: string, year: number, q: ProblemQuery) {
-  const run = await latestRun(knex, city, year)
-  if (!run) return []
-  const defs = (await definitions(knex, city, year)).filter(
-    (d) => (!q.indicator || d.code === q.indicator) && (!q.dimension || d.dimension === q.dimension),
-  )
-  if (!defs.length) return []
-  const rows: Record<string, any>[] = await knex('indicator_results as r')
-    .leftJoin('problem_status as s', (j) =>
-      j
-        .on('s.indicator', 'r.indicator')
-        .andOn('s.level', 'r.level')
-        .andOn('s.unit_code', 'r.unit_code')
-        .andOnVal('s.year', year)
-        .andOnVal('s.city', city),
-    )
-    .where('r.run_id', run.id)
-    .where('r.status', 'fail')
-    .where((w) => {
-      for (const d of defs)
-        w.orWhere((x) => x.where('r.indicator', d.code).where('r.variant', d.params.primary ?? 'area'))
-    })
-    .modify((b) => {
-      if (q.level) b.where('r.level', q.level)
-      if (q.unit) b.where((w) => w.where('r.unit_code', q.unit!).orWhere('r.unit_name', 'like', `%${q.unit}%`))
-      if (q.status === '待整改') b.where((w) => w.whereNull('s.status').orWhere('s.status', '待整改'))
-      else if (q.status) b.where('s.status', q.status)
-    })
-    .select('r.*', 's.status as user_status', 's.note', 's.updated_by', 's.updated_at')
-  // Year over year: the same unit and indicator in the latest run of the year before.
-  const prevRun = await latestRun(knex, city, year - 1)
-  const prev = new Map<string, number | null>()
-  if (prevRun && rows.length) {
-    const pr = await knex('indicator_results')
-      .where({ run_id: prevRun.id })
-      .whereIn('indicator', [...new Set(rows.map((r) => String(r.indicator)))])
-      .select('indicator', 'variant', 'level', 'unit_code', 'value')
-    for (const r of pr) prev.set(`${r.indicator}|${r.variant}|${r.level}|${r.unit_code}`, r.value)
-  }
-  const out = rows
-    .map((r) => {
+export type Problem = Awaited<ReturnType<typeof gradedProblems>>[number] & {
+  status: string
+  note: string | null
+  statusBy: string | null
+  statusAt: string | null
+}
+
+/**
+ * Every failing unit × indicator of a run, graded and sorted (底线 first, then the furthest from its
+ * target): computed once per run, year before and definitions, then shared by every call.
+ */
+function gradedProblems(
+  knex: Knex,
+  city: string,
+  year: number,
+  run: Record<string, any>,
+  prevRun: Record<string, any> | undefined,
+  defs: IndicatorDef[],
+) {
+  return memo(`problems|${run.id}|${prevRun?.id ?? ''}|${digest(defs)}`, async () => {
+    const rows: Record<string, any>[] = await knex('indicator_results as r')
+      .where('r.run_id', run.id)
+      .where('r.status', 'fail')
+      .where((w) => {
+        for (const d of defs)
+          w.orWhere((x) => x.where('r.indicator', d.code).where('r.variant', d.params.primary ?? 'area'))
+      })
+      .select(
+        'r.indicator',
+        'r.variant',
+        'r.level',
+        'r.unit_code',
+        'r.unit_name',
+        'r.value',
+        'r.target',
+        'r.extra',
+        'r.numerator',
+        'r.denominator',
+      )
+    // Year over year: the same unit and indicator in the latest run of the year before.
+    const prev = new Map<string, number | null>()
+    if (prevRun && rows.length) {
+      const pr = await knex('indicator_results')
+        .where({ run_id: prevRun.id })
+        .whereIn('indicator', [...new Set(rows.map((r) => String(r.indicator)))])
+        .select('indicator', 'variant', 'level', 'unit_code', 'value')
+      for (const r of pr) prev.set(`${r.indicator}|${r.variant}|${r.level}|${r.unit_code}`, r.value)
+    }
+    const parents = (run.derived as { parents?: Record<string, { code: string; name: string } | null> })?.parents ?? {}
+    const out = rows.map((r) => {
       const def = indicatorByCode(defs, r.indicator)!
       const g = grade(def, r.value)
       const p = prev.get(`${r.indicator}|${r.variant}|${r.level}|${r.unit_code}`)
       return {
         id: problemId(r.indicator, r.level, r.unit_code),
-        indicator: r.indicator,
+        indicator: r.indicator as string,
         indicatorZh: def.zh,
         indicatorEn: def.en,
         dimension: def.dimension,
         type: def.type,
         unitOfMeasure: def.unit,
-        variant: r.variant,
-        level: r.level,
-        unitCode: r.unit_code,
-        unitName: r.unit_name,
-        value: r.value,
-        target: r.target,
-        band: r.extra?.band ?? null,
+        variant: r.variant as string,
+        level: r.level as string,
+        unitCode: r.unit_code as string,
+        unitName: r.unit_name as string,
+        parent: parents[`${r.level}:${r.unit_code}`] ?? null,
+        value: r.value as number | null,
+        target: r.target as number | null,
+        band: (r.extra?.band ?? null) as [number, number] | null,
         shortfall: g.shortfall,
         severity: g.severity,
         severityEn: SEVERITY_EN[g.severity],
         score: g.score,
         suggestion: suggestionFor(def, r as unknown as ResultRow),
-        status: r.user_status ?? '待整改',
-        note: r.note ?? null,
-        statusBy: r.updated_by ?? null,
-        statusAt: r.updated_at ?? null,
         previous: p ?? null,
         change: p != null && r.value != null ? r.value - p : null,
-        gapResidents: r.extra?.gapResidents ?? null,
-        runId: run.id,
+        gapResidents: (r.extra?.gapResidents ?? null) as number | null,
+        runId: run.id as number,
         links: {
           results: `/api/cities/${city}/years/${year}/indicators/${r.indicator}?level=${r.level}`,
           ...(def.kind === 'coverage' || def.kind === 'life_circle'
@@ -106,12 +113,36 @@ export async function listProblems(knex: Knex, city: string, year: number, q: Pr
         },
       }
     })
-    .filter((p) => !q.severity || p.severity === q.severity)
-  // 底线 first, then the furthest from target; stable by indicator and unit.
-  out.sort(
-    (a, b) => b.score - a.score || a.indicator.localeCompare(b.indicator) || a.unitCode.localeCompare(b.unitCode),
-  )
-  return q.limit ? out.slice(0, q.limit) : out
+    out.sort(
+      (a, b) => b.score - a.score || a.indicator.localeCompare(b.indicator) || a.unitCode.localeCompare(b.unitCode),
+    )
+    return out
+  })
+}
+
+export async function listProblems(knex: Knex, city: string, year: number, q: ProblemQuery): Promise<Problem[]> {
+  const run = await latestRun(knex, city, year)
+  if (!run) return []
+  const defs = await definitions(knex, city, year)
+  const all = await gradedProblems(knex, city, year, run, await latestRun(knex, city, year - 1), defs)
+  // Statuses are the one part users change: read fresh each time (a few rows per city-year).
+  const statuses = new Map<string, Record<string, any>>()
+  for (const s of await knex('problem_status').where({ city, year }))
+    statuses.set(problemId(s.indicator, s.level, s.unit_code), s)
+  const out: Problem[] = []
+  for (const p of all) {
+    if (q.indicator && p.indicator !== q.indicator) continue
+    if (q.dimension && p.dimension !== q.dimension) continue
+    if (q.level && p.level !== q.level) continue
+    if (q.severity && p.severity !== q.severity) continue
+    if (q.unit && p.unitCode !== q.unit && !p.unitName?.includes(q.unit)) continue
+    const s = statuses.get(p.id)
+    const status = s?.status ?? '待整改'
+    if (q.status && status !== q.status) continue
+    out.push({ ...p, status, note: s?.note ?? null, statusBy: s?.updated_by ?? null, statusAt: s?.updated_at ?? null })
+    if (q.limit && out.length >= q.limit) break
+  }
+  return out
 }
 
 export async function updateProblem(
