@@ -190,7 +190,14 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
           stale: await isStale(knex, run),
           durationMs: run.duration_ms,
           buildings: run.building_count,
-          derived: run.derived,
+          // The run's facts, not its unit lists (those are for gaps and exports, and weigh hundreds of KB).
+          derived: (({ srid, residentsSource, residentialBuildings, floorsDefaulted, warnings }) => ({
+            srid,
+            residentsSource,
+            residentialBuildings,
+            floorsDefaulted,
+            warnings,
+          }))(run.derived ?? {}),
         },
         indicators: defs.map((d) => {
           const v = d.params.primary ?? 'area'

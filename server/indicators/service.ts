@@ -231,6 +231,7 @@ export async function computeYear(
     await client.query('UPDATE indicator_runs SET duration_ms = $2 WHERE id = $1', [id, Date.now() - t0])
     return id
   })
+  forgetRuns(city.code, year)
   await db.events.changed(city.code, year)
   onProgress(1, 'done')
   return {
@@ -253,8 +254,26 @@ export function failingRows(defs: IndicatorDef[], rows: ResultRow[]): ResultRow[
   })
 }
 
-export async function latestRun(knex: Knex, city: string, year: number) {
-  return knex('indicator_runs').where({ city, year }).orderBy('id', 'desc').first()
+// The latest run of each city-year, kept for 30 s at most: nearly every read asks for it (with its
+// definitions and derived lists, tens of KB of JSON), and a new run anywhere announces itself
+// (forgetRuns is called on every change notice, server/runtime.ts), so the cache is never behind.
+const runs = new Map<string, { at: number; run: Promise<any> }>()
+
+export function latestRun(knex: Knex, city: string, year: number): Promise<any> {
+  const k = `${city}|${year}`
+  const hit = runs.get(k)
+  if (hit && Date.now() - hit.at < 30_000) return hit.run
+  const run = knex('indicator_runs').where({ city, year }).orderBy('id', 'desc').first()
+  run.catch(() => runs.delete(k))
+  if (runs.size > 1000) runs.clear()
+  runs.set(k, { at: Date.now(), run })
+  return run
+}
+
+/** Drops the cached latest runs of a city-year (null: of every year; '*': of every city). */
+export function forgetRuns(city: string, year: number | null) {
+  for (const k of runs.keys())
+    if (city === '*' || (year === null ? k.startsWith(`${city}|`) : k === `${city}|${year}`)) runs.delete(k)
 }
 
 /** Results are stale when any layer's current version differs from the versions the run used. */
