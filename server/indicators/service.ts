@@ -263,7 +263,8 @@ export function latestRun(knex: Knex, city: string, year: number): Promise<any> 
   const k = `${city}|${year}`
   const hit = runs.get(k)
   if (hit && Date.now() - hit.at < 30_000) return hit.run
-  const run = knex('indicator_runs').where({ city, year }).orderBy('id', 'desc').first()
+  // A promise, not the query builder: awaiting a knex builder runs its query again each time.
+  const run = Promise.resolve(knex('indicator_runs').where({ city, year }).orderBy('id', 'desc').first())
   run.catch(() => runs.delete(k))
   if (runs.size > 1000) runs.clear()
   runs.set(k, { at: Date.now(), run })
