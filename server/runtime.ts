@@ -7,7 +7,6 @@ import { openQueue } from './jobs/queue.ts'
 import { registerHandlers } from './jobs/handlers.ts'
 import { TileService } from './tiles/service.ts'
 import type { AppContext } from './context.ts'
-import { forgetRuns } from './indicators/service.ts'
 
 export interface Runtime extends AppContext {
   close(): Promise<void>
@@ -20,7 +19,6 @@ export async function openRuntime(config: Config, opts: { db?: Database; workers
   registerHandlers(queue, db, config, cities)
   await queue.start(opts.workers ?? config.workers)
   const tiles = new TileService(db.knex, db.events)
-  const unlisten = db.events.on((c) => forgetRuns(c.city, c.year))
   await db.events.ready()
   return {
     config,
@@ -30,7 +28,6 @@ export async function openRuntime(config: Config, opts: { db?: Database; workers
     tiles,
     close: async () => {
       tiles.close()
-      unlisten()
       cities.close()
       await queue.stop()
       if (!opts.db) await db.close()

@@ -3,6 +3,7 @@
 // through LISTEN within milliseconds and drops what it caches (tiles, models, the city list).
 // The embedded engine is one process, so its notices stay in-process.
 import pg from 'pg'
+import { forgetCityYear } from './cityyear.ts'
 
 /** year null = everything of the city (dropped, restored, renamed); city '*' = everything. */
 export interface Change {
@@ -47,6 +48,8 @@ export class EventBus {
   }
 
   private emit(c: Change) {
+    // The per-process city-year facts go first, so a listener that reads sees the change.
+    forgetCityYear(c.city, c.year)
     for (const fn of this.listeners) {
       try {
         fn(c)

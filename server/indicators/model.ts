@@ -9,6 +9,7 @@ import KDBush from 'kdbush'
 import { localZoneEpsg } from '../import/crs.ts'
 import { LAYERS } from '../layers/definitions.ts'
 import { allocateResidents } from './population.ts'
+import { cityYearCached } from '../db/cityyear.ts'
 import { canCopy } from '../db/engine.ts'
 import { copyColumns } from '../db/bulk.ts'
 import { bboxOf, metresPerDegree, pointInMultiPolygon, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
@@ -92,11 +93,13 @@ export interface CityModel {
 /** Green-space kinds that are 公园绿地 (parks), as opposed to other green (grass, forest, …). */
 export const PARK_KINDS = /公园|游园|口袋|街旁绿地|广场绿地|park|garden|playground|recreation/i
 
-export async function currentVersions(knex: Knex, city: string, year: number): Promise<Record<string, number | null>> {
-  const rows = await knex('layer_current').where({ city, year }).select('layer', 'upload_id')
-  const out: Record<string, number | null> = {}
-  for (const l of LAYERS) out[l.layer] = rows.find((r) => r.layer === l.layer)?.upload_id ?? null
-  return out
+export function currentVersions(knex: Knex, city: string, year: number): Promise<Record<string, number | null>> {
+  return cityYearCached('versions', city, year, async () => {
+    const rows = await knex('layer_current').where({ city, year }).select('layer', 'upload_id')
+    const out: Record<string, number | null> = {}
+    for (const l of LAYERS) out[l.layer] = rows.find((r) => r.layer === l.layer)?.upload_id ?? null
+    return out
+  })
 }
 
 class UnitIndex {

@@ -8,6 +8,7 @@ import { inTransaction } from '../db/client.ts'
 import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
 import { computeAll, type ResultRow } from './compute.ts'
+import { cityYearCached } from '../db/cityyear.ts'
 import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
 import {
@@ -19,8 +20,13 @@ import {
   type YearConfig,
 } from './registry.ts'
 
-export async function yearConfig(knex: Knex, city: string, year: number): Promise<YearConfig> {
-  return (await knex('indicator_config').where({ city, year }).first('config'))?.config ?? {}
+export function yearConfig(knex: Knex, city: string, year: number): Promise<YearConfig> {
+  return cityYearCached(
+    'config',
+    city,
+    year,
+    async () => (await knex('indicator_config').where({ city, year }).first('config'))?.config ?? {},
+  )
 }
 
 export function settingsFor(config: Config, yc: YearConfig): Settings {
@@ -231,7 +237,6 @@ export async function computeYear(
     await client.query('UPDATE indicator_runs SET duration_ms = $2 WHERE id = $1', [id, Date.now() - t0])
     return id
   })
-  forgetRuns(city.code, year)
   await db.events.changed(city.code, year)
   onProgress(1, 'done')
   return {
@@ -254,27 +259,11 @@ export function failingRows(defs: IndicatorDef[], rows: ResultRow[]): ResultRow[
   })
 }
 
-// The latest run of each city-year, kept for 30 s at most: nearly every read asks for it (with its
-// definitions and derived lists, tens of KB of JSON), and a new run anywhere announces itself
-// (forgetRuns is called on every change notice, server/runtime.ts), so the cache is never behind.
-const runs = new Map<string, { at: number; run: Promise<any> }>()
-
+/** The latest run of a city-year (cached per process; see cityyear.ts). */
 export function latestRun(knex: Knex, city: string, year: number): Promise<any> {
-  const k = `${city}|${year}`
-  const hit = runs.get(k)
-  if (hit && Date.now() - hit.at < 30_000) return hit.run
-  // A promise, not the query builder: awaiting a knex builder runs its query again each time.
-  const run = Promise.resolve(knex('indicator_runs').where({ city, year }).orderBy('id', 'desc').first())
-  run.catch(() => runs.delete(k))
-  if (runs.size > 1000) runs.clear()
-  runs.set(k, { at: Date.now(), run })
-  return run
-}
-
-/** Drops the cached latest runs of a city-year (null: of every year; '*': of every city). */
-export function forgetRuns(city: string, year: number | null) {
-  for (const k of runs.keys())
-    if (city === '*' || (year === null ? k.startsWith(`${city}|`) : k === `${city}|${year}`)) runs.delete(k)
+  return cityYearCached('run', city, year, () =>
+    knex('indicator_runs').where({ city, year }).orderBy('id', 'desc').first(),
+  )
 }
 
 /** Results are stale when any layer's current version differs from the versions the run used. */

@@ -98,7 +98,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
     },
     async (req) => {
       const { year, id } = req.params as { year: number; id: string }
-      return updateProblem(
+      const r = await updateProblem(
         knex,
         req.city.code,
         checkYear(year),
@@ -106,6 +106,9 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
         req.body as { status?: string; note?: string },
         req.principal!.name,
       )
+      // The problem tiles show statuses: every process drops that city-year's tiles.
+      await ctx.db.events.changed(req.city.code, checkYear(year))
+      return r
     },
   )
 }

@@ -1,0 +1,24 @@
+// Small facts of a city-year that nearly every read needs (its latest run, its year settings, its
+// current layer versions), kept in each process for 30 s at most and dropped at once by every change
+// notice, so a process is never behind a change it has heard of, and never more than 30 s behind one
+// it missed. The event bus (events.ts) calls forgetCityYear for every change, local or announced.
+const TTL_MS = 30_000
+const entries = new Map<string, { at: number; value: Promise<unknown> }>()
+
+export function cityYearCached<T>(kind: string, city: string, year: number, load: () => PromiseLike<T>): Promise<T> {
+  const k = `${city}|${year}|${kind}`
+  const hit = entries.get(k)
+  if (hit && Date.now() - hit.at < TTL_MS) return hit.value as Promise<T>
+  // A promise, not the query builder: awaiting a knex builder runs its query again each time.
+  const value = Promise.resolve(load())
+  value.catch(() => entries.delete(k))
+  if (entries.size > 5000) entries.clear()
+  entries.set(k, { at: Date.now(), value })
+  return value
+}
+
+/** Drops what is kept of a city-year (year null: every year of the city; city '*': everything). */
+export function forgetCityYear(city: string, year: number | null) {
+  for (const k of entries.keys())
+    if (city === '*' || k.startsWith(year === null ? `${city}|` : `${city}|${year}|`)) entries.delete(k)
+}
