@@ -2,10 +2,12 @@ import type { Knex } from 'knex'
 import * as m001 from './001_foundation.ts'
 import * as m002 from './002_indicators.ts'
 import * as m003 from './003_cities.ts'
+import * as m004 from './004_inspections.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
   '001_foundation': m001,
   '002_indicators': m002,
   '003_cities': m003,
+  '004_inspections': m004,
 }

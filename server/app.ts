@@ -17,6 +17,7 @@ import healthRoutes from './health/routes.ts'
 import importRoutes from './import/routes.ts'
 import layerRoutes, { layerVocabularyRoutes } from './layers/routes.ts'
 import { audit, authorize, cityScope } from './cities/plugin.ts'
+import inspectionRoutes from './inspections/routes.ts'
 import { cityAdminRoutes, cityRoutes } from './cities/routes.ts'
 import indicatorRoutes from './indicators/routes.ts'
 import problemRoutes from './problems/routes.ts'
@@ -37,7 +38,16 @@ declare module 'fastify' {
 }
 
 /** Every capability whose routes belong to a city, mounted under each city prefix. */
-const CITY_API = [importRoutes, layerRoutes, indicatorRoutes, problemRoutes, jobRoutes, mapRoutes, sitingRoutes]
+const CITY_API = [
+  importRoutes,
+  layerRoutes,
+  indicatorRoutes,
+  problemRoutes,
+  inspectionRoutes,
+  jobRoutes,
+  mapRoutes,
+  sitingRoutes,
+]
 
 export async function buildApp(
   ctx: AppContext,

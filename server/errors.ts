@@ -255,6 +255,27 @@ export const ERRORS = {
     en: 'File {file}, community {feature} (code {featureCode}) overlaps community {other} (code {otherCode}) by {areaM2} m²',
   },
 
+  // inspections
+  CC_INSPECTION_COLUMNS: {
+    status: 422,
+    zh: '检查表 {file} 缺少{missingZh}列（可用列名：{names}；现有列：{available}）',
+    en: 'Inspection table {file} has no {missing} column (accepted names: {names}; columns present: {available})',
+  },
+  CC_IMPORT_DECIDED: {
+    status: 409,
+    zh: '检查表导入 {id} 已{stateZh}，不能再更改',
+    en: 'Inspection import {id} is already {state} and cannot be changed',
+  },
+  CC_PHOTO_INVALID: {
+    status: 415,
+    zh: '照片 {file} 不是可读取的 JPEG、PNG、WebP 或 HEIF 图像',
+    en: 'Photo {file} is not a readable JPEG, PNG, WebP or HEIF image',
+  },
+  CC_PHOTO_TOO_LARGE: {
+    status: 413,
+    zh: '照片 {file} 超过 {limitMb} MB，或照片多于 {max} 张',
+    en: 'Photo {file} exceeds {limitMb} MB, or there are more than {max} photos',
+  },
   CC_RATE_LIMITED: {
     status: 429,
     zh: '请求过于频繁：{max} 次 / {window}，请 {after} 后再试',

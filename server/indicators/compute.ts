@@ -8,9 +8,10 @@ import { markCovered, RADIUS_TOLERANCE_M, type Site } from './coverage.ts'
 import { DiscSums, polygonPolygonDistance, pointPolygonDistance } from './geom.ts'
 import type { CityModel, Unit } from './model.ts'
 import type { IndicatorDef, Target, Variant } from './registry.ts'
+import { areaShortfallRows, inspectionCountRows, schoolSeatRows } from '../inspections/compute.ts'
 
-export type Level = 'city' | 'district' | 'street' | 'community'
-export const LEVELS: Level[] = ['city', 'district', 'street', 'community']
+export type Level = 'city' | 'district' | 'street' | 'community' | 'area'
+export const LEVELS: Level[] = ['city', 'district', 'street', 'community', 'area']
 export type Status = 'pass' | 'fail' | 'info' | 'no-data'
 
 export interface ResultRow {
@@ -31,9 +32,17 @@ export interface ComputeOutput {
   rows: ResultRow[]
   /** building-level coverage per indicator (for gap queries), 1 = covered */
   covered: Map<string, Uint8Array>
+  /** what this computation found missing (no-data reasons), beside the model's own warnings */
+  warnings: string[]
 }
 
 export const CITY = 'city'
+
+/** The reason a value is missing when nothing more specific is known: the denominator is zero. */
+const NO_VALUE: NoData = {
+  zh: '本单元没有可计算的对象（分母为 0）',
+  en: 'nothing to compute on in this unit (the denominator is 0)',
+}
 
 export function statusOf(value: number | null, t: Target | undefined): Status {
   if (value === null || !Number.isFinite(value)) return 'no-data'
@@ -47,19 +56,21 @@ export function statusOf(value: number | null, t: Target | undefined): Status {
 const targetValue = (t: Target | undefined) => (t ? (t.direction === 'between' ? null : t.value!) : null)
 
 /** Per-level accumulators: index 0..n-1 for units, plus one slot for the city. */
-class Sums {
+export class Sums {
   district: Float64Array
   street: Float64Array
   community: Float64Array
+  area: Float64Array
   city = 0
   private streetDistrict: Int32Array
   constructor(m: CityModel) {
     this.district = new Float64Array(m.districts.length)
     this.street = new Float64Array(m.streets.length)
     this.community = new Float64Array(m.communities.length)
+    this.area = new Float64Array(m.areas.length)
     this.streetDistrict = m.streetDistrict
   }
-  add(street: number, community: number, v: number) {
+  add(street: number, community: number, v: number, area = -1) {
     this.city += v
     if (street >= 0) {
       this.street[street] += v
@@ -67,6 +78,7 @@ class Sums {
       if (d >= 0) this.district[d] += v
     }
     if (community >= 0) this.community[community] += v
+    if (area >= 0) this.area[area] += v
   }
   get(level: Level, i: number) {
     return level === 'city'
@@ -75,18 +87,28 @@ class Sums {
         ? this.district[i]
         : level === 'street'
           ? this.street[i]
-          : this.community[i]
+          : level === 'area'
+            ? this.area[i]
+            : this.community[i]
   }
 }
 
-function units(m: CityModel): [Level, number, Unit | null][] {
+/** Every unit results are reported for; 小区 (`area`) only for the indicators defined on them. */
+export function units(m: CityModel, withAreas = false): [Level, number, Unit | null][] {
   const of = (level: Level, us: Unit[]) => us.map((u, i): [Level, number, Unit] => [level, i, u])
   return [
     ['city', 0, null],
     ...of('district', m.districts),
     ...of('street', m.streets),
     ...of('community', m.communities),
+    ...(withAreas ? of('area', m.areas) : []),
   ]
+}
+
+/** Why an indicator has no value, in both languages: stored in `extra.noData` and shown as such. */
+export interface NoData {
+  zh: string
+  en: string
 }
 
 /** Whether 社区 `ci` lies in unit `i` of `level` (through its 街道 and that 街道's district). */
@@ -100,7 +122,7 @@ function communityIn(m: CityModel, level: Level, i: number, ci: number): boolean
 const unitCode = (u: Unit | null) => (u ? u.code : CITY)
 const unitName = (u: Unit | null) => (u ? u.name : '全市')
 
-function row(
+export function row(
   def: IndicatorDef,
   variant: Variant,
   level: Level,
@@ -112,6 +134,7 @@ function row(
   extra: Record<string, unknown> = {},
 ): ResultRow {
   const v = value === null || !Number.isFinite(value) ? null : value
+  if (v === null && !extra.noData) extra = { ...extra, noData: NO_VALUE }
   return {
     indicator: def.code,
     variant,
@@ -280,6 +303,9 @@ export function computeAll(
 ): ComputeOutput {
   const rows: ResultRow[] = []
   const covered = new Map<string, Uint8Array>()
+  // Indicators append their no-data warnings to m.warnings; they are taken back out at the end, so a
+  // model kept in memory for the next run does not collect them run after run.
+  const ownWarnings = m.warnings.length
   const cache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
   const items = new Map<string, Uint8Array>()
   const B = m.b
@@ -293,11 +319,20 @@ export function computeAll(
     switch (def.kind) {
       case 'coverage': {
         const f = coverageFlags(m, def, cache)
+        if (!f.sites) {
+          rows.push(...noDataRows(m, def, ['area', 'residents', 'areas'], absent(sitesLabel(def.params))))
+          break
+        }
         covered.set(def.code, f.b)
         rows.push(...coverageRows(m, def, f.b, f.a))
         break
       }
       case 'life_circle': {
+        const none = p.items!.filter((it) => !sitesFor(m, { types: it.types, minArea: it.minArea }).length)
+        if (none.length) {
+          rows.push(...noDataRows(m, def, ['area', 'residents'], absent(none.map((it) => it.zh).join('、'))))
+          break
+        }
         const all = new Uint8Array(B.n).fill(1)
         const flags = p.items!.map((it) => itemFlags(m, it, items))
         for (const f of flags) for (let i = 0; i < B.n; i++) all[i] &= f[i]
@@ -338,6 +373,11 @@ export function computeAll(
       }
       case 'complete_community': {
         const its = p.items!
+        const none = its.filter((it) => !sitesFor(m, { types: it.types, minArea: it.minArea }).length)
+        if (none.length) {
+          rows.push(...noDataRows(m, def, ['value'], absent(none.map((it) => it.zh).join('、'))))
+          break
+        }
         // Sites per item, indexed by bbox grown by the radius.
         const idx = its.map((it) => {
           const s = sitesFor(m, { types: it.types, minArea: it.minArea })
@@ -399,6 +439,10 @@ export function computeAll(
         break
       }
       case 'park_per_capita': {
+        if (m.versions['green-spaces'] == null) {
+          rows.push(...noDataRows(m, def, ['value'], NO_LAYER('green-spaces', '绿地')))
+          break
+        }
         for (const [level, i, u] of units(m)) {
           const area =
             level === 'city'
@@ -529,42 +573,101 @@ export function computeAll(
         }
         break
       }
-      case 'stock_share': {
-        const num = new Sums(m),
-          den = new Sums(m)
-        for (let i = 0; i < B.n; i++) {
-          if (!B.residential[i] || !B.builtYear[i]) continue
-          den.add(B.street[i], B.community[i], B.floorArea[i])
-          if (B.builtYear[i] < p.builtBefore!) num.add(B.street[i], B.community[i], B.floorArea[i])
+      case 'stock_share':
+      case 'tall_new_residential':
+        if (!knownYears(m)) {
+          rows.push(...noDataRows(m, def, ['value'], NO_BUILT_YEAR))
+          break
         }
-        for (const [level, i, u] of units(m))
-          rows.push(
-            row(
-              def,
-              'value',
-              level,
-              u,
-              m,
-              num.get(level, i),
-              den.get(level, i),
-              den.get(level, i) > 0 ? (100 * num.get(level, i)) / den.get(level, i) : null,
-            ),
-          )
+        rows.push(...(def.kind === 'stock_share' ? stockShare(m, def) : tallNew(m, def)))
         break
-      }
-      case 'tall_new_residential': {
-        const num = new Sums(m)
-        for (let i = 0; i < B.n; i++) {
-          if (!B.residential[i] || B.builtYear[i] < p.sinceYear!) continue
-          const h = B.height[i] > 0 ? B.height[i] : B.floorsDefaulted[i] ? 0 : (B.floorArea[i] / B.footprint[i]) * 3
-          if (h > p.minHeight!) num.add(B.street[i], B.community[i], 1)
-        }
-        for (const [level, i, u] of units(m))
-          rows.push(row(def, 'value', level, u, m, num.get(level, i), null, num.get(level, i)))
+      case 'inspection_count':
+        rows.push(...inspectionCountRows(m, def))
         break
-      }
+      case 'area_facility':
+      case 'area_activity_site':
+        rows.push(...areaShortfallRows(m, def))
+        break
+      case 'school_seats':
+        rows.push(...schoolSeatRows(m, def))
+        break
     }
   })
   onProgress?.(1, 'done')
-  return { rows, covered }
+  return { rows, covered, warnings: m.warnings.splice(ownWarnings) }
 }
+
+function stockShare(m: CityModel, def: IndicatorDef): ResultRow[] {
+  const B = m.b
+  const p = def.params
+  const rows: ResultRow[] = []
+  const num = new Sums(m),
+    den = new Sums(m)
+  for (let i = 0; i < B.n; i++) {
+    if (!B.residential[i] || !B.builtYear[i]) continue
+    den.add(B.street[i], B.community[i], B.floorArea[i])
+    if (B.builtYear[i] < p.builtBefore!) num.add(B.street[i], B.community[i], B.floorArea[i])
+  }
+  for (const [level, i, u] of units(m))
+    rows.push(
+      row(
+        def,
+        'value',
+        level,
+        u,
+        m,
+        num.get(level, i),
+        den.get(level, i),
+        den.get(level, i) > 0 ? (100 * num.get(level, i)) / den.get(level, i) : null,
+      ),
+    )
+  return rows
+}
+
+function tallNew(m: CityModel, def: IndicatorDef): ResultRow[] {
+  const B = m.b
+  const p = def.params
+  const rows: ResultRow[] = []
+  const num = new Sums(m)
+  for (let i = 0; i < B.n; i++) {
+    if (!B.residential[i] || B.builtYear[i] < p.sinceYear!) continue
+    const h = B.height[i] > 0 ? B.height[i] : B.floorsDefaulted[i] ? 0 : (B.floorArea[i] / B.footprint[i]) * 3
+    if (h > p.minHeight!) num.add(B.street[i], B.community[i], 1)
+  }
+  for (const [level, i, u] of units(m))
+    rows.push(row(def, 'value', level, u, m, num.get(level, i), null, num.get(level, i)))
+  return rows
+}
+
+/** The same missing value for every unit (and variant) of an indicator, with the reason. */
+export function noDataRows(
+  m: CityModel,
+  def: IndicatorDef,
+  variants: Variant[],
+  reason: NoData,
+  withAreas = false,
+): ResultRow[] {
+  const out: ResultRow[] = []
+  m.warnings.push(`${def.code}：${reason.zh} / ${reason.en}`)
+  for (const [level, , u] of units(m, withAreas))
+    for (const v of variants) out.push(row(def, v, level, u, m, null, null, null, { noData: reason }))
+  return out
+}
+
+const absent = (what: string): NoData => ({
+  zh: `本年度数据中没有任何${what}，无法计算（不是 0%）`,
+  en: `this year's data has no ${what} at all, so the indicator cannot be computed (it is not 0 %)`,
+})
+const NO_LAYER = (layer: string, zh: string): NoData => ({
+  zh: `本年度未上传${zh}图层（${layer}）`,
+  en: `no ${layer} layer was uploaded for this year`,
+})
+const NO_BUILT_YEAR: NoData = {
+  zh: '没有任何住宅建筑填有建成年代',
+  en: 'no residential building states its built year',
+}
+const knownYears = (m: CityModel) => m.b.builtYear.some((y, i) => y > 0 && m.b.residential[i])
+const sitesLabel = (p: IndicatorDef['params']) =>
+  p.facilityTypes && !p.facilityTypes.includes('@green')
+    ? `类型为 ${p.facilityTypes.join('/')} 的设施 / facilities of type ${p.facilityTypes.join('/')}`
+    : `符合条件的绿地（${p.greenKinds === 'park' ? '公园' : '任意'}，≥${p.minArea ?? p.bands?.[0]?.minArea ?? 0} m²）/ qualifying green spaces`

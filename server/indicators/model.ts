@@ -88,6 +88,8 @@ export interface CityModel {
   commutes: { origin: Int32Array; x: Float64Array; y: Float64Array; count: Float64Array; unmatched: number }
   settings: Settings
   warnings: string[]
+  /** the latest inspection of each building and 小区, attached before each run (server/inspections) */
+  inspections?: import('../inspections/compute.ts').InspectionFacts
 }
 
 /** Green-space kinds that are 公园绿地 (parks), as opposed to other green (grass, forest, …). */

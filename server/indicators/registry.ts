@@ -16,6 +16,10 @@ export type Kind =
   | 'commute_distance'
   | 'stock_share'
   | 'tall_new_residential'
+  | 'inspection_count'
+  | 'area_facility'
+  | 'area_activity_site'
+  | 'school_seats'
 export type Variant = 'area' | 'residents' | 'areas' | 'value'
 export type Direction = '>=' | '<=' | 'between'
 
@@ -55,6 +59,12 @@ export interface IndicatorDef {
     sinceYear?: number
     minHeight?: number
     workerShare?: number
+    /** inspection counts: buildings (栋) or dwellings (套) */
+    countUnit?: 'buildings' | 'dwellings'
+    /** 小区 facility standard: seats (学位/床位/托位) per 1,000 residents within the radius */
+    seatsPer1000?: number
+    /** school seats: the share of residents of that school age, and where the share comes from */
+    ageShare?: number
   }
   distanceModel: string
   target?: Target
@@ -590,6 +600,229 @@ export const INDICATORS: IndicatorDef[] = [
     source: '2021–2022 城市体检底线指标“新建住宅建筑高度超过80米的数量”；“新建”取 2021 年起（本系统设定）',
     suggestion: '{unit}有 {value} 栋 2021 年以来新建的 80 米以上住宅，应严格控制。',
   },
+
+  // ---- 住房 and 小区: counts of what inspectors found (体检采集), server/inspections ----
+  ...(
+    [
+      [
+        'housing_structural_hazard',
+        '存在结构安全隐患的住宅数量',
+        'Dwellings with structural hazards',
+        '安全耐久',
+        '底线',
+      ],
+      ['housing_gas_hazard', '存在燃气安全隐患的住宅数量', 'Dwellings with gas hazards', '安全耐久', '底线'],
+      ['housing_corridor_hazard', '存在楼道安全隐患的住宅数量', 'Dwellings with stairway hazards', '安全耐久', '底线'],
+      ['housing_envelope_hazard', '存在围护安全隐患的住宅数量', 'Dwellings with envelope hazards', '安全耐久', '底线'],
+      ['housing_non_self_contained', '非成套住宅数量', 'Non-self-contained dwellings', '功能完备', '导向', '套'],
+      [
+        'housing_pipe_damage',
+        '存在管线管道破损的住宅数量',
+        'Dwellings with damaged pipes or wiring',
+        '功能完备',
+        '导向',
+      ],
+      [
+        'housing_water_quality',
+        '入户水质水压不达标的住宅数量',
+        'Dwellings with poor tap water or pressure',
+        '功能完备',
+        '导向',
+      ],
+      [
+        'housing_ageing_retrofit',
+        '需要进行适老化改造的住宅数量',
+        'Dwellings needing ageing-friendly retrofit',
+        '功能完备',
+        '导向',
+      ],
+      [
+        'housing_energy_retrofit',
+        '需要进行节能改造的住宅数量',
+        'Dwellings needing energy retrofit',
+        '绿色智能',
+        '导向',
+      ],
+      [
+        'housing_digital_retrofit',
+        '需要进行数字化改造的住宅数量',
+        'Dwellings needing digital retrofit',
+        '绿色智能',
+        '导向',
+      ],
+      ['area_no_waste_sorting', '未实施生活垃圾分类的小区数量', '小区 without waste sorting', '管理健全', '导向', '个'],
+      [
+        'area_no_property_management',
+        '未实施物业管理的小区数量',
+        '小区 without property management',
+        '管理健全',
+        '导向',
+        '个',
+      ],
+      [
+        'area_no_ebike_charging',
+        '未配建电动自行车充电设施的小区数量',
+        '小区 without e-bike charging',
+        '设施完善',
+        '导向',
+        '个',
+      ],
+      ['area_smart_retrofit', '需要进行智慧化改造的小区数量', '小区 needing smart retrofit', '管理健全', '导向', '个'],
+    ] as [string, string, string, string, '底线' | '导向', string?][]
+  ).map(([code, zh, en, group, type, unit]): IndicatorDef => {
+    const area = code.startsWith('area_')
+    const dwellings = unit === '套'
+    return {
+      code,
+      zh,
+      en,
+      dimension: area ? '小区(社区)' : '住房',
+      group,
+      unit: unit ?? '栋',
+      kind: 'inspection_count',
+      type,
+      formula: area
+        ? '最近一次检查记录中有该指标任一问题条目的小区个数 / 小区 whose latest inspection records any item of this indicator'
+        : dwellings
+          ? '最近一次检查记录中有该问题的住宅套数（记录未写套数时取建筑户数）/ dwellings in buildings whose latest inspection records the problem'
+          : '最近一次检查记录中有该指标任一问题条目的住宅栋数 / residential buildings whose latest inspection records any item of this indicator',
+      numerator: area
+        ? '有问题的小区 / 小区 with a finding'
+        : dwellings
+          ? '套数 / dwellings'
+          : '有问题的栋数 / buildings with a finding',
+      denominator: area
+        ? '已检查的小区（同列报告，未检查单元为“无数据”）/ 小区 inspected (reported beside; a unit with none is no-data)'
+        : '已检查的住宅栋数（同列报告，未检查单元为“无数据”）/ buildings inspected (reported beside; a unit with none is no-data)',
+      params: { primary: 'value', countUnit: dwellings ? 'dwellings' : 'buildings' },
+      distanceModel: '—',
+      target: { value: 0, direction: '<=' },
+      source: `建科〔2023〕75号 2024 年基础指标（名称据各地 2024–25 实施方案，${area ? '小区' : '住房'}层级，逐${area ? '小区' : '栋'}入户采集）；检查条目为本系统词表（server/inspections/vocabulary.ts），底线/导向分类为本系统设定；分级按问题数占已检查数的比例：≥5% 严重、≥3% 较重（一地实践做法，非国家规定）`,
+      suggestion: area
+        ? '{unit}已检查 {inspected} 个小区，其中 {value} 个{name}问题：建议纳入城市更新项目库，逐小区销号。'
+        : '{unit}已检查 {inspected} 栋住宅，发现 {value} {countUnit}{name}相关问题：建议逐栋建立台账，纳入老旧小区改造或危旧房治理。',
+    }
+  }),
+  // ---- 小区: facilities and sites each 小区 should have (空间计算) ----
+  ...(
+    [
+      [
+        'area_kindergarten_shortfall',
+        '未达标配建幼儿园的小区数量',
+        '小区 without adequate kindergarten provision',
+        ['kindergarten'],
+        '幼儿园',
+        300,
+        '底线',
+        30,
+      ],
+      [
+        'area_nursery_shortfall',
+        '未达标配建婴幼儿照护服务设施的小区数量',
+        '小区 without adequate nursery provision',
+        ['nursery'],
+        '托育设施',
+        300,
+        '导向',
+        4.5,
+      ],
+      [
+        'area_elderly_shortfall',
+        '未达标配建养老服务设施的小区数量',
+        '小区 without adequate elderly care provision',
+        ['elderly_day_care', 'elderly_home'],
+        '养老服务设施',
+        300,
+        '导向',
+        undefined,
+      ],
+    ] as [string, string, string, string[], string, number, '底线' | '导向', number | undefined][]
+  ).map(
+    ([code, zh, en, facilityTypes, facilityZh, radius, type, seatsPer1000]): IndicatorDef => ({
+      code,
+      zh,
+      en,
+      dimension: '小区(社区)',
+      group: '设施完善',
+      unit: '个',
+      kind: 'area_facility',
+      type,
+      formula: `小区代表点 ${radius} 米内没有${facilityZh}，或（所有可达设施均填有规模时）按两步移动搜索法（2SFCA）算得的千人规模低于标准的小区个数 / 小区 with no ${facilityTypes.join('/')} within ${radius} m, or — where every reachable facility states its capacity — fewer seats per 1,000 residents than the standard by a two-step floating catchment (2SFCA)`,
+      numerator: '未达标小区个数 / failing 小区',
+      denominator: '单元内小区个数 / 小区 in the unit',
+      params: { facilityTypes, radius, seatsPer1000, primary: 'value' },
+      distanceModel: DISTANCE_MODEL,
+      target: { value: 0, direction: '<=' },
+      source: `75号文 2024 年小区层级指标；服务半径 ${radius} 米（${GB50180}${facilityTypes[0] === 'kindergarten' ? '，GB 50180-93 已确认' : '附录B，据回忆，未核实'}）${seatsPer1000 ? `；千人指标 ${seatsPer1000} 个/千人为常用规划取值（未核实，可按年度参数修改）` : '；未设千人指标，只判断可达'}`,
+      suggestion: `{unit}有 {value} 个小区未达标配建${facilityZh}：建议结合小区改造补建或共享周边设施。`,
+    }),
+  ),
+  {
+    code: 'area_activity_site_shortfall',
+    zh: '未达标配建公共活动场地的小区数量',
+    en: '小区 without an adequate public activity site',
+    dimension: '小区(社区)',
+    group: '环境宜居',
+    unit: '个',
+    kind: 'area_activity_site',
+    type: '导向',
+    formula:
+      '小区代表点 300 米内没有面积 ≥150 平方米的公共活动场地（绿地、广场、运动场地、健身场地）的小区个数 / 小区 with no activity site (green space, square, sports or fitness ground) of ≥150 m² within 300 m',
+    numerator: '未达标小区个数 / failing 小区',
+    denominator: '单元内小区个数 / 小区 in the unit',
+    params: {
+      radius: 300,
+      minArea: 150,
+      facilityTypes: ['sports_ground', 'fitness_ground', '@green'],
+      primary: 'value',
+    },
+    distanceModel: DISTANCE_MODEL,
+    target: { value: 0, direction: '<=' },
+    source:
+      '《完整居住社区建设标准(试行)》公共活动场地 ≥150 平方米（建科规〔2020〕7号）；300 米为五分钟生活圈半径（GB 50180-2018）；以场地面积判断为本系统做法',
+    suggestion: '{unit}有 {value} 个小区周边缺少公共活动场地：建议利用边角地、拆违空地建设口袋公园和健身场地。',
+  },
+  ...(
+    [
+      [
+        'primary_seat_gap',
+        '小学学位缺口数',
+        'Primary school seat gap',
+        ['primary_school'],
+        500,
+        0.072,
+        '小学（6–11 岁，6 个单岁组）',
+      ],
+      [
+        'middle_seat_gap',
+        '初中学位缺口数',
+        'Middle school seat gap',
+        ['middle_school'],
+        1000,
+        0.036,
+        '初中（12–14 岁，3 个单岁组）',
+      ],
+    ] as [string, string, string, string[], number, number, string][]
+  ).map(
+    ([code, zh, en, facilityTypes, radius, ageShare, ages]): IndicatorDef => ({
+      code,
+      zh,
+      en,
+      dimension: '小区(社区)',
+      group: '设施完善',
+      unit: '个',
+      kind: 'school_seats',
+      type: '底线',
+      formula: `学龄儿童数（常住人口 × 年龄占比）减去在 ${radius} 米服务半径内能分配到的学位数；分配为容量约束的运输问题，求最大可分配量（Dinic 最大流，精确解）/ school-age children (residents × age share) minus the seats they can be allocated within ${radius} m, solved as a capacity-constrained transport problem (maximum flow, exact)`,
+      numerator: '未能分配学位的学龄儿童 / children without a reachable seat',
+      denominator: '学龄儿童估计数 / estimated school-age children',
+      params: { facilityTypes, radius, ageShare, primary: 'value' },
+      distanceModel: DISTANCE_MODEL,
+      target: { value: 0, direction: '<=' },
+      source: `75号文 2024 年小区层级指标“${zh}”；${ages}人口占比 ${ageShare * 100}% 按第七次全国人口普查 0–14 岁人口占 17.95% 平均到单岁组估算（本系统估算，可按年度参数 ageShare 修改）；服务半径 ${radius} 米（GB 50180-93/2002）；学校须填学位数，缺学位数时为“无数据”`,
+      suggestion: `{unit}估计缺少 {value} 个${zh.slice(0, 2)}学位：建议新建、扩建学校或调整学区。`,
+    }),
+  ),
 ]
 
 export function indicatorByCode(defs: IndicatorDef[], code: string): IndicatorDef | undefined {
@@ -605,6 +838,8 @@ export interface YearConfig {
   local?: IndicatorDef[]
   /** m² of floor area per resident; worker share; default floors where unknown */
   settings?: Partial<Settings>
+  /** local inspection items (server/inspections/vocabulary.ts) */
+  inspectionItems?: import('../inspections/vocabulary.ts').InspectionItem[]
 }
 
 export interface Settings {

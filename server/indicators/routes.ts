@@ -6,9 +6,10 @@ import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
 import { coverageGaps, whatIf } from './gaps.ts'
 import { INDICATORS, definitionsFor, type YearConfig } from './registry.ts'
+import { localItemProblem } from '../inspections/vocabulary.ts'
 import { definitions, isStale, latestRun, readResults, yearConfig } from './service.ts'
 
-const LEVEL_ENUM = ['city', 'district', 'street', 'community']
+const LEVEL_ENUM = ['city', 'district', 'street', 'community', 'area']
 
 /** A run's results by unit (one read per run; unit_code is not indexed, and cards are asked for often). */
 function unitResults(knex: Knex, runId: number) {
@@ -87,6 +88,7 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
             params: { type: 'object' },
             local: { type: 'array' },
             settings: { type: 'object' },
+            inspectionItems: { type: 'array', maxItems: 500 },
           },
           additionalProperties: false,
         },
@@ -111,6 +113,13 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
             reason:
               '指标代码只能由小写字母、数字和下划线组成（2–64 个字符）/ an indicator code is 2–64 lowercase letters, digits and underscores',
           })
+      }
+      const counted = new Set(INDICATORS.filter((d) => d.kind === 'inspection_count').map((d) => d.code))
+      for (const [i, it] of (config.inspectionItems ?? []).entries()) {
+        const why = localItemProblem(it, counted)
+        if (why) throw new AppError('CC_OPTION_INVALID', { option: `inspectionItems[${i}]`, field: 'inspectionItems', reason: why })
+        it.indicator = it.code.split('.')[0]
+        it.en = it.en ?? it.zh
       }
       for (const code of [...Object.keys(config.targets ?? {}), ...Object.keys(config.params ?? {})]) {
         if (!definitionsFor(config).some((d) => d.code === code))

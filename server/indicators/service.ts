@@ -11,6 +11,7 @@ import { computeAll, type ResultRow } from './compute.ts'
 import { cityYearCached } from '../db/cityyear.ts'
 import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
+import { inspectionsVersion, loadInspectionFacts } from '../inspections/store.ts'
 import {
   DISTANCE_MODEL,
   definitionsFor,
@@ -118,7 +119,14 @@ export async function computeYear(
   if (Object.values(versions).every((v) => v == null))
     throw new AppError('CC_NOT_FOUND', { what: `${city.name} ${year} 年度的数据 / data of ${city.code} for ${year}` })
   const model = await modelFor(knex, city, year, settings, (p, m) => onProgress(p * 0.5, m))
+  // Inspections change often (a record per building visit): read fresh each run, not cached with the model.
+  const inspections = await inspectionsVersion(knex, city.code, year)
+  const modelWarnings = model.warnings.length
+  const facts = await loadInspectionFacts(knex, city.code, year, model)
+  model.inspections = facts
   const out = computeAll(model, defs, (p, m) => onProgress(0.5 + p * 0.3, m))
+  const warnings = [...model.warnings.splice(modelWarnings), ...out.warnings]
+  const allWarnings = [...model.warnings, ...warnings]
   onProgress(0.85, 'store')
 
   const B = model.b
@@ -138,7 +146,7 @@ export async function computeYear(
       [
         year,
         jobId ?? null,
-        JSON.stringify(model.versions),
+        JSON.stringify({ ...model.versions, inspections }),
         JSON.stringify(defs),
         JSON.stringify(settings),
         `${DISTANCE_MODEL}（EPSG:${model.srid}）`,
@@ -177,7 +185,12 @@ export async function computeYear(
           residentsSource: sourceCounts,
           residentialBuildings: model.residentialPoints.ids.length,
           floorsDefaulted: B.floorsDefaulted.reduce((a, v) => a + v, 0),
-          warnings: model.warnings,
+          inspections: {
+            buildings: facts.building.index.length,
+            areas: facts.area.index.length,
+            unmatched: facts.unmatched,
+          },
+          warnings: allWarnings,
         }),
         city.code,
       ],
@@ -247,7 +260,7 @@ export async function computeYear(
     problems,
     buildings: B.n,
     durationMs: Date.now() - t0,
-    warnings: model.warnings,
+    warnings: allWarnings,
   }
 }
 
@@ -272,7 +285,9 @@ export async function isStale(
   run: { city: string; year: number; data_versions: Record<string, number | null> },
 ): Promise<boolean> {
   const now = await currentVersions(knex, run.city, run.year)
-  return Object.keys(now).some((k) => (now[k] ?? null) !== (run.data_versions[k] ?? null))
+  if (Object.keys(now).some((k) => (now[k] ?? null) !== (run.data_versions[k] ?? null))) return true
+  const v = run.data_versions as Record<string, unknown>
+  return v.inspections !== undefined && v.inspections !== (await inspectionsVersion(knex, run.city, run.year))
 }
 
 export async function readResults(

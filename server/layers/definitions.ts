@@ -191,6 +191,12 @@ export const LAYERS: LayerDef[] = [
         zh: '居住人口',
         aliases: ['residents', '居住人口', '人口', '常住人口', 'jzrk', 'rk', 'population'],
       },
+      {
+        name: 'address',
+        type: 'text',
+        zh: '地址',
+        aliases: ['address', '地址', '门牌地址', '楼栋地址', 'addr:full', 'dz', 'mpdz'],
+      },
       { name: 'area_code', type: 'text', zh: '所属小区代码', aliases: ['area_code', '小区代码', 'xqdm'] },
       { name: 'community_code', type: 'text', zh: '所属社区代码', aliases: ['community_code', '社区代码', 'sqdm'] },
     ],

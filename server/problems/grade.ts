@@ -20,12 +20,31 @@ export function shortfall(def: IndicatorDef, value: number): number {
  * Severity: shortfall ≥ 30% 严重, ≥ 10% 较重, otherwise 一般; a 底线 miss is one grade worse.
  * score orders the list: 底线 first (+1), then by shortfall (capped at 1).
  */
-export function grade(def: IndicatorDef, value: number): { severity: Severity; score: number; shortfall: number } {
+export function grade(
+  def: IndicatorDef,
+  value: number,
+  of?: { numerator: number | null; denominator: number | null },
+): { severity: Severity; score: number; shortfall: number } {
+  if (COUNTS.has(def.kind) && of?.denominator) return gradeShare(def, (of.numerator ?? 0) / of.denominator)
   const s = shortfall(def, value)
   let g = s >= 0.3 ? 2 : s >= 0.1 ? 1 : 0
   if (def.type === '底线') g = Math.min(2, g + 1)
   // A count over its limit can exceed 100% shortfall; cap it so it cannot outrank 底线 misses.
   return { severity: ORDER[g], score: (def.type === '底线' ? 1 : 0) + Math.min(1, s), shortfall: s }
+}
+
+/** Counts of buildings or 小区 with a problem: graded by their share of those inspected (counted). */
+const COUNTS = new Set(['inspection_count', 'area_facility', 'area_activity_site'])
+
+/**
+ * Share of the inspected (or counted) buildings or 小区 found with the problem: ≥ 5% 严重, ≥ 3% 较重,
+ * else 一般 — one practitioner's ranking of 社区 by their share of problem points
+ * (../shared/reference/indicators.md §3, [R11]; not a national rule). 底线 is one grade worse.
+ */
+export function gradeShare(def: IndicatorDef, share: number): { severity: Severity; score: number; shortfall: number } {
+  let g = share >= 0.05 ? 2 : share >= 0.03 ? 1 : 0
+  if (def.type === '底线') g = Math.min(2, g + 1)
+  return { severity: ORDER[g], score: (def.type === '底线' ? 1 : 0) + Math.min(1, share * 10), shortfall: share }
 }
 
 const fmt = (v: unknown) =>

@@ -4,7 +4,14 @@ import { checkYear } from '../import/pipeline.ts'
 import { sendTable, type Cell } from './export.ts'
 import { STATUSES, listProblems, updateProblem, type ProblemQuery } from './store.ts'
 
-const LEVEL_ZH: Record<string, string> = { city: '城区', district: '区县', street: '街道', community: '社区' }
+const LEVEL_ZH: Record<string, string> = {
+  city: '城区',
+  district: '区县',
+  street: '街道',
+  community: '社区',
+  area: '小区',
+  building: '楼栋',
+}
 const HEADER = [
   '序号 No.',
   '维度 Dimension',
@@ -38,7 +45,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
         querystring: {
           type: 'object',
           properties: {
-            level: { type: 'string', enum: ['city', 'district', 'street', 'community'] },
+            level: { type: 'string', enum: ['city', 'district', 'street', 'community', 'area', 'building'] },
             dimension: { type: 'string' },
             indicator: { type: 'string' },
             severity: { type: 'string', enum: ['严重', '较重', '一般'] },

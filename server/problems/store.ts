@@ -10,6 +10,7 @@ import { indicatorByCode, type IndicatorDef } from '../indicators/registry.ts'
 import { digest, memo } from '../indicators/runcache.ts'
 import type { ResultRow } from '../indicators/compute.ts'
 import { SEVERITY_EN, grade, suggestionFor } from './grade.ts'
+import { type LedgerEntry, ledgerProblems } from '../inspections/ledger.ts'
 
 export interface ProblemQuery {
   level?: string
@@ -25,7 +26,8 @@ export const STATUSES = ['待整改', '整改中', '已销号'] as const
 
 export const problemId = (indicator: string, level: string, unit: string) => `${indicator}:${level}:${unit}`
 
-export type Problem = Awaited<ReturnType<typeof gradedProblems>>[number] & {
+type UnitProblem = Awaited<ReturnType<typeof gradedProblems>>[number]
+export type Problem = (UnitProblem | LedgerEntry) & {
   status: string
   note: string | null
   statusBy: string | null
@@ -76,7 +78,7 @@ function gradedProblems(
     const parents = (run.derived as { parents?: Record<string, { code: string; name: string } | null> })?.parents ?? {}
     const out = rows.map((r) => {
       const def = indicatorByCode(defs, r.indicator)!
-      const g = grade(def, r.value)
+      const g = grade(def, r.value, r as { numerator: number | null; denominator: number | null })
       const p = prev.get(`${r.indicator}|${r.variant}|${r.level}|${r.unit_code}`)
       return {
         id: problemId(r.indicator, r.level, r.unit_code),
@@ -124,7 +126,10 @@ export async function listProblems(knex: Knex, city: string, year: number, q: Pr
   const run = await latestRun(knex, city, year)
   if (!run) return []
   const defs = await definitions(knex, city, year)
-  const all = await gradedProblems(knex, city, year, run, await latestRun(knex, city, year - 1), defs)
+  const units = await gradedProblems(knex, city, year, run, await latestRun(knex, city, year - 1), defs)
+  // The building-level 台账 joins the list; both lists are sorted by score, so they merge in order.
+  const ledger = q.level && q.level !== 'building' ? [] : await ledgerProblems(knex, city, year, defs)
+  const all = ledger.length ? mergeByScore<UnitProblem | LedgerEntry>(units, ledger) : units
   // Statuses are the one part users change: read fresh each time (a few rows per city-year).
   const statuses = new Map<string, Record<string, any>>()
   for (const s of await knex('problem_status').where({ city, year }))
@@ -135,13 +140,23 @@ export async function listProblems(knex: Knex, city: string, year: number, q: Pr
     if (q.dimension && p.dimension !== q.dimension) continue
     if (q.level && p.level !== q.level) continue
     if (q.severity && p.severity !== q.severity) continue
-    if (q.unit && p.unitCode !== q.unit && !p.unitName?.includes(q.unit)) continue
+    if (q.unit && p.unitCode !== q.unit && !p.unitName?.includes(q.unit) && p.parent?.code !== q.unit) continue
     const s = statuses.get(p.id)
     const status = s?.status ?? '待整改'
     if (q.status && status !== q.status) continue
     out.push({ ...p, status, note: s?.note ?? null, statusBy: s?.updated_by ?? null, statusAt: s?.updated_at ?? null })
     if (q.limit && out.length >= q.limit) break
   }
+  return out
+}
+
+function mergeByScore<T extends { score: number }>(a: T[], b: T[]): T[] {
+  const sorted = [...b].sort((x, y) => y.score - x.score)
+  const out: T[] = []
+  let i = 0,
+    j = 0
+  while (i < a.length || j < sorted.length)
+    out.push(j >= sorted.length || (i < a.length && a[i].score >= sorted[j].score) ? a[i++] : sorted[j++])
   return out
 }
 
@@ -164,10 +179,14 @@ export async function updateProblem(
   const unit = rest.join(':')
   const run = await latestRun(knex, city, year)
   const exists =
-    run &&
-    (await knex('indicator_results')
-      .where({ run_id: run.id, indicator, level, unit_code: unit, status: 'fail' })
-      .first('indicator'))
+    level === 'building'
+      ? (await ledgerProblems(knex, city, year, await definitions(knex, city, year))).some(
+          (p) => p.indicator === indicator && p.unitCode === unit,
+        )
+      : run &&
+        (await knex('indicator_results')
+          .where({ run_id: run.id, indicator, level, unit_code: unit, status: 'fail' })
+          .first('indicator'))
   if (!exists) throw new AppError('CC_NOT_FOUND', { what: `问题 ${id} / problem ${id}` })
   const current = await knex('problem_status').where({ city, year, indicator, level, unit_code: unit }).first()
   const row = {
@@ -181,6 +200,18 @@ export async function updateProblem(
     updated_by: by,
     updated_at: knex.fn.now(),
   }
-  await knex('problem_status').insert(row).onConflict(['city', 'year', 'indicator', 'level', 'unit_code']).merge()
+  await knex.transaction(async (trx) => {
+    await trx('problem_status').insert(row).onConflict(['city', 'year', 'indicator', 'level', 'unit_code']).merge()
+    await trx('problem_events').insert({
+      city,
+      year,
+      indicator,
+      level,
+      unit_code: unit,
+      status: row.status,
+      note: row.note,
+      by,
+    })
+  })
   return { id, status: row.status, note: row.note, statusBy: by }
 }

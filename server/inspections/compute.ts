@@ -1,0 +1,286 @@
+// The 住房 and 小区 indicators: counts of what inspections found, 小区 without the facilities or
+// activity sites they should have, and school-seat gaps. Pure: from a CityModel (plus the latest
+// inspection of each building and 小区), no database. A unit with nothing to count is `no-data`
+// with its reason, never 0.
+import { RADIUS_TOLERANCE_M, type PointSet, type Site } from '../indicators/coverage.ts'
+import { type NoData, type ResultRow, Sums, noDataRows, row, sitesFor, units } from '../indicators/compute.ts'
+import { area as polygonArea, pointPolygonDistance } from '../indicators/geom.ts'
+import type { CityModel } from '../indicators/model.ts'
+import type { IndicatorDef } from '../indicators/registry.ts'
+import { FlowGraph } from './maxflow.ts'
+
+/** The latest accepted inspection of each building and 小区, as model indexes. */
+export interface InspectionFacts {
+  building: { index: Int32Array; findings: string[][]; dwellings: (number | null)[] }
+  area: { index: Int32Array; findings: string[][] }
+  /** records whose building or 小区 code is not in the current layer */
+  unmatched: number
+}
+
+/** 第七次全国人口普查 mean household size (persons per household), to estimate 套 from residents. */
+export const PERSONS_PER_DWELLING = 2.62
+
+const NOT_INSPECTED: NoData = {
+  zh: '本单元没有检查记录（未检查不等于没有问题）',
+  en: 'no inspection records in this unit (not inspected is not the same as no problems)',
+}
+const NO_RECORDS: NoData = {
+  zh: '本年度没有任何检查记录',
+  en: 'there are no inspection records for this year',
+}
+const NO_AREAS: NoData = {
+  zh: '本年度未上传小区图层（residential-areas）',
+  en: 'no residential-areas (小区) layer was uploaded for this year',
+}
+
+export function inspectionCountRows(m: CityModel, def: IndicatorDef): ResultRow[] {
+  const areaTarget = def.code.startsWith('area_')
+  const facts = m.inspections
+  const recs = areaTarget ? facts?.area : facts?.building
+  const withAreas = m.areas.length > 0
+  if (!recs || !recs.index.length) return noDataRows(m, def, ['value'], NO_RECORDS, withAreas)
+  const prefix = `${def.code}.`
+  const hasFinding = (f: string[]) => f.some((c) => c.startsWith(prefix))
+  const inspected = new Sums(m),
+    found = new Sums(m),
+    population = new Sums(m)
+  const B = m.b
+  let estimated = 0
+  if (areaTarget) {
+    m.areas.forEach((a, k) => {
+      population.add(a.street, a.parent, 1, k)
+    })
+    recs.index.forEach((k, r) => {
+      const a = m.areas[k]
+      inspected.add(a.street, a.parent, 1, k)
+      if (hasFinding(recs.findings[r])) found.add(a.street, a.parent, 1, k)
+    })
+  } else {
+    for (let i = 0; i < B.n; i++) if (B.residential[i]) population.add(B.street[i], B.community[i], 1, B.area[i])
+    const dw = (facts!.building.dwellings ?? []) as (number | null)[]
+    recs.index.forEach((i, r) => {
+      inspected.add(B.street[i], B.community[i], 1, B.area[i])
+      if (!hasFinding(recs.findings[r])) return
+      let v = 1
+      if (def.params.countUnit === 'dwellings') {
+        v = dw[r] ?? Math.max(1, Math.round(B.residents[i] / PERSONS_PER_DWELLING))
+        if (dw[r] == null) estimated++
+      }
+      found.add(B.street[i], B.community[i], v, B.area[i])
+    })
+  }
+  const countUnit = areaTarget ? '个' : def.params.countUnit === 'dwellings' ? '套' : '栋'
+  const out: ResultRow[] = []
+  for (const [level, i, u] of units(m, withAreas)) {
+    const n = inspected.get(level, i)
+    const extra = {
+      inspected: n,
+      [areaTarget ? 'areas' : 'buildings']: population.get(level, i),
+      countUnit,
+      ...(estimated ? { dwellingsEstimated: estimated, personsPerDwelling: PERSONS_PER_DWELLING } : {}),
+    }
+    if (!n) out.push(row(def, 'value', level, u, m, null, null, null, { ...extra, noData: NOT_INSPECTED }))
+    else out.push(row(def, 'value', level, u, m, found.get(level, i), n, found.get(level, i), extra))
+  }
+  return out
+}
+
+/** For each indexed point, the sites within `radius` (polygon sites reached at their nearest edge). */
+export function reachLists(points: PointSet, sites: Site[], radius: number): number[][] {
+  const r = radius + RADIUS_TOLERANCE_M
+  const out: number[][] = Array.from({ length: points.ids.length }, () => [])
+  sites.forEach((s, j) => {
+    if (!s.geom) {
+      for (const k of points.index.within(s.x, s.y, r)) if (k < out.length) out[k].push(j)
+      return
+    }
+    const b = s.bbox!
+    for (const k of points.index.range(b[0] - r, b[1] - r, b[2] + r, b[3] + r))
+      if (k < out.length && pointPolygonDistance(points.x[k], points.y[k], s.geom) <= r) out[k].push(j)
+  })
+  return out
+}
+
+/** Residents of each 小区: its declared population, else the residents of its buildings. */
+function areaResidents(m: CityModel): Float64Array {
+  const fromBuildings = new Float64Array(m.areas.length)
+  for (let i = 0; i < m.b.n; i++)
+    if (m.b.residential[i] && m.b.area[i] >= 0) fromBuildings[m.b.area[i]] += m.b.residents[i]
+  return Float64Array.from(m.areas, (a, k) => a.population ?? fromBuildings[k])
+}
+
+/**
+ * 2SFCA: each site's capacity shared among the residents of the 小区 that reach it, then summed for
+ * each 小区 over the sites it reaches; per 1,000 residents.
+ */
+export function twoStepFloatingCatchment(reach: number[][], demand: Float64Array, capacity: number[]): Float64Array {
+  const load = new Float64Array(capacity.length)
+  reach.forEach((js, k) => {
+    for (const j of js) load[j] += demand[k]
+  })
+  return Float64Array.from(reach, (js) => js.reduce((a, j) => a + (load[j] > 0 ? capacity[j] / load[j] : 0), 0) * 1000)
+}
+
+export function areaShortfallRows(m: CityModel, def: IndicatorDef): ResultRow[] {
+  const p = def.params
+  if (!m.areas.length) return noDataRows(m, def, ['value'], NO_AREAS)
+  let sites: (Site & { capacity?: number | null })[]
+  if (def.kind === 'area_activity_site') {
+    const min = p.minArea ?? 0
+    const types = (p.facilityTypes ?? []).filter((t) => t !== '@green')
+    sites = [
+      ...m.green.filter((g) => g.areaM2 >= min),
+      // A point facility has no area to test: it counts (the formula says so); a polygon must be big enough.
+      ...m.facilities.filter((f) => types.includes(f.type) && (!f.geom || polygonArea(f.geom) >= min)),
+    ]
+  } else sites = sitesFor(m, { facilityTypes: p.facilityTypes })
+  if (!sites.length)
+    return noDataRows(
+      m,
+      def,
+      ['value'],
+      {
+        zh: `本年度数据中没有任何${def.kind === 'area_activity_site' ? '公共活动场地（绿地、运动或健身场地）' : `类型为 ${p.facilityTypes!.join('/')} 的设施`}，无法判断（不是全部未达标）`,
+        en: `this year's data has no ${def.kind === 'area_activity_site' ? 'activity sites' : `facility of type ${p.facilityTypes!.join('/')}`} at all, so no 小区 can be judged (they are not all failing)`,
+      },
+      true,
+    )
+  const reach = reachLists(m.areaPoints, sites, p.radius!)
+  // Capacity is tested only where every site states it: a missing capacity is unknown, not zero.
+  const capacities = sites.map((s) => s.capacity ?? null)
+  const capacityTested = !!p.seatsPer1000 && capacities.every((c) => c != null)
+  const perThousand = capacityTested ? twoStepFloatingCatchment(reach, areaResidents(m), capacities as number[]) : null
+  if (p.seatsPer1000 && !capacityTested)
+    m.warnings.push(
+      `${def.code}：${capacities.filter((c) => c == null).length} 处设施未填规模，只判断服务半径内有无设施 / some facilities state no capacity, so only reach is tested`,
+    )
+  const fails = new Sums(m),
+    all = new Sums(m)
+  const failing = new Uint8Array(m.areas.length)
+  m.areas.forEach((a, k) => {
+    failing[k] = reach[k].length === 0 || (perThousand !== null && perThousand[k] < p.seatsPer1000! - 1e-9) ? 1 : 0
+    all.add(a.street, a.parent, 1, k)
+    if (failing[k]) fails.add(a.street, a.parent, 1, k)
+  })
+  const out: ResultRow[] = []
+  for (const [level, i, u] of units(m, true)) {
+    const extra: Record<string, unknown> = { areas: all.get(level, i), capacityTested }
+    if (level === 'area') {
+      extra.reachable = reach[i].length
+      if (perThousand) extra.seatsPer1000 = Math.round(perThousand[i] * 10) / 10
+      extra.reason = !reach[i].length
+        ? { zh: `${p.radius} 米内没有`, en: `none within ${p.radius} m` }
+        : failing[i]
+          ? { zh: '千人规模不足', en: 'too few seats per 1,000 residents' }
+          : null
+    }
+    out.push(row(def, 'value', level, u, m, fails.get(level, i), all.get(level, i), fails.get(level, i), extra))
+  }
+  return out
+}
+
+export interface SeatAllocation {
+  /** children left without a reachable seat, per demand point */
+  gap: Float64Array
+  allocated: number
+}
+
+/**
+ * The largest number of children that can be given a seat at a school within reach, each school
+ * taking at most its seats: a maximum flow. Points with the same set of reachable schools are one
+ * node (exact: they are interchangeable), so the graph stays small; a node's shortfall is shared
+ * among its points in proportion to their children.
+ */
+export function allocateSeats(children: Float64Array, reach: number[][], seats: number[]): SeatAllocation {
+  const groups = new Map<string, number>()
+  const groupOf = new Int32Array(children.length).fill(-1)
+  const members: number[][] = []
+  reach.forEach((js, k) => {
+    if (!js.length || !(children[k] > 0)) return
+    const key = js.join(',')
+    let g = groups.get(key)
+    if (g === undefined) {
+      g = members.length
+      groups.set(key, g)
+      members.push([])
+    }
+    groupOf[k] = g
+    members[g].push(k)
+  })
+  const G = members.length
+  const S = 0,
+    T = 1
+  const graph = new FlowGraph(2 + G + seats.length)
+  const demand = new Float64Array(G)
+  for (let k = 0; k < children.length; k++) if (groupOf[k] >= 0) demand[groupOf[k]] += children[k]
+  const source = members.map((ms, g) => {
+    for (const j of reach[ms[0]]) graph.add(2 + g, 2 + G + j, Infinity)
+    return graph.add(S, 2 + g, demand[g])
+  })
+  seats.forEach((c, j) => {
+    graph.add(2 + G + j, T, c)
+  })
+  const allocated = graph.maxFlow(S, T)
+  const gap = Float64Array.from(children, (c, k) => (groupOf[k] >= 0 ? 0 : c > 0 ? c : 0))
+  members.forEach((ms, g) => {
+    const short = Math.max(0, demand[g] - graph.flowOn(source[g]))
+    for (const k of ms) gap[k] = (short * children[k]) / demand[g]
+  })
+  return { gap, allocated }
+}
+
+export function schoolSeatRows(m: CityModel, def: IndicatorDef): ResultRow[] {
+  const p = def.params
+  const withAreas = m.areas.length > 0
+  const schools = sitesFor(m, { facilityTypes: p.facilityTypes }) as (Site & { capacity: number | null })[]
+  if (!schools.length)
+    return noDataRows(
+      m,
+      def,
+      ['value'],
+      {
+        zh: `本年度数据中没有任何类型为 ${p.facilityTypes!.join('/')} 的学校`,
+        en: `this year's data has no school of type ${p.facilityTypes!.join('/')}`,
+      },
+      withAreas,
+    )
+  const missing = schools.filter((s) => s.capacity == null).length
+  if (missing)
+    return noDataRows(
+      m,
+      def,
+      ['value'],
+      {
+        zh: `${missing} 所学校未填学位数（capacity），学位缺口无法计算`,
+        en: `${missing} school(s) state no seats (capacity), so the seat gap cannot be computed`,
+      },
+      withAreas,
+    )
+  const rp = m.residentialPoints
+  const B = m.b
+  const share = p.ageShare!
+  const children = Float64Array.from(rp.ids, (id) => B.residents[id] * share)
+  const { gap } = allocateSeats(
+    children,
+    reachLists(rp, schools, p.radius!),
+    schools.map((s) => s.capacity!),
+  )
+  const kids = new Sums(m),
+    short = new Sums(m)
+  rp.ids.forEach((id, k) => {
+    kids.add(B.street[id], B.community[id], children[k], B.area[id])
+    short.add(B.street[id], B.community[id], gap[k], B.area[id])
+  })
+  const out: ResultRow[] = []
+  for (const [level, i, u] of units(m, withAreas)) {
+    const c = kids.get(level, i)
+    const g = short.get(level, i)
+    out.push(
+      row(def, 'value', level, u, m, g, c, c > 0 ? Math.round(g) : null, {
+        children: Math.round(c * 10) / 10,
+        ageShare: share,
+      }),
+    )
+  }
+  return out
+}
