@@ -153,8 +153,8 @@ describe('indicators on a hand-computed city', () => {
     expect(c.C1.value).toBeCloseTo(pct(6, 9), 3)
     expect(c.C1.missing).toEqual(['社区卫生服务站', '综合超市', '邮件快件寄递点'])
     expect(c.C2.value).toBeCloseTo(pct(1, 9), 3) // only the park
-    expect(c.C3.value).toBeCloseTo(pct(1, 9), 3) // the park touches C3
-    expect(c.S1.value).toBeCloseTo((pct(6, 9) + pct(1, 9) + pct(1, 9)) / 3, 3)
+    expect(c.C3.value).toBeCloseTo(pct(4, 9), 3) // the park touches C3; health, shop and express in its corner
+    expect(c.S1.value).toBeCloseTo((pct(6, 9) + pct(1, 9) + pct(4, 9)) / 3, 3)
   })
 
   it('人均公园绿地面积: park area inside the unit ÷ declared population (else building residents)', async () => {

@@ -366,6 +366,23 @@ describe('inspections on the hand-drawn city', () => {
     expect(s['area:A1'].numerator).toBeCloseTo(C1_RES * 0.1 - 12, 4)
   })
 
+  it('a city with no kindergarten mapped gets no-data for every kindergarten indicator, not 0 % and 严重', async () => {
+    const fac = JSON.parse(fixture.facilities.toString())
+    fac.features = fac.features.filter((f: { properties: { type: string } }) => f.properties.type !== '幼儿园')
+    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(201)
+    const job = await compute()
+    expect(job.result.warnings.join('\n')).toMatch(/kindergarten_coverage：本年度数据中没有任何类型为 kindergarten 的设施/)
+    const k = await results('kindergarten_coverage')
+    for (const r of Object.values(k)) expect(r).toMatchObject({ value: null, status: 'no-data' })
+    const cc = await results('complete_community')
+    expect((cc['community:C1'].noData as { zh: string }).zh).toMatch(/幼儿园/)
+    const a = await results('area_kindergarten_shortfall')
+    expect(a['city:city']).toMatchObject({ value: null, status: 'no-data' })
+    const p = await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage')
+    expect(p.body.count).toBe(0)
+    // tall_new_residential with no built year at all is no-data too (tested on a fresh city in indicators).
+  })
+
   it('adds local items to the year’s vocabulary and refuses malformed ones', async () => {
     const bad = await request(t.app.server)
       .put('/api/years/2025/indicator-config')

@@ -181,8 +181,8 @@ export const FACILITY_TYPES: FacilityType[] = [
 const norm = (s: string) => s.trim().toLowerCase().replace(/\s+/g, '')
 const ALIAS = new Map<string, string>()
 for (const t of FACILITY_TYPES) {
-  ALIAS.set(norm(t.type), t.type)
-  for (const a of t.aliases) ALIAS.set(norm(a), t.type)
+  // The vocabulary's own Chinese and English names are accepted too (what our exports write).
+  for (const a of [t.type, t.zh, t.en, ...t.aliases]) if (!ALIAS.has(norm(a))) ALIAS.set(norm(a), t.type)
 }
 
 /** Canonical type for a value from a file; `extra` is the uploader's own mapping (value → type). */

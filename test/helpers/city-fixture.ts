@@ -65,6 +65,11 @@ export const fixture = {
     pt(200, 520, { name: '健身', type: '室外健身场地' }),
     pt(200, 520, { name: '文化站', type: '文化活动站' }),
     poly(sq(2100, 100, 2300, 300), { name: '第一小学', type: '小学' }), // a polygon, reached at its edge
+    // In C3's far corner, where no one lives and ≥ 1,150 m from every home: so that every 完整社区
+    // item type exists in the city (an absent type would make the indicator no-data).
+    pt(2950, 50, { name: '卫生站', type: '社区卫生服务站' }),
+    pt(2950, 50, { name: '超市', type: '综合超市' }),
+    pt(2950, 50, { name: '快递点', type: '邮件快件寄递点' }),
   ]),
   'green-spaces': geojson([poly(sq(0, 900, 2000, 950), { name: '带状公园', kind: '社区公园' })]),
   jobs: geojson([pt(1500, 200, { jobs: 100 }), pt(2500, 500, { jobs: 50 })]),
