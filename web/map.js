@@ -42,6 +42,12 @@ const T = {
     residentsCovered: '新增覆盖居民',
     optimum: '与最优解差距不超过',
     computing: '计算中…',
+    ledger: '楼栋问题点',
+    records: '检查记录',
+    inspectedBy: '检查人',
+    noRecords: '无检查记录',
+    building: '楼栋',
+    status: '状态',
   },
   en: {
     title: 'Urban health check · Problem map',
@@ -80,8 +86,16 @@ const T = {
     residentsCovered: 'newly covered residents',
     optimum: 'at most this far from the optimum',
     computing: 'Computing…',
+    ledger: 'Building problems',
+    records: 'Inspections',
+    inspectedBy: 'Inspector',
+    noRecords: 'No inspections',
+    building: 'Building',
+    status: 'Status',
   },
 }
+const STATUS_EN = { 待整改: 'to fix', 整改中: 'in progress', 已销号: 'closed' }
+const SEV_COLOUR = { 严重: '#b3261e', 较重: '#e07b00', 一般: '#d8b400' }
 const SEV_EN = { 严重: 'severe', 较重: 'serious', 一般: 'minor' }
 const STATUS_COLOUR = { pass: '#2e9d5b', fail: '#d64541', info: '#4a90d9', 'no-data': '#c5c9ce' }
 const params = new URLSearchParams(location.search)
@@ -187,9 +201,9 @@ function radiusPx(metres) {
 }
 
 function rebuildLayers() {
-  for (const id of ['units-fill', 'units-line', 'streets-line', 'green', 'gaps', 'radius', 'facilities'])
+  for (const id of ['units-fill', 'units-line', 'streets-line', 'green', 'gaps', 'radius', 'facilities', 'ledger'])
     if (map.getLayer(id)) map.removeLayer(id)
-  for (const id of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces'])
+  for (const id of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces', 'ledger'])
     if (map.getSource(id)) map.removeSource(id)
   if (!state.year) return
   for (const l of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces'])
@@ -264,6 +278,65 @@ function rebuildLayers() {
     paint: { 'circle-radius': 4, 'circle-color': '#2f6db5', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
     layout: { visibility: vis },
   })
+  // 住房 problems found by inspectors: one point per building, coloured by its worst item.
+  if (d?.kind === 'inspection_count' && !d.code.startsWith('area_')) {
+    map.addSource('ledger', {
+      type: 'geojson',
+      data: `${location.origin}${api(`/years/${state.year}/problems?level=building&indicator=${encodeURIComponent(d.code)}&format=geojson`)}`,
+    })
+    map.addLayer({
+      id: 'ledger',
+      type: 'circle',
+      source: 'ledger',
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 11, 2.5, 16, 7],
+        'circle-color': ['match', ['get', 'severity'], '严重', SEV_COLOUR.严重, '较重', SEV_COLOUR.较重, SEV_COLOUR.一般],
+        'circle-stroke-color': '#fff',
+        'circle-stroke-width': 1,
+      },
+    })
+  }
+}
+
+/** 一栋一档 in the side panel: the building's attributes, its problems and every inspection with photos. */
+async function showBuilding(code) {
+  const card = $('#card')
+  card.hidden = false
+  const r = await apiFetch(api(`/years/${state.year}/buildings/${encodeURIComponent(code)}`))
+  if (!r.ok) {
+    card.innerHTML = `<p>${t('notFound')}: ${esc(code)}</p>`
+    return
+  }
+  const b = await r.json()
+  const place = b.units ? [b.units.area?.name, b.units.community?.name, b.units.street?.name].filter(Boolean) : []
+  const sev = (s) => (lang === 'zh' ? s : SEV_EN[s])
+  card.innerHTML = `<h2 id="card-title">${t('building')} ${esc(b.building.name ?? b.building.code)} <small>${esc(b.building.code)}</small></h2>
+    <p><small>${esc(place.join(' · '))}${b.building.address ? ` · ${esc(b.building.address)}` : ''}</small></p>
+    <ul class="ledger">${b.problems
+      .map(
+        (p) =>
+          `<li><span class="sev-${esc(p.severity)}">${esc(sev(p.severity))}</span> ${esc(lang === 'zh' ? p.indicatorZh : p.indicatorEn)}：${esc(
+            p.items.map((i) => (lang === 'zh' ? i.zh : i.en)).join(lang === 'zh' ? '、' : '; '),
+          )} <small>${t('status')}: ${esc(lang === 'zh' ? p.status : STATUS_EN[p.status])}</small></li>`,
+      )
+      .join('')}</ul>
+    <h3>${t('records')} (${b.records.length})</h3>
+    ${b.records.length ? '' : `<p>${t('noRecords')}</p>`}
+    <ol class="records">${b.records
+      .map(
+        (x) =>
+          `<li><time>${esc(String(x.inspectedAt).slice(0, 10))}</time> ${t('inspectedBy')}: ${esc(x.inspector)}
+          <div>${x.findings.length ? esc(x.findings.join(', ')) : '—'}</div>${x.note ? `<div>${esc(x.note)}</div>` : ''}
+          <div class="photos">${x.photos.map((ph) => `<img alt="" data-src="${esc(ph.url)}" width="96">`).join('')}</div></li>`,
+      )
+      .join('')}</ol>`
+  // Photos go through apiFetch (they need the token in closed mode), then show as object URLs.
+  for (const img of card.querySelectorAll('img[data-src]'))
+    apiFetch(img.dataset.src)
+      .then((res) => (res.ok ? res.blob() : null))
+      .then((blob) => {
+        if (blob) img.src = URL.createObjectURL(blob)
+      })
 }
 
 function legend() {
@@ -321,7 +394,7 @@ async function loadProblems() {
     .map(
       (
         p,
-      ) => `<li data-unit="${esc(p.unitCode)}"><span class="sev-${p.severity}">${lang === 'zh' ? p.severity : SEV_EN[p.severity]}</span>
+      ) => `<li data-unit="${esc(p.unitCode)}" data-level="${esc(p.level)}"${p.lon != null ? ` data-lon="${p.lon}" data-lat="${p.lat}"` : ''}><span class="sev-${p.severity}">${lang === 'zh' ? p.severity : SEV_EN[p.severity]}</span>
     ${esc(p.unitName)}: ${fmt(p.value, p.unitOfMeasure)} <small>${esc(p.suggestion)}</small></li>`,
     )
     .join('')
@@ -484,6 +557,8 @@ $('#site-csv').onclick = async () => {
 }
 
 map.on('click', 'units-fill', (e) => {
+  // A problem point above the unit opens the building instead (its own handler).
+  if (map.getLayer('ledger') && map.queryRenderedFeatures(e.point, { layers: ['ledger'] }).length) return
   const f = e.features?.[0]
   if (f) showCard(f.properties.code)
 })
@@ -516,8 +591,16 @@ for (const [box, ids] of [
 }
 $('#problem-list').onclick = (e) => {
   const li = e.target.closest('li')
-  if (li) flyTo(li.dataset.unit)
+  if (!li) return
+  if (li.dataset.level === 'building') {
+    if (li.dataset.lon) map.flyTo({ center: [Number(li.dataset.lon), Number(li.dataset.lat)], zoom: 17, duration: 600 })
+    showBuilding(li.dataset.unit)
+  } else flyTo(li.dataset.unit)
 }
+map.on('click', 'ledger', (e) => {
+  const f = e.features?.[0]
+  if (f) showBuilding(f.properties.code)
+})
 $('#search').onchange = () => {
   const q = $('#search').value.trim()
   const hit = [...state.units].find(([code, u]) => code === q || u.name.includes(q))

@@ -62,7 +62,8 @@ export async function apiFetch(url, opts = {}) {
 
 /** MapLibre's transformRequest: tiles carry the token too, so closed reading works in the browser. */
 export function transformRequest(url) {
-  if (session.token && url.startsWith(`${location.origin}/tiles/`)) return { url, headers: authHeaders() }
+  if (session.token && (url.startsWith(`${location.origin}/tiles/`) || url.startsWith(`${location.origin}/api/`)))
+    return { url, headers: authHeaders() }
   return { url }
 }
 

@@ -17,6 +17,8 @@ export interface CityOptions {
   lat0?: number
   /** the city's 6-digit code: districts are <first 4 digits>01 and 02 (default 990100) */
   city?: string
+  /** the inspection year the generated inspection records are dated in (default 2025) */
+  year?: number
 }
 
 type Ring = [number, number][]
@@ -218,8 +220,17 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
     aid = 0,
     gid = 0,
     jid = 0
+  const homes: { code: string; built: number; floors: number; old: boolean }[] = []
+  const areaYears: { code: string; built: number }[] = []
   const building = (x0: number, y0: number, w: number, h: number, p: Record<string, unknown>) => {
     bid++
+    if (p.use === '住宅')
+      homes.push({
+        code: `B${String(bid).padStart(7, '0')}`,
+        built: p.built_year as number,
+        floors: p.floors as number,
+        old: (p.built_year as number) < 2000,
+      })
     emit('buildings', {
       geometry: poly(rect(x0, y0, x0 + w, y0 + h)),
       properties: { code: `B${String(bid).padStart(7, '0')}`, ...p },
@@ -286,6 +297,7 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
           aid++
           const areaCode = `XQ${String(aid).padStart(5, '0')}`
           const yr = built + (split ? Math.floor(rand() * 4) : 0)
+          areaYears.push({ code: areaCode, built: yr })
           emit('residential-areas', {
             geometry: poly(rect(ax0, ay0, ax1, ay1)),
             properties: {
@@ -509,6 +521,10 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
     }
   }
 
+  const ins = inspectionTables(homes, areaYears, opts.year ?? 2025, (opts.seed ?? 2025) + 1)
+  fs.writeFileSync(path.join(outDir, 'inspections.csv'), ins.buildings)
+  fs.writeFileSync(path.join(outDir, 'area-inspections.csv'), ins.areas)
+  counts.inspections = ins.buildingRows
   for (const [layer, w] of writers) {
     if (w.buf.length) fs.writeSync(w.fd, w.buf.join(''))
     fs.writeSync(w.fd, ']}\n')
@@ -516,4 +532,60 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
     counts[layer] = w.n
   }
   return counts
+}
+
+/**
+ * Plausible inspection tables (CSV, the import path's input): older walk-ups are inspected more and
+ * have more hazards. Probabilities are ours, for a demo — not statistics of any city.
+ */
+export function inspectionTables(
+  homes: { code: string; built: number; floors: number; old: boolean }[],
+  areas: { code: string; built: number }[],
+  year: number,
+  seed: number,
+): { buildings: string; areas: string; buildingRows: number } {
+  const rand = mulberry32(seed)
+  const inspectors = ['张工', '李工', '王工', '赵工', '刘工']
+  const date = () =>
+    `${year}-${String(4 + Math.floor(rand() * 3)).padStart(2, '0')}-${String(1 + Math.floor(rand() * 28)).padStart(2, '0')}`
+  const lines = ['building_code,问题,套数,检查人,检查日期']
+  for (const h of homes) {
+    const age = year - h.built
+    if (rand() >= (h.old ? 0.6 : age > 10 ? 0.3 : 0.1)) continue
+    const f: string[] = []
+    const maybe = (p: number, code: string) => {
+      if (rand() < p) f.push(code)
+    }
+    maybe(age > 30 ? 0.08 : 0.01, 'housing_structural_hazard.wall_crack')
+    maybe(age > 20 ? 0.25 : 0.03, 'housing_gas_hazard.riser_corroded')
+    maybe(0.12, 'housing_gas_hazard.hose_aged')
+    maybe(h.old ? 0.3 : 0.08, 'housing_gas_hazard.no_alarm')
+    maybe(h.old ? 0.2 : 0.05, 'housing_corridor_hazard.clutter')
+    maybe(0.08, 'housing_corridor_hazard.ebike_charging')
+    maybe(age > 25 ? 0.1 : 0.01, 'housing_envelope_hazard.facade_falling')
+    maybe(h.old ? 0.15 : 0.03, 'housing_envelope_hazard.roof_leak')
+    maybe(h.old ? 0.15 : 0.03, 'housing_pipe_damage.water_pipe')
+    maybe(h.old ? 0.1 : 0.01, 'housing_pipe_damage.wiring')
+    maybe(h.floors >= 6 ? 0.05 : 0.01, 'housing_water_quality.water_pressure')
+    maybe(h.floors >= 4 && h.floors <= 7 && h.old ? 0.9 : 0, 'housing_ageing_retrofit.no_lift')
+    maybe(h.built < 2005 ? 0.6 : 0.02, 'housing_energy_retrofit.no_insulation')
+    maybe(h.built < 2000 ? 0.4 : 0, 'housing_energy_retrofit.single_glazing')
+    maybe(h.old ? 0.5 : 0.1, 'housing_digital_retrofit.no_smart_meter')
+    const nonSelf = h.built < 1990 && rand() < 0.15
+    if (nonSelf) f.push('housing_non_self_contained.no_toilet')
+    const sets = nonSelf ? String(6 + Math.floor(rand() * 30)) : ''
+    lines.push(`${h.code},${f.join('、')},${sets},${inspectors[Math.floor(rand() * inspectors.length)]},${date()}`)
+  }
+  const alines = ['area_code,问题,检查人,检查日期']
+  for (const a of areas) {
+    if (rand() >= 0.6) continue
+    const old = a.built < 2000
+    const f: string[] = []
+    if (rand() < (old ? 0.3 : 0.05)) f.push('area_no_waste_sorting.no_sorting_point')
+    if (rand() < (old ? 0.35 : 0.03)) f.push('area_no_property_management.no_property_service')
+    if (rand() < (old ? 0.4 : 0.15)) f.push('area_no_ebike_charging.no_ebike_charger')
+    if (rand() < (old ? 0.5 : 0.1)) f.push('area_smart_retrofit.no_access_control')
+    alines.push(`${a.code},${f.join('、')},${inspectors[Math.floor(rand() * inspectors.length)]},${date()}`)
+  }
+  return { buildings: `${lines.join('\n')}\n`, areas: `${alines.join('\n')}\n`, buildingRows: lines.length - 1 }
 }

@@ -7,6 +7,9 @@ import type { Database } from '../db/engine.ts'
 import { importLayer } from '../import/pipeline.ts'
 import { addCity } from '../cities/store.ts'
 import { DEMO_LAYERS, generateCity } from './generate.ts'
+import { importInspections } from '../inspections/import.ts'
+import { readTable } from '../inspections/table.ts'
+import { vocabularyFor } from '../inspections/vocabulary.ts'
 
 export const DEMO_DIR = path.resolve(import.meta.dirname, '../../geodata/demo-city')
 
@@ -24,9 +27,10 @@ export async function loadDemoCity(
   }
   const existing = await db.knex('layer_current').where({ city: code, year: config.demoYear }).first()
   if (existing) return false
-  if (!DEMO_LAYERS.every((l) => fs.existsSync(path.join(DEMO_DIR, `${l}.geojson`)))) {
+  const files = [...DEMO_LAYERS.map((l) => `${l}.geojson`), 'inspections.csv', 'area-inspections.csv']
+  if (!files.every((f) => fs.existsSync(path.join(DEMO_DIR, f)))) {
     log('生成示范城市 / generating the demo city…')
-    generateCity(DEMO_DIR)
+    generateCity(DEMO_DIR, { year: config.demoYear })
   }
   for (const layer of DEMO_LAYERS) {
     const file = path.join(DEMO_DIR, `${layer}.geojson`)
@@ -44,6 +48,21 @@ export async function loadDemoCity(
       config,
     )
     log(`  ${config.demoYear} ${layer}: ${r.featureCount} 个要素 / features (${r.durationMs} ms)`)
+  }
+  // Inspection records through the same import as a department's table.
+  for (const [file, target] of [
+    ['inspections.csv', 'building'],
+    ['area-inspections.csv', 'area'],
+  ] as const) {
+    const buf = fs.readFileSync(path.join(DEMO_DIR, file))
+    const r = await importInspections(db, code, config.demoYear, {
+      file: `demo-city/${file}`,
+      table: await readTable(buf, file, { maxRows: config.maxFeatures }),
+      target,
+      by: 'demo',
+      items: vocabularyFor(undefined),
+    })
+    log(`  ${config.demoYear} ${file}: ${r.stored} 条检查记录 / inspection records (${r.status})`)
   }
   return true
 }

@@ -117,7 +117,12 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
       const counted = new Set(INDICATORS.filter((d) => d.kind === 'inspection_count').map((d) => d.code))
       for (const [i, it] of (config.inspectionItems ?? []).entries()) {
         const why = localItemProblem(it, counted)
-        if (why) throw new AppError('CC_OPTION_INVALID', { option: `inspectionItems[${i}]`, field: 'inspectionItems', reason: why })
+        if (why)
+          throw new AppError('CC_OPTION_INVALID', {
+            option: `inspectionItems[${i}]`,
+            field: 'inspectionItems',
+            reason: why,
+          })
         it.indicator = it.code.split('.')[0]
         it.en = it.en ?? it.zh
       }

@@ -11,7 +11,7 @@ import type { Database } from '../db/engine.ts'
 import { AppError, type Issue, issue, validationError } from '../errors.ts'
 import { fromName, toCgcs2000 } from '../import/crs.ts'
 import { currentVersions } from '../indicators/model.ts'
-import { type Table, type TableRow } from './table.ts'
+import type { Table, TableRow } from './table.ts'
 import { type InspectionItem, type InspectionTarget, itemResolver, targetOf } from './vocabulary.ts'
 
 const lower = (s: string) => s.normalize('NFKC').replace(/\s+/g, '').toLowerCase()
@@ -67,12 +67,15 @@ export function interpret(
   const resolve = itemResolver(mine)
   // Item names may hold the separators themselves (外墙饰面、保温层脱落): they are replaced by their
   // codes, longest first, before a cell is split.
-  const names = mine.flatMap((i) => [i.zh, i.en].map((n) => [n, i.code] as const)).sort((a, b) => b[0].length - a[0].length)
+  const names = mine
+    .flatMap((i) => [i.zh, i.en].map((n) => [n, i.code] as const))
+    .sort((a, b) => b[0].length - a[0].length)
   const codesFor = (text: string) => names.reduce((t, [n, c]) => (t.includes(n) ? t.split(n).join(`;${c};`) : t), text)
   // A column per item ("燃气立管锈蚀: 是"), or one findings column listing them.
-  const itemCols = h
-    .map((c) => [c, resolve(c)] as const)
-    .filter(([c, it]) => it && c !== codeCol && c !== textCol) as [string, InspectionItem][]
+  const itemCols = h.map((c) => [c, resolve(c)] as const).filter(([c, it]) => it && c !== codeCol && c !== textCol) as [
+    string,
+    InspectionItem,
+  ][]
   const findingsCol = column(h, COLUMNS.findings)
   if (!codeCol && !textCol && !t.rows.some((r) => r.point))
     throw new AppError('CC_INSPECTION_COLUMNS', {
@@ -239,11 +242,20 @@ export async function matchRows(
 
 export function reportOf(rows: ParsedRow[], matched: Matched[]): MatchReport {
   const byRn = new Map(rows.map((r) => [r.n, r]))
-  const rep: MatchReport = { rows: rows.length, matched: { code: 0, point: 0, address: 0 }, unmatched: [], ambiguous: [] }
+  const rep: MatchReport = {
+    rows: rows.length,
+    matched: { code: 0, point: 0, address: 0 },
+    unmatched: [],
+    ambiguous: [],
+  }
   for (const m of matched) {
     if (m.how) rep.matched[m.how]++
     else if (m.candidates.length > 1)
-      rep.ambiguous.push({ row: m.rn, candidates: m.candidates.slice(0, 20), by: byRn.get(m.rn)?.lon != null ? 'point' : 'address' })
+      rep.ambiguous.push({
+        row: m.rn,
+        candidates: m.candidates.slice(0, 20),
+        by: byRn.get(m.rn)?.lon != null ? 'point' : 'address',
+      })
     else {
       const r = byRn.get(m.rn)!
       const reason = [

@@ -253,7 +253,10 @@ describe('inspections on the hand-drawn city', () => {
       .attach('photo', Buffer.from('<script>alert(1)</script>'), 'x.jpg')
     expect(bad.status).toBe(415)
     expect(bad.body.error.code).toBe('CC_PHOTO_INVALID')
-    const unknown = await request(t.app.server).post('/api/years/2025/inspections').set(AUTH).send({ unit: 'B404', findings: [] })
+    const unknown = await request(t.app.server)
+      .post('/api/years/2025/inspections')
+      .set(AUTH)
+      .send({ unit: 'B404', findings: [] })
     expect(unknown.status).toBe(404)
     const wrongTarget = await request(t.app.server)
       .post('/api/years/2025/inspections')
@@ -325,14 +328,18 @@ describe('inspections on the hand-drawn city', () => {
       properties: { name: `K${x}`, type: '幼儿园', capacity },
     })
     fac.features.push(kg(500, 700, 4))
-    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(201)
+    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(
+      201,
+    )
     await compute()
     k = await results('area_kindergarten_shortfall')
     expect(k['area:A1']).toMatchObject({ value: 1, reachable: 1, capacityTested: true })
-    expect(k['area:A1'].seatsPer1000).toBeCloseTo(Math.round(((4 / C1_RES) * 1000) * 10) / 10, 5)
+    expect(k['area:A1'].seatsPer1000).toBeCloseTo(Math.round((4 / C1_RES) * 1000 * 10) / 10, 5)
     // With 6 seats: 36.7 per 1,000 ≥ 30, A1 passes; A2 still has none within 300 m.
     fac.features[fac.features.length - 1] = kg(500, 700, 6)
-    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(201)
+    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(
+      201,
+    )
     await compute()
     k = await results('area_kindergarten_shortfall')
     expect(k['area:A1']).toMatchObject({ value: 0, status: 'pass' })
@@ -355,7 +362,9 @@ describe('inspections on the hand-drawn city', () => {
       geometry: { type: 'Point', coordinates: P(350, 500) },
       properties: { name: '实验小学', type: '小学', capacity: 12 },
     })
-    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(201)
+    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(
+      201,
+    )
     await compute()
     const s = await results('primary_seat_gap')
     expect(s['community:C1'].value).toBe(Math.round(C1_RES * 0.1 - 12)) // 4
@@ -369,9 +378,13 @@ describe('inspections on the hand-drawn city', () => {
   it('a city with no kindergarten mapped gets no-data for every kindergarten indicator, not 0 % and 严重', async () => {
     const fac = JSON.parse(fixture.facilities.toString())
     fac.features = fac.features.filter((f: { properties: { type: string } }) => f.properties.type !== '幼儿园')
-    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(201)
+    expect((await upload(t.app, 2025, 'facilities', Buffer.from(JSON.stringify(fac)), 'f.geojson', CRS)).status).toBe(
+      201,
+    )
     const job = await compute()
-    expect(job.result.warnings.join('\n')).toMatch(/kindergarten_coverage：本年度数据中没有任何类型为 kindergarten 的设施/)
+    expect(job.result.warnings.join('\n')).toMatch(
+      /kindergarten_coverage：本年度数据中没有任何类型为 kindergarten 的设施/,
+    )
     const k = await results('kindergarten_coverage')
     for (const r of Object.values(k)) expect(r).toMatchObject({ value: null, status: 'no-data' })
     const cc = await results('complete_community')
@@ -394,7 +407,9 @@ describe('inspections on the hand-drawn city', () => {
       .set(AUTH)
       .send({
         params: { primary_seat_gap: { ageShare: 0.1 } },
-        inspectionItems: [{ code: 'housing_gas_hazard.meter_box', zh: '燃气表箱锈蚀', en: 'Corroded meter box', severity: '较重' }],
+        inspectionItems: [
+          { code: 'housing_gas_hazard.meter_box', zh: '燃气表箱锈蚀', en: 'Corroded meter box', severity: '较重' },
+        ],
       })
     expect(ok.status, JSON.stringify(ok.body)).toBe(200)
     const v = await get(t.app, '/api/years/2025/inspections/vocabulary')

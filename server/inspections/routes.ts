@@ -30,7 +30,9 @@ interface Parts {
 /** Reads a multipart body whole: text fields and files, each within its limit, with coded errors. */
 async function readParts(req: FastifyRequest, limits: { fileBytes: number; files: number }): Promise<Parts> {
   const out: Parts = { fields: {}, files: [] }
-  for await (const part of req.parts({ limits: { fileSize: limits.fileBytes, files: limits.files, fieldSize: 65536 } })) {
+  for await (const part of req.parts({
+    limits: { fileSize: limits.fileBytes, files: limits.files, fieldSize: 65536 },
+  })) {
     if (part.type === 'file') {
       const name = cleanName(part.filename || part.fieldname)
       try {
@@ -44,7 +46,11 @@ async function readParts(req: FastifyRequest, limits: { fileBytes: number; files
       }
     } else {
       if (part.valueTruncated)
-        throw new AppError('CC_OPTION_INVALID', { option: part.fieldname, field: part.fieldname, reason: '超过 64 KB / over 64 KB' })
+        throw new AppError('CC_OPTION_INVALID', {
+          option: part.fieldname,
+          field: part.fieldname,
+          reason: '超过 64 KB / over 64 KB',
+        })
       out.fields[part.fieldname] = String(part.value)
     }
   }
@@ -65,7 +71,11 @@ function num(name: string, v: unknown, min: number, max: number): number | null 
   if (v === undefined || v === null || v === '') return null
   const n = Number(v)
   if (!Number.isFinite(n) || n < min || n > max)
-    throw new AppError('CC_OPTION_INVALID', { option: name, field: name, reason: `应为 ${min}–${max} 的数 / must be a number in ${min}–${max}` })
+    throw new AppError('CC_OPTION_INVALID', {
+      option: name,
+      field: name,
+      reason: `应为 ${min}–${max} 的数 / must be a number in ${min}–${max}`,
+    })
   return n
 }
 
@@ -139,17 +149,29 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
         try {
           findings = JSON.parse(String(findings))
         } catch {
-          throw new AppError('CC_OPTION_INVALID', { option: 'findings', field: 'findings', reason: '应为 JSON 数组 / must be a JSON array' })
+          throw new AppError('CC_OPTION_INVALID', {
+            option: 'findings',
+            field: 'findings',
+            reason: '应为 JSON 数组 / must be a JSON array',
+          })
         }
         body = { ...p.fields, findings }
       } else body = (req.body ?? {}) as Record<string, unknown>
       const t = target(body.target)
       const code = String(body.unit ?? '').trim()
       if (!code || code.length > 200 || /[\u0000-\u001f]/.test(code))
-        throw new AppError('CC_OPTION_INVALID', { option: 'unit', field: 'unit', reason: '需要楼栋（小区）编码 / the building (小区) code is needed' })
+        throw new AppError('CC_OPTION_INVALID', {
+          option: 'unit',
+          field: 'unit',
+          reason: '需要楼栋（小区）编码 / the building (小区) code is needed',
+        })
       const note = body.note == null || body.note === '' ? null : String(body.note)
       if (note && (note.length > 2000 || /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(note)))
-        throw new AppError('CC_OPTION_INVALID', { option: 'note', field: 'note', reason: '最多 2000 字，不含控制字符 / at most 2000 characters, no control characters' })
+        throw new AppError('CC_OPTION_INVALID', {
+          option: 'note',
+          field: 'note',
+          reason: '最多 2000 字，不含控制字符 / at most 2000 characters, no control characters',
+        })
       const items = await vocabulary(knex, city, year)
       const findings = checkFindings(items, t, body.findings)
       const unit = await findUnit(knex, city, year, t, code)
@@ -157,7 +179,11 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
       if (body.inspectedAt) {
         const d = new Date(String(body.inspectedAt))
         if (Number.isNaN(d.getTime()) || d.getTime() > Date.now() + 86400000)
-          throw new AppError('CC_OPTION_INVALID', { option: 'inspectedAt', field: 'inspectedAt', reason: '不是有效的过去时间 / not a valid past time' })
+          throw new AppError('CC_OPTION_INVALID', {
+            option: 'inspectedAt',
+            field: 'inspectedAt',
+            reason: '不是有效的过去时间 / not a valid past time',
+          })
         inspectedAt = d.toISOString()
       }
       // Decode every photo before anything is stored, so a bad one refuses the record whole.
@@ -200,7 +226,12 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
     async (req) => {
       const year = checkYear((req.params as { year: number }).year)
       const q = req.query as { target: InspectionTarget; unit: string }
-      return { year, target: q.target, unit: q.unit, records: await recordsOf(knex, req.city.code, year, q.target, q.unit, base(req)) }
+      return {
+        year,
+        target: q.target,
+        unit: q.unit,
+        records: await recordsOf(knex, req.city.code, year, q.target, q.unit, base(req)),
+      }
     },
   )
 
@@ -210,7 +241,11 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
       schema: {
         summary: '检查照片 / An inspection photo',
         tags: ['inspections'],
-        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1, maximum: 9007199254740991 } }, required: ['id'] },
+        params: {
+          type: 'object',
+          properties: { id: { type: 'integer', minimum: 1, maximum: 9007199254740991 } },
+          required: ['id'],
+        },
       },
     },
     async (req, reply) => {
@@ -276,12 +311,29 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
   }
   app.get(
     '/inspections/imports/:id',
-    { schema: { summary: '检查表导入及其匹配报告 / An inspection import and its match report', tags: ['inspections'], params: idParam } },
+    {
+      schema: {
+        summary: '检查表导入及其匹配报告 / An inspection import and its match report',
+        tags: ['inspections'],
+        params: idParam,
+      },
+    },
     async (req) => {
       const { id } = req.params as { id: number }
       const imp = await knex('inspection_imports').where({ city: req.city.code, id }).first()
       if (!imp) throw new AppError('CC_NOT_FOUND', { what: `检查表导入 ${id} / inspection import ${id}` })
-      return { id: Number(imp.id), year: imp.year, target: imp.target, status: imp.status, file: imp.file_name, report: imp.report, createdBy: imp.created_by, createdAt: imp.created_at, decidedBy: imp.decided_by, decidedAt: imp.decided_at }
+      return {
+        id: Number(imp.id),
+        year: imp.year,
+        target: imp.target,
+        status: imp.status,
+        file: imp.file_name,
+        report: imp.report,
+        createdBy: imp.created_by,
+        createdAt: imp.created_at,
+        decidedBy: imp.decided_by,
+        decidedAt: imp.decided_at,
+      }
     },
   )
   for (const decision of ['accept', 'discard'] as const)
@@ -300,7 +352,13 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
         },
       },
       async (req) => {
-        const r = await decideImport(knex, req.city.code, (req.params as { id: number }).id, decision, req.principal!.name)
+        const r = await decideImport(
+          knex,
+          req.city.code,
+          (req.params as { id: number }).id,
+          decision,
+          req.principal!.name,
+        )
         await ctx.db.events.changed(req.city.code, r.year)
         return r
       },
@@ -315,7 +373,10 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
         params: yearParam,
         querystring: {
           type: 'object',
-          properties: { lon: { type: 'number', minimum: 73, maximum: 136 }, lat: { type: 'number', minimum: 3, maximum: 54 } },
+          properties: {
+            lon: { type: 'number', minimum: 73, maximum: 136 },
+            lat: { type: 'number', minimum: 3, maximum: 54 },
+          },
           required: ['lon', 'lat'],
         },
       },
@@ -324,7 +385,8 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
       const year = checkYear((req.params as { year: number }).year)
       const { lon, lat } = req.query as { lon: number; lat: number }
       const upload = (await currentVersions(knex, req.city.code, year)).buildings
-      if (upload == null) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的建筑图层 / the ${year} buildings layer` })
+      if (upload == null)
+        throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的建筑图层 / the ${year} buildings layer` })
       const r = await knex.raw(
         `SELECT code, name, ST_Distance(geom::geography, p::geography) AS distance
          FROM buildings, ST_SetSRID(ST_MakePoint(?, ?), 4490) p
@@ -333,7 +395,8 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
         [lon, lat, upload],
       )
       const hit = r.rows.sort((a: { distance: number }, b: { distance: number }) => a.distance - b.distance)[0]
-      if (!hit) throw new AppError('CC_NOT_FOUND', { what: `该位置 30 米内的楼栋 / a building within 30 m of that point` })
+      if (!hit)
+        throw new AppError('CC_NOT_FOUND', { what: `该位置 30 米内的楼栋 / a building within 30 m of that point` })
       return { code: hit.code, name: hit.name, distance: Math.round(hit.distance * 10) / 10 }
     },
   )

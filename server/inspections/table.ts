@@ -109,7 +109,8 @@ export async function readTable(
         throw new AppError('CC_GEOMETRY_TYPE', { file, feature: i + 1, type: g2.type, expected: 'Point' })
       const c = g2?.coordinates
       const ok = Array.isArray(c) && Number.isFinite(c[0]) && Number.isFinite(c[1])
-      if (g2 && !ok) throw new AppError('CC_GEOMETRY_MALFORMED', {
+      if (g2 && !ok)
+        throw new AppError('CC_GEOMETRY_MALFORMED', {
           file,
           feature: i + 1,
           reason: '点坐标应为两个数字',

@@ -52,7 +52,7 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
             unit: { type: 'string' },
             status: { type: 'string', enum: [...STATUSES] },
             limit: { type: 'integer', minimum: 1, maximum: 100000 },
-            format: { type: 'string', enum: ['json', 'csv', 'xlsx'], default: 'json' },
+            format: { type: 'string', enum: ['json', 'csv', 'xlsx', 'geojson'], default: 'json' },
           },
         },
       },
@@ -62,6 +62,31 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
       const q = req.query as ProblemQuery & { format: string }
       const problems = await listProblems(knex, req.city.code, year, q)
       if (q.format === 'json') return { year, count: problems.length, problems }
+      // The 问题地图's problem points: building-level 台账 entries, located (others have no point).
+      if (q.format === 'geojson')
+        return reply.type('application/geo+json').send({
+          type: 'FeatureCollection',
+          features: problems.flatMap((p) =>
+            'lon' in p && p.lon != null
+              ? [
+                  {
+                    type: 'Feature',
+                    geometry: { type: 'Point', coordinates: [p.lon, p.lat] },
+                    properties: {
+                      id: p.id,
+                      indicator: p.indicator,
+                      code: p.unitCode,
+                      name: p.unitName,
+                      severity: p.severity,
+                      status: p.status,
+                      items: p.items.map((i) => i.zh).join('、'),
+                      itemsEn: p.items.map((i) => i.en).join('; '),
+                    },
+                  },
+                ]
+              : [],
+          ),
+        })
       const fmt = (v: number | null | undefined) => (v == null ? null : Math.round(v * 100) / 100)
       const rows: Cell[][] = problems.map((p, i) => [
         i + 1,
