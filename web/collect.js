@@ -72,6 +72,7 @@ function applyLang() {
   $('#lang').textContent = lang === 'zh' ? 'English' : '中文'
   document.title = t('title')
   if (state.vocab) renderItems()
+  if (state.unit) $('#unit-title').textContent = `${t(state.target)} ${state.unit.name ?? ''} ${state.unit.code}`
 }
 
 const map = new MapLibre({
@@ -163,7 +164,7 @@ async function pick(code) {
   }
   const body = await r.json()
   state.unit = state.target === 'building' ? { code, ...body.building, units: body.units } : { code }
-  $('#unit-title').textContent = `${t(state.target)} ${state.unit.name ?? ''} ${code}`
+  $('#unit-title').textContent = `${t(state.target)} ${state.unit.name ?? ''} ${state.unit.code}`
   const u = state.unit.units
   $('#unit-info').textContent = [state.unit.address, u?.area?.name, u?.community?.name, u?.street?.name]
     .filter(Boolean)

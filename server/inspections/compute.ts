@@ -38,7 +38,7 @@ export function inspectionCountRows(m: CityModel, def: IndicatorDef): ResultRow[
   const facts = m.inspections
   const recs = areaTarget ? facts?.area : facts?.building
   const withAreas = m.areas.length > 0
-  if (!recs || !recs.index.length) return noDataRows(m, def, ['value'], NO_RECORDS, withAreas)
+  if (!recs?.index.length) return noDataRows(m, def, ['value'], NO_RECORDS, withAreas)
   const prefix = `${def.code}.`
   const hasFinding = (f: string[]) => f.some((c) => c.startsWith(prefix))
   const inspected = new Sums(m),
@@ -221,7 +221,7 @@ export function allocateSeats(children: Float64Array, reach: number[][], seats: 
     graph.add(2 + G + j, T, c)
   })
   const allocated = graph.maxFlow(S, T)
-  const gap = Float64Array.from(children, (c, k) => (groupOf[k] >= 0 ? 0 : c > 0 ? c : 0))
+  const gap = Float64Array.from(children, (c, k) => (groupOf[k] >= 0 ? 0 : Math.max(c, 0)))
   members.forEach((ms, g) => {
     const short = Math.max(0, demand[g] - graph.flowOn(source[g]))
     for (const k of ms) gap[k] = (short * children[k]) / demand[g]

@@ -67,7 +67,9 @@ describe('seat allocation and 2SFCA (pure)', () => {
         g.add(0, 2 + k, d)
         for (const j of reach[k]) g.add(2 + k, 2 + G + j, Infinity)
       })
-      seats.forEach((c, j) => g.add(2 + G + j, 1, c))
+      seats.forEach((c, j) => {
+        g.add(2 + G + j, 1, c)
+      })
       expect(g.maxFlow(0, 1)).toBeCloseTo(bruteMaxFlow(demand, reach, seats), 9)
     }
   })
