@@ -116,6 +116,8 @@ function layers() {
 }
 
 function renderItems() {
+  // Re-rendered on a language switch: what was ticked stays ticked.
+  const ticked = new Set([...document.querySelectorAll('input[name=finding]:checked')].map((b) => b.value))
   const mine = state.vocab.indicators.filter((i) => i.target === state.target)
   $('#items').innerHTML = mine
     .map((ind) => {
@@ -123,7 +125,7 @@ function renderItems() {
       return `<fieldset data-indicator="${esc(ind.code)}"><legend>${esc(lang === 'zh' ? ind.zh : ind.en)}</legend>${items
         .map(
           (it) =>
-            `<label><input type="checkbox" name="finding" value="${esc(it.code)}"> <span>${esc(lang === 'zh' ? it.zh : it.en)}</span> <span class="sev sev-${esc(it.severity)}">${esc(it.severity)}</span></label>`,
+            `<label><input type="checkbox" name="finding" value="${esc(it.code)}"${ticked.has(it.code) ? ' checked' : ''}> <span>${esc(lang === 'zh' ? it.zh : it.en)}</span> <span class="sev sev-${esc(it.severity)}">${esc(it.severity)}</span></label>`,
         )
         .join('')}</fieldset>`
     })
