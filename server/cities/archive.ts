@@ -1,5 +1,6 @@
 // A city on its own: exported as one gzipped NDJSON file (every kept layer version with its rows,
-// which version is current per year, the year settings, problem statuses and the audit log) and
+// which version is current per year, the year settings, problem statuses and their history,
+// inspection records with their photos, and the audit log) and
 // restored from it, into this or another deployment, under its own code or a new one.
 // Indicator runs are not exported: they are derived, and the restore queues a recomputation.
 // Upload ids are per deployment, so the restore gives each version a new id and maps the pointers.
@@ -24,7 +25,12 @@ type Line =
   | { kind: 'upload'; row: Record<string, unknown> & { id: number; layer: string }; columns: string[] }
   | { kind: 'rows'; upload: number; rows: unknown[][] }
   | { kind: 'current'; row: { year: number; layer: string; upload_id: number; updated_by: string | null } }
-  | { kind: 'config' | 'status' | 'audit'; row: Record<string, unknown> }
+  | { kind: 'config' | 'status' | 'audit' | 'event'; row: Record<string, unknown> }
+  | {
+      kind: 'inspection'
+      row: Record<string, unknown>
+      photos: { mime: string; width: number; height: number; bytes: string }[]
+    }
 
 /** Columns of a layer table that an upload writes (not the partition key, the city or generated ones). */
 async function layerColumns(db: Database, table: string): Promise<string[]> {
@@ -69,6 +75,38 @@ export function exportCity(db: Database, city: string): Readable {
     for (const r of await knex('layer_current').where({ city })) yield out({ kind: 'current', row: r })
     for (const r of await knex('indicator_config').where({ city })) yield out({ kind: 'config', row: r })
     for (const r of await knex('problem_status').where({ city })) yield out({ kind: 'status', row: r })
+    for (const r of await knex('problem_events').where({ city }).orderBy('id')) yield out({ kind: 'event', row: r })
+    // Accepted inspection records with their photos (base64); pending imports are not kept.
+    for (let after = 0; ; ) {
+      const recs = await knex('inspections')
+        .where({ city, accepted: true })
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(BATCH)
+      if (!recs.length) break
+      const photos = await knex('inspection_photos')
+        .whereIn(
+          'inspection_id',
+          recs.map((r) => r.id),
+        )
+        .orderBy('id')
+      for (const r of recs) {
+        const { id: _i, city: _c, import_id: _m, accepted: _a, ...row } = r
+        yield out({
+          kind: 'inspection',
+          row,
+          photos: photos
+            .filter((p) => String(p.inspection_id) === String(r.id))
+            .map((p) => ({
+              mime: p.mime,
+              width: p.width,
+              height: p.height,
+              bytes: Buffer.from(p.bytes).toString('base64'),
+            })),
+        })
+      }
+      after = Number(recs[recs.length - 1].id)
+    }
     for (const r of await knex('audit_log').where({ city }).orderBy('id')) yield out({ kind: 'audit', row: r })
   }
   return Readable.from(lines()).pipe(zlib.createGzip())
@@ -205,6 +243,39 @@ export async function restoreCity(
             'INSERT INTO problem_status (city, year, indicator, level, unit_code, status, note, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
             [code, r.year, r.indicator, r.level, r.unit_code, r.status, r.note, r.updated_by, r.updated_at],
           )
+        } else if (l.kind === 'event') {
+          const r = l.row
+          await client.query(
+            'INSERT INTO problem_events (city, year, indicator, level, unit_code, status, note, by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+            [code, r.year, r.indicator, r.level, r.unit_code, r.status, r.note, r.by, r.at],
+          )
+        } else if (l.kind === 'inspection') {
+          const r = l.row
+          const ins = await client.query(
+            `INSERT INTO inspections (city, year, target, unit_code, findings, dwellings, note, inspector, inspected_at, lon, lat, source, matched_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+            [
+              code,
+              r.year,
+              r.target,
+              r.unit_code,
+              r.findings,
+              r.dwellings,
+              r.note,
+              r.inspector,
+              r.inspected_at,
+              r.lon,
+              r.lat,
+              r.source,
+              r.matched_by,
+              r.created_at,
+            ],
+          )
+          for (const p of l.photos ?? [])
+            await client.query(
+              'INSERT INTO inspection_photos (city, inspection_id, mime, width, height, bytes) VALUES ($1, $2, $3, $4, $5, $6)',
+              [code, ins.rows[0].id, p.mime, p.width, p.height, Buffer.from(p.bytes, 'base64')],
+            )
         } else if (l.kind === 'audit') {
           const r = l.row
           await client.query(

@@ -395,7 +395,33 @@ describe('inspections on the hand-drawn city', () => {
     expect(a['city:city']).toMatchObject({ value: null, status: 'no-data' })
     const p = await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage')
     expect(p.body.count).toBe(0)
-    // tall_new_residential with no built year at all is no-data too (tested on a fresh city in indicators).
+  })
+
+  it('a year with buildings but no built years, no facilities and no green spaces is no-data, not 0', async () => {
+    const b = JSON.parse(fixture.buildings.toString())
+    for (const f of b.features) delete f.properties.built_year
+    for (const [layer, buf] of [
+      ['streets', fixture.streets],
+      ['communities', fixture.communities],
+      ['buildings', Buffer.from(JSON.stringify(b))],
+    ] as const)
+      expect((await upload(t.app, 2026, layer, buf, `${layer}.geojson`, CRS)).status).toBe(201)
+    const res = await request(t.app.server).post('/api/years/2026/indicators/compute').set(AUTH)
+    for (let i = 0; i < 400 && (await get(t.app, res.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((r) => setTimeout(r, 50))
+    const city = async (code: string) =>
+      (await get(t.app, `/api/years/2026/indicators/${code}?level=city`)).body.results[0] as Result
+    for (const code of [
+      'tall_new_residential',
+      'pre2000_residential_share',
+      'kindergarten_coverage',
+      'park_per_capita',
+    ])
+      expect(await city(code), code).toMatchObject({ value: null, status: 'no-data' })
+    expect(((await city('tall_new_residential')).noData as { zh: string }).zh).toMatch(/建成年代/)
+    expect(((await city('park_per_capita')).noData as { en: string }).en).toMatch(/no green-spaces layer/)
+    const p = await get(t.app, '/api/years/2026/problems?level=city')
+    expect(p.body.problems.map((x: { indicator: string }) => x.indicator)).not.toContain('tall_new_residential')
   })
 
   it('adds local items to the year’s vocabulary and refuses malformed ones', async () => {
@@ -427,3 +453,41 @@ describe('inspections on the hand-drawn city', () => {
 
 void sq
 void geojson
+
+describe('a city archive keeps its inspections, photos and problem history', () => {
+  const t = useTestApp()
+  it('exports and restores them under a new code', async () => {
+    for (const layer of ['streets', 'communities', 'buildings'] as const)
+      expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
+    const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#0a0' } })
+      .png()
+      .toBuffer()
+    const r = await request(t.app.server)
+      .post('/api/years/2025/inspections')
+      .set(AUTH)
+      .field('unit', 'B1')
+      .field('findings', JSON.stringify(['housing_gas_hazard.no_alarm']))
+      .attach('photo', png, 'a.png')
+    expect(r.status, JSON.stringify(r.body)).toBe(201)
+    const exp = await request(t.app.server)
+      .get('/api/cities/990100/export')
+      .set(AUTH)
+      .buffer(true)
+      .parse((res, cb) => {
+        const parts: Buffer[] = []
+        res.on('data', (c: Buffer) => parts.push(c))
+        res.on('end', () => cb(null, Buffer.concat(parts)))
+      })
+    const back = await request(t.app.server)
+      .post('/api/cities/restore')
+      .set(AUTH)
+      .field('as', '990200')
+      .attach('file', exp.body as Buffer, 'c.ndjson.gz')
+    expect(back.status, JSON.stringify(back.body)).toBe(201)
+    const recs = await get(t.app, '/api/cities/990200/years/2025/inspections?unit=B1')
+    expect(recs.body.records).toMatchObject([{ findings: ['housing_gas_hazard.no_alarm'], inspector: 'tester' }])
+    const photo = await request(t.app.server).get(recs.body.records[0].photos[0].url).buffer(true)
+    expect(photo.status).toBe(200)
+    expect((await sharp(photo.body).metadata()).width).toBe(40)
+  })
+})

@@ -1,9 +1,10 @@
 // Maximum flow (Dinic) over a graph in typed arrays, with real-valued capacities. Used for the
 // school-seat allocation: children flow from where they live to schools within reach, each school
 // taking at most its seats; the maximum flow is the largest number of children that can be given a
-// reachable seat, so the gap (children − flow) is exact, not a heuristic. A general LP solver
-// (HiGHS) gives the same optimum (server/inspections/inspections.test.ts checks it) but is slower
-// and heavier for this one shape of problem.
+// reachable seat, so the gap (children − flow) is exact, not a heuristic. The tests check it against
+// the minimum cut found by brute force on 200 random instances. Hand-written because no maintained
+// JS max-flow package was found; a general LP solver (e.g. HiGHS compiled to wasm) would also solve
+// the transport problem, at the cost of a 3 MB dependency for one shape of problem.
 
 const EPS = 1e-9
 
