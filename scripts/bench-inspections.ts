@@ -71,8 +71,18 @@ const r = await importInspections(db, BENCH_CITY.code, 2025, {
   target: 'building',
   by: 'bench',
   items: NATIONAL_ITEMS,
+  onStage: (() => {
+    let last = Date.now(),
+      name = ''
+    return (stage: string) => {
+      if (name) process.stdout.write(`  ${name} ${sec(last).toFixed(2)} s;`)
+      name = stage
+      last = Date.now()
+    }
+  })(),
 })
 const imported = sec(t)
+console.log()
 console.log(
   `citycheck import: read ${read.toFixed(2)} s + match and store ${imported.toFixed(2)} s — ${r.status}, matched`,
   r.report.matched,

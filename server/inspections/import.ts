@@ -198,6 +198,7 @@ export async function matchRows(
   target: InspectionTarget,
   upload: number,
   rows: ParsedRow[],
+  onStage: (stage: string) => void = () => {},
 ): Promise<Matched[]> {
   const table = target === 'building' ? 'buildings' : 'residential_areas'
   const textCol = target === 'building' ? 'address' : 'name'
@@ -212,30 +213,39 @@ export async function matchRows(
     { copy, total: rows.length },
   )
   await client.query('ANALYZE ins_match')
+  onStage('match by code')
   await client.query(
     `UPDATE ins_match m SET unit = b.code, how = 'code' FROM ${table} b
      WHERE b.upload_id = $1 AND m.code IS NOT NULL AND b.code = m.code`,
     [upload],
   )
-  await client.query(
-    `UPDATE ins_match m SET cands = c.codes, unit = CASE WHEN cardinality(c.codes) = 1 THEN c.codes[1] END,
+  // Each later rule runs only when rows are left for it (the text rule would otherwise normalise
+  // every building's address for nothing).
+  const left = async (cond: string) =>
+    (await client.query(`SELECT EXISTS (SELECT 1 FROM ins_match WHERE unit IS NULL AND ${cond}) AS any`)).rows[0].any
+  onStage('match by point')
+  if (await left('lon IS NOT NULL'))
+    await client.query(
+      `UPDATE ins_match m SET cands = c.codes, unit = CASE WHEN cardinality(c.codes) = 1 THEN c.codes[1] END,
        how = CASE WHEN cardinality(c.codes) = 1 THEN 'point' END
      FROM (SELECT m2.rn, array_agg(b.code ORDER BY b.code) codes FROM ins_match m2
            JOIN ${table} b ON b.upload_id = $1 AND ST_Intersects(b.geom, ST_SetSRID(ST_MakePoint(m2.lon, m2.lat), 4490))
            WHERE m2.unit IS NULL AND m2.lon IS NOT NULL GROUP BY m2.rn) c
      WHERE m.rn = c.rn`,
-    [upload],
-  )
-  await client.query(
-    `UPDATE ins_match m SET cands = c.codes, unit = CASE WHEN cardinality(c.codes) = 1 THEN c.codes[1] END,
+      [upload],
+    )
+  onStage('match by address')
+  if (await left('cands IS NULL AND txt IS NOT NULL'))
+    await client.query(
+      `UPDATE ins_match m SET cands = c.codes, unit = CASE WHEN cardinality(c.codes) = 1 THEN c.codes[1] END,
        how = CASE WHEN cardinality(c.codes) = 1 THEN 'address' END
      FROM (SELECT m2.rn, array_agg(b.code ORDER BY b.code) codes FROM ins_match m2
            JOIN ${table} b ON b.upload_id = $1
              AND lower(regexp_replace(normalize(b.${textCol}, NFKC), '\\s', '', 'g')) = m2.txt
            WHERE m2.unit IS NULL AND m2.cands IS NULL AND m2.txt IS NOT NULL GROUP BY m2.rn) c
      WHERE m.rn = c.rn`,
-    [upload],
-  )
+      [upload],
+    )
   const r = await client.query('SELECT rn, unit, how, cands FROM ins_match ORDER BY rn')
   return r.rows.map((x) => ({ rn: x.rn, unit: x.unit, how: x.how, candidates: x.cands ?? [] }))
 }
@@ -285,8 +295,19 @@ export async function importInspections(
   db: Database,
   city: string,
   year: number,
-  t: { file: string; table: Table; target: InspectionTarget; crs?: string; by: string; items: InspectionItem[] },
+  t: {
+    file: string
+    table: Table
+    target: InspectionTarget
+    crs?: string
+    by: string
+    items: InspectionItem[]
+    /** called as each stage starts (copy, match by code/point/address, store) */
+    onStage?: (stage: string) => void
+  },
 ): Promise<ImportResult> {
+  const onStage = t.onStage ?? (() => {})
+  onStage('check')
   const rows = interpret(t.table, t.file, t.target, t.items, t.crs)
   const v = await currentVersions(db.knex, city, year)
   const upload = t.target === 'building' ? v.buildings : v['residential-areas']
@@ -295,7 +316,9 @@ export async function importInspections(
       what: `${year} 年度的${t.target === 'building' ? '建筑' : '小区'}图层（先上传，检查记录才能匹配）/ the ${year} ${t.target === 'building' ? 'buildings' : 'residential-areas'} layer (upload it first)`,
     })
   return inTransaction(db.knex, async (client) => {
-    const matched = await matchRows(client, db.supportsCopy, t.target, upload, rows)
+    onStage('copy')
+    const matched = await matchRows(client, db.supportsCopy, t.target, upload, rows, onStage)
+    onStage('store')
     const report = reportOf(rows, matched)
     const complete = !report.unmatched.length && !report.ambiguous.length
     const imp = await client.query(
