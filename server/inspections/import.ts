@@ -180,17 +180,16 @@ export interface MatchReport {
   ambiguous: { row: number; candidates: string[]; by: 'point' | 'address' }[]
 }
 
-interface Matched {
+/** What matching left for the report: the rows that matched nothing or several. */
+interface Unresolved {
   rn: number
-  unit: string | null
-  how: 'code' | 'point' | 'address' | null
   candidates: string[]
 }
 
 /**
  * Matches rows to the current layer in the database, all in SQL: by code (a hash join), by the
  * point inside a footprint (the layer's GiST index), by normalised text. One pass per rule over the
- * rows the previous rules left.
+ * rows the previous rules left. The rows stay in the temp table `ins_match` for storing.
  */
 export async function matchRows(
   client: pg.ClientBase,
@@ -199,17 +198,30 @@ export async function matchRows(
   upload: number,
   rows: ParsedRow[],
   onStage: (stage: string) => void = () => {},
-): Promise<Matched[]> {
+): Promise<{ counts: MatchReport['matched']; unresolved: Unresolved[] }> {
   const table = target === 'building' ? 'buildings' : 'residential_areas'
   const textCol = target === 'building' ? 'address' : 'name'
   await client.query(
-    'CREATE TEMP TABLE ins_match (rn int PRIMARY KEY, code text, lon float8, lat float8, txt text, unit text, how text, cands text[]) ON COMMIT DROP',
+    `CREATE TEMP TABLE ins_match (rn int PRIMARY KEY, code text, lon float8, lat float8, txt text,
+       findings text[], dwellings int, note text, inspector text, inspected_at timestamptz,
+       unit text, how text, cands text[]) ON COMMIT DROP`,
   )
   await bulkInsert(
     client,
     'ins_match',
-    ['rn', 'code', 'lon', 'lat', 'txt'],
-    rows.map((r) => [r.n, r.code, r.lon, r.lat, r.text ? lower(r.text) : null]),
+    ['rn', 'code', 'lon', 'lat', 'txt', 'findings', 'dwellings', 'note', 'inspector', 'inspected_at'],
+    rows.map((r) => [
+      r.n,
+      r.code,
+      r.lon,
+      r.lat,
+      r.text ? lower(r.text) : null,
+      `{${r.findings.join(',')}}`,
+      r.dwellings,
+      r.note,
+      r.inspector,
+      r.inspectedAt,
+    ]),
     { copy, total: rows.length },
   )
   await client.query('ANALYZE ins_match')
@@ -246,28 +258,22 @@ export async function matchRows(
      WHERE m.rn = c.rn`,
       [upload],
     )
-  const r = await client.query('SELECT rn, unit, how, cands FROM ins_match ORDER BY rn')
-  return r.rows.map((x) => ({ rn: x.rn, unit: x.unit, how: x.how, candidates: x.cands ?? [] }))
+  const counts = { code: 0, point: 0, address: 0 }
+  for (const r of (await client.query('SELECT how, count(*)::int n FROM ins_match WHERE how IS NOT NULL GROUP BY how'))
+    .rows)
+    counts[r.how as keyof typeof counts] = r.n
+  const unresolved = await client.query('SELECT rn, cands FROM ins_match WHERE unit IS NULL ORDER BY rn')
+  return { counts, unresolved: unresolved.rows.map((x) => ({ rn: x.rn, candidates: x.cands ?? [] })) }
 }
 
-export function reportOf(rows: ParsedRow[], matched: Matched[]): MatchReport {
+export function reportOf(rows: ParsedRow[], matched: MatchReport['matched'], unresolved: Unresolved[]): MatchReport {
   const byRn = new Map(rows.map((r) => [r.n, r]))
-  const rep: MatchReport = {
-    rows: rows.length,
-    matched: { code: 0, point: 0, address: 0 },
-    unmatched: [],
-    ambiguous: [],
-  }
-  for (const m of matched) {
-    if (m.how) rep.matched[m.how]++
-    else if (m.candidates.length > 1)
-      rep.ambiguous.push({
-        row: m.rn,
-        candidates: m.candidates.slice(0, 20),
-        by: byRn.get(m.rn)?.lon != null ? 'point' : 'address',
-      })
+  const rep: MatchReport = { rows: rows.length, matched, unmatched: [], ambiguous: [] }
+  for (const m of unresolved) {
+    const r = byRn.get(m.rn)!
+    if (m.candidates.length > 1)
+      rep.ambiguous.push({ row: m.rn, candidates: m.candidates.slice(0, 20), by: r.lon != null ? 'point' : 'address' })
     else {
-      const r = byRn.get(m.rn)!
       const reason = [
         r.code ? `编码 ${r.code} 不在当前图层中 / code ${r.code} is not in the current layer` : null,
         r.lon != null ? '坐标不在任何轮廓内 / the point lies in no footprint' : null,
@@ -302,7 +308,7 @@ export async function importInspections(
     crs?: string
     by: string
     items: InspectionItem[]
-    /** called as each stage starts (copy, match by code/point/address, store) */
+    /** called as each stage starts (check, copy, match by code/point/address, store) */
     onStage?: (stage: string) => void
   },
 ): Promise<ImportResult> {
@@ -317,61 +323,26 @@ export async function importInspections(
     })
   return inTransaction(db.knex, async (client) => {
     onStage('copy')
-    const matched = await matchRows(client, db.supportsCopy, t.target, upload, rows, onStage)
-    onStage('store')
-    const report = reportOf(rows, matched)
+    const { counts, unresolved } = await matchRows(client, db.supportsCopy, t.target, upload, rows, onStage)
+    const report = reportOf(rows, counts, unresolved)
     const complete = !report.unmatched.length && !report.ambiguous.length
+    onStage('store')
     const imp = await client.query(
       `INSERT INTO inspection_imports (city, year, target, status, file_name, report, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
       [city, year, t.target, complete ? 'accepted' : 'pending', t.file, JSON.stringify(report), t.by],
     )
     const id = Number(imp.rows[0].id)
-    const unitOf = new Map(matched.map((m) => [m.rn, m]))
-    const stored = rows.filter((r) => unitOf.get(r.n)?.unit)
-    await bulkInsert(
-      client,
-      'inspections',
-      [
-        'city',
-        'year',
-        'target',
-        'unit_code',
-        'findings',
-        'dwellings',
-        'note',
-        'inspector',
-        'inspected_at',
-        'lon',
-        'lat',
-        'source',
-        'import_id',
-        'matched_by',
-        'accepted',
-      ],
-      stored.map((r) => {
-        const m = unitOf.get(r.n)!
-        return [
-          city,
-          year,
-          t.target,
-          m.unit,
-          `{${r.findings.join(',')}}`,
-          r.dwellings,
-          r.note,
-          r.inspector ?? t.by,
-          r.inspectedAt ?? new Date().toISOString(),
-          r.lon,
-          r.lat,
-          'import',
-          id,
-          m.how,
-          complete,
-        ]
-      }),
-      { copy: db.supportsCopy, total: stored.length },
+    // Straight from the temp table: the rows never travel back to Node.
+    const stored = await client.query(
+      `INSERT INTO inspections (city, year, target, unit_code, findings, dwellings, note, inspector, inspected_at,
+         lon, lat, source, import_id, matched_by, accepted)
+       SELECT $1, $2, $3, unit, findings, dwellings, note, coalesce(inspector, $4), coalesce(inspected_at, now()),
+         lon, lat, 'import', $5, how, $6
+       FROM ins_match WHERE unit IS NOT NULL ORDER BY rn`,
+      [city, year, t.target, t.by, id, complete],
     )
-    return { id, status: complete ? 'accepted' : 'pending', target: t.target, report, stored: stored.length }
+    return { id, status: complete ? 'accepted' : 'pending', target: t.target, report, stored: stored.rowCount ?? 0 }
   })
 }
 
