@@ -424,6 +424,57 @@ describe('inspections on the hand-drawn city', () => {
     expect(p.body.problems.map((x: { indicator: string }) => x.indicator)).not.toContain('tall_new_residential')
   })
 
+  it('reads XLSX tables with a yes/no column per item, GeoJSON points, and 小区 tables matched by name', async () => {
+    const ExcelJS = (await import('exceljs')).default
+    const wb = new ExcelJS.Workbook()
+    const ws = wb.addWorksheet('检查表')
+    ws.addRow(['楼栋编码', '燃气立管锈蚀（使用20年以上）', '屋面渗漏', '检查日期'])
+    ws.addRow(['B6', '是', '否', new Date('2025-07-01')])
+    ws.addRow(['B9', '', '√', '2025年7月2日'])
+    const xlsx = Buffer.from(await wb.xlsx.writeBuffer())
+    const x = await request(t.app.server)
+      .post('/api/years/2025/inspections/imports')
+      .set(AUTH)
+      .attach('file', xlsx, '检查表.xlsx')
+    expect(x.status, JSON.stringify(x.body)).toBe(201)
+    expect(x.body).toMatchObject({ status: 'accepted', stored: 2, report: { matched: { code: 2 } } })
+    const b6 = await get(t.app, '/api/years/2025/inspections?unit=B6')
+    expect(b6.body.records[0]).toMatchObject({ findings: ['housing_gas_hazard.riser_corroded'], matchedBy: 'code' })
+    expect(String(b6.body.records[0].inspectedAt)).toMatch(/^2025-07-01/)
+    const b9 = await get(t.app, '/api/years/2025/inspections?unit=B9')
+    expect(b9.body.records[0].findings).toEqual(['housing_envelope_hazard.roof_leak'])
+    // GeoJSON points in the city's Gauss-Kruger zone, declared with crs.
+    const gj = geojson([
+      {
+        geometry: { type: 'Point', coordinates: P(1200, 503) }, // inside B4
+        properties: { 问题: '无智能水电气表' },
+      },
+    ])
+    const g = await request(t.app.server)
+      .post('/api/years/2025/inspections/imports')
+      .set(AUTH)
+      .field('crs', 'EPSG:4548')
+      .attach('file', gj, 'points.geojson')
+    expect(g.status, JSON.stringify(g.body)).toBe(201)
+    expect(g.body.report.matched.point).toBe(1)
+    // 小区 records, one by code and one by name; an item of a building indicator is refused for a 小区.
+    const a = await importTable('小区代码,小区名称,问题\nA1,,未实施生活垃圾分类\n,乙小区,无物业服务或管理\n', {
+      target: 'area',
+    })
+    expect(a.status).toBe(422) // 未实施生活垃圾分类 is an indicator, not an item
+    const a2 = await importTable('小区代码,小区名称,问题\nA1,,无分类投放点\n,乙小区,无物业服务或管理\n', {
+      target: 'area',
+    })
+    expect(a2.status, JSON.stringify(a2.body)).toBe(201)
+    expect(a2.body.report.matched).toEqual({ code: 1, point: 0, address: 1 })
+    await compute()
+    const w = await results('area_no_waste_sorting')
+    expect(w['city:city']).toMatchObject({ value: 1, inspected: 2, areas: 2 })
+    expect(w['area:A1']).toMatchObject({ value: 1, status: 'fail' })
+    expect(w['area:A2']).toMatchObject({ value: 0, status: 'pass' })
+    expect(w['community:C3']).toMatchObject({ status: 'no-data' })
+  })
+
   it('adds local items to the year’s vocabulary and refuses malformed ones', async () => {
     const bad = await request(t.app.server)
       .put('/api/years/2025/indicator-config')

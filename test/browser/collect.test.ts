@@ -118,6 +118,40 @@ describe('入户采集 field page on a phone', () => {
     await page.waitForFunction(() => document.querySelector('#unit-title')?.textContent?.includes('B2'))
   })
 
+  it('the 问题地图 shows the recorded building as a problem point and opens its file', async () => {
+    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
+    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((r) => setTimeout(r, 50))
+    const desk = await ctx.browser()!.newPage({ viewport: { width: 1280, height: 800 } })
+    await desk.goto(`${base}/map.html?year=2025&indicator=housing_gas_hazard&lang=zh`)
+    await desk.waitForFunction(() => (window as unknown as { __citycheck?: { ready?: boolean } }).__citycheck?.ready)
+    type M = {
+      queryRenderedFeatures(o: object): { properties: { code: string } }[]
+      once(e: string, f: () => void): void
+    }
+    await desk.waitForFunction(
+      () => {
+        const m = (window as unknown as { __citycheck: { map: M } }).__citycheck.map
+        return m.queryRenderedFeatures({ layers: ['ledger'] }).length > 0
+      },
+      null,
+      { timeout: 30_000 },
+    )
+    const codes = await desk.evaluate(() =>
+      (window as unknown as { __citycheck: { map: M } }).__citycheck.map
+        .queryRenderedFeatures({ layers: ['ledger'] })
+        .map((f) => f.properties.code),
+    )
+    expect(codes).toContain('B1')
+    await desk.locator('#problem-list li[data-level=building]', { hasText: 'B1' }).first().click()
+    await desk.waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('B1'))
+    expect(await desk.locator('#card .records li').count()).toBe(2)
+    await desk.waitForFunction(() =>
+      (document.querySelector('#card .photos img') as HTMLImageElement | null)?.src?.startsWith('blob:'),
+    )
+    await desk.close()
+  })
+
   it('switches to English entirely', async () => {
     await page.click('#lang')
     await page.waitForFunction(() => document.querySelector('header h1')?.textContent?.includes('Field inspection'))
