@@ -165,6 +165,14 @@ export async function computeYear(
               ]),
             ),
             ...Object.fromEntries(
+              model.areas.map((a) => [
+                `area:${a.code}`,
+                a.parent >= 0
+                  ? { code: model.communities[a.parent].code, name: model.communities[a.parent].name }
+                  : null,
+              ]),
+            ),
+            ...Object.fromEntries(
               model.streets.map((s, i) => [
                 `street:${s.code}`,
                 model.streetDistrict[i] >= 0

@@ -473,6 +473,10 @@ describe('inspections on the hand-drawn city', () => {
     expect(w['area:A1']).toMatchObject({ value: 1, status: 'fail' })
     expect(w['area:A2']).toMatchObject({ value: 0, status: 'pass' })
     expect(w['community:C3']).toMatchObject({ status: 'no-data' })
+    const pa = await get(t.app, '/api/years/2025/problems?indicator=area_no_waste_sorting&level=area')
+    expect(pa.body.problems).toMatchObject([
+      { unitCode: 'A1', unitName: '甲小区', parent: { code: 'C1', name: '一社区' } },
+    ])
   })
 
   it('adds local items to the year’s vocabulary and refuses malformed ones', async () => {
