@@ -3,6 +3,7 @@ import * as m001 from './001_foundation.ts'
 import * as m002 from './002_indicators.ts'
 import * as m003 from './003_cities.ts'
 import * as m004 from './004_inspections.ts'
+import * as m005 from './005_network.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '002_indicators': m002,
   '003_cities': m003,
   '004_inspections': m004,
+  '005_network': m005,
 }

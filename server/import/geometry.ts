@@ -135,8 +135,10 @@ export function hasPositions(g: Geometry | null): g is Geometry {
 // json_populate_recordset on the embedded engine.
 
 const WKB_POINT = 1,
+  WKB_LINESTRING = 2,
   WKB_POLYGON = 3,
   WKB_MULTIPOINT = 4,
+  WKB_MULTILINESTRING = 5,
   WKB_MULTIPOLYGON = 6
 const SRID_FLAG = 0x20000000
 
@@ -149,8 +151,34 @@ function polyBytes(poly: Position[][]): number {
   return n
 }
 
-/** Hex EWKB for a Point, MultiPoint, Polygon (written as MultiPolygon when `multi`) or MultiPolygon. */
+/** Hex EWKB for a LineString or MultiLineString, always written as MultiLineString. */
+function linesEwkbHex(lines: Position[][], srid: number): string {
+  let size = 9 + 4
+  for (const l of lines) size += 9 + l.length * 16
+  const b = Buffer.allocUnsafe(size)
+  b[0] = 1
+  b.writeUInt32LE((WKB_MULTILINESTRING | SRID_FLAG) >>> 0, 1)
+  b.writeUInt32LE(srid, 5)
+  b.writeUInt32LE(lines.length, 9)
+  let o = 13
+  for (const l of lines) {
+    b[o++] = 1
+    b.writeUInt32LE(WKB_LINESTRING, o)
+    b.writeUInt32LE(l.length, o + 4)
+    o += 8
+    for (const p of l) {
+      b.writeDoubleLE(p[0], o)
+      b.writeDoubleLE(p[1], o + 8)
+      o += 16
+    }
+  }
+  return b.toString('hex')
+}
+
+/** Hex EWKB for a Point, MultiPoint, Polygon (written as MultiPolygon when `multi`), MultiPolygon or lines. */
 export function toEwkbHex(g: Geometry, srid: number, multiPolygon = true): string {
+  if (g.type === 'LineString') return linesEwkbHex([g.coordinates], srid)
+  if (g.type === 'MultiLineString') return linesEwkbHex(g.coordinates, srid)
   let size = 0
   // 9 = byte order + type + SRID; 4 = a count; a nested point is 21 bytes.
   if (g.type === 'Point') size = 9 + 16

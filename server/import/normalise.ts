@@ -248,8 +248,17 @@ const EXPECTED: Record<FieldDef['type'], [string, string]> = {
 }
 
 function geometryOk(def: LayerDef, g: Geometry): boolean {
+  if (def.geometry === 'line') return g.type === 'LineString' || g.type === 'MultiLineString'
+  if (def.geometry === 'point') return g.type === 'Point'
   if (g.type === 'Polygon' || g.type === 'MultiPolygon') return true
   return def.geometry === 'point-or-polygon' && (g.type === 'Point' || g.type === 'MultiPoint')
+}
+
+const EXPECTED_GEOMETRY: Record<LayerDef['geometry'], string> = {
+  polygon: 'Polygon/MultiPolygon',
+  'point-or-polygon': 'Point/MultiPoint/Polygon/MultiPolygon',
+  line: 'LineString/MultiLineString',
+  point: 'Point',
 }
 
 /**
@@ -311,7 +320,7 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
             file,
             feature: fid,
             type: g.type,
-            expected: def.geometry === 'polygon' ? 'Polygon/MultiPolygon' : 'Point/MultiPoint/Polygon/MultiPolygon',
+            expected: EXPECTED_GEOMETRY[def.geometry],
           }),
         )
         continue

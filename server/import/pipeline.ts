@@ -265,7 +265,9 @@ async function validateStaged(
     const fix =
       def.geometry === 'polygon'
         ? 'ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3))'
-        : `CASE WHEN GeometryType(geom) IN ('POLYGON','MULTIPOLYGON') THEN ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) ELSE ST_MakeValid(geom) END`
+        : def.geometry === 'line'
+          ? 'ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 2))'
+          : `CASE WHEN GeometryType(geom) IN ('POLYGON','MULTIPOLYGON') THEN ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) ELSE ST_MakeValid(geom) END`
     await client.query(`UPDATE ${staging} SET geom = ${fix} WHERE NOT ST_IsValid(geom)`)
     const emptied = await client.query(`SELECT fid, code FROM ${staging} WHERE ST_IsEmpty(geom) ORDER BY fid LIMIT 100`)
     for (const r of emptied.rows)

@@ -9,6 +9,7 @@ import { DiscSums, polygonPolygonDistance, pointPolygonDistance } from './geom.t
 import type { CityModel, Unit } from './model.ts'
 import type { IndicatorDef, Target, Variant } from './registry.ts'
 import { areaShortfallRows, inspectionCountRows, schoolSeatRows } from '../inspections/compute.ts'
+import { asNetworkRows, networkFlags } from '../network/indicators.ts'
 
 export type Level = 'city' | 'district' | 'street' | 'community' | 'area'
 export const LEVELS: Level[] = ['city', 'district', 'street', 'community', 'area']
@@ -212,7 +213,7 @@ function itemFlags(
 }
 
 /** Residential footprint, residents and 小区 counts, covered and in total, per unit. */
-function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null): ResultRow[] {
+export function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null): ResultRow[] {
   const B = m.b
   const denA = new Sums(m),
     numA = new Sums(m),
@@ -306,6 +307,7 @@ export function computeAll(
   // Indicators append their no-data warnings to m.warnings; they are taken back out at the end, so a
   // model kept in memory for the next run does not collect them run after run.
   const ownWarnings = m.warnings.length
+  const netCache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
   const cache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
   const items = new Map<string, Uint8Array>()
   const B = m.b
@@ -321,16 +323,33 @@ export function computeAll(
         const f = coverageFlags(m, def, cache)
         if (!f.sites) {
           rows.push(...noDataRows(m, def, ['area', 'residents', 'areas'], absent(sitesLabel(def.params))))
+          if (m.network)
+            rows.push(
+              ...asNetworkRows(m, noDataRows(m, def, ['area', 'residents', 'areas'], absent(sitesLabel(def.params)))),
+            )
           break
         }
         covered.set(def.code, f.b)
         rows.push(...coverageRows(m, def, f.b, f.a))
+        if (m.network) {
+          const bands = p.bands ?? [{ minArea: p.minArea ?? 0, radius: p.radius! }]
+          const n = networkFlags(m, p, bands, netCache)
+          covered.set(`${def.code}@network`, n.b)
+          rows.push(...asNetworkRows(m, coverageRows(m, def, n.b, n.a)))
+        }
         break
       }
       case 'life_circle': {
         const none = p.items!.filter((it) => !sitesFor(m, { types: it.types, minArea: it.minArea }).length)
         if (none.length) {
           rows.push(...noDataRows(m, def, ['area', 'residents'], absent(none.map((it) => it.zh).join('、'))))
+          if (m.network)
+            rows.push(
+              ...asNetworkRows(
+                m,
+                noDataRows(m, def, ['area', 'residents'], absent(none.map((it) => it.zh).join('、'))),
+              ),
+            )
           break
         }
         const all = new Uint8Array(B.n).fill(1)
@@ -369,6 +388,20 @@ export function computeAll(
         const rs = coverageRows(m, def, all, null)
         for (const r of rs) r.extra = { ...r.extra, missing: short.get(`${r.level}|${r.unit_code}`) ?? [] }
         rows.push(...rs)
+        if (m.network) {
+          const walk = new Uint8Array(B.n).fill(1)
+          for (const it of p.items!) {
+            const f = networkFlags(
+              m,
+              { types: it.types },
+              [{ minArea: it.minArea ?? 0, radius: it.radius }],
+              netCache,
+            ).b
+            for (let i = 0; i < B.n; i++) walk[i] &= f[i]
+          }
+          covered.set(`${def.code}@network`, walk)
+          rows.push(...asNetworkRows(m, coverageRows(m, def, walk, null)))
+        }
         break
       }
       case 'complete_community': {
@@ -376,6 +409,8 @@ export function computeAll(
         const none = its.filter((it) => !sitesFor(m, { types: it.types, minArea: it.minArea }).length)
         if (none.length) {
           rows.push(...noDataRows(m, def, ['value'], absent(none.map((it) => it.zh).join('、'))))
+          if (m.network)
+            rows.push(...asNetworkRows(m, noDataRows(m, def, ['value'], absent(none.map((it) => it.zh).join('、')))))
           break
         }
         // Sites per item, indexed by bbox grown by the radius.
@@ -390,9 +425,7 @@ export function computeAll(
           fb.finish()
           return { s, fb }
         })
-        const scores = new Float64Array(m.communities.length)
-        const missingBy: string[][] = []
-        m.communities.forEach((c, ci) => {
+        const missingBy: string[][] = m.communities.map((c) => {
           const missing: string[] = []
           its.forEach((it, j) => {
             const { s, fb } = idx[j]
@@ -407,34 +440,35 @@ export function computeAll(
             })
             if (!found) missing.push(it.zh)
           })
-          missingBy.push(missing)
-          scores[ci] = (100 * (its.length - missing.length)) / its.length
+          return missing
         })
-        for (const [level, i, u] of units(m)) {
-          const members =
-            level === 'community'
-              ? [i]
-              : m.communities.map((_, ci) => (communityIn(m, level, i, ci) ? ci : -1)).filter((x) => x >= 0)
-          const mean = members.length ? members.reduce((a, ci) => a + scores[ci], 0) / members.length : null
-          const extra =
-            level === 'community'
-              ? { missing: missingBy[i], items: its.length }
-              : { communities: members.length, complete: members.filter((ci) => scores[ci] >= 100 - 1e-9).length }
-          rows.push(
-            row(
-              def,
-              'value',
-              level,
-              u,
+        rows.push(...completeRows(m, def, missingBy))
+        if (m.network) {
+          // Walking: an item is there for a 社区 when one of its homes reaches it, or it stands inside the 社区.
+          const present = its.map((it) => {
+            const f = networkFlags(
               m,
-              level === 'community'
-                ? its.length - missingBy[i].length
-                : members.filter((ci) => scores[ci] >= 100 - 1e-9).length,
-              level === 'community' ? its.length : members.length,
-              mean,
-              extra,
-            ),
-          )
+              { types: it.types },
+              [{ minArea: it.minArea ?? 0, radius: it.radius }],
+              netCache,
+            ).b
+            const has = new Uint8Array(m.communities.length)
+            for (let i = 0; i < B.n; i++) if (f[i] && B.residential[i] && B.community[i] >= 0) has[B.community[i]] = 1
+            for (const site of sitesFor(m, { types: it.types, minArea: it.minArea })) {
+              const ci = m.communities.findIndex(
+                (c) =>
+                  site.x >= c.bbox[0] &&
+                  site.x <= c.bbox[2] &&
+                  site.y >= c.bbox[1] &&
+                  site.y <= c.bbox[3] &&
+                  pointPolygonDistance(site.x, site.y, c.geom) === 0,
+              )
+              if (ci >= 0) has[ci] = 1
+            }
+            return has
+          })
+          const walkMissing = m.communities.map((_, ci) => its.filter((_, j) => !present[j][ci]).map((it) => it.zh))
+          rows.push(...asNetworkRows(m, completeRows(m, def, walkMissing)))
         }
         break
       }
@@ -637,6 +671,37 @@ function tallNew(m: CityModel, def: IndicatorDef): ResultRow[] {
   for (const [level, i, u] of units(m))
     rows.push(row(def, 'value', level, u, m, num.get(level, i), null, num.get(level, i)))
   return rows
+}
+
+/** 完整社区 rows from each 社区's missing items: the 社区's share of items, the mean over a larger unit. */
+function completeRows(m: CityModel, def: IndicatorDef, missingBy: string[][]): ResultRow[] {
+  const n = def.params.items!.length
+  const scores = missingBy.map((miss) => (100 * (n - miss.length)) / n)
+  const out: ResultRow[] = []
+  for (const [level, i, u] of units(m)) {
+    const members =
+      level === 'community'
+        ? [i]
+        : m.communities.map((_, ci) => (communityIn(m, level, i, ci) ? ci : -1)).filter((x) => x >= 0)
+    const mean = members.length ? members.reduce((a, ci) => a + scores[ci], 0) / members.length : null
+    const complete = members.filter((ci) => scores[ci] >= 100 - 1e-9).length
+    const extra =
+      level === 'community' ? { missing: missingBy[i], items: n } : { communities: members.length, complete }
+    out.push(
+      row(
+        def,
+        'value',
+        level,
+        u,
+        m,
+        level === 'community' ? n - missingBy[i].length : complete,
+        level === 'community' ? n : members.length,
+        mean,
+        extra,
+      ),
+    )
+  }
+  return out
 }
 
 /** The same missing value for every unit (and variant) of an indicator, with the reason. */

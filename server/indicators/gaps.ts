@@ -18,8 +18,20 @@ async function arrays(knex: Knex, runId: number, names: string[]): Promise<Recor
   return Object.fromEntries(rows.map((r) => [r.name, Buffer.from(r.data)]))
 }
 
-/** Uncovered residential buildings of a unit ('city', a 街道 code or a 社区 code), most residents first. */
-export async function coverageGaps(knex: Knex, city: string, year: number, code: string, unit: string, limit: number) {
+/**
+ * Uncovered residential buildings of a unit ('city', a 街道 code or a 社区 code), most residents first.
+ * model 'network': not within walking distance; 'walk-only': within the straight-line radius but not
+ * within walking distance (直线可达、步行不可达).
+ */
+export async function coverageGaps(
+  knex: Knex,
+  city: string,
+  year: number,
+  code: string,
+  unit: string,
+  limit: number,
+  model: 'euclidean' | 'network' | 'walk-only' = 'euclidean',
+) {
   const run = await latestRun(knex, city, year)
   if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果 / computed results for ${year}` })
   const a = await arrays(knex, run.id, [
@@ -30,6 +42,7 @@ export async function coverageGaps(knex: Knex, city: string, year: number, code:
     'street',
     'community',
     `covered:${code}`,
+    `covered:${code}@network`,
   ])
   if (!a[`covered:${code}`])
     throw new AppError('CC_NOT_FOUND', {
@@ -64,11 +77,22 @@ export async function coverageGaps(knex: Knex, city: string, year: number, code:
   const unitOf = arr ? new Int32Array(arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength)) : null
   const inUnit =
     level === 'district' ? (u: number) => u >= 0 && derived.streetDistrict?.[u] === idx : (u: number) => u === idx
-  const covered = a[`covered:${code}`]
+  const straight = a[`covered:${code}`]
+  const walk = a[`covered:${code}@network`]
+  if (model !== 'euclidean' && !walk)
+    throw new AppError('CC_NOT_FOUND', {
+      what: `指标 ${code} 的步行网络结果（请先上传道路图层并重算）/ network results for ${code} (upload a roads layer and recompute)`,
+    })
+  const gap = (i: number) =>
+    model === 'euclidean'
+      ? !unpackBit(straight, i)
+      : model === 'network'
+        ? !unpackBit(walk, i)
+        : unpackBit(straight, i) && !unpackBit(walk, i)
   const hits: number[] = []
   let total = 0
   for (let i = 0; i < fid.length; i++) {
-    if (!unpackBit(a.residential, i) || unpackBit(covered, i)) continue
+    if (!unpackBit(a.residential, i) || !gap(i)) continue
     if (unitOf && !inUnit(unitOf[i])) continue
     hits.push(i)
     total += residents[i]
@@ -88,6 +112,7 @@ export async function coverageGaps(knex: Knex, city: string, year: number, code:
   return {
     type: 'FeatureCollection',
     indicator: code,
+    model,
     year,
     unit,
     level,

@@ -15,6 +15,7 @@ import { copyColumns } from '../db/bulk.ts'
 import { bboxOf, metresPerDegree, pointInMultiPolygon, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
 import type { PointSet, Site } from './coverage.ts'
 import type { Settings } from './registry.ts'
+import { DEFAULT_NETWORK, loadNetwork } from '../network/load.ts'
 
 export interface Unit {
   code: string
@@ -88,6 +89,8 @@ export interface CityModel {
   commutes: { origin: Int32Array; x: Float64Array; y: Float64Array; count: Float64Array; unmatched: number }
   settings: Settings
   warnings: string[]
+  /** the walking network with every residential building and 小区 joined to it, when roads exist */
+  network: import('../network/load.ts').CityNetwork | null
   /** the latest inspection of each building and 小区, attached before each run (server/inspections) */
   inspections?: import('../inspections/compute.ts').InspectionFacts
 }
@@ -459,8 +462,25 @@ export async function loadCityModel(
     warnings.push(
       `${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`,
     )
+  onProgress?.(0.95, 'network')
+  const network = await loadNetwork(
+    knex,
+    versions,
+    srid,
+    { ...DEFAULT_NETWORK, ...(settings.network ?? {}) },
+    { residential: residentialPoints, areas: areaPoints },
+  )
+  if (network) {
+    const off = network.residential.seg.reduce((a, s) => a + (s < 0 ? 1 : 0), 0)
+    const g = network.graph
+    const biggest = g.componentSize.reduce((a, v) => Math.max(a, v), 0)
+    warnings.push(
+      `步行网络：${network.lines} 条道路（${network.excluded} 条不可步行），${g.nodes} 个节点，${g.segA.length} 段，${g.componentSize.length} 个连通分量（最大含 ${biggest} 个节点）；${off} 栋住宅距可步行道路超过 ${network.settings.accessCapM} 米 / walking network: ${g.segA.length} segments, ${g.componentSize.length} components; ${off} homes off the network`,
+    )
+  }
   onProgress?.(1, 'model ready')
   return {
+    network,
     city: city.code,
     year,
     srid,

@@ -20,7 +20,9 @@ export type Kind =
   | 'area_facility'
   | 'area_activity_site'
   | 'school_seats'
-export type Variant = 'area' | 'residents' | 'areas' | 'value'
+export type BaseVariant = 'area' | 'residents' | 'areas' | 'value'
+/** A variant under the walking-network distance model carries the suffix `@network`. */
+export type Variant = BaseVariant | `${BaseVariant}@network`
 export type Direction = '>=' | '<=' | 'between'
 
 export interface Target {
@@ -846,6 +848,10 @@ export interface Settings {
   floorAreaPerResident: number
   defaultFloors: number
   workerShare: number
+  /** the walking network (server/network/load.ts); absent keys take the defaults */
+  network?: Partial<import('../network/load.ts').NetworkSettings>
+  /** which distance model the 问题清单 is built from where both exist */
+  distanceModel?: 'euclidean' | 'network'
 }
 
 /** The registry as it applies to one year: overrides merged in, local indicators appended. */

@@ -247,13 +247,25 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
           properties: {
             level: { type: 'string', enum: LEVEL_ENUM },
             variant: { type: 'string', enum: ['area', 'residents', 'areas', 'value'] },
+            model: {
+              type: 'string',
+              enum: ['euclidean', 'network'],
+              default: 'euclidean',
+              description: 'straight-line or walking-network distance (network needs a roads layer)',
+            },
           },
         },
       },
     },
     async (req) => {
       const { year, code } = req.params as { year: number; code: string }
-      return readResults(knex, req.city.code, checkYear(year), code, req.query as { level?: string; variant?: string })
+      const q = req.query as { level?: string; variant?: string; model: string }
+      const defs = await definitions(knex, req.city.code, checkYear(year))
+      const base = q.variant ?? defs.find((d) => d.code === code)?.params.primary ?? 'area'
+      return readResults(knex, req.city.code, checkYear(year), code, {
+        level: q.level,
+        variant: q.model === 'network' ? `${base}@network` : base,
+      })
     },
   )
 
@@ -269,14 +281,21 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
           properties: {
             unit: { type: 'string', default: 'city', description: "'city', a district, 街道 or 社区 code" },
             limit: { type: 'integer', default: 5000, minimum: 1, maximum: 100000 },
+            model: {
+              type: 'string',
+              enum: ['euclidean', 'network', 'walk-only'],
+              default: 'euclidean',
+              description:
+                'walk-only: inside the straight-line radius but not within walking distance (直线可达、步行不可达)',
+            },
           },
         },
       },
     },
     async (req) => {
       const { year, code } = req.params as { year: number; code: string }
-      const q = req.query as { unit: string; limit: number }
-      return coverageGaps(knex, req.city.code, checkYear(year), code, q.unit, q.limit)
+      const q = req.query as { unit: string; limit: number; model: 'euclidean' | 'network' | 'walk-only' }
+      return coverageGaps(knex, req.city.code, checkYear(year), code, q.unit, q.limit, q.model)
     },
   )
 

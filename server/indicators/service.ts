@@ -12,6 +12,7 @@ import { cityYearCached } from '../db/cityyear.ts'
 import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
 import { inspectionsVersion, loadInspectionFacts } from '../inspections/store.ts'
+import { networkDistanceModel } from '../network/indicators.ts'
 import {
   DISTANCE_MODEL,
   definitionsFor,
@@ -343,7 +344,9 @@ export async function readResults(
       numerator: def.numerator,
       denominator: def.denominator,
       params: def.params,
-      distanceModel: run.distance_model,
+      distanceModel: variant.endsWith('@network')
+        ? networkDistanceModel((run.settings as Settings)?.network?.walkSpeed ?? 60)
+        : run.distance_model,
       source: def.source,
     },
     year,

@@ -4,7 +4,7 @@
 // uploader maps the field explicitly with `fields`.
 
 export type FieldType = 'text' | 'number' | 'int' | 'boolean'
-export type GeomKind = 'polygon' | 'point-or-polygon'
+export type GeomKind = 'polygon' | 'point-or-polygon' | 'line' | 'point'
 
 export interface FieldDef {
   name: string
@@ -297,6 +297,46 @@ LAYERS.push({
     },
   ],
 })
+
+// The walking network (issue: network distance): road centrelines, and gates of walled 小区 and parks.
+LAYERS.push(
+  {
+    layer: 'roads',
+    table: 'roads',
+    zh: '道路',
+    en: 'Roads (walking network)',
+    geometry: 'line',
+    uniqueCode: false,
+    fields: [
+      code(['dlbm', '道路编码', 'osm_id']),
+      name(['dlmc', '道路名称']),
+      {
+        name: 'kind',
+        type: 'text',
+        zh: '道路等级',
+        aliases: ['kind', 'highway', 'class', 'fclass', '道路等级', '等级', 'dldj', '道路类型', 'type'],
+      },
+      { name: 'bridge', type: 'text', zh: '桥梁', aliases: ['bridge', '桥梁', '是否桥梁', 'sfql'] },
+      { name: 'tunnel', type: 'text', zh: '隧道', aliases: ['tunnel', '隧道', '是否隧道', 'sfsd'] },
+      { name: 'layer', type: 'int', min: -10, max: 10, zh: '层', aliases: ['layer', '层', '立交层'] },
+      { name: 'foot', type: 'text', zh: '步行', aliases: ['foot', '步行', 'sidewalk', '人行道'] },
+      { name: 'access', type: 'text', zh: '通行', aliases: ['access', '通行', '通行限制'] },
+    ],
+  },
+  {
+    layer: 'gates',
+    table: 'gates',
+    zh: '出入口',
+    en: 'Gates (小区 and park entrances)',
+    geometry: 'point',
+    uniqueCode: false,
+    fields: [
+      code(['crkbm', '出入口编码']),
+      name(['crkmc', '出入口名称']),
+      { name: 'kind', type: 'text', zh: '类型', aliases: ['kind', '类型', 'entrance', 'barrier'] },
+    ],
+  },
+)
 
 export const LAYER_NAMES = LAYERS.map((l) => l.layer)
 

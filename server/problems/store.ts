@@ -47,12 +47,16 @@ function gradedProblems(
   defs: IndicatorDef[],
 ) {
   return memo(`problems|${run.id}|${prevRun?.id ?? ''}|${digest(defs)}`, async () => {
-    const rows: Record<string, any>[] = await knex('indicator_results as r')
+    let rows: Record<string, any>[] = await knex('indicator_results as r')
       .where('r.run_id', run.id)
       .where('r.status', 'fail')
       .where((w) => {
         for (const d of defs)
-          w.orWhere((x) => x.where('r.indicator', d.code).where('r.variant', d.params.primary ?? 'area'))
+          w.orWhere((x) =>
+            x
+              .where('r.indicator', d.code)
+              .whereIn('r.variant', [d.params.primary ?? 'area', `${d.params.primary ?? 'area'}@network`]),
+          )
       })
       .select(
         'r.indicator',
@@ -66,6 +70,12 @@ function gradedProblems(
         'r.numerator',
         'r.denominator',
       )
+    // One distance model per indicator: the year's choice where the run has it, else straight-line.
+    const walked = new Set(rows.filter((r) => String(r.variant).endsWith('@network')).map((r) => r.indicator))
+    const useNetwork = (run.settings as { distanceModel?: string } | null)?.distanceModel === 'network'
+    rows = rows.filter((r) =>
+      String(r.variant).endsWith('@network') ? useNetwork : !(useNetwork && walked.has(r.indicator)),
+    )
     // Year over year: the same unit and indicator in the latest run of the year before.
     const prev = new Map<string, number | null>()
     if (prevRun && rows.length) {

@@ -1,0 +1,286 @@
+// The walking network as a compact graph in typed arrays (metres, in the city's Gauss-Kruger zone):
+// nodes, edges in CSR form, a segment index for joining points to the network, and connected
+// components. Built from the roads layer when a year is loaded; pure, no database.
+//
+// Noding: lines that share a vertex are joined there (OSM ways meet at shared nodes). With
+// `noding: 'crossings'` (centreline files that are not noded) two segments that cross are also
+// joined at the crossing — unless they are on different levels (bridge, tunnel or `layer`).
+import Flatbush from 'flatbush'
+
+export interface RoadLine {
+  /** x0, y0, x1, y1, … in metres */
+  coords: Float64Array
+  /** 0 = ground; bridges +1 and tunnels −1 unless `layer` says otherwise */
+  level: number
+}
+
+export interface Graph {
+  nodes: number
+  x: Float64Array
+  y: Float64Array
+  /** CSR adjacency: neighbours of node i are adj[off[i] .. off[i+1]), with lengths w */
+  off: Int32Array
+  adj: Int32Array
+  w: Float64Array
+  /** segments (one per edge): end nodes and length, indexed for nearest-segment queries */
+  segA: Int32Array
+  segB: Int32Array
+  segLen: Float64Array
+  index: Flatbush | null
+  component: Int32Array
+  componentSize: Int32Array
+}
+
+const key = (x: number, y: number) => `${Math.round(x * 100)},${Math.round(y * 100)}`
+
+/** Where two segments cross strictly inside both (not at an end): the fractions along each, or null. */
+export function crossing(
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+  cx: number,
+  cy: number,
+  dx: number,
+  dy: number,
+): [number, number] | null {
+  const rx = bx - ax,
+    ry = by - ay,
+    sx = dx - cx,
+    sy = dy - cy
+  const den = rx * sy - ry * sx
+  if (Math.abs(den) < 1e-12) return null
+  const t = ((cx - ax) * sy - (cy - ay) * sx) / den
+  const u = ((cx - ax) * ry - (cy - ay) * rx) / den
+  const e = 1e-9
+  return t > e && t < 1 - e && u > e && u < 1 - e ? [t, u] : null
+}
+
+export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'crossings' }): Graph {
+  // Split points per line segment when crossings are noded: line k, segment j → fractions.
+  // The point itself is kept with its fraction, so a T-junction's node is exactly the other line's end.
+  const splits = new Map<number, [number, number, number][]>() // key: segment serial → [t, x, y]
+  const serialOf: number[] = [] // first segment serial of each line
+  let serials = 0
+  for (const l of lines) {
+    serialOf.push(serials)
+    serials += Math.max(0, l.coords.length / 2 - 1)
+  }
+  if (opts.noding === 'crossings' && serials > 1) {
+    const fb = new Flatbush(serials)
+    const segLine = new Int32Array(serials)
+    const segJ = new Int32Array(serials)
+    lines.forEach((l, k) => {
+      const c = l.coords
+      for (let j = 0; j + 3 < c.length; j += 2) {
+        const s = serialOf[k] + j / 2
+        segLine[s] = k
+        segJ[s] = j
+        fb.add(
+          Math.min(c[j], c[j + 2]),
+          Math.min(c[j + 1], c[j + 3]),
+          Math.max(c[j], c[j + 2]),
+          Math.max(c[j + 1], c[j + 3]),
+        )
+      }
+    })
+    fb.finish()
+    const add = (s: number, t: number, at?: [number, number]) => {
+      const c = lines[segLine[s]].coords
+      const j = segJ[s]
+      const p: [number, number, number] = at
+        ? [t, at[0], at[1]]
+        : [t, c[j] + t * (c[j + 2] - c[j]), c[j + 1] + t * (c[j + 3] - c[j + 1])]
+      const a = splits.get(s)
+      if (a) a.push(p)
+      else splits.set(s, [p])
+    }
+    // A line's end on another line's interior is a T-junction, whatever the levels (a bridge lands there).
+    lines.forEach((l, k) => {
+      const c = l.coords
+      for (const j of [0, c.length - 2]) {
+        const px = c[j],
+          py = c[j + 1]
+        for (const o of fb.search(px - 0.01, py - 0.01, px + 0.01, py + 0.01)) {
+          if (segLine[o] === k && (segJ[o] === j || segJ[o] + 2 === j)) continue
+          const d = lines[segLine[o]].coords
+          const j2 = segJ[o]
+          const dx = d[j2 + 2] - d[j2],
+            dy = d[j2 + 3] - d[j2 + 1]
+          const l2 = dx * dx + dy * dy
+          if (!(l2 > 0)) continue
+          const t = ((px - d[j2]) * dx + (py - d[j2 + 1]) * dy) / l2
+          if (t <= 1e-9 || t >= 1 - 1e-9) continue
+          if (Math.hypot(px - (d[j2] + t * dx), py - (d[j2 + 1] + t * dy)) <= 0.01) add(o, t, [px, py])
+        }
+      }
+    })
+    for (let s = 0; s < serials; s++) {
+      const l = lines[segLine[s]]
+      const j = segJ[s]
+      const c = l.coords
+      for (const o of fb.search(
+        Math.min(c[j], c[j + 2]),
+        Math.min(c[j + 1], c[j + 3]),
+        Math.max(c[j], c[j + 2]),
+        Math.max(c[j + 1], c[j + 3]),
+      )) {
+        if (o <= s) continue
+        const l2 = lines[segLine[o]]
+        if (l2.level !== l.level) continue
+        const d = l2.coords
+        const j2 = segJ[o]
+        const hit = crossing(c[j], c[j + 1], c[j + 2], c[j + 3], d[j2], d[j2 + 1], d[j2 + 2], d[j2 + 3])
+        if (!hit) continue
+        // Both sides get the same point, computed once, so they meet at one node.
+        const at: [number, number] = [c[j] + hit[0] * (c[j + 2] - c[j]), c[j + 1] + hit[0] * (c[j + 3] - c[j + 1])]
+        add(s, hit[0], at)
+        add(o, hit[1], at)
+      }
+    }
+  }
+
+  const ids = new Map<string, number>()
+  const xs: number[] = [],
+    ys: number[] = []
+  const node = (x: number, y: number) => {
+    const k = key(x, y)
+    let id = ids.get(k)
+    if (id === undefined) {
+      id = xs.length
+      ids.set(k, id)
+      xs.push(x)
+      ys.push(y)
+    }
+    return id
+  }
+  const ea: number[] = [],
+    eb: number[] = [],
+    el: number[] = []
+  const edge = (a: number, b: number) => {
+    if (a === b) return
+    const len = Math.hypot(xs[b] - xs[a], ys[b] - ys[a])
+    if (!(len > 0)) return
+    ea.push(a)
+    eb.push(b)
+    el.push(len)
+  }
+  lines.forEach((l, k) => {
+    const c = l.coords
+    let prev = node(c[0], c[1])
+    for (let j = 0; j + 3 < c.length; j += 2) {
+      const ts = splits.get(serialOf[k] + j / 2)
+      if (ts) {
+        ts.sort((p, q) => p[0] - q[0])
+        for (const [, x, y] of ts) {
+          const n = node(x, y)
+          edge(prev, n)
+          prev = n
+        }
+      }
+      const n = node(c[j + 2], c[j + 3])
+      edge(prev, n)
+      prev = n
+    }
+  })
+
+  const nodes = xs.length
+  const E = ea.length
+  const deg = new Int32Array(nodes + 1)
+  for (let e = 0; e < E; e++) {
+    deg[ea[e] + 1]++
+    deg[eb[e] + 1]++
+  }
+  for (let i = 0; i < nodes; i++) deg[i + 1] += deg[i]
+  const off = deg
+  const fill = off.slice(0, nodes)
+  const adj = new Int32Array(2 * E),
+    w = new Float64Array(2 * E)
+  for (let e = 0; e < E; e++) {
+    adj[fill[ea[e]]] = eb[e]
+    w[fill[ea[e]]++] = el[e]
+    adj[fill[eb[e]]] = ea[e]
+    w[fill[eb[e]]++] = el[e]
+  }
+  const x = Float64Array.from(xs),
+    y = Float64Array.from(ys)
+  let index: Flatbush | null = null
+  if (E) {
+    index = new Flatbush(E)
+    for (let e = 0; e < E; e++)
+      index.add(
+        Math.min(x[ea[e]], x[eb[e]]),
+        Math.min(y[ea[e]], y[eb[e]]),
+        Math.max(x[ea[e]], x[eb[e]]),
+        Math.max(y[ea[e]], y[eb[e]]),
+      )
+    index.finish()
+  }
+  // Connected components (iterative flood fill).
+  const component = new Int32Array(nodes).fill(-1)
+  const sizes: number[] = []
+  const stack = new Int32Array(nodes)
+  for (let s = 0; s < nodes; s++) {
+    if (component[s] >= 0) continue
+    const c = sizes.length
+    let top = 0,
+      size = 0
+    stack[top++] = s
+    component[s] = c
+    while (top) {
+      const u = stack[--top]
+      size++
+      for (let k = off[u]; k < off[u + 1]; k++)
+        if (component[adj[k]] < 0) {
+          component[adj[k]] = c
+          stack[top++] = adj[k]
+        }
+    }
+    sizes.push(size)
+  }
+  return {
+    nodes,
+    x,
+    y,
+    off,
+    adj,
+    w,
+    segA: Int32Array.from(ea),
+    segB: Int32Array.from(eb),
+    segLen: Float64Array.from(el),
+    index,
+    component,
+    componentSize: Int32Array.from(sizes),
+  }
+}
+
+/** A point joined to the network: the nearest segment, the fraction along it, and the access leg. */
+export interface Snap {
+  seg: number
+  t: number
+  leg: number
+}
+
+/** The nearest point of the nearest segment within `cap` metres, or null (off the network). */
+export function snap(g: Graph, px: number, py: number, cap: number): Snap | null {
+  if (!g.index) return null
+  let best: Snap | null = null
+  for (const r of [Math.min(30, cap), cap]) {
+    for (const s of g.index.search(px - r, py - r, px + r, py + r)) {
+      const ax = g.x[g.segA[s]],
+        ay = g.y[g.segA[s]],
+        bx = g.x[g.segB[s]],
+        by = g.y[g.segB[s]]
+      const dx = bx - ax,
+        dy = by - ay
+      const l2 = dx * dx + dy * dy
+      const t = l2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0
+      const leg = Math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+      // Ties go to the lower segment number, so the answer does not depend on the index's order.
+      if (leg <= cap && (!best || leg < best.leg - 1e-9 || (Math.abs(leg - best.leg) <= 1e-9 && s < best.seg)))
+        best = { seg: s, t, leg }
+    }
+    if (best && best.leg <= r) break
+  }
+  return best
+}

@@ -1,0 +1,78 @@
+// Coverage, green reach, life circles and 完整社区 under the walking-network distance model, beside
+// the straight-line ones: the same sites and radii, the distance walked along the network (access
+// legs included). Results carry the variant suffix `@network` and say how many homes are off it.
+import type { IndicatorDef } from '../indicators/registry.ts'
+import type { CityModel } from '../indicators/model.ts'
+import { type ResultRow, Sums, sitesFor } from '../indicators/compute.ts'
+import { markNetworkCovered, siteSources } from './reach.ts'
+import { WALK_SPEED_SOURCE } from './load.ts'
+
+export const NETWORK_MODEL =
+  '步行网络距离（米）：沿可步行道路的最短路径，含建筑与设施到最近可步行路段的接入段；面状设施与公园从出入口（如有）或边界 30 米内的路段进入 / walking distance along the network, access legs included'
+
+type Flags = { b: Uint8Array; a: Uint8Array; sites: number }
+
+/** Residential buildings and 小区 within walking reach of an indicator's sites (bands OR-ed). */
+export function networkFlags(
+  m: CityModel,
+  p: IndicatorDef['params'] & { types?: string[] },
+  bands: { minArea: number; maxArea?: number; radius: number }[],
+  cache: Map<string, Flags>,
+): Flags {
+  const net = m.network!
+  const key = JSON.stringify([p.facilityTypes ?? p.types, p.greenKinds, bands])
+  const hit = cache.get(key)
+  if (hit) return hit
+  const b = new Uint8Array(m.b.n),
+    a = new Uint8Array(m.areas.length)
+  const scratch = new Float64Array(net.graph.nodes)
+  let sites = 0
+  for (const band of bands) {
+    const s = sitesFor(m, {
+      facilityTypes: p.facilityTypes ?? p.types,
+      greenKinds: p.greenKinds,
+      minArea: band.minArea,
+      maxArea: band.maxArea,
+    })
+    sites += s.length
+    const src = siteSources(net.graph, s, {
+      cap: net.settings.accessCapM,
+      edgeSnap: net.settings.edgeSnapM,
+      gates: net.gates,
+    })
+    markNetworkCovered(net.graph, net.residential, m.residentialPoints.ids, src, band.radius, b, scratch)
+    markNetworkCovered(net.graph, net.areas, m.areaPoints.ids, src, band.radius, a, scratch)
+  }
+  const out = { b, a, sites }
+  cache.set(key, out)
+  return out
+}
+
+/** The same rows under the network model: variant `x@network`, with the homes off the network per unit. */
+export function asNetworkRows(m: CityModel, rows: ResultRow[]): ResultRow[] {
+  const off = new Sums(m)
+  const net = m.network!
+  m.residentialPoints.ids.forEach((id, k) => {
+    if (net.residential.seg[k] < 0) off.add(m.b.street[id], m.b.community[id], 1, m.b.area[id])
+  })
+  const idx = new Map<string, number>()
+  for (const [level, us] of [
+    ['district', m.districts],
+    ['street', m.streets],
+    ['community', m.communities],
+    ['area', m.areas],
+  ] as const)
+    us.forEach((u, i) => idx.set(`${level}|${u.code}`, i))
+  return rows.map((r) => ({
+    ...r,
+    variant: `${r.variant}@network` as ResultRow['variant'],
+    extra: {
+      ...r.extra,
+      distanceModel: 'network',
+      offNetwork: r.level === 'city' ? off.city : off.get(r.level, idx.get(`${r.level}|${r.unit_code}`) ?? -1) || 0,
+    },
+  }))
+}
+
+export const networkDistanceModel = (walkSpeed: number) =>
+  `${NETWORK_MODEL}；${WALK_SPEED_SOURCE.replace('60', String(walkSpeed))}`

@@ -1,0 +1,183 @@
+// Walking distance on hand-made networks, each answer worked out by hand: a river with one bridge,
+// a dead end, a motorway nobody walks along, a park entered at its gate, a building exactly at the
+// radius, and crossings that are (not) junctions. Then the network model through the API.
+import request from 'supertest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { AUTH, useTestApp } from '../../test/helpers/app.ts'
+import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../../test/helpers/city-fixture.ts'
+import { get, upload } from '../../test/helpers/upload.ts'
+import { type RoadLine, buildGraph, snap } from './graph.ts'
+import { DEFAULT_NETWORK, walkable } from './load.ts'
+import { markNetworkCovered, pointDistances, siteSources, snapAll } from './reach.ts'
+
+const line = (level: number, ...pts: [number, number][]): RoadLine => ({ coords: Float64Array.from(pts.flat()), level })
+const pts = (...p: [number, number][]) => ({
+  x: Float64Array.from(p, (q) => q[0]),
+  y: Float64Array.from(p, (q) => q[1]),
+})
+/** Walking metres from sites to points on a network of lines. */
+function walk(
+  lines: RoadLine[],
+  sites: { x: number; y: number; geom?: [number, number][][][] }[],
+  points: [number, number][],
+  gates?: [number, number][],
+) {
+  const g = buildGraph(lines, { noding: 'crossings' })
+  const p = pts(...points)
+  const snapped = snapAll(g, p.x, p.y, 150)
+  const src = siteSources(g, sites, { cap: 150, edgeSnap: 30, gates: gates ? pts(...gates) : undefined })
+  return [...pointDistances(g, snapped, src, 1e9)]
+}
+
+describe('walking distance on hand-made networks', () => {
+  it('a river with one bridge: 40 m across by straight line, 840 m on foot', () => {
+    // South bank road y = −10, north bank road y = +10, both x 0–1000; the bridge at x = 500.
+    const lines = [line(0, [0, -10], [1000, -10]), line(0, [0, 10], [1000, 10]), line(1, [500, -10], [500, 10])]
+    const [d] = walk(lines, [{ x: 100, y: 20 }], [[100, -20]])
+    // leg 10 + 400 along the south bank + 20 over the bridge + 400 back + leg 10.
+    expect(d).toBeCloseTo(840, 9)
+  })
+
+  it('a dead end is reached only through its stem', () => {
+    // Main road y = 0 (x 0–1000); a cul-de-sac from (800, 0) to (800, 300). Facility at (0, 0).
+    const lines = [line(0, [0, 0], [1000, 0]), line(0, [800, 0], [800, 300])]
+    const [end, beside] = walk(
+      lines,
+      [{ x: 0, y: 0 }],
+      [
+        [810, 300], // at the end of the cul-de-sac: leg 10 + 800 + 300
+        [900, 290], // closer to the end than to the main road (leg 100 to the stem end? no: 90 to the main road is farther)
+      ],
+    )
+    expect(end).toBeCloseTo(1110, 9)
+    // (900, 290): nearest segment is the stem (distance 100 at (800, 290)) vs main road 290 → stem: 100 + 800 + 290.
+    expect(beside).toBeCloseTo(1190, 9)
+  })
+
+  it('a building whose nearest road is a motorway joins the next walkable road', () => {
+    const exclude = new Set(DEFAULT_NETWORK.excludeKinds)
+    expect(walkable({ kind: 'motorway', foot: null, access: null }, exclude)).toBe(false)
+    expect(walkable({ kind: '高速公路', foot: null, access: null }, exclude)).toBe(false)
+    expect(walkable({ kind: 'trunk', foot: 'yes', access: null }, exclude)).toBe(true) // a trunk road with a sidewalk
+    expect(walkable({ kind: 'footway', foot: 'no', access: null }, exclude)).toBe(false)
+    expect(walkable({ kind: '支路', foot: null, access: null }, exclude)).toBe(true)
+    // The motorway at y = 5 is dropped before the graph is built; the residential road is at y = 40.
+    const roads = [
+      { kind: 'motorway', l: line(0, [0, 5], [1000, 5]) },
+      { kind: 'residential', l: line(0, [0, 40], [1000, 40]) },
+    ].filter((r) => walkable({ kind: r.kind, foot: null, access: null }, exclude))
+    const [d] = walk(
+      roads.map((r) => r.l),
+      [{ x: 300, y: 40 }],
+      [[0, 0]],
+    )
+    expect(d).toBeCloseTo(40 + 300, 9)
+  })
+
+  it('a park with a gate is entered at its gate, not anywhere along its fence', () => {
+    // Road y = 0 (x 0–1000). Park [100, 900] × [10, 200], its gate at (800, 10). Home at (150, −5).
+    const lines = [line(0, [0, 0], [1000, 0])]
+    const park = [
+      [
+        [
+          [100, 10],
+          [900, 10],
+          [900, 200],
+          [100, 200],
+          [100, 10],
+        ],
+      ],
+    ] as [number, number][][][]
+    const [viaGate] = walk(lines, [{ x: 500, y: 100, geom: park }], [[150, -5]], [[800, 10]])
+    // leg 5 + 650 along the road + 10 from the road to the gate.
+    expect(viaGate).toBeCloseTo(5 + 650 + 10, 9)
+    const [noGate] = walk(lines, [{ x: 500, y: 100, geom: park }], [[150, -5]])
+    // Without a gate the fence 10 m from the road joins it everywhere: leg 5 + 0 along + 10.
+    expect(noGate).toBeCloseTo(15, 9)
+  })
+
+  it('a building exactly at the radius along the network is covered; a centimetre more is not', () => {
+    const g = buildGraph([line(0, [0, 0], [300, 0]), line(0, [300, 0], [300, 100])], { noding: 'vertices' })
+    const homes = pts([300, 0], [300.02, 0.02])
+    const snapped = snapAll(g, homes.x, homes.y, 150)
+    const src = siteSources(g, [{ x: 0, y: 0 }], { cap: 150, edgeSnap: 30 })
+    const out = new Uint8Array(2)
+    markNetworkCovered(g, snapped, Int32Array.from([0, 1]), src, 300, out)
+    expect([...out]).toEqual([1, 0])
+  })
+
+  it('crossings: a junction on the ground, none under a bridge; OSM-style data is joined at shared vertices only', () => {
+    const cross = [line(0, [0, 0], [200, 0]), line(0, [100, -100], [100, 100])]
+    const bridge = [line(0, [0, 0], [200, 0]), line(1, [100, -100], [100, 100])]
+    const g1 = buildGraph(cross, { noding: 'crossings' })
+    const g2 = buildGraph(bridge, { noding: 'crossings' })
+    const g3 = buildGraph(cross, { noding: 'vertices' })
+    expect(g1.componentSize.length).toBe(1)
+    expect(g2.componentSize.length).toBe(2)
+    expect(g3.componentSize.length).toBe(2)
+    // From (0, 0) to (100, 100): 100 + 100 through the junction.
+    const s = snap(g1, 0, 0, 10)!
+    const p = snapAll(g1, Float64Array.from([100]), Float64Array.from([100]), 10)
+    expect(pointDistances(g1, p, [s], 1e9)[0]).toBeCloseTo(200, 9)
+  })
+})
+
+describe('the network model through the API', () => {
+  const t = useTestApp()
+  const P = (x: number, y: number) => [X0 + x, Y0 + y]
+  beforeAll(async () => {
+    for (const layer of LOAD_ORDER)
+      expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
+    // One road along the homes of C1 (y = 500, x 0–1000) and a motorway along y = 800 through K1.
+    const roads = {
+      type: 'FeatureCollection',
+      features: [
+        {
+          type: 'Feature',
+          geometry: { type: 'LineString', coordinates: [P(0, 500), P(1000, 500)] },
+          properties: { highway: 'residential' },
+        },
+        {
+          type: 'Feature',
+          geometry: { type: 'LineString', coordinates: [P(0, 800), P(1000, 800)] },
+          properties: { highway: 'motorway' },
+        },
+      ],
+    }
+    const r = await upload(t.app, 2025, 'roads', Buffer.from(JSON.stringify(roads)), 'roads.geojson', CRS)
+    expect(r.status, JSON.stringify(r.body)).toBe(201)
+    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
+    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((res) => setTimeout(res, 50))
+  })
+
+  it('reports both models; the kindergarten beside a motorway is reached by straight line only', async () => {
+    const straight = await get(t.app, '/api/years/2025/indicators/kindergarten_coverage?level=city')
+    const walked = await get(t.app, '/api/years/2025/indicators/kindergarten_coverage?level=city&model=network')
+    expect(walked.status).toBe(200)
+    expect(straight.body.results[0].numerator).toBeCloseTo(100, 0) // B1's footprint (100 m²)
+    // K1 stands on the motorway, 300 m from the only walkable road: off the network, so it reaches no one.
+    expect(walked.body.results[0]).toMatchObject({ value: 0, distanceModel: 'network' })
+    expect(walked.body.indicator.distanceModel).toMatch(/步行网络距离/)
+    // B4–B7 and B9 (C2) are more than 150 m from the road.
+    expect(walked.body.results[0].offNetwork).toBe(5)
+    const only = await get(t.app, '/api/years/2025/indicators/kindergarten_coverage/gaps?model=walk-only')
+    expect(only.body.features.map((f: { properties: { code: string } }) => f.properties.code)).toEqual(['B1'])
+  })
+
+  it('builds the 问题清单 from the network model when the year says so', async () => {
+    const before = await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&level=community')
+    expect(before.body.problems.find((p: { unitCode: string }) => p.unitCode === 'C1').variant).toBe('area')
+    const put = await request(t.app.server)
+      .put('/api/years/2025/indicator-config')
+      .set(AUTH)
+      .send({ settings: { distanceModel: 'network' } })
+    expect(put.status).toBe(200)
+    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
+    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((res) => setTimeout(res, 50))
+    const after = await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&level=community')
+    const c1 = after.body.problems.find((p: { unitCode: string }) => p.unitCode === 'C1')
+    expect(c1).toMatchObject({ variant: 'area@network', value: 0 })
+  })
+})
