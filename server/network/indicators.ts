@@ -62,7 +62,9 @@ export function asNetworkRows(m: CityModel, rows: ResultRow[]): ResultRow[] {
     ['community', m.communities],
     ['area', m.areas],
   ] as const)
-    us.forEach((u, i) => idx.set(`${level}|${u.code}`, i))
+    us.forEach((u, i) => {
+      idx.set(`${level}|${u.code}`, i)
+    })
   return rows.map((r) => ({
     ...r,
     variant: `${r.variant}@network` as ResultRow['variant'],
