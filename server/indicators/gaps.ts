@@ -218,8 +218,9 @@ export async function whatIf(knex: Knex, config: Config, city: City, year: numbe
           })(),
       )
     : affectedBy(defs, new Set(added.map((f) => f.type)))
-  const before = computeAll(model, picked).rows
-  const after = computeAll({ ...model, facilities: [...model.facilities, ...added] }, picked).rows
+  // What-if answers in the straight-line model (the walking one would double the cost of each question).
+  const before = computeAll({ ...model, network: null }, picked).rows
+  const after = computeAll({ ...model, network: null, facilities: [...model.facilities, ...added] }, picked).rows
   const key = (r: ResultRow) => `${r.indicator}|${r.variant}|${r.level}|${r.unit_code}`
   const prev = new Map(before.map((r) => [key(r), r]))
   return {
