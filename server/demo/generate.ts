@@ -50,6 +50,7 @@ export const DEMO_LAYERS = [
   'green-spaces',
   'jobs',
   'commutes',
+  'roads',
 ] as const
 
 /** Writes one GeoJSON file per layer into outDir (streamed, so a million buildings fit). Returns feature counts. */
@@ -221,6 +222,8 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
     gid = 0,
     jid = 0
   const homes: { code: string; built: number; floors: number; old: boolean }[] = []
+  const areaRects: { ax0: number; ay0: number; ax1: number; ay1: number; x0: number; x1: number; walled: boolean }[] =
+    []
   const areaYears: { code: string; built: number }[] = []
   const building = (x0: number, y0: number, w: number, h: number, p: Record<string, unknown>) => {
     bid++
@@ -294,6 +297,7 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
             ]
           : [[x0, y0, x1, y1]]
         for (const [ax0, ay0, ax1, ay1] of parts) {
+          areaRects.push({ ax0, ay0, ax1, ay1, x0, x1, walled: built < 2000 })
           aid++
           const areaCode = `XQ${String(aid).padStart(5, '0')}`
           const yr = built + (split ? Math.floor(rand() * 4) : 0)
@@ -352,6 +356,8 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
             green(ax1 - 55, ay0 + 5, ax1 - 8, ay0 + 5 + 20 + rand() * 30, '口袋公园', `${aid}号口袋公园`)
         }
       } else if (u === 'village') {
+        // A 城中村 has lanes everywhere: one through it each way is enough for walking to the street.
+        areaRects.push({ ax0: x0, ay0: y0, ax1: x1, ay1: y1, x0, x1, walled: false })
         aid++
         const areaCode = `XQ${String(aid).padStart(5, '0')}`
         emit('residential-areas', {
@@ -521,6 +527,12 @@ export function generateCity(outDir: string, opts: CityOptions = {}): Record<str
     }
   }
 
+  streetNetwork(cols, rows, areaRects, (kind, pts, tags = {}) =>
+    emit('roads', {
+      geometry: { type: 'LineString', coordinates: pts.map(([x, y]) => ll(x, y)) },
+      properties: { kind, ...tags },
+    }),
+  )
   const ins = inspectionTables(homes, areaYears, opts.year ?? 2025, (opts.seed ?? 2025) + 1)
   fs.writeFileSync(path.join(outDir, 'inspections.csv'), ins.buildings)
   fs.writeFileSync(path.join(outDir, 'area-inspections.csv'), ins.areas)
@@ -588,4 +600,59 @@ export function inspectionTables(
     alines.push(`${a.code},${f.join('、')},${inspectors[Math.floor(rand() * inspectors.length)]},${date()}`)
   }
   return { buildings: `${lines.join('\n')}\n`, areas: `${alines.join('\n')}\n`, buildingRows: lines.length - 1 }
+}
+
+/** Points from (x0, y0) to (x1, y1) at most 25 m apart, ends included (survey lines have many vertices). */
+function polyline(x0: number, y0: number, x1: number, y1: number): [number, number][] {
+  const n = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / 25))
+  return Array.from({ length: n + 1 }, (_, k) => [x0 + ((x1 - x0) * k) / n, y0 + ((y1 - y0) * k) / n])
+}
+
+/**
+ * The street network: the road grid (主干路 / 次干路 / 支路), a river along one row boundary crossed
+ * only by a bridge on every third street, a railway along one column boundary (not walkable) with an
+ * underpass on every fourth street, and lanes inside each 小区 — a walled (pre-2000) 小区 has one gate
+ * to the street south of it, a newer one opens to its side streets too. Network and straight-line
+ * distances differ visibly across the river, the railway and the walls.
+ */
+function streetNetwork(
+  cols: number,
+  rows: number,
+  areas: { ax0: number; ay0: number; ax1: number; ay1: number; x0: number; x1: number; walled: boolean }[],
+  road: (kind: string, pts: [number, number][], tags?: Record<string, unknown>) => void,
+) {
+  const riverY = (Math.round(rows / 2) + 1) * BLOCK
+  const railX = Math.max(2, Math.floor(cols / 3)) * BLOCK
+  const kind = (i: number) => (i % 4 === 0 ? '主干路' : i % 2 === 0 ? '次干路' : '支路')
+  const H = rows * BLOCK,
+    W = cols * BLOCK
+  for (let c = 0; c <= cols; c++) {
+    const x = c * BLOCK
+    if (x === railX) {
+      road('铁路', polyline(x, 0, x, H), { name: '铁路' })
+      continue
+    }
+    road(kind(c), polyline(x, 0, x, riverY - 30))
+    road(kind(c), polyline(x, riverY + 30, x, H))
+    if (c % 3 === 0) road(kind(c), polyline(x, riverY - 30, x, riverY + 30), { bridge: 'yes', name: `${c}号桥` })
+  }
+  for (let r = 0; r <= rows; r++) {
+    const y = r * BLOCK
+    if (y === riverY) continue // the river runs here
+    road(kind(r), polyline(0, y, railX - 20, y))
+    road(kind(r), polyline(railX + 20, y, W, y))
+    if (r % 4 === 0) road(kind(r), polyline(railX - 20, y, railX + 20, y), { tunnel: 'yes', name: `${r}号下穿` })
+  }
+  for (const a of areas) {
+    const ym = (a.ay0 + a.ay1) / 2,
+      xm = (a.ax0 + a.ax1) / 2
+    road('小区道路', polyline(a.ax0 + 12, ym, a.ax1 - 12, ym))
+    // The gate to the south street (the street is ROAD metres outside the 小区's edge); by the river,
+    // which has no street along it, to the north street.
+    if (a.ay0 - ROAD === riverY) road('小区道路', polyline(xm, ym, xm, a.ay1 + ROAD))
+    else road('小区道路', polyline(xm, ym, xm, a.ay0 - ROAD))
+    if (a.walled) continue
+    if (a.ax0 === a.x0) road('小区道路', polyline(a.ax0 + 12, ym, a.ax0 - ROAD, ym))
+    if (a.ax1 === a.x1) road('小区道路', polyline(a.ax1 - 12, ym, a.ax1 + ROAD, ym))
+  }
 }

@@ -474,8 +474,13 @@ export async function loadCityModel(
     const off = network.residential.seg.reduce((a, s) => a + (s < 0 ? 1 : 0), 0)
     const g = network.graph
     const biggest = g.componentSize.reduce((a, v) => Math.max(a, v), 0)
+    // Homes joined to a small island of the network (under 1% of the largest part): flagged.
+    let island = 0
+    network.residential.seg.forEach((s) => {
+      if (s >= 0 && g.componentSize[g.component[g.segA[s]]] < biggest / 100) island++
+    })
     warnings.push(
-      `步行网络：${network.lines} 条道路（${network.excluded} 条不可步行），${g.nodes} 个节点，${g.segA.length} 段，${g.componentSize.length} 个连通分量（最大含 ${biggest} 个节点）；${off} 栋住宅距可步行道路超过 ${network.settings.accessCapM} 米 / walking network: ${g.segA.length} segments, ${g.componentSize.length} components; ${off} homes off the network`,
+      `步行网络：${network.lines} 条道路（${network.excluded} 条不可步行），${g.nodes} 个节点，${g.segA.length} 段，${g.componentSize.length} 个连通分量（最大含 ${biggest} 个节点）；${off} 栋住宅距可步行道路超过 ${network.settings.accessCapM} 米，${island} 栋只连到孤立的小片路网 / walking network: ${g.segA.length} segments, ${g.componentSize.length} components; ${off} homes off the network, ${island} on small islands`,
     )
   }
   onProgress?.(1, 'model ready')

@@ -35,6 +35,10 @@ export const DEFAULT_NETWORK: NetworkSettings = {
     '快速路',
     '城市快速路',
     '高速',
+    // rail, if a file carries it among the roads
+    'railway',
+    'rail',
+    '铁路',
   ],
   accessCapM: 150,
   edgeSnapM: 30,
