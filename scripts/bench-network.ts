@@ -4,7 +4,7 @@
 // indicator (coverage, green reach, life circles, 完整社区) for all units. Baseline in the same run:
 // pgRouting (pgr_withPointsDD from every facility, buildings as points on the edges, access legs
 // added) for three coverage indicators, with the uncovered homes compared one by one.
-//   npm run bench:network [-- --buildings 1000000]
+//   npm run bench:network [-- --buildings 1000000 --baseline 3]
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { BENCH_CITY, benchCity, loadCity, scratchDb } from './bench-common.ts'
@@ -15,7 +15,13 @@ import { INDICATORS } from '../server/indicators/registry.ts'
 import { modelFor, settingsFor } from '../server/indicators/service.ts'
 import { DEFAULT_NETWORK, loadNetwork } from '../server/network/load.ts'
 
-const { values: a } = parseArgs({ options: { buildings: { type: 'string', default: '1000000' } } })
+const { values: a } = parseArgs({
+  options: {
+    buildings: { type: 'string', default: '1000000' },
+    // how many of the three pgRouting comparisons to run (each takes minutes at a million homes)
+    baseline: { type: 'string', default: '3' },
+  },
+})
 const { dir } = benchCity(Number(a.buildings))
 const scratch = await scratchDb('citycheck_bench_net')
 const config = loadConfig({ ...process.env, DATABASE_URL: scratch.url })
@@ -93,9 +99,9 @@ console.log(
   `pgRouting preparation (edges, KNN joins of ${model.residentialPoints.ids.length} homes): ${prep.toFixed(1)} s`,
 )
 
-const picks = ['kindergarten_coverage', 'health_station_coverage', 'bus_stop_coverage'].map(
-  (code) => INDICATORS.find((d) => d.code === code)!,
-)
+const picks = ['kindergarten_coverage', 'health_station_coverage', 'bus_stop_coverage']
+  .slice(0, Number(a.baseline))
+  .map((code) => INDICATORS.find((d) => d.code === code)!)
 let pgrTotal = 0,
   oursTotal = 0
 for (const d of picks) {

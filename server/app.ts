@@ -18,6 +18,7 @@ import importRoutes from './import/routes.ts'
 import layerRoutes, { layerVocabularyRoutes } from './layers/routes.ts'
 import { audit, authorize, cityScope } from './cities/plugin.ts'
 import inspectionRoutes from './inspections/routes.ts'
+import networkRoutes from './network/routes.ts'
 import { cityAdminRoutes, cityRoutes } from './cities/routes.ts'
 import indicatorRoutes from './indicators/routes.ts'
 import problemRoutes from './problems/routes.ts'
@@ -44,6 +45,7 @@ const CITY_API = [
   indicatorRoutes,
   problemRoutes,
   inspectionRoutes,
+  networkRoutes,
   jobRoutes,
   mapRoutes,
   sitingRoutes,

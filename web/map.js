@@ -44,6 +44,14 @@ const T = {
     computing: '计算中…',
     ledger: '楼栋问题点',
     collect: '入户采集',
+    model: '距离',
+    euclidean: '直线距离',
+    network: '步行距离',
+    walkOnly: '直线可达、步行不可达',
+    noNetwork: '本年度没有步行网络结果（需上传道路图层并重算）',
+    serviceArea: '步行服务范围',
+    homesReached: '步行可达住宅',
+    homesWalkOnly: '直线可达、步行不可达住宅',
     records: '检查记录',
     inspectedBy: '检查人',
     noRecords: '无检查记录',
@@ -89,6 +97,14 @@ const T = {
     computing: 'Computing…',
     ledger: 'Building problems',
     collect: 'Field inspection',
+    model: 'Distance',
+    euclidean: 'straight line',
+    network: 'walking',
+    walkOnly: 'In radius, not walkable',
+    noNetwork: 'No walking-network results for this year (upload a roads layer and recompute)',
+    serviceArea: 'Walking service area',
+    homesReached: 'homes reached on foot',
+    homesWalkOnly: 'homes in the radius but not walkable',
     records: 'Inspections',
     inspectedBy: 'Inspector',
     noRecords: 'No inspections',
@@ -169,8 +185,11 @@ async function tianditu() {
   window.__citycheck.tianditu = true
 }
 
+// Under the walking model the tiles carry the indicator's `@network` results and coverage.
+const shownIndicator = () =>
+  state.indicator && $('#model').value === 'network' ? `${state.indicator}@network` : state.indicator
 const tiles = (layer) =>
-  `${location.origin}${tilePath(`/${state.year}/${layer}/{z}/{x}/{y}.pbf`)}?indicator=${encodeURIComponent(state.indicator ?? '')}`
+  `${location.origin}${tilePath(`/${state.year}/${layer}/{z}/{x}/{y}.pbf`)}?indicator=${encodeURIComponent(shownIndicator() ?? '')}`
 
 function fillColour() {
   if ($('#mode').value === 'status')
@@ -203,9 +222,21 @@ function radiusPx(metres) {
 }
 
 function rebuildLayers() {
-  for (const id of ['units-fill', 'units-line', 'streets-line', 'green', 'gaps', 'radius', 'facilities', 'ledger'])
+  for (const id of [
+    'units-fill',
+    'units-line',
+    'streets-line',
+    'green',
+    'gaps',
+    'radius',
+    'facilities',
+    'ledger',
+    'walk-only',
+    'area-segments',
+    'area-homes',
+  ])
     if (map.getLayer(id)) map.removeLayer(id)
-  for (const id of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces', 'ledger'])
+  for (const id of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces', 'ledger', 'walk-only', 'area'])
     if (map.getSource(id)) map.removeSource(id)
   if (!state.year) return
   for (const l of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces'])
@@ -280,6 +311,19 @@ function rebuildLayers() {
     paint: { 'circle-radius': 4, 'circle-color': '#2f6db5', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
     layout: { visibility: vis },
   })
+  // Homes inside the straight-line radius that cannot be walked to (coverage indicators with a network).
+  if (d?.kind === 'coverage' && $('#show-walk-only').checked) {
+    map.addSource('walk-only', {
+      type: 'geojson',
+      data: `${location.origin}${api(`/years/${state.year}/indicators/${encodeURIComponent(d.code)}/gaps?model=walk-only&limit=20000`)}`,
+    })
+    map.addLayer({
+      id: 'walk-only',
+      type: 'fill',
+      source: 'walk-only',
+      paint: { 'fill-color': '#e07b00', 'fill-opacity': 0.9 },
+    })
+  }
   // 住房 problems found by inspectors: one point per building, coloured by its worst item.
   if (d?.kind === 'inspection_count' && !d.code.startsWith('area_')) {
     map.addSource('ledger', {
@@ -367,9 +411,27 @@ function legend() {
           .map((s) => `<div><span class="swatch" style="background:${STATUS_COLOUR[s]}"></span>${t(s)}</div>`)
           .join('')
       : `<div><span class="swatch" style="background:#d64541"></span>${t('fail')} … <span class="swatch" style="background:#2e9d5b"></span>${t('target')}</div>`
-  $('#legend').innerHTML = `<strong>${esc(name(d))}</strong> <small>(${esc(d.dimension)} · ${esc(d.type)})</small>
-    <div>${t('target')}: ${esc(tg)} · ${lang === 'zh' ? '全市' : 'City'}: <span class="${esc(city?.status)}">${fmt(city?.value, d.unit)}</span></div>${rows}
+  const walking = $('#model').value === 'network'
+  $('#legend').innerHTML =
+    `<strong>${esc(name(d))}</strong> <small>(${esc(d.dimension)} · ${esc(d.type)} · ${t(walking ? 'network' : 'euclidean')})</small>
+    <div>${t('target')}: ${esc(tg)} · ${lang === 'zh' ? '全市' : 'City'}: <span id="legend-city" class="${esc(city?.status)}">${fmt(city?.value, d.unit)}</span></div>${rows}
     ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}<small>${esc(d.source)}</small>`
+  // The city value under the walking model comes from its own results (none without a roads layer).
+  if (walking)
+    apiFetch(api(`/years/${state.year}/indicators/${encodeURIComponent(d.code)}?level=city&model=network`))
+      .then((r) => (r.ok ? r.json() : null))
+      .then((b) => {
+        const el = $('#legend-city')
+        if (!el || state.indicator !== d.code) return
+        const c = b?.results?.[0]
+        if (!c) {
+          el.textContent = t('noNetwork')
+          el.className = 'no-data'
+        } else {
+          el.innerHTML = fmt(c.value, d.unit)
+          el.className = c.status
+        }
+      })
 }
 
 async function showCard(code) {
@@ -567,6 +629,8 @@ $('#site-csv').onclick = async () => {
 }
 
 map.on('click', 'units-fill', (e) => {
+  // A facility in the walking model shows its service area (its own handler).
+  if ($('#model').value === 'network' && map.queryRenderedFeatures(e.point, { layers: ['facilities'] }).length) return
   // A problem point above the unit opens the building instead (its own handler).
   if (map.getLayer('ledger') && map.queryRenderedFeatures(e.point, { layers: ['ledger'] }).length) return
   const f = e.features?.[0]
@@ -583,6 +647,8 @@ $('#indicator').onchange = () => {
   refresh()
 }
 $('#level').onchange = refresh
+$('#model').onchange = refresh
+$('#show-walk-only').onchange = refresh
 $('#mode').onchange = () => {
   map.setPaintProperty('units-fill', 'fill-color', fillColour())
   legend()
@@ -607,6 +673,49 @@ $('#problem-list').onclick = (e) => {
     showBuilding(li.dataset.unit)
   } else flyTo(li.dataset.unit)
 }
+/** A facility's walking service area: reached segments and homes, and the homes only a straight line reaches. */
+async function serviceArea(lngLat) {
+  const r = await apiFetch(
+    api(
+      `/years/${state.year}/indicators/${encodeURIComponent(state.indicator)}/service-area?lon=${lngLat.lng}&lat=${lngLat.lat}`,
+    ),
+  )
+  if (!r.ok) return false
+  const fc = await r.json()
+  for (const id of ['area-segments', 'area-homes']) if (map.getLayer(id)) map.removeLayer(id)
+  if (map.getSource('area')) map.removeSource('area')
+  map.addSource('area', { type: 'geojson', data: fc })
+  map.addLayer({
+    id: 'area-segments',
+    type: 'line',
+    source: 'area',
+    filter: ['==', ['get', 'kind'], 'segment'],
+    paint: { 'line-color': '#1565c0', 'line-width': 4, 'line-opacity': 0.8 },
+  })
+  map.addLayer({
+    id: 'area-homes',
+    type: 'circle',
+    source: 'area',
+    filter: ['!=', ['get', 'kind'], 'segment'],
+    paint: {
+      'circle-radius': 3,
+      'circle-color': ['match', ['get', 'kind'], 'home', '#1565c0', '#e07b00'],
+      'circle-stroke-color': '#fff',
+      'circle-stroke-width': 0.5,
+    },
+  })
+  const card = $('#card')
+  card.hidden = false
+  card.innerHTML = `<h2 id="card-title">${t('serviceArea')} · ${esc(fc.facility.name ?? fc.facility.type)}</h2>
+    <p>${fc.radius} m · ${t('homesReached')}: <strong>${fc.homesReached}</strong> · ${t('homesWalkOnly')}: <strong class="fail">${fc.homesWalkOnly}</strong></p>
+    <p><small>${esc(fc.distanceModel)}</small></p>`
+  return true
+}
+map.on('click', 'facilities', async (e) => {
+  if ($('#model').value !== 'network') return
+  e.preventDefault()
+  await serviceArea(e.lngLat)
+})
 map.on('click', 'ledger', (e) => {
   const f = e.features?.[0]
   if (f) showBuilding(f.properties.code)

@@ -31,7 +31,39 @@ export interface Graph {
   componentSize: Int32Array
 }
 
-const key = (x: number, y: number) => `${Math.round(x * 100)},${Math.round(y * 100)}`
+/**
+ * Node ids by position on a 1 cm grid: an open-addressing hash of the two integer coordinates (a Map
+ * keyed by strings costs a string per vertex, ~3× slower on a million nodes).
+ */
+class NodeTable {
+  private kx = new Int32Array(1 << 16)
+  private ky = new Int32Array(1 << 16)
+  private id = new Int32Array(1 << 16).fill(-1)
+  private size = 0
+  /** The id at (x, y), or `fresh` (then stored) when the position is new. */
+  idOf(x: number, y: number, fresh: number): number {
+    if (this.size * 2 >= this.id.length) this.grow()
+    const mask = this.id.length - 1
+    let h = (Math.imul(x, 0x9e3779b1) ^ Math.imul(y, 0x85ebca6b)) & mask
+    while (this.id[h] !== -1) {
+      if (this.kx[h] === x && this.ky[h] === y) return this.id[h]
+      h = (h + 1) & mask
+    }
+    this.kx[h] = x
+    this.ky[h] = y
+    this.id[h] = fresh
+    this.size++
+    return fresh
+  }
+  private grow() {
+    const { kx, ky, id } = this
+    this.kx = new Int32Array(kx.length * 2)
+    this.ky = new Int32Array(kx.length * 2)
+    this.id = new Int32Array(kx.length * 2).fill(-1)
+    this.size = 0
+    for (let h = 0; h < id.length; h++) if (id[h] !== -1) this.idOf(kx[h], ky[h], id[h])
+  }
+}
 
 /** Where two segments cross strictly inside both (not at an end): the fractions along each, or null. */
 export function crossing(
@@ -140,15 +172,16 @@ export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'cros
     }
   }
 
-  const ids = new Map<string, number>()
+  const ids = new NodeTable()
   const xs: number[] = [],
     ys: number[] = []
+  // Keys relative to the first vertex, so they stay well inside 32 bits in any zone (prefixed eastings
+  // are 8 digits of metres).
+  const ox = lines.length ? Math.round(lines[0].coords[0] * 100) : 0,
+    oy = lines.length ? Math.round(lines[0].coords[1] * 100) : 0
   const node = (x: number, y: number) => {
-    const k = key(x, y)
-    let id = ids.get(k)
-    if (id === undefined) {
-      id = xs.length
-      ids.set(k, id)
+    const id = ids.idOf(Math.round(x * 100) - ox, Math.round(y * 100) - oy, xs.length)
+    if (id === xs.length) {
       xs.push(x)
       ys.push(y)
     }
@@ -264,23 +297,39 @@ export interface Snap {
 /** The nearest point of the nearest segment within `cap` metres, or null (off the network). */
 export function snap(g: Graph, px: number, py: number, cap: number): Snap | null {
   if (!g.index) return null
+  // The 8 segments whose boxes are nearest; exact when the best of them is no farther than the 8th box
+  // (every other segment is at least that far), else a search of the whole cap box decides.
+  const near = g.index.neighbors(px, py, 8, cap)
+  let best = nearestOf(g, px, py, cap, near)
+  if (near.length === 8) {
+    const s = near[7]
+    const ax = g.x[g.segA[s]],
+      ay = g.y[g.segA[s]],
+      bx = g.x[g.segB[s]],
+      by = g.y[g.segB[s]]
+    const dx = Math.max(Math.min(ax, bx) - px, 0, px - Math.max(ax, bx))
+    const dy = Math.max(Math.min(ay, by) - py, 0, py - Math.max(ay, by))
+    if (!best || best.leg > Math.hypot(dx, dy))
+      best = nearestOf(g, px, py, cap, g.index.search(px - cap, py - cap, px + cap, py + cap))
+  }
+  return best
+}
+
+function nearestOf(g: Graph, px: number, py: number, cap: number, candidates: number[]): Snap | null {
   let best: Snap | null = null
-  for (const r of [Math.min(30, cap), cap]) {
-    for (const s of g.index.search(px - r, py - r, px + r, py + r)) {
-      const ax = g.x[g.segA[s]],
-        ay = g.y[g.segA[s]],
-        bx = g.x[g.segB[s]],
-        by = g.y[g.segB[s]]
-      const dx = bx - ax,
-        dy = by - ay
-      const l2 = dx * dx + dy * dy
-      const t = l2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0
-      const leg = Math.hypot(px - (ax + t * dx), py - (ay + t * dy))
-      // Ties go to the lower segment number, so the answer does not depend on the index's order.
-      if (leg <= cap && (!best || leg < best.leg - 1e-9 || (Math.abs(leg - best.leg) <= 1e-9 && s < best.seg)))
-        best = { seg: s, t, leg }
-    }
-    if (best && best.leg <= r) break
+  for (const s of candidates) {
+    const ax = g.x[g.segA[s]],
+      ay = g.y[g.segA[s]],
+      bx = g.x[g.segB[s]],
+      by = g.y[g.segB[s]]
+    const dx = bx - ax,
+      dy = by - ay
+    const l2 = dx * dx + dy * dy
+    const t = l2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0
+    const leg = Math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+    // Ties go to the lower segment number, so the answer does not depend on the index's order.
+    if (leg <= cap && (!best || leg < best.leg - 1e-9 || (Math.abs(leg - best.leg) <= 1e-9 && s < best.seg)))
+      best = { seg: s, t, leg }
   }
   return best
 }

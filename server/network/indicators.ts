@@ -4,7 +4,7 @@
 import type { IndicatorDef } from '../indicators/registry.ts'
 import type { CityModel } from '../indicators/model.ts'
 import { type ResultRow, Sums, sitesFor } from '../indicators/compute.ts'
-import { markNetworkCovered, siteSources } from './reach.ts'
+import { markWithin, siteSources } from './reach.ts'
 import { WALK_SPEED_SOURCE } from './load.ts'
 
 export const NETWORK_MODEL =
@@ -40,8 +40,16 @@ export function networkFlags(
       edgeSnap: net.settings.edgeSnapM,
       gates: net.gates,
     })
-    markNetworkCovered(net.graph, net.residential, m.residentialPoints.ids, src, band.radius, b, scratch)
-    markNetworkCovered(net.graph, net.areas, m.areaPoints.ids, src, band.radius, a, scratch)
+    markWithin(
+      net.graph,
+      [
+        { pts: net.residential, ids: m.residentialPoints.ids, out: b },
+        { pts: net.areas, ids: m.areaPoints.ids, out: a },
+      ],
+      src,
+      band.radius,
+      scratch,
+    )
   }
   const out = { b, a, sites }
   cache.set(key, out)

@@ -165,6 +165,26 @@ describe('the network model through the API', () => {
     expect(only.body.features.map((f: { properties: { code: string } }) => f.properties.code)).toEqual(['B1'])
   })
 
+  it('draws a facility’s walking service area: reached segments, homes, and the homes only a straight line reaches', async () => {
+    const [lon, lat] = await t.db.knex
+      .raw('SELECT ST_X(p) x, ST_Y(p) y FROM ST_Transform(ST_SetSRID(ST_MakePoint(?, ?), 4548), 4490) p', P(200, 520))
+      .then((r) => [r.rows[0].x, r.rows[0].y])
+    // 老年服务站 at (200, 520), 20 m from the road; radius 300: the road is walked from x = 200 − 280 to 200 + 280.
+    const r = await get(t.app, `/api/years/2025/indicators/elderly_station_coverage/service-area?lon=${lon}&lat=${lat}`)
+    expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200)
+    const segs = r.body.features.filter((f: { properties: { kind: string } }) => f.properties.kind === 'segment')
+    expect(segs.length).toBeGreaterThan(0)
+    // B1 (200, 500): 20 + 0 = 20 m; B2 (500, 500): 20 + 300 > 300 → only by straight line? No: straight 300.67 > 300 too.
+    expect(r.body.homesReached).toBe(1)
+    const home = r.body.features.find((f: { properties: { kind: string } }) => f.properties.kind === 'home')
+    expect(home.properties).toMatchObject({ walk: 20, straight: 20 })
+    const miss = await get(
+      t.app,
+      `/api/years/2025/indicators/elderly_station_coverage/service-area?lon=${lon + 0.01}&lat=${lat}`,
+    )
+    expect(miss.status).toBe(404)
+  })
+
   it('builds the 问题清单 from the network model when the year says so', async () => {
     const before = await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&level=community')
     expect(before.body.problems.find((p: { unitCode: string }) => p.unitCode === 'C1').variant).toBe('area')

@@ -26,81 +26,73 @@ export function snapAll(g: Graph, xs: Float64Array, ys: Float64Array, cap: numbe
   return out
 }
 
-/** Binary min-heap of (key, node), duplicates allowed (stale entries are skipped when popped). */
-class Heap {
-  keys = new Float64Array(1024)
-  vals = new Int32Array(1024)
-  size = 0
-  push(k: number, v: number) {
-    if (this.size === this.keys.length) {
-      const k2 = new Float64Array(this.size * 2)
-      k2.set(this.keys)
-      this.keys = k2
-      const v2 = new Int32Array(this.size * 2)
-      v2.set(this.vals)
-      this.vals = v2
-    }
-    let i = this.size++
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (this.keys[p] <= k) break
-      this.keys[i] = this.keys[p]
-      this.vals[i] = this.vals[p]
-      i = p
-    }
-    this.keys[i] = k
-    this.vals[i] = v
-  }
-  pop(): number {
-    const top = this.vals[0]
-    const k = this.keys[--this.size]
-    const v = this.vals[this.size]
-    let i = 0
-    for (;;) {
-      let c = 2 * i + 1
-      if (c >= this.size) break
-      if (c + 1 < this.size && this.keys[c + 1] < this.keys[c]) c++
-      if (this.keys[c] >= k) break
-      this.keys[i] = this.keys[c]
-      this.vals[i] = this.vals[c]
-      i = c
-    }
-    this.keys[i] = k
-    this.vals[i] = v
-    return top
-  }
-  get minKey() {
-    return this.keys[0]
-  }
-}
-
-/** Network distance from the nearest source to every node, up to `bound` (Infinity beyond). */
+/**
+ * Network distance from the nearest source to every node, up to `bound` (Infinity beyond): Dijkstra
+ * with a bucket queue (2 m buckets, so no heap); nodes that share a bucket may be settled out of order,
+ * so a node is relaxed again whenever its distance improves (label-correcting): the result is exact.
+ */
 export function nodeDistances(g: Graph, sources: Snap[], bound: number, dist?: Float64Array): Float64Array {
+  const W = 2
   const d = dist ?? new Float64Array(g.nodes)
   d.fill(Infinity)
-  const h = new Heap()
+  const done = new Float64Array(g.nodes).fill(Infinity)
+  const buckets = Math.floor(bound / W) + 1
+  const head = new Int32Array(buckets).fill(-1)
+  let node = new Int32Array(1024),
+    next = new Int32Array(1024),
+    used = 0
+  const push = (v: number, k: number) => {
+    if (used === node.length) {
+      const n2 = new Int32Array(used * 2)
+      n2.set(node)
+      node = n2
+      const x2 = new Int32Array(used * 2)
+      x2.set(next)
+      next = x2
+    }
+    const b = Math.floor(k / W)
+    node[used] = v
+    next[used] = head[b]
+    head[b] = used++
+  }
   const relax = (v: number, k: number) => {
     if (k < d[v] && k <= bound) {
       d[v] = k
-      h.push(k, v)
+      push(v, k)
     }
   }
   for (const s of sources) {
     relax(g.segA[s.seg], s.leg + s.t * g.segLen[s.seg])
     relax(g.segB[s.seg], s.leg + (1 - s.t) * g.segLen[s.seg])
   }
-  while (h.size) {
-    const k = h.minKey
-    const u = h.pop()
-    if (k > d[u]) continue
-    for (let e = g.off[u]; e < g.off[u + 1]; e++) relax(g.adj[e], k + g.w[e])
-  }
+  const { off, adj, w } = g
+  for (let b = 0; b < buckets; b++)
+    while (head[b] !== -1) {
+      const e = head[b]
+      head[b] = next[e]
+      const u = node[e]
+      const k = d[u]
+      if (k >= done[u]) continue
+      done[u] = k
+      for (let x = off[u]; x < off[u + 1]; x++) {
+        const v = adj[x],
+          nk = k + w[x]
+        if (nk < d[v] && nk <= bound) {
+          d[v] = nk
+          push(v, nk)
+        }
+      }
+    }
   return d
 }
 
 /** Each point's walking distance to the nearest source (Infinity when off the network or beyond the bound). */
 export function pointDistances(g: Graph, pts: Snapped, sources: Snap[], bound: number, nodeDist?: Float64Array) {
-  const d = nodeDistances(g, sources, bound, nodeDist)
+  return distancesAt(g, pts, sources, nodeDistances(g, sources, bound, nodeDist))
+}
+
+/** Point distances from node distances already computed for these sources. */
+export function distancesAt(g: Graph, pts: Snapped, sources: Snap[], d: Float64Array): Float64Array {
   // Sources on the same segment as a point are reached along the segment itself.
   const bySeg = new Map<number, Snap[]>()
   for (const s of sources) {
@@ -133,17 +125,42 @@ export interface NetworkSite {
  * within `edgeSnap` metres of its outline (the outline sampled every 10 m), the access leg being the
  * distance from the outline.
  */
+// A site's joins depend only on the site and the graph: kept for the next indicator using the same site.
+const joins = new WeakMap<Graph, WeakMap<NetworkSite, Snap[]>>()
+
 export function siteSources(
   g: Graph,
   sites: NetworkSite[],
   opts: { cap: number; edgeSnap: number; gates?: { x: Float64Array; y: Float64Array } },
 ): Snap[] {
-  const out: Snap[] = []
+  let memo = joins.get(g)
+  if (!memo) {
+    memo = new WeakMap()
+    joins.set(g, memo)
+  }
+  const all: Snap[] = []
   for (const s of sites) {
+    let own = memo.get(s)
+    if (!own) {
+      own = siteJoins(g, s, opts)
+      memo.set(s, own)
+    }
+    for (const j of own) all.push(j)
+  }
+  return all
+}
+
+function siteJoins(
+  g: Graph,
+  s: NetworkSite,
+  opts: { cap: number; edgeSnap: number; gates?: { x: Float64Array; y: Float64Array } },
+): Snap[] {
+  const out: Snap[] = []
+  {
     if (!s.geom) {
       const p = snap(g, s.x, s.y, opts.cap)
       if (p) out.push(p)
-      continue
+      return out
     }
     let gated = false
     if (opts.gates)
@@ -157,7 +174,7 @@ export function siteSources(
           gated = true
         }
       }
-    if (gated) continue
+    if (gated) return out
     for (const poly of s.geom)
       for (const ring of poly)
         for (let k = 0; k + 1 < ring.length; k++) {
@@ -174,6 +191,24 @@ export function siteSources(
   return out
 }
 
+/** One point set to mark: its joins, the ids they stand for, and the flags to set. */
+export interface PointFlags {
+  pts: Snapped
+  ids: Int32Array
+  out: Uint8Array
+}
+
+/** Marks out[ids[k]] = 1 for every point of each set within `radius` walking metres of a source (one search). */
+export function markWithin(g: Graph, sets: PointFlags[], sources: Snap[], radius: number, scratch?: Float64Array) {
+  if (!sources.length) return
+  const r = radius + RADIUS_TOLERANCE_M
+  const nd = nodeDistances(g, sources, r, scratch)
+  for (const { pts, ids, out } of sets) {
+    const d = distancesAt(g, pts, sources, nd)
+    for (let k = 0; k < d.length; k++) if (d[k] <= r) out[ids[k]] = 1
+  }
+}
+
 /** Marks out[ids[k]] = 1 for every point within `radius` walking metres of a source. */
 export function markNetworkCovered(
   g: Graph,
@@ -184,8 +219,5 @@ export function markNetworkCovered(
   out: Uint8Array,
   scratch?: Float64Array,
 ): void {
-  if (!sources.length) return
-  const r = radius + RADIUS_TOLERANCE_M
-  const d = pointDistances(g, pts, sources, r, scratch)
-  for (let k = 0; k < d.length; k++) if (d[k] <= r) out[ids[k]] = 1
+  markWithin(g, [{ pts, ids, out }], sources, radius, scratch)
 }

@@ -183,11 +183,17 @@ export class TileService {
       const run = indicator ? await latestRun(this.knex, city, year) : null
       if (run && indicator) {
         const level = layer === 'streets' ? 'street' : layer === 'districts' ? 'district' : 'community'
-        const def = (run.definitions as { code: string; params: { primary?: string } }[]).find(
-          (d) => d.code === indicator,
-        )
+        // `code@network`: the same indicator under the walking-network distance model.
+        const [code, model] = indicator.split('@')
+        const def = (run.definitions as { code: string; params: { primary?: string } }[]).find((d) => d.code === code)
+        const primary = def?.params.primary ?? 'area'
         const res = await this.knex('indicator_results')
-          .where({ run_id: run.id, indicator, level, variant: def?.params.primary ?? 'area' })
+          .where({
+            run_id: run.id,
+            indicator: code,
+            level,
+            variant: model === 'network' ? `${primary}@network` : primary,
+          })
           .select('unit_code', 'value', 'status', 'target')
         for (const r of res)
           values.set(r.unit_code, {
