@@ -5,7 +5,7 @@
 // target and status.
 import Flatbush from 'flatbush'
 import { markCovered, RADIUS_TOLERANCE_M, type Site } from './coverage.ts'
-import { DiscSums, polygonPolygonDistance, pointPolygonDistance } from './geom.ts'
+import { DiscSums, pointInMultiPolygon, polygonPolygonDistance, pointPolygonDistance } from './geom.ts'
 import type { CityModel, Unit } from './model.ts'
 import type { IndicatorDef, Target, Variant } from './registry.ts'
 import { areaShortfallRows, inspectionCountRows, schoolSeatRows } from '../inspections/compute.ts'
@@ -445,6 +445,11 @@ export function computeAll(
         rows.push(...completeRows(m, def, missingBy))
         if (m.network) {
           // Walking: an item is there for a 社区 when one of its homes reaches it, or it stands inside the 社区.
+          const cIndex = m.communities.length ? new Flatbush(m.communities.length) : null
+          if (cIndex) {
+            for (const c of m.communities) cIndex.add(c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3])
+            cIndex.finish()
+          }
           const present = its.map((it) => {
             const f = networkFlags(
               m,
@@ -454,17 +459,9 @@ export function computeAll(
             ).b
             const has = new Uint8Array(m.communities.length)
             for (let i = 0; i < B.n; i++) if (f[i] && B.residential[i] && B.community[i] >= 0) has[B.community[i]] = 1
-            for (const site of sitesFor(m, { types: it.types, minArea: it.minArea })) {
-              const ci = m.communities.findIndex(
-                (c) =>
-                  site.x >= c.bbox[0] &&
-                  site.x <= c.bbox[2] &&
-                  site.y >= c.bbox[1] &&
-                  site.y <= c.bbox[3] &&
-                  pointPolygonDistance(site.x, site.y, c.geom) === 0,
-              )
-              if (ci >= 0) has[ci] = 1
-            }
+            for (const site of sitesFor(m, { types: it.types, minArea: it.minArea }))
+              for (const ci of cIndex?.search(site.x, site.y, site.x, site.y) ?? [])
+                if (pointInMultiPolygon(site.x, site.y, m.communities[ci].geom)) has[ci] = 1
             return has
           })
           const walkMissing = m.communities.map((_, ci) => its.filter((_, j) => !present[j][ci]).map((it) => it.zh))

@@ -56,8 +56,11 @@ export function networkFlags(
   return out
 }
 
-/** The same rows under the network model: variant `x@network`, with the homes off the network per unit. */
-export function asNetworkRows(m: CityModel, rows: ResultRow[]): ResultRow[] {
+// Homes off the network per unit depend on the model only: counted once per model.
+const offByModel = new WeakMap<CityModel, { off: Sums; idx: Map<string, number> }>()
+function offNetwork(m: CityModel) {
+  let hit = offByModel.get(m)
+  if (hit) return hit
   const off = new Sums(m)
   const net = m.network!
   m.residentialPoints.ids.forEach((id, k) => {
@@ -73,6 +76,14 @@ export function asNetworkRows(m: CityModel, rows: ResultRow[]): ResultRow[] {
     us.forEach((u, i) => {
       idx.set(`${level}|${u.code}`, i)
     })
+  hit = { off, idx }
+  offByModel.set(m, hit)
+  return hit
+}
+
+/** The same rows under the network model: variant `x@network`, with the homes off the network per unit. */
+export function asNetworkRows(m: CityModel, rows: ResultRow[]): ResultRow[] {
+  const { off, idx } = offNetwork(m)
   return rows.map((r) => ({
     ...r,
     variant: `${r.variant}@network` as ResultRow['variant'],
