@@ -106,8 +106,8 @@ export const ERRORS = {
   // file formats
   CC_FORMAT_UNKNOWN: {
     status: 415,
-    zh: '无法识别文件 {file} 的格式，支持 GeoJSON、压缩的 Shapefile（.zip）和 CSV',
-    en: 'Cannot tell the format of {file}; GeoJSON, zipped Shapefile (.zip) and CSV are supported',
+    zh: '无法识别文件 {file} 的格式，支持 GeoJSON、压缩的 Shapefile（.zip）、GeoPackage（.gpkg）和 CSV',
+    en: 'Cannot tell the format of {file}; GeoJSON, zipped Shapefile (.zip), GeoPackage (.gpkg) and CSV are supported',
   },
   CC_PARSE_FAILED: {
     status: 400,

@@ -24,6 +24,8 @@ export const STORAGE_SRID = 4490
 export interface ImportOptions {
   crs?: string
   encoding?: string
+  /** the table of a GeoPackage that holds several */
+  layer?: string
   /** canonical field → attribute name in the file */
   fields?: Record<string, string>
   /** facility type values in the file → canonical type */

@@ -137,6 +137,7 @@ export async function importLayer(
     onProgress?.('read')
     const read = await readUpload(req.buffer, req.fileName, {
       encoding: req.options.encoding,
+      layer: req.options.layer,
       maxUnpackedBytes: limits.maxUnpackedBytes,
       maxFeatures: limits.maxFeatures,
     })

@@ -5,13 +5,15 @@ import { AppError } from '../../errors.ts'
 import { readCsv } from './csv.ts'
 import { readGeoJson } from './geojson.ts'
 import { readShapefile } from './shapefile.ts'
+import { isSqlite, readGeoPackage } from './gpkg.ts'
 import type { ReadOptions, ReadResult } from './types.ts'
 import { unzip } from './zip.ts'
 
 export type { ReadResult, RawFeature, ReadOptions } from './types.ts'
 
-function sniff(buf: Buffer, name: string): 'zip' | 'geojson' | 'csv' | undefined {
+function sniff(buf: Buffer, name: string): 'zip' | 'geojson' | 'csv' | 'gpkg' | undefined {
   if (buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) return 'zip'
+  if (isSqlite(buf)) return 'gpkg'
   const ext = path.extname(name).toLowerCase()
   if (ext === '.csv' || ext === '.txt' || ext === '.tsv') return 'csv'
   let i = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0
@@ -25,6 +27,7 @@ export async function readUpload(buf: Buffer, fileName: string, opts: ReadOption
   const kind = sniff(buf, fileName)
   if (kind === 'geojson') return readGeoJson(buf, fileName, opts)
   if (kind === 'csv') return readCsv(buf, fileName, opts)
+  if (kind === 'gpkg') return readGeoPackage(buf, fileName, opts)
   if (kind !== 'zip') throw new AppError('CC_FORMAT_UNKNOWN', { file: fileName })
 
   const files = await unzip(buf, fileName, opts.maxUnpackedBytes)

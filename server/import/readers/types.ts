@@ -6,7 +6,7 @@ export interface RawFeature {
 }
 
 export interface ReadResult {
-  format: 'geojson' | 'shapefile' | 'csv'
+  format: 'geojson' | 'shapefile' | 'csv' | 'geopackage'
   /** The name shown in messages: the uploaded file, or the member inside a zip. */
   fileName: string
   features: RawFeature[]
@@ -24,6 +24,8 @@ export interface ReadResult {
 
 export interface ReadOptions {
   encoding?: string
+  /** the table of a GeoPackage that holds several */
+  layer?: string
   maxUnpackedBytes: number
   maxFeatures: number
 }
