@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { AUTH, useTestApp } from '../../test/helpers/app.ts'
 import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../../test/helpers/city-fixture.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
+import proj4 from 'proj4'
+import { gaussKrugerEpsg } from '../import/crs.ts'
 import { type RoadLine, buildGraph, snap } from './graph.ts'
 import { DEFAULT_NETWORK, walkable } from './load.ts'
 import { markNetworkCovered, pointDistances, siteSources, snapAll } from './reach.ts'
@@ -183,6 +185,34 @@ describe('the network model through the API', () => {
       `/api/years/2025/indicators/elderly_station_coverage/service-area?lon=${lon + 0.01}&lat=${lat}`,
     )
     expect(miss.status).toBe(404)
+  })
+
+  it('sites on walking distance: a kindergarten by the road reaches the homes along it, one off the road none', async () => {
+    // Candidates: on the road at (500, 510), and at (500, 800) — 300 m off the road, beyond the access cap.
+    const toLonLat = proj4(gaussKrugerEpsg(4548)!.proj!, 'EPSG:4326')
+    const cand = (x: number, y: number) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: toLonLat.forward(P(x, y)) },
+      properties: {},
+    })
+    const body = {
+      indicator: 'kindergarten_coverage',
+      count: 1,
+      candidates: { type: 'FeatureCollection', features: [cand(500, 800), cand(500, 510)] },
+    }
+    const walk = await request(t.app.server)
+      .post('/api/years/2025/siting')
+      .set(AUTH)
+      .send({ ...body, model: 'network' })
+    expect(walk.status, JSON.stringify(walk.body).slice(0, 300)).toBe(200)
+    expect(walk.body.distanceModel).toBe('network')
+    // From (500, 510): B1 (200, 500) 10 + 300 = 310 > 300; B2 (500, 500) 10; B3 (800, 500) 310 → only B2.
+    expect(walk.body.sites[0]).toMatchObject({ newlyCoveredBuildings: 1 })
+    expect(walk.body.sites[0].lat).toBeCloseTo(toLonLat.forward(P(500, 510))[1], 6)
+    // The straight-line model answers the same request in its own terms.
+    const straight = await request(t.app.server).post('/api/years/2025/siting').set(AUTH).send(body)
+    expect(straight.body.distanceModel).toBe('euclidean')
+    expect(straight.body.sites[0].newlyCoveredBuildings).toBeGreaterThanOrEqual(1)
   })
 
   it('builds the 问题清单 from the network model when the year says so', async () => {

@@ -86,6 +86,81 @@ export function nodeDistances(g: Graph, sources: Snap[], bound: number, dist?: F
   return d
 }
 
+/**
+ * Many small bounded searches (one per candidate site): the distance arrays stay allocated and only the
+ * nodes a search touched are reset, so each search costs what it explores, not the city's size.
+ */
+export class BoundedSearch {
+  readonly d: Float64Array
+  private done: Float64Array
+  private touched: number[] = []
+  constructor(private g: Graph) {
+    this.d = new Float64Array(g.nodes).fill(Infinity)
+    this.done = new Float64Array(g.nodes).fill(Infinity)
+  }
+  /** Walking distance from the sources to a point joined at (seg, t, leg), within the last search. */
+  at(p: Snap, sources: Snap[]): number {
+    const g = this.g
+    const len = g.segLen[p.seg]
+    let best = Math.min(this.d[g.segA[p.seg]] + p.t * len, this.d[g.segB[p.seg]] + (1 - p.t) * len)
+    for (const s of sources) if (s.seg === p.seg) best = Math.min(best, s.leg + Math.abs(s.t - p.t) * len)
+    return p.leg + best
+  }
+  run(sources: Snap[], bound: number): void {
+    for (const u of this.touched) {
+      this.d[u] = Infinity
+      this.done[u] = Infinity
+    }
+    this.touched.length = 0
+    const { g, d, done, touched } = this
+    const heap: [number, number][] = []
+    const push = (k: number, v: number) => {
+      heap.push([k, v])
+      let i = heap.length - 1
+      while (i > 0) {
+        const p = (i - 1) >> 1
+        if (heap[p][0] <= heap[i][0]) break
+        ;[heap[p], heap[i]] = [heap[i], heap[p]]
+        i = p
+      }
+    }
+    const pop = () => {
+      const top = heap[0]
+      const last = heap.pop()!
+      if (heap.length) {
+        heap[0] = last
+        let i = 0
+        for (;;) {
+          let c = 2 * i + 1
+          if (c >= heap.length) break
+          if (c + 1 < heap.length && heap[c + 1][0] < heap[c][0]) c++
+          if (heap[c][0] >= heap[i][0]) break
+          ;[heap[c], heap[i]] = [heap[i], heap[c]]
+          i = c
+        }
+      }
+      return top
+    }
+    const relax = (v: number, k: number) => {
+      if (k < d[v] && k <= bound) {
+        if (d[v] === Infinity) touched.push(v)
+        d[v] = k
+        push(k, v)
+      }
+    }
+    for (const s of sources) {
+      relax(g.segA[s.seg], s.leg + s.t * g.segLen[s.seg])
+      relax(g.segB[s.seg], s.leg + (1 - s.t) * g.segLen[s.seg])
+    }
+    while (heap.length) {
+      const [k, u] = pop()
+      if (k > d[u] || k >= done[u]) continue
+      done[u] = k
+      for (let e = g.off[u]; e < g.off[u + 1]; e++) relax(g.adj[e], k + g.w[e])
+    }
+  }
+}
+
 /** Each point's walking distance to the nearest source (Infinity when off the network or beyond the bound). */
 export function pointDistances(g: Graph, pts: Snapped, sources: Snap[], bound: number, nodeDist?: Float64Array) {
   return distancesAt(g, pts, sources, nodeDistances(g, sources, bound, nodeDist))

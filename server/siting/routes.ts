@@ -73,6 +73,7 @@ export default async function sitingRoutes(app: FastifyInstance, ctx: AppContext
             count: { type: 'integer', minimum: 1, maximum: 100 },
             weight: { type: 'string', enum: ['residents', 'area'] },
             method: { type: 'string', enum: ['auto', 'greedy', 'exact'] },
+            model: { type: 'string', enum: ['euclidean', 'network'], default: 'euclidean' },
             candidates: { type: 'object' },
             grid: {
               type: 'object',

@@ -18,6 +18,9 @@ import type { CityModel, Facility } from '../indicators/model.ts'
 import { indicatorByCode, type IndicatorDef } from '../indicators/registry.ts'
 import { definitions, modelFor, settingsFor, yearConfig } from '../indicators/service.ts'
 import { exact, greedy, improve, upperBound, type Instance } from './mclp.ts'
+import type { Snap } from '../network/graph.ts'
+import { networkFlags } from '../network/indicators.ts'
+import { BoundedSearch, siteSources } from '../network/reach.ts'
 
 export interface SitingRequest {
   indicator?: string
@@ -31,6 +34,8 @@ export interface SitingRequest {
     features: { geometry: { type: string; coordinates: unknown } | null; properties?: Record<string, unknown> }[]
   }
   grid?: { spacing?: number; streets?: string[] }
+  /** optimise straight-line coverage (default) or walking distance on the street network */
+  model?: 'euclidean' | 'network'
 }
 
 /** Instances this small are also solved exactly under `auto`. */
@@ -166,9 +171,16 @@ export async function site(knex: Knex, config: Config, city: City, year: number,
   const weightBy = req.weight ?? 'residents'
   const B = m.b
 
-  // Demand: residential buildings no existing facility of the type reaches.
-  const covered = new Uint8Array(B.n)
-  markCovered(m.residentialPoints, sitesFor(m, { facilityTypes: types }), radius, covered)
+  const walking = req.model === 'network'
+  if (walking && !m.network)
+    throw new AppError('CC_NOT_FOUND', {
+      what: `${year} 年度的道路图层（步行网络）/ the ${year} roads layer (walking network)`,
+    })
+  // Demand: residential buildings no existing facility of the type reaches (by straight line or on foot).
+  const covered = walking
+    ? networkFlags(m, { facilityTypes: types }, [{ minArea: 0, radius }], new Map()).b
+    : new Uint8Array(B.n)
+  if (!walking) markCovered(m.residentialPoints, sitesFor(m, { facilityTypes: types }), radius, covered)
   const demand: number[] = []
   for (const id of m.residentialPoints.ids) if (!covered[id]) demand.push(id)
   const weight = Float64Array.from(demand, (i) => (weightBy === 'area' ? B.footprint[i] : B.residents[i]))
@@ -179,9 +191,36 @@ export async function site(knex: Knex, config: Config, city: City, year: number,
 
   const { sites: candidates, source, excluded } = await candidateSites(knex, m, req)
   const r = radius + RADIUS_TOLERANCE_M
+  // On foot a candidate reaches a subset of the homes within the straight radius (walking is never
+  // shorter): those are the ones whose walking distance is checked, after one small search per candidate.
+  const net = m.network
+  const search = walking && net ? new BoundedSearch(net.graph) : null
+  const joinOf = new Map<number, Snap>()
+  if (walking && net)
+    m.residentialPoints.ids.forEach((id, k) => {
+      if (net.residential.seg[k] >= 0)
+        joinOf.set(id, { seg: net.residential.seg[k], t: net.residential.t[k], leg: net.residential.leg[k] })
+    })
+  const walkable = (s: Site, near: Int32Array): Int32Array => {
+    if (!search || !net) return near
+    const src = siteSources(net.graph, [s], {
+      cap: net.settings.accessCapM,
+      edgeSnap: net.settings.edgeSnapM,
+      gates: net.gates,
+    })
+    if (!src.length) return new Int32Array(0)
+    search.run(src, r)
+    return near.filter((k) => {
+      const j = joinOf.get(demand[k])
+      return j !== undefined && search.at(j, src) <= r
+    })
+  }
   const inst: Instance = {
     weight,
-    covers: candidates.map((s) => {
+    covers: candidates.map((s) => walkable(s, straightCover(s))),
+  }
+  function straightCover(s: Site): Int32Array {
+    {
       if (!s.geom) return Int32Array.from(index.within(s.x, s.y, r).filter((k) => k < demand.length))
       const b = s.bbox!
       return Int32Array.from(
@@ -189,7 +228,7 @@ export async function site(knex: Knex, config: Config, city: City, year: number,
           .range(b[0] - r, b[1] - r, b[2] + r, b[3] + r)
           .filter((k) => k < demand.length && pointPolygonDistance(B.x[demand[k]], B.y[demand[k]], s.geom!) <= r),
       )
-    }),
+    }
   }
   const tSolve = Date.now()
   const pure = greedy(inst, count)
@@ -233,9 +272,11 @@ export async function site(knex: Knex, config: Config, city: City, year: number,
     name: '拟建',
     capacity: null,
   }))
-  const before = computeAll(m, [def]).rows.filter((x) => x.variant === (def.params.primary ?? 'area'))
-  const after = computeAll({ ...m, facilities: [...m.facilities, ...added] }, [def]).rows.filter(
-    (x) => x.variant === (def.params.primary ?? 'area'),
+  const shown = `${def.params.primary ?? 'area'}${walking ? '@network' : ''}`
+  const model = walking ? m : { ...m, network: null }
+  const before = computeAll(model, [def]).rows.filter((x) => x.variant === shown)
+  const after = computeAll({ ...model, facilities: [...m.facilities, ...added] }, [def]).rows.filter(
+    (x) => x.variant === shown,
   )
   const units = after
     .map((a, i) => ({
@@ -255,6 +296,7 @@ export async function site(knex: Knex, config: Config, city: City, year: number,
     indicatorZh: def.zh,
     facilityTypes: types,
     radius,
+    distanceModel: walking ? 'network' : 'euclidean',
     count,
     weight: weightBy,
     candidates: { count: candidates.length, source, excludedOnBuildings: excluded },
