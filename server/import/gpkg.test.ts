@@ -42,9 +42,9 @@ function geopackage(layers: { name: string; srs: number; rows: { name: string; g
     db.exec(`CREATE TABLE "${l.name}" (fid INTEGER PRIMARY KEY, geom BLOB, 名称 TEXT)`)
     db.prepare('INSERT INTO gpkg_contents VALUES (?, ?, ?, ?)').run(l.name, 'features', l.name, l.srs)
     db.prepare('INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)').run(l.name, 'geom', 'MULTIPOLYGON', l.srs)
-    l.rows.forEach((r, i) =>
-      db.prepare(`INSERT INTO "${l.name}" (geom, 名称) VALUES (?, ?)`).run(gpBlob(r.g, l.srs, i % 2 === 0), r.name),
-    )
+    l.rows.forEach((r, i) => {
+      db.prepare(`INSERT INTO "${l.name}" (geom, 名称) VALUES (?, ?)`).run(gpBlob(r.g, l.srs, i % 2 === 0), r.name)
+    })
   }
   db.close()
   const buf = fs.readFileSync(file)
