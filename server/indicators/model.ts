@@ -4,6 +4,7 @@
 // with spatial indexes (see README: design notes for why not one SQL query per indicator).
 import type { Knex } from 'knex'
 import type pg from 'pg'
+import { arrayRows } from '../db/client.ts'
 import Flatbush from 'flatbush'
 import KDBush from 'kdbush'
 import { localZoneEpsg } from '../import/crs.ts'
@@ -139,14 +140,7 @@ function pointSet(ids: number[], x: Float64Array, y: Float64Array): PointSet {
   return { index, ids: Int32Array.from(ids), x: px, y: py }
 }
 
-async function query(knex: Knex, text: string, values: unknown[]): Promise<unknown[][]> {
-  const client = (await knex.client.acquireConnection()) as pg.ClientBase
-  try {
-    return (await client.query({ text, values, rowMode: 'array' })).rows
-  } finally {
-    await knex.client.releaseConnection(client)
-  }
-}
+const query = arrayRows
 
 const SQL = {
   units: (

@@ -2,7 +2,7 @@
 // the photos, the latest record of each building and 小区 for the indicators, and 一栋一档 (a
 // building's file: its footprint, attributes and every inspection).
 import type { Knex } from 'knex'
-import type pg from 'pg'
+import { arrayRows } from '../db/client.ts'
 import { AppError } from '../errors.ts'
 import { currentVersions, type CityModel } from '../indicators/model.ts'
 import { yearConfig } from '../indicators/service.ts'
@@ -24,14 +24,7 @@ export async function inspectionsVersion(knex: Knex, city: string, year: number)
 const LATEST = `SELECT DISTINCT ON (unit_code) unit_code, findings, dwellings FROM inspections
   WHERE city = $1 AND year = $2 AND target = $3 AND accepted ORDER BY unit_code, inspected_at DESC, id DESC`
 
-async function rows(knex: Knex, text: string, values: unknown[]): Promise<unknown[][]> {
-  const client = (await knex.client.acquireConnection()) as pg.ClientBase
-  try {
-    return (await client.query({ text, values, rowMode: 'array' })).rows
-  } finally {
-    await knex.client.releaseConnection(client)
-  }
-}
+const rows = arrayRows
 
 /** The latest accepted record of each building and 小区, as indexes into the model. */
 export async function loadInspectionFacts(

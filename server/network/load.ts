@@ -2,7 +2,7 @@
 // residential building and 小区 point to it. Which road classes are walkable is data (below) and a
 // year setting; so are the access cap, walking speed and noding rule.
 import type { Knex } from 'knex'
-import type pg from 'pg'
+import { arrayRows } from '../db/client.ts'
 import { type Graph, type RoadLine, buildGraph } from './graph.ts'
 import { type Snapped, snapAll } from './reach.ts'
 
@@ -84,14 +84,7 @@ const levelOf = (bridge: string | null, tunnel: string | null, layer: number | n
   return 0
 }
 
-async function rows(knex: Knex, text: string, values: unknown[]): Promise<unknown[][]> {
-  const client = (await knex.client.acquireConnection()) as pg.ClientBase
-  try {
-    return (await client.query({ text, values, rowMode: 'array' })).rows
-  } finally {
-    await knex.client.releaseConnection(client)
-  }
-}
+const rows = arrayRows
 
 export async function loadNetwork(
   knex: Knex,
