@@ -28,6 +28,10 @@ export async function bulkInsert(
   const cols = columns.map((c) => `"${c}"`).join(', ')
   if (opts.copy) {
     const stream = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`))
+    // A connection killed mid-COPY can report its error on the stream after the pipeline has settled
+    // (seen in CI under load): the pipeline's rejection is the one that counts, so a late duplicate
+    // must not become an uncaught exception that brings the process down.
+    stream.on('error', () => {})
     let done = 0
     async function* lines() {
       let buf = ''
@@ -103,6 +107,8 @@ export async function copyColumns(
     n++
   }
   const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`))
+  // As for COPY FROM: the loop below sees the first error; a late duplicate must not go uncaught.
+  stream.on('error', () => {})
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const text = rest + chunk.toString('latin1')
     const lines = text.split('\n')
