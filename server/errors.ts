@@ -109,6 +109,11 @@ export const ERRORS = {
     zh: '无法识别文件 {file} 的格式，支持 GeoJSON、压缩的 Shapefile（.zip）、GeoPackage（.gpkg）和 CSV',
     en: 'Cannot tell the format of {file}; GeoJSON, zipped Shapefile (.zip), GeoPackage (.gpkg) and CSV are supported',
   },
+  CC_FORMAT_NEEDS_GDAL: {
+    status: 415,
+    zh: '文件 {file} 是 {format}，需要服务器安装 GDAL（ogr2ogr）才能读取；也可先转为 GeoPackage、Shapefile 或 GeoJSON 再上传',
+    en: 'File {file} is a {format}, which needs GDAL (ogr2ogr) on the server; or convert it to GeoPackage, Shapefile or GeoJSON first',
+  },
   CC_PARSE_FAILED: {
     status: 400,
     zh: '文件 {file} 解析失败：{reason}',

@@ -88,6 +88,7 @@ describe('closed reading (CITYCHECK_READ_REQUIRES_TOKEN=1)', () => {
       u === '/api/config' ||
       u === '/api/layers' ||
       u === '/api/facility-types' ||
+      u === '/api/formats' ||
       u === '/api/roles' ||
       !/^\/(api|tiles)\//.test(u)
     const reads = t.app.routeList.filter((r) => r.method === 'GET' && !open(r.url))

@@ -4,6 +4,7 @@ import { AppError } from '../errors.ts'
 import { checkLayer, checkYear } from '../import/pipeline.ts'
 import { LAYERS, LAYER_NAMES } from './definitions.ts'
 import { FACILITY_TYPES } from './facility-types.ts'
+import { formats } from '../import/readers/gdal.ts'
 import { layerGeoJson, listLayers, listVersions, listYears, restoreVersion } from './store.ts'
 
 const yearLayer = {
@@ -33,6 +34,18 @@ export async function layerVocabularyRoutes(app: FastifyInstance) {
       schema: { summary: '图层定义与字段别名 / Layer definitions and recognised field names', tags: ['layers'] },
     },
     async () => ({ layers: LAYERS }),
+  )
+  app.get(
+    '/api/formats',
+    {
+      config: { public: true },
+      schema: {
+        summary:
+          '可上传的文件格式及其读取方式（含 GDAL 是否可用）/ Upload formats and their readers (and whether GDAL is there)',
+        tags: ['layers'],
+      },
+    },
+    async () => formats(),
   )
   app.get(
     '/api/facility-types',

@@ -6,6 +6,7 @@ import { readCsv } from './csv.ts'
 import { readGeoJson } from './geojson.ts'
 import { readShapefile } from './shapefile.ts'
 import { isSqlite, readGeoPackage } from './gpkg.ts'
+import { readWithGdal } from './gdal.ts'
 import type { ReadOptions, ReadResult } from './types.ts'
 import { unzip } from './zip.ts'
 
@@ -52,6 +53,9 @@ export async function readUpload(buf: Buffer, fileName: string, opts: ReadOption
       opts,
     )
   }
+  // A File Geodatabase is a folder: its members sit under `<name>.gdb/`.
+  const gdb = [...files.keys()].map((n) => /^(.*\.gdb)\//i.exec(n)?.[1]).find(Boolean)
+  if (gdb) return readWithGdal(files, gdb, 'File Geodatabase', fileName, opts)
   const others = [...byExt('.geojson'), ...byExt('.json'), ...byExt('.csv')]
   if (others.length === 1) {
     const inner = others[0]

@@ -6,7 +6,7 @@ export interface RawFeature {
 }
 
 export interface ReadResult {
-  format: 'geojson' | 'shapefile' | 'csv' | 'geopackage'
+  format: 'geojson' | 'shapefile' | 'csv' | 'geopackage' | 'gdal'
   /** The name shown in messages: the uploaded file, or the member inside a zip. */
   fileName: string
   features: RawFeature[]

@@ -1,0 +1,78 @@
+// Formats only GDAL reads: a zipped File Geodatabase written here by ogr2ogr itself, uploaded and
+// validated like any layer; and without ogr2ogr the clear 415 that says what to install.
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { zipSync } from 'fflate'
+import { describe, expect, it } from 'vitest'
+import { useTestApp } from '../../test/helpers/app.ts'
+import { geojson, polygonF, rect } from '../../test/helpers/fixtures.ts'
+import { get, upload } from '../../test/helpers/upload.ts'
+import { ogr2ogr } from './readers/gdal.ts'
+
+/** A File Geodatabase of the features, zipped with its folder, as users send one. */
+function gdbZip(features: Buffer): Buffer {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-gdb-'))
+  try {
+    fs.writeFileSync(path.join(dir, 'in.geojson'), features)
+    execFileSync(ogr2ogr()!, [
+      '-f',
+      'OpenFileGDB',
+      path.join(dir, '街道.gdb'),
+      path.join(dir, 'in.geojson'),
+      '-nln',
+      'jiedao',
+    ])
+    const files: Record<string, Uint8Array> = {}
+    for (const f of fs.readdirSync(path.join(dir, '街道.gdb')))
+      files[`街道.gdb/${f}`] = fs.readFileSync(path.join(dir, '街道.gdb', f))
+    return Buffer.from(zipSync(files))
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const streets = geojson([
+  polygonF(rect(0, 0, 1000, 1000), { code: 'S1', name: '东街道' }),
+  polygonF(rect(1000, 0, 2000, 1000), { code: 'S2', name: '西街道' }),
+])
+
+describe('formats GDAL reads', () => {
+  const t = useTestApp()
+
+  it('says which formats it reads, GDAL ones included', async () => {
+    const r = await get(t.app, '/api/formats')
+    expect(r.status).toBe(200)
+    const gdb = r.body.formats.find((f: { format: string }) => f.format === 'filegdb')
+    expect(gdb.available).toBe(ogr2ogr() !== null)
+    expect(r.body.formats.map((f: { format: string }) => f.format)).toContain('geopackage')
+  })
+
+  it('uploads a zipped File Geodatabase through ogr2ogr', async () => {
+    expect(ogr2ogr(), 'ogr2ogr is needed for this test: apt-get install gdal-bin (.ci/run does)').not.toBeNull()
+    const r = await upload(t.app, 2025, 'streets', gdbZip(streets), '街道.zip')
+    expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(201)
+    expect(r.body).toMatchObject({ featureCount: 2, format: 'gdal' })
+    const back = await get(t.app, '/api/years/2025/layers/streets')
+    expect(back.body.features.map((f: { properties: { code: string } }) => f.properties.code).sort()).toEqual([
+      'S1',
+      'S2',
+    ])
+  })
+
+  it('without ogr2ogr, refuses a geodatabase with a 415 that says what to install', async () => {
+    const zip = gdbZip(streets)
+    process.env.CITYCHECK_OGR2OGR = '/nonexistent/ogr2ogr'
+    try {
+      const r = await upload(t.app, 2025, 'streets', zip, '街道.zip')
+      expect(r.status).toBe(415)
+      expect(r.body.error.code).toBe('CC_FORMAT_NEEDS_GDAL')
+      expect(r.body.error.message).toMatch(/GDAL（ogr2ogr）.*File Geodatabase/)
+      const f = await get(t.app, '/api/formats')
+      expect(f.body.formats.find((x: { format: string }) => x.format === 'filegdb').available).toBe(false)
+    } finally {
+      delete process.env.CITYCHECK_OGR2OGR
+    }
+  })
+})
