@@ -4,51 +4,30 @@ import { decodeText } from './encoding.ts'
 import type { ReadOptions, ReadResult, RawFeature } from './types.ts'
 import type { Geometry } from 'geojson'
 import { parseWkt } from './wkt.ts'
+import { parse } from 'csv-parse/sync'
 
-/** RFC 4180 rows: quoted fields, doubled quotes, CRLF. A quote left open throws, naming its row. */
+/**
+ * RFC 4180 rows (quoted fields, doubled quotes, CRLF, tab- or comma-separated) by csv-parse. Stray
+ * quotes inside a field are kept as text (GBK exports have them); a quote left open throws, naming
+ * the line where the file ended still inside it, and any other fault names its line and column.
+ */
 export function parseCsv(text: string, fileName = 'upload.csv'): string[][] {
-  let openedAt = 0
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  const sep =
-    (text.split('\n', 1)[0].match(/\t/g)?.length ?? 0) > (text.split('\n', 1)[0].match(/,/g)?.length ?? 0) ? '\t' : ','
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"'
-          i++
-        } else quoted = false
-      } else field += c
-    } else if (c === '"') {
-      quoted = true
-      openedAt = rows.length + 1
-    } else if (c === sep) {
-      row.push(field)
-      field = ''
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++
-      row.push(field)
-      field = ''
-      if (row.length > 1 || row[0] !== '') rows.push(row)
-      row = []
-    } else field += c
-  }
-  if (quoted) {
+  const first = text.split('\n', 1)[0]
+  const delimiter = (first.match(/\t/g)?.length ?? 0) > (first.match(/,/g)?.length ?? 0) ? '\t' : ','
+  try {
+    return parse(text, { delimiter, relax_quotes: true, relax_column_count: true, skip_empty_lines: true })
+  } catch (e) {
+    const err = e as Error & { code?: string; lines?: number; column?: number | string }
+    const line = err.lines ?? 0
     throw new AppError('CC_PARSE_FAILED', {
       file: fileName,
-      feature: openedAt - 1,
-      reason: `第 ${openedAt} 行的引号没有闭合 / the quote opened on line ${openedAt} is never closed`,
+      feature: Math.max(1, line - 1),
+      reason:
+        err.code === 'CSV_QUOTE_NOT_CLOSED'
+          ? `引号没有闭合：到第 ${line} 行文件结束时仍在引号内 / a quote is never closed: the file ends on line ${line} still inside it`
+          : `第 ${line} 行${err.column !== undefined ? `第 ${err.column} 列` : ''}：${err.message} / line ${line}${err.column !== undefined ? `, column ${err.column}` : ''}: ${err.message}`,
     })
   }
-  if (field !== '' || row.length) {
-    row.push(field)
-    rows.push(row)
-  }
-  return rows
 }
 
 const X_NAMES = ['lon', 'lng', 'longitude', 'x', '经度', 'point_x']

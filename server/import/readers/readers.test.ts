@@ -17,6 +17,14 @@ describe('CSV', () => {
       ['1', '2'],
     ])
   })
+  it('keeps a stray quote inside a field as text, skips empty lines, and names the line of an open quote', () => {
+    expect(parseCsv('a,b\n1,x"y\n\n2,3\n')).toEqual([
+      ['a', 'b'],
+      ['1', 'x"y'],
+      ['2', '3'],
+    ])
+    expect(() => parseCsv('a,b\n1,"open\n2,3\n', 'f.csv')).toThrow(/f\.csv.*引号没有闭合：到第 3 行/)
+  })
 })
 
 describe('WKT', () => {
