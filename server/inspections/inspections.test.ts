@@ -305,6 +305,25 @@ describe('inspections on the hand-drawn city', () => {
     expect(xlsx.text).toMatch(/楼栋/)
   })
 
+  it('refuses control characters in codes with a 400, not a database error', async () => {
+    for (const url of [
+      '/api/years/2025/buildings/%00x',
+      '/api/years/2025/inspections?unit=%00',
+      '/api/years/2025/inspections?unit=',
+    ])
+      expect((await get(t.app, url)).status, url).toBe(400)
+    const r = await request(t.app.server)
+      .post('/api/years/2025/inspections')
+      .set(AUTH)
+      .send({ unit: 'B1\u0000', findings: [] })
+    expect([r.status, r.body.error.code]).toEqual([400, 'CC_OPTION_INVALID'])
+    const p = await request(t.app.server)
+      .patch(`/api/years/2025/problems/${encodeURIComponent('kindergarten_coverage:community:\u0000')}`)
+      .set(AUTH)
+      .send({ status: '整改中' })
+    expect(p.status).toBe(404)
+  })
+
   it('finds the building under a tapped point', async () => {
     const [lon, lat] = await t.db.knex
       .raw(`SELECT ST_X(p) x, ST_Y(p) y FROM ST_Transform(ST_SetSRID(ST_MakePoint(?, ?), 4548), 4490) p`, P(1500, 500))

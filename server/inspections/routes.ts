@@ -57,6 +57,18 @@ async function readParts(req: FastifyRequest, limits: { fileBytes: number; files
   return out
 }
 
+/** A building or 小区 code from a URL: plain text (PostgreSQL refuses NUL; control characters are never codes). */
+function unitCode(name: string, v: unknown): string {
+  const s = String(v ?? '')
+  if (!s || s.length > 200 || /[\u0000-\u001f\u007f]/.test(s))
+    throw new AppError('CC_OPTION_INVALID', {
+      option: name,
+      field: name,
+      reason: '应为 1–200 个字符、不含控制字符的编码 / must be a code of 1–200 characters without control characters',
+    })
+  return s
+}
+
 function target(v: unknown): InspectionTarget {
   if (v === undefined || v === null || v === '') return 'building'
   if (v === 'building' || v === 'area') return v
@@ -158,13 +170,7 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
         body = { ...p.fields, findings }
       } else body = (req.body ?? {}) as Record<string, unknown>
       const t = target(body.target)
-      const code = String(body.unit ?? '').trim()
-      if (!code || code.length > 200 || /[\u0000-\u001f]/.test(code))
-        throw new AppError('CC_OPTION_INVALID', {
-          option: 'unit',
-          field: 'unit',
-          reason: '需要楼栋（小区）编码 / the building (小区) code is needed',
-        })
+      const code = unitCode('unit', String(body.unit ?? '').trim())
       const note = body.note == null || body.note === '' ? null : String(body.note)
       if (note && (note.length > 2000 || /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(note)))
         throw new AppError('CC_OPTION_INVALID', {
@@ -226,11 +232,12 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
     async (req) => {
       const year = checkYear((req.params as { year: number }).year)
       const q = req.query as { target: InspectionTarget; unit: string }
+      const unit = unitCode('unit', q.unit)
       return {
         year,
         target: q.target,
-        unit: q.unit,
-        records: await recordsOf(knex, req.city.code, year, q.target, q.unit, base(req)),
+        unit,
+        records: await recordsOf(knex, req.city.code, year, q.target, unit, base(req)),
       }
     },
   )
@@ -417,7 +424,7 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
     async (req) => {
       const { year: y, code } = req.params as { year: number; code: string }
       const year = checkYear(y)
-      return ledgerOf(knex, req.city.code, year, code, base(req))
+      return ledgerOf(knex, req.city.code, year, unitCode('code', code), base(req))
     },
   )
 }

@@ -185,6 +185,8 @@ export async function updateProblem(
       reason: `应为 ${STATUSES.join('、')} / must be one of ${STATUSES.join(', ')}`,
     })
   }
+  // No problem has a control character in its id (and PostgreSQL would refuse a NUL in the lookup).
+  if (/[\u0000-\u001f\u007f]/.test(id)) throw new AppError('CC_NOT_FOUND', { what: `问题 ${id} / problem ${id}` })
   const [indicator, level, ...rest] = id.split(':')
   const unit = rest.join(':')
   const run = await latestRun(knex, city, year)
