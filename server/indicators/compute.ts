@@ -322,11 +322,7 @@ export function computeAll(
       case 'coverage': {
         const f = coverageFlags(m, def, cache)
         if (!f.sites) {
-          rows.push(...noDataRows(m, def, ['area', 'residents', 'areas'], absent(sitesLabel(def.params))))
-          if (m.network)
-            rows.push(
-              ...asNetworkRows(m, noDataRows(m, def, ['area', 'residents', 'areas'], absent(sitesLabel(def.params)))),
-            )
+          rows.push(...noDataBothModels(m, def, ['area', 'residents', 'areas'], absent(sitesLabel(def.params))))
           break
         }
         covered.set(def.code, f.b)
@@ -342,14 +338,7 @@ export function computeAll(
       case 'life_circle': {
         const none = p.items!.filter((it) => !sitesFor(m, { types: it.types, minArea: it.minArea }).length)
         if (none.length) {
-          rows.push(...noDataRows(m, def, ['area', 'residents'], absent(none.map((it) => it.zh).join('、'))))
-          if (m.network)
-            rows.push(
-              ...asNetworkRows(
-                m,
-                noDataRows(m, def, ['area', 'residents'], absent(none.map((it) => it.zh).join('、'))),
-              ),
-            )
+          rows.push(...noDataBothModels(m, def, ['area', 'residents'], absent(none.map((it) => it.zh).join('、'))))
           break
         }
         const all = new Uint8Array(B.n).fill(1)
@@ -408,9 +397,7 @@ export function computeAll(
         const its = p.items!
         const none = its.filter((it) => !sitesFor(m, { types: it.types, minArea: it.minArea }).length)
         if (none.length) {
-          rows.push(...noDataRows(m, def, ['value'], absent(none.map((it) => it.zh).join('、'))))
-          if (m.network)
-            rows.push(...asNetworkRows(m, noDataRows(m, def, ['value'], absent(none.map((it) => it.zh).join('、')))))
+          rows.push(...noDataBothModels(m, def, ['value'], absent(none.map((it) => it.zh).join('、'))))
           break
         }
         // Sites per item, indexed by bbox grown by the radius.
@@ -714,6 +701,12 @@ export function noDataRows(
   for (const [level, , u] of units(m, withAreas))
     for (const v of variants) out.push(row(def, v, level, u, m, null, null, null, { noData: reason }))
   return out
+}
+
+/** no-data rows under the straight-line model and, where there is a network, the walking one (one warning). */
+function noDataBothModels(m: CityModel, def: IndicatorDef, variants: Variant[], reason: NoData): ResultRow[] {
+  const rows = noDataRows(m, def, variants, reason)
+  return m.network ? [...rows, ...asNetworkRows(m, rows)] : rows
 }
 
 const absent = (what: string): NoData => ({
