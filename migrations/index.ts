@@ -4,6 +4,7 @@ import * as m002 from './002_indicators.ts'
 import * as m003 from './003_cities.ts'
 import * as m004 from './004_inspections.ts'
 import * as m005 from './005_network.ts'
+import * as m006 from './006_figures.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '003_cities': m003,
   '004_inspections': m004,
   '005_network': m005,
+  '006_figures': m006,
 }

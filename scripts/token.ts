@@ -1,5 +1,6 @@
 // Tokens kept in the database (only their SHA-256):
 //   npm run token -- create <name> --role uploader [--city 320100 --city 320200]   prints a new token once
+//   npm run token -- create 市水务局 --role reporter --department 市水务局      a department's reporter
 //   npm run token -- revoke <name>
 //   npm run token -- list
 // Roles: admin, uploader, reporter, inspector, reviewer, viewer (GET /api/roles lists their rights).
@@ -15,13 +16,17 @@ const {
   positionals: [cmd, name],
 } = parseArgs({
   allowPositionals: true,
-  options: { role: { type: 'string', default: 'uploader' }, city: { type: 'string', multiple: true } },
+  options: {
+    role: { type: 'string', default: 'uploader' },
+    city: { type: 'string', multiple: true },
+    department: { type: 'string' },
+  },
 })
 const config = loadConfig()
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
 try {
   if (cmd === 'create' && name) {
-    const spec = checkTokenSpec({ name, role: o.role, cities: o.city ?? [] })
+    const spec = checkTokenSpec({ name, role: o.role, cities: o.city ?? [], department: o.department })
     for (const c of spec.cities ?? [])
       if (!(await db.knex('cities').where({ code: c }).first())) throw new AppError('CC_CITY_UNKNOWN', { city: c })
     console.log(await createToken(db.knex, spec))

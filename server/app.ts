@@ -22,6 +22,8 @@ import networkRoutes from './network/routes.ts'
 import { cityAdminRoutes, cityRoutes } from './cities/routes.ts'
 import indicatorRoutes from './indicators/routes.ts'
 import problemRoutes from './problems/routes.ts'
+import figureRoutes from './figures/routes.ts'
+import reportingRoutes from './reporting/routes.ts'
 import jobRoutes from './jobs/routes.ts'
 import tileRoutes from './tiles/routes.ts'
 import mapRoutes from './maps/routes.ts'
@@ -44,6 +46,8 @@ const CITY_API = [
   layerRoutes,
   indicatorRoutes,
   problemRoutes,
+  figureRoutes,
+  reportingRoutes,
   inspectionRoutes,
   networkRoutes,
   jobRoutes,

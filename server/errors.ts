@@ -281,6 +281,37 @@ export const ERRORS = {
     zh: '照片 {file} 超过 {limitMb} MB，或照片多于 {max} 张',
     en: 'Photo {file} exceeds {limitMb} MB, or there are more than {max} photos',
   },
+  // department figures, the indicator system table, the 整改 loop
+  CC_FIGURE_INVALID: {
+    status: 422,
+    zh: '{file}指标 {indicator}（{unit}）的 {field} 无效：{reasonZh}',
+    en: '{fileEn}indicator {indicator} ({unit}): {field} is invalid: {reason}',
+  },
+  CC_FIGURE_STATE: {
+    status: 409,
+    zh: '指标 {indicator}（{unit}）当前为“{stateZh}”，不能{actionZh}',
+    en: 'Indicator {indicator} ({unit}) is {state}; it cannot be {action}',
+  },
+  CC_NOT_YOUR_DEPARTMENT: {
+    status: 403,
+    zh: '{name} 属于“{department}”，此项的责任单位是“{owner}”',
+    en: '{name} reports for {department}; the department responsible for this is {owner}',
+  },
+  CC_SYSTEM_TABLE_INVALID: {
+    status: 422,
+    zh: '指标体系表 {file} 第 {row} 行“{column}”列无效：{reasonZh}',
+    en: 'Indicator system table {file}, row {row}, column {column}: {reason}',
+  },
+  CC_PROBLEM_TRANSITION: {
+    status: 409,
+    zh: '问题 {id} 当前为“{from}”，不能改为“{to}”：{reasonZh}',
+    en: 'Problem {id} is {fromEn}; it cannot become {toEn}: {reason}',
+  },
+  CC_ATTACHMENT_INVALID: {
+    status: 415,
+    zh: '附件 {file} 不是允许的类型（PDF、图片、Word、Excel、CSV、文本）或超过 {limitMb} MB',
+    en: 'Attachment {file} is not an allowed type (PDF, image, Word, Excel, CSV, text) or exceeds {limitMb} MB',
+  },
   CC_RATE_LIMITED: {
     status: 429,
     zh: '请求过于频繁：{max} 次 / {window}，请 {after} 后再试',

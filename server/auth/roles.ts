@@ -12,7 +12,8 @@ export const RIGHTS = [
   'layers:write', // upload, restore a version
   'indicators:compute',
   'indicators:configure', // targets, parameters, local 特色 indicators
-  'problems:review', // 问题清单 status
+  'problems:review', // 问题清单 status, assignment, 销号 review
+  'problems:rectify', // a department moving its own assigned problems (整改中, 申请销号 with evidence)
   'inspections:write', // 住房/小区 field records (issue: inspections)
   'figures:report', // 部门填报
   'figures:review',
@@ -27,7 +28,7 @@ export const ROLE_RIGHTS: Record<Role, readonly Right[]> = {
   // 自然资源局: boundaries and layers, and the run that follows an upload.
   uploader: ['read', 'analysis:run', 'layers:write', 'indicators:compute'],
   // a department reporting its figures
-  reporter: ['read', 'analysis:run', 'figures:report'],
+  reporter: ['read', 'analysis:run', 'figures:report', 'problems:rectify'],
   // 街道/社区 staff recording inspections
   inspector: ['read', 'analysis:run', 'inspections:write'],
   // 城检办: reviews figures and problems, sets the year's indicator system, runs the computation
@@ -57,6 +58,8 @@ export interface Principal {
   name: string
   role: Role
   cities: string[] | null
+  /** the 责任单位 a reporter token speaks for (null = none: it may not report or rectify) */
+  department?: string | null
 }
 
 export function canAccessCity(p: Principal, city: string): boolean {

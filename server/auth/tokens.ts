@@ -18,9 +18,16 @@ export interface TokenSpec {
   role: Role
   /** 6-digit city codes; empty or absent = every city */
   cities?: string[]
+  /** 责任单位 a reporter reports for (its figures and its 整改 list); absent = not tied to one */
+  department?: string | null
 }
 
-export function checkTokenSpec(spec: { name?: unknown; role?: unknown; cities?: unknown }): TokenSpec {
+export function checkTokenSpec(spec: {
+  name?: unknown
+  role?: unknown
+  cities?: unknown
+  department?: unknown
+}): TokenSpec {
   const name = typeof spec.name === 'string' ? spec.name.trim() : ''
   if (!name || name.length > 100 || /[\u0000-\u001f]/.test(name)) {
     throw new AppError('CC_OPTION_INVALID', {
@@ -38,7 +45,14 @@ export function checkTokenSpec(spec: { name?: unknown; role?: unknown; cities?: 
       reason: '应为 6 位城市代码的列表 / must be a list of 6-digit city codes',
     })
   }
-  return { name, role: spec.role, cities: cities as string[] }
+  const dept = spec.department == null ? null : typeof spec.department === 'string' ? spec.department.trim() : ''
+  if (dept !== null && (!dept || dept.length > 100 || /[\u0000-\u001f]/.test(dept)))
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'department',
+      field: 'department',
+      reason: '应为 1–100 个字符的单位名称 / must be a department name of 1–100 characters',
+    })
+  return { name, role: spec.role, cities: cities as string[], department: dept }
 }
 
 export async function createToken(knex: Knex, spec: TokenSpec | string): Promise<string> {
@@ -48,6 +62,7 @@ export async function createToken(knex: Knex, spec: TokenSpec | string): Promise
     name: s.name,
     role: s.role,
     cities: s.cities?.length ? s.cities : null,
+    department: s.department ?? null,
     token_sha256: sha256(token),
   })
   return token
@@ -59,7 +74,9 @@ export async function revokeToken(knex: Knex, name: string): Promise<number> {
 }
 
 export async function listTokens(knex: Knex) {
-  return knex('api_tokens').select('id', 'name', 'role', 'cities', 'created_at', 'revoked_at').orderBy('id')
+  return knex('api_tokens')
+    .select('id', 'name', 'role', 'cities', 'department', 'created_at', 'revoked_at')
+    .orderBy('id')
 }
 
 /** The bearer token of an Authorization header, or undefined when there is none. */
@@ -94,8 +111,15 @@ export async function authenticate(
     const row = await knex('api_tokens')
       .where({ token_sha256: hash })
       .whereNull('revoked_at')
-      .first('name', 'role', 'cities')
-    p = row ? { name: row.name, role: row.role, cities: row.cities?.length ? row.cities : null } : null
+      .first('name', 'role', 'cities', 'department')
+    p = row
+      ? {
+          name: row.name,
+          role: row.role,
+          cities: row.cities?.length ? row.cities : null,
+          department: row.department ?? null,
+        }
+      : null
     if (cache.size > 10_000) cache.clear()
     cache.set(hash, { p, at: Date.now() })
   }

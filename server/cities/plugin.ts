@@ -32,6 +32,7 @@ const RIGHT_ZH: Record<Right, [string, string]> = {
   'indicators:compute': ['计算指标', 'compute indicators'],
   'indicators:configure': ['设置年度指标体系', "set a year's indicator system"],
   'problems:review': ['更新问题状态', 'update problem statuses'],
+  'problems:rectify': ['办理本单位的整改问题', "work on the department's assigned problems"],
   'inspections:write': ['录入体检采集记录', 'record inspections'],
   'figures:report': ['填报部门数据', 'report department figures'],
   'figures:review': ['审核部门数据', 'review department figures'],

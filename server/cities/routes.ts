@@ -144,6 +144,10 @@ export async function cityAdminRoutes(app: FastifyInstance, ctx: AppContext) {
             name: { type: 'string' },
             role: { type: 'string', enum: [...ROLES] },
             cities: { type: 'array', items: { type: 'string' } },
+            department: {
+              type: 'string',
+              description: '责任单位（部门填报与整改）/ the department a reporter speaks for',
+            },
           },
           additionalProperties: false,
         },

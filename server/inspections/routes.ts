@@ -5,7 +5,7 @@ import sharp from 'sharp'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
-import { cleanName } from '../import/routes.ts'
+import { type Parts, readParts as readAnyParts } from '../multipart.ts'
 import { INDICATORS } from '../indicators/registry.ts'
 import { currentVersions } from '../indicators/model.ts'
 import { ledgerOf } from './ledger.ts'
@@ -19,43 +19,16 @@ const MAX_PHOTO_BYTES = 10 * 1024 * 1024
 /** Photos are stored re-encoded: at most this many pixels on the long side, JPEG. */
 const PHOTO_EDGE = 2048
 
+/** Photos over their limit are a CC_PHOTO_TOO_LARGE naming the limit and the count. */
+const readParts = (req: FastifyRequest, limits: { fileBytes: number; files: number }) =>
+  readAnyParts(req, limits, (field, name) =>
+    field === 'photo' || field === 'photos'
+      ? new AppError('CC_PHOTO_TOO_LARGE', { file: name, limitMb: limits.fileBytes / 1048576, max: MAX_PHOTOS })
+      : undefined,
+  )
+
 const yearParam = { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] }
 const TARGET = { type: 'string', enum: ['building', 'area'], default: 'building' }
-
-interface Parts {
-  fields: Record<string, string>
-  files: { field: string; name: string; buffer: Buffer }[]
-}
-
-/** Reads a multipart body whole: text fields and files, each within its limit, with coded errors. */
-async function readParts(req: FastifyRequest, limits: { fileBytes: number; files: number }): Promise<Parts> {
-  const out: Parts = { fields: {}, files: [] }
-  for await (const part of req.parts({
-    limits: { fileSize: limits.fileBytes, files: limits.files, fieldSize: 65536 },
-  })) {
-    if (part.type === 'file') {
-      const name = cleanName(part.filename || part.fieldname)
-      try {
-        out.files.push({ field: part.fieldname, name, buffer: await part.toBuffer() })
-      } catch (e) {
-        if ((e as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
-          throw part.fieldname === 'photo' || part.fieldname === 'photos'
-            ? new AppError('CC_PHOTO_TOO_LARGE', { file: name, limitMb: limits.fileBytes / 1048576, max: MAX_PHOTOS })
-            : new AppError('CC_UPLOAD_TOO_LARGE', { file: name, limitMb: Math.round(limits.fileBytes / 1048576) })
-        throw e
-      }
-    } else {
-      if (part.valueTruncated)
-        throw new AppError('CC_OPTION_INVALID', {
-          option: part.fieldname,
-          field: part.fieldname,
-          reason: '超过 64 KB / over 64 KB',
-        })
-      out.fields[part.fieldname] = String(part.value)
-    }
-  }
-  return out
-}
 
 /** A building or 小区 code from a URL: plain text (PostgreSQL refuses NUL; control characters are never codes). */
 function unitCode(name: string, v: unknown): string {

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { checkYear } from '../import/pipeline.ts'
 import { sendTable, type Cell } from './export.ts'
-import { STATUSES, listProblems, updateProblem, type ProblemQuery } from './store.ts'
+import { effectOf } from './effect.ts'
+import { type ProblemChange, STATUSES, listProblems, updateProblem, type ProblemQuery } from './store.ts'
 
 const LEVEL_ZH: Record<string, string> = {
   city: '城区',
@@ -30,6 +31,9 @@ const HEADER = [
   '同比变化 Change',
   '整治建议 Suggestion',
   '状态 Status',
+  '责任单位 Assignee',
+  '整改期限 Deadline',
+  '逾期 Overdue',
   '备注 Note',
 ]
 
@@ -51,6 +55,8 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
             severity: { type: 'string', enum: ['严重', '较重', '一般'] },
             unit: { type: 'string' },
             status: { type: 'string', enum: [...STATUSES] },
+            assignee: { type: 'string', maxLength: 100, description: '责任单位 / assigned department' },
+            overdue: { type: 'boolean' },
             limit: { type: 'integer', minimum: 1, maximum: 100000 },
             format: { type: 'string', enum: ['json', 'csv', 'xlsx', 'geojson'], default: 'json' },
           },
@@ -106,26 +112,66 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
         fmt(p.change),
         p.suggestion,
         p.status,
+        p.assignee,
+        p.deadline,
+        p.overdue ? '是' : null,
         p.note,
       ])
       return sendTable(reply, q.format as 'csv' | 'xlsx', `问题清单-${year}`, HEADER, rows)
     },
   )
 
+  const CHANGE = {
+    status: { type: 'string', enum: [...STATUSES] },
+    note: { type: 'string', maxLength: 2000 },
+    evidence: { type: 'string', maxLength: 4000, description: '整改佐证说明 / evidence of the fix' },
+    evidenceAttachment: { type: ['integer', 'null'], description: 'POST …/attachments 返回的编号 / an attachment id' },
+  }
+  const idParams = {
+    type: 'object',
+    properties: { year: { type: 'integer' }, id: { type: 'string', description: 'indicator:level:unit_code' } },
+    required: ['year', 'id'],
+  }
+
   app.patch(
     '/years/:year/problems/:id',
     {
       config: { right: 'problems:review' },
       schema: {
-        summary: '更新问题状态（待整改/整改中/已销号）/ Update a problem’s status',
+        summary: '城检办：分派责任单位与期限、更新状态、审核销号 / Reviewer: assign, set status, close',
         tags: ['problems'],
         security: [{ bearer: [] }],
-        params: {
+        params: idParams,
+        body: {
           type: 'object',
-          properties: { year: { type: 'integer' }, id: { type: 'string', description: 'indicator:level:unit_code' } },
-          required: ['year', 'id'],
+          properties: {
+            ...CHANGE,
+            assignee: { type: ['string', 'null'], maxLength: 100, description: '责任单位 / department' },
+            deadline: { type: ['string', 'null'], description: 'YYYY-MM-DD' },
+          },
+          additionalProperties: false,
         },
-        body: { type: 'object', properties: { status: { type: 'string' }, note: { type: 'string', maxLength: 2000 } } },
+      },
+    },
+    async (req) => {
+      const { year, id } = req.params as { year: number; id: string }
+      const r = await updateProblem(knex, req.city.code, checkYear(year), id, req.body as ProblemChange, req.principal!)
+      // The problem tiles show statuses: every process drops that city-year's tiles.
+      await ctx.db.events.changed(req.city.code, checkYear(year))
+      return r
+    },
+  )
+
+  app.post(
+    '/years/:year/problems/:id/rectify',
+    {
+      config: { right: 'problems:rectify' },
+      schema: {
+        summary: '责任单位：推进本单位的整改（整改中 → 申请销号，附佐证）/ Department: move its own problem forward',
+        tags: ['problems'],
+        security: [{ bearer: [] }],
+        params: idParams,
+        body: { type: 'object', required: ['status'], properties: CHANGE, additionalProperties: false },
       },
     },
     async (req) => {
@@ -135,12 +181,24 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
         req.city.code,
         checkYear(year),
         id,
-        req.body as { status?: string; note?: string },
-        req.principal!.name,
+        req.body as ProblemChange,
+        req.principal!,
+        req.principal!.role !== 'admin',
       )
-      // The problem tiles show statuses: every process drops that city-year's tiles.
       await ctx.db.events.changed(req.city.code, checkYear(year))
       return r
     },
+  )
+
+  app.get(
+    '/years/:year/effect',
+    {
+      schema: {
+        summary: '上年度整改成效：上年已销号的问题今年是否改善 / Did last year’s closed problems improve?',
+        tags: ['problems'],
+        params: { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] },
+      },
+    },
+    async (req) => effectOf(knex, req.city.code, checkYear((req.params as { year: number }).year)),
   )
 }

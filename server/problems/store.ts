@@ -4,6 +4,7 @@
 // only the statuses are stored (problem_status), keyed by indicator, level and unit so they survive
 // recomputation.
 import type { Knex } from 'knex'
+import type { Principal } from '../auth/roles.ts'
 import { AppError } from '../errors.ts'
 import { definitions, latestRun } from '../indicators/service.ts'
 import { indicatorByCode, type IndicatorDef } from '../indicators/registry.ts'
@@ -19,10 +20,21 @@ export interface ProblemQuery {
   severity?: string
   unit?: string
   status?: string
+  /** 责任单位 the problem is assigned to */
+  assignee?: string
+  overdue?: boolean
   limit?: number
 }
 
-export const STATUSES = ['待整改', '整改中', '已销号'] as const
+/** The 整改 loop: a department works a problem, asks to close it with evidence, the reviewer closes it. */
+export const STATUSES = ['待整改', '整改中', '申请销号', '已销号'] as const
+export type Status = (typeof STATUSES)[number]
+export const STATUS_EN: Record<Status, string> = {
+  待整改: 'to fix',
+  整改中: 'in progress',
+  申请销号: 'closure requested',
+  已销号: 'closed',
+}
 
 export const problemId = (indicator: string, level: string, unit: string) => `${indicator}:${level}:${unit}`
 
@@ -32,6 +44,20 @@ export type Problem = (UnitProblem | LedgerEntry) & {
   note: string | null
   statusBy: string | null
   statusAt: string | null
+  assignee: string | null
+  deadline: string | null
+  evidence: string | null
+  evidenceAttachment: number | null
+  overdue: boolean
+}
+
+/** A date column as YYYY-MM-DD (pg gives a Date at local midnight, PGlite may give either). */
+export function dateText(d: unknown): string | null {
+  if (d == null) return null
+  if (typeof d === 'string') return d.slice(0, 10)
+  const x = d as Date
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${x.getFullYear()}-${p(x.getMonth() + 1)}-${p(x.getDate())}`
 }
 
 /**
@@ -145,6 +171,7 @@ export async function listProblems(knex: Knex, city: string, year: number, q: Pr
   for (const s of await knex('problem_status').where({ city, year }))
     statuses.set(problemId(s.indicator, s.level, s.unit_code), s)
   const out: Problem[] = []
+  const today = dateText(new Date())!
   for (const p of all) {
     if (q.indicator && p.indicator !== q.indicator) continue
     if (q.dimension && p.dimension !== q.dimension) continue
@@ -154,7 +181,23 @@ export async function listProblems(knex: Knex, city: string, year: number, q: Pr
     const s = statuses.get(p.id)
     const status = s?.status ?? '待整改'
     if (q.status && status !== q.status) continue
-    out.push({ ...p, status, note: s?.note ?? null, statusBy: s?.updated_by ?? null, statusAt: s?.updated_at ?? null })
+    const assignee: string | null = s?.assignee ?? null
+    if (q.assignee && assignee !== q.assignee) continue
+    const deadline = dateText(s?.deadline)
+    const overdue = deadline !== null && deadline < today && status !== '已销号'
+    if (q.overdue !== undefined && overdue !== q.overdue) continue
+    out.push({
+      ...p,
+      status,
+      note: s?.note ?? null,
+      statusBy: s?.updated_by ?? null,
+      statusAt: s?.updated_at ?? null,
+      assignee,
+      deadline,
+      evidence: s?.evidence ?? null,
+      evidenceAttachment: s?.evidence_attachment == null ? null : Number(s.evidence_attachment),
+      overdue,
+    })
     if (q.limit && out.length >= q.limit) break
   }
   return out
@@ -170,21 +213,44 @@ function mergeByScore<T extends { score: number }>(a: T[], b: T[]): T[] {
   return out
 }
 
+export interface ProblemChange {
+  status?: string
+  note?: string
+  assignee?: string | null
+  deadline?: string | null
+  evidence?: string
+  evidenceAttachment?: number | null
+}
+
+/**
+ * Changes a problem's state. A reviewer (problems:review) may set anything — assign a 责任单位 and
+ * deadline, close it, or send a closure request back. A department (`rectify`: a reporter token
+ * with a department) may only move its own assigned problems forward: 待整改 → 整改中 → 申请销号,
+ * the last with evidence.
+ */
 export async function updateProblem(
   knex: Knex,
   city: string,
   year: number,
   id: string,
-  body: { status?: string; note?: string },
-  by: string,
+  body: ProblemChange,
+  by: string | Principal,
+  rectify = false,
 ) {
-  if (body.status !== undefined && !STATUSES.includes(body.status as (typeof STATUSES)[number])) {
+  const p: Principal = typeof by === 'string' ? { name: by, role: 'admin', cities: null } : by
+  if (body.status !== undefined && !STATUSES.includes(body.status as Status)) {
     throw new AppError('CC_OPTION_INVALID', {
       option: 'status',
       field: 'status',
       reason: `应为 ${STATUSES.join('、')} / must be one of ${STATUSES.join(', ')}`,
     })
   }
+  if (body.deadline != null && !/^\d{4}-\d{2}-\d{2}$/.test(body.deadline))
+    throw new AppError('CC_OPTION_INVALID', {
+      option: 'deadline',
+      field: 'deadline',
+      reason: '应为 YYYY-MM-DD 日期 / must be a YYYY-MM-DD date',
+    })
   // No problem has a control character in its id (and PostgreSQL would refuse a NUL in the lookup).
   if (/[\u0000-\u001f\u007f]/.test(id)) throw new AppError('CC_NOT_FOUND', { what: `问题 ${id} / problem ${id}` })
   const [indicator, level, ...rest] = id.split(':')
@@ -200,30 +266,86 @@ export async function updateProblem(
           .where({ run_id: run.id, indicator, level, unit_code: unit, status: 'fail' })
           .first('indicator'))
   if (!exists) throw new AppError('CC_NOT_FOUND', { what: `问题 ${id} / problem ${id}` })
-  const current = await knex('problem_status').where({ city, year, indicator, level, unit_code: unit }).first()
-  const row = {
-    city,
-    year,
-    indicator,
-    level,
-    unit_code: unit,
-    status: body.status ?? current?.status ?? '待整改',
-    note: body.note ?? current?.note ?? null,
-    updated_by: by,
-    updated_at: knex.fn.now(),
-  }
-  await knex.transaction(async (trx) => {
+  if (
+    body.evidenceAttachment != null &&
+    !(await knex('attachments').where({ city, id: body.evidenceAttachment }).first('id'))
+  )
+    throw new AppError('CC_NOT_FOUND', {
+      what: `附件 ${body.evidenceAttachment} / attachment ${body.evidenceAttachment}`,
+    })
+  const key = { city, year, indicator, level, unit_code: unit }
+  return knex.transaction(async (trx) => {
+    const current = await trx('problem_status').where(key).forUpdate().first()
+    const from: Status = current?.status ?? '待整改'
+    const to = (body.status ?? from) as Status
+    if (rectify) checkRectify(id, p, current, from, to, body)
+    const row = {
+      ...key,
+      status: to,
+      note: body.note ?? current?.note ?? null,
+      assignee: body.assignee !== undefined ? body.assignee || null : (current?.assignee ?? null),
+      deadline: body.deadline !== undefined ? body.deadline || null : (dateText(current?.deadline) ?? null),
+      evidence: body.evidence ?? current?.evidence ?? null,
+      evidence_attachment:
+        body.evidenceAttachment !== undefined ? body.evidenceAttachment : (current?.evidence_attachment ?? null),
+      updated_by: p.name,
+      updated_at: trx.fn.now(),
+    }
     await trx('problem_status').insert(row).onConflict(['city', 'year', 'indicator', 'level', 'unit_code']).merge()
     await trx('problem_events').insert({
-      city,
-      year,
-      indicator,
-      level,
-      unit_code: unit,
+      ...key,
       status: row.status,
       note: row.note,
-      by,
+      assignee: row.assignee,
+      deadline: row.deadline,
+      by: p.name,
     })
+    return {
+      id,
+      status: row.status,
+      note: row.note,
+      assignee: row.assignee,
+      deadline: row.deadline,
+      evidence: row.evidence,
+      statusBy: p.name,
+    }
   })
-  return { id, status: row.status, note: row.note, statusBy: by }
+}
+
+const FORWARD: Partial<Record<Status, Status[]>> = { 待整改: ['整改中'], 整改中: ['申请销号'] }
+
+function checkRectify(
+  id: string,
+  p: Principal,
+  current: Record<string, any> | undefined,
+  from: Status,
+  to: Status,
+  body: ProblemChange,
+) {
+  const owner = current?.assignee ?? null
+  if (!p.department || owner !== p.department)
+    throw new AppError('CC_NOT_YOUR_DEPARTMENT', {
+      name: p.name,
+      department: p.department ?? '（未指定）',
+      owner: owner ?? '（未分派）',
+    })
+  const bad = (reasonZh: string, reason: string) =>
+    new AppError('CC_PROBLEM_TRANSITION', {
+      id,
+      from,
+      fromEn: STATUS_EN[from],
+      to,
+      toEn: STATUS_EN[to],
+      reasonZh,
+      reason,
+    })
+  if (body.assignee !== undefined || body.deadline !== undefined)
+    throw bad('责任单位和期限由城检办分派', 'the reviewer assigns the department and the deadline')
+  if (to !== from && !FORWARD[from]?.includes(to))
+    throw bad(
+      from === '申请销号' ? '已申请销号，等待审核' : '责任单位只能推进到下一步（整改中、申请销号）',
+      from === '申请销号' ? 'closure is awaiting review' : 'a department can only move to the next step',
+    )
+  if (to === '申请销号' && !(body.evidence?.trim() || body.evidenceAttachment || current?.evidence))
+    throw bad('申请销号须附整改佐证（说明或附件）', 'a closure request needs evidence (a note or an attachment)')
 }
