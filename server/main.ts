@@ -11,6 +11,7 @@ import { buildApp } from './app.ts'
 import { openRuntime } from './runtime.ts'
 import { computeYear, latestRun } from './indicators/service.ts'
 import { loadDemoCity } from './demo/load.ts'
+import { seedDemoWork } from './demo/work.ts'
 import { newToken } from './auth/tokens.ts'
 import { withStartupLock } from './db/client.ts'
 
@@ -39,17 +40,20 @@ if (config.demo) {
   await withStartupLock(db, async () => {
     await loadDemoCity(db, config, (msg) => console.log(msg))
     const demo = await db.knex('cities').where({ code: config.demoCity.code }).first()
-    if (demo && !(await latestRun(db.knex, demo.code, config.demoYear))) {
-      const r = await computeYear(
-        db,
-        config,
-        { code: demo.code, name: demo.name, nameEn: demo.name_en, zone: demo.zone, createdAt: demo.created_at },
-        config.demoYear,
-      )
-      console.log(
-        `  ${config.demoYear} 指标 / indicators: ${r.results} results, ${r.problems} problems (${r.durationMs} ms)`,
-      )
+    const city = {
+      code: demo?.code,
+      name: demo?.name,
+      nameEn: demo?.name_en,
+      zone: demo?.zone,
+      createdAt: demo?.created_at,
     }
+    for (const year of [config.demoYear - 1, config.demoYear]) {
+      if (!demo || (await latestRun(db.knex, demo.code, year))) continue
+      if (!(await db.knex('layer_current').where({ city: demo.code, year }).first())) continue
+      const r = await computeYear(db, config, city, year)
+      console.log(`  ${year} 指标 / indicators: ${r.results} results, ${r.problems} problems (${r.durationMs} ms)`)
+    }
+    if (demo) await seedDemoWork(db.knex, demo.code, config.demoYear, (msg) => console.log(msg))
   })
 }
 

@@ -10,6 +10,7 @@ import { DEMO_LAYERS, generateCity } from './generate.ts'
 import { importInspections } from '../inspections/import.ts'
 import { readTable } from '../inspections/table.ts'
 import { vocabularyFor } from '../inspections/vocabulary.ts'
+import { facilitiesBefore } from './work.ts'
 
 export const DEMO_DIR = path.resolve(import.meta.dirname, '../../geodata/demo-city')
 
@@ -32,23 +33,22 @@ export async function loadDemoCity(
     log('生成示范城市 / generating the demo city…')
     generateCity(DEMO_DIR, { year: config.demoYear })
   }
-  for (const layer of DEMO_LAYERS) {
-    const file = path.join(DEMO_DIR, `${layer}.geojson`)
-    const r = await importLayer(
-      db,
-      {
-        city: code,
-        year: config.demoYear,
-        layer,
-        fileName: `demo-city/${layer}.geojson`,
-        buffer: fs.readFileSync(file),
-        uploader: 'demo',
-        options: {},
-      },
-      config,
-    )
-    log(`  ${config.demoYear} ${layer}: ${r.featureCount} 个要素 / features (${r.durationMs} ms)`)
-  }
+  // Two editions, so the scorecard has last year's values and the 成效 view has closed problems to judge:
+  // the year before is the same city with one facility in seven not yet opened.
+  for (const year of [config.demoYear - 1, config.demoYear])
+    for (const layer of DEMO_LAYERS) {
+      const file = path.join(DEMO_DIR, `${layer}.geojson`)
+      const buffer =
+        year < config.demoYear && layer === 'facilities'
+          ? facilitiesBefore(fs.readFileSync(file))
+          : fs.readFileSync(file)
+      const r = await importLayer(
+        db,
+        { city: code, year, layer, fileName: `demo-city/${layer}.geojson`, buffer, uploader: 'demo', options: {} },
+        config,
+      )
+      log(`  ${year} ${layer}: ${r.featureCount} 个要素 / features (${r.durationMs} ms)`)
+    }
   // Inspection records through the same import as a department's table.
   for (const [file, target] of [
     ['inspections.csv', 'building'],

@@ -122,10 +122,15 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
   )
 
   const CHANGE = {
-    status: { type: 'string', enum: [...STATUSES] },
+    // Checked in code, so a wrong status gets the coded error listing the four.
+    status: { type: 'string', description: STATUSES.join(' / ') },
     note: { type: 'string', maxLength: 2000 },
     evidence: { type: 'string', maxLength: 4000, description: '整改佐证说明 / evidence of the fix' },
-    evidenceAttachment: { type: ['integer', 'null'], description: 'POST …/attachments 返回的编号 / an attachment id' },
+    evidenceAttachment: {
+      type: 'integer',
+      nullable: true,
+      description: 'POST …/attachments 返回的编号 / an attachment id',
+    },
   }
   const idParams = {
     type: 'object',
@@ -146,8 +151,8 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
           type: 'object',
           properties: {
             ...CHANGE,
-            assignee: { type: ['string', 'null'], maxLength: 100, description: '责任单位 / department' },
-            deadline: { type: ['string', 'null'], description: 'YYYY-MM-DD' },
+            assignee: { type: 'string', nullable: true, maxLength: 100, description: '责任单位 / department' },
+            deadline: { type: 'string', nullable: true, description: 'YYYY-MM-DD' },
           },
           additionalProperties: false,
         },
