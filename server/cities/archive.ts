@@ -25,7 +25,10 @@ type Line =
   | { kind: 'upload'; row: Record<string, unknown> & { id: number; layer: string }; columns: string[] }
   | { kind: 'rows'; upload: number; rows: unknown[][] }
   | { kind: 'current'; row: { year: number; layer: string; upload_id: number; updated_by: string | null } }
-  | { kind: 'config' | 'status' | 'audit' | 'event'; row: Record<string, unknown> }
+  | {
+      kind: 'config' | 'status' | 'audit' | 'event' | 'system' | 'attachment' | 'figure' | 'figureEvent' | 'deadline'
+      row: Record<string, unknown>
+    }
   | {
       kind: 'inspection'
       row: Record<string, unknown>
@@ -74,6 +77,14 @@ export function exportCity(db: Database, city: string): Readable {
     }
     for (const r of await knex('layer_current').where({ city })) yield out({ kind: 'current', row: r })
     for (const r of await knex('indicator_config').where({ city })) yield out({ kind: 'config', row: r })
+    for (const r of await knex('indicator_systems').where({ city })) yield out({ kind: 'system', row: r })
+    // Attachments before the statuses and figures that point at them (ids are renumbered on restore).
+    for (const r of await knex('attachments').where({ city }).orderBy('id'))
+      yield out({ kind: 'attachment', row: { ...r, bytes: Buffer.from(r.bytes).toString('base64') } })
+    for (const r of await knex('figure_values').where({ city })) yield out({ kind: 'figure', row: r })
+    for (const r of await knex('figure_events').where({ city }).orderBy('id'))
+      yield out({ kind: 'figureEvent', row: r })
+    for (const r of await knex('figure_deadlines').where({ city })) yield out({ kind: 'deadline', row: r })
     for (const r of await knex('problem_status').where({ city })) yield out({ kind: 'status', row: r })
     for (const r of await knex('problem_events').where({ city }).orderBy('id')) yield out({ kind: 'event', row: r })
     // Accepted inspection records with their photos (base64); pending imports are not kept.
@@ -145,6 +156,8 @@ export async function restoreCity(
   let n = 0,
     features = 0
   const ids = new Map<number, number>()
+  /** attachment id in the archive → id in this database */
+  const attachments = new Map<number, number>()
   const years = new Set<number>()
   let code = ''
   try {
@@ -247,14 +260,94 @@ export async function restoreCity(
         } else if (l.kind === 'status') {
           const r = l.row
           await client.query(
-            'INSERT INTO problem_status (city, year, indicator, level, unit_code, status, note, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-            [code, r.year, r.indicator, r.level, r.unit_code, r.status, r.note, r.updated_by, r.updated_at],
+            `INSERT INTO problem_status (city, year, indicator, level, unit_code, status, note, updated_by, updated_at,
+               assignee, deadline, evidence, evidence_attachment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+            [
+              code,
+              r.year,
+              r.indicator,
+              r.level,
+              r.unit_code,
+              r.status,
+              r.note,
+              r.updated_by,
+              r.updated_at,
+              r.assignee ?? null,
+              r.deadline ? String(r.deadline).slice(0, 10) : null,
+              r.evidence ?? null,
+              r.evidence_attachment == null ? null : (attachments.get(Number(r.evidence_attachment)) ?? null),
+            ],
           )
+        } else if (l.kind === 'system') {
+          const r = l.row
+          await client.query(
+            'INSERT INTO indicator_systems (city, year, entries, file_name, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6)',
+            [code, r.year, JSON.stringify(r.entries), r.file_name, r.updated_by, r.updated_at],
+          )
+        } else if (l.kind === 'attachment') {
+          const r = l.row
+          const ins = await client.query(
+            'INSERT INTO attachments (city, name, mime, size, bytes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+            [code, r.name, r.mime, r.size, Buffer.from(String(r.bytes), 'base64'), r.created_by, r.created_at],
+          )
+          attachments.set(Number(r.id), Number(ins.rows[0].id))
+        } else if (l.kind === 'figure') {
+          const r = l.row
+          await client.query(
+            `INSERT INTO figure_values (city, year, indicator, level, unit_code, value, sample_size, source, caliber, as_of,
+               note, attachment_id, department, status, comment, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+            [
+              code,
+              r.year,
+              r.indicator,
+              r.level,
+              r.unit_code,
+              r.value,
+              r.sample_size,
+              r.source,
+              r.caliber,
+              r.as_of,
+              r.note,
+              r.attachment_id == null ? null : (attachments.get(Number(r.attachment_id)) ?? null),
+              r.department,
+              r.status,
+              r.comment,
+              r.updated_by,
+              r.updated_at,
+            ],
+          )
+        } else if (l.kind === 'figureEvent') {
+          const r = l.row
+          await client.query(
+            'INSERT INTO figure_events (city, year, indicator, level, unit_code, action, value, comment, by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+            [code, r.year, r.indicator, r.level, r.unit_code, r.action, r.value, r.comment, r.by, r.at],
+          )
+        } else if (l.kind === 'deadline') {
+          const r = l.row
+          await client.query('INSERT INTO figure_deadlines (city, year, department, due) VALUES ($1, $2, $3, $4)', [
+            code,
+            r.year,
+            r.department,
+            String(r.due).slice(0, 10),
+          ])
         } else if (l.kind === 'event') {
           const r = l.row
           await client.query(
-            'INSERT INTO problem_events (city, year, indicator, level, unit_code, status, note, by, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-            [code, r.year, r.indicator, r.level, r.unit_code, r.status, r.note, r.by, r.at],
+            'INSERT INTO problem_events (city, year, indicator, level, unit_code, status, note, by, at, assignee, deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+            [
+              code,
+              r.year,
+              r.indicator,
+              r.level,
+              r.unit_code,
+              r.status,
+              r.note,
+              r.by,
+              r.at,
+              r.assignee ?? null,
+              r.deadline ? String(r.deadline).slice(0, 10) : null,
+            ],
           )
         } else if (l.kind === 'inspection') {
           const r = l.row

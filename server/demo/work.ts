@@ -6,7 +6,7 @@
 // departments at each step of the loop.
 import type { Knex } from 'knex'
 import type { Principal } from '../auth/roles.ts'
-import { saveFigure, reviewFigure, systemFor, unitsFor } from '../figures/store.ts'
+import { isoDate, saveFigure, reviewFigure, systemFor, unitsFor } from '../figures/store.ts'
 import { type SystemEntry, isReported } from '../figures/system.ts'
 import { listProblems, updateProblem } from '../problems/store.ts'
 

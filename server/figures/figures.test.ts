@@ -423,6 +423,37 @@ describe('department figures, review, scorecard, 整改 and the report', () => {
     expect(e.notImproved.map((i: { indicator: string }) => i.indicator)).toEqual(['nursery_coverage'])
   })
 
+  it('a city export carries the figures, the system, the attachments and the 整改 state; a restore keeps them', async () => {
+    const exp = await request(t.app.server)
+      .get(`/api/cities/${CITY}/export`)
+      .set(AUTH)
+      .buffer(true)
+      .parse((r, cb) => {
+        const parts: Buffer[] = []
+        r.on('data', (c: Buffer) => parts.push(c))
+        r.on('end', () => cb(null, Buffer.concat(parts)))
+      })
+    expect(exp.status).toBe(200)
+    const r = await request(t.app.server)
+      .post('/api/cities/restore')
+      .set(AUTH)
+      .field('as', '990300')
+      .attach('file', exp.body as Buffer, 'c.ndjson.gz')
+    expect(r.status, JSON.stringify(r.body)).toBe(201)
+    const count = async (table: string, city: string) => (await t.db.knex(table).where({ city })).length
+    for (const table of ['figure_values', 'figure_events', 'figure_deadlines', 'indicator_systems', 'attachments'])
+      expect(await count(table, '990300'), table).toBe(await count(table, CITY))
+    const closed = await t.db
+      .knex('problem_status')
+      .where({ city: '990300', year: 2025, indicator: 'kindergarten_coverage', unit_code: 'C1' })
+      .first()
+    expect(closed).toMatchObject({ status: '已销号', assignee: '教育局', evidence: '新建幼儿园已开园' })
+    const att = await t.db.knex('attachments').where({ id: closed.evidence_attachment }).first('city', 'name')
+    expect(att).toEqual({ city: '990300', name: '验收.pdf' })
+    // Dropped again, so the routes without a city still mean the test city.
+    await request(t.app.server).delete('/api/cities/990300').set(AUTH).expect(200)
+  })
+
   it('writes the 体检报告 draft as a DOCX with chapters, tables, a map and both appendices', async () => {
     const res = await request(t.app.server)
       .get('/api/years/2025/report.docx')
