@@ -44,6 +44,10 @@ describe('指标总表与填报整改 page', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
     page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage()
     page.on('pageerror', (e) => errors.push(e.message))
+    // The page runs under the service's Content-Security-Policy: a refused script or style is a failure.
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/.test(m.text())) errors.push(m.text())
+    })
     page.on('dialog', (d) => d.accept(d.type() === 'prompt' ? '<b>口径不符</b> 请重报' : undefined))
   }, 180_000)
   afterAll(async () => {
