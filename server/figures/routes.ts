@@ -24,10 +24,12 @@ import type { FigureInput } from './validate.ts'
 
 const yearParam = { type: 'object', properties: { year: { type: 'integer' } }, required: ['year'] }
 const MAX_ATTACHMENT = 20 * 1024 * 1024
+// No code has a control character (and PostgreSQL refuses a NUL): such a key is a 400, not a database error.
+const PLAIN = '^[^\\u0000-\\u001f\\u007f]*$'
 const KEY_PROPS = {
-  indicator: { type: 'string', maxLength: 80 },
+  indicator: { type: 'string', maxLength: 80, pattern: PLAIN },
   level: { type: 'string', enum: [...FIGURE_LEVELS] },
-  unit: { type: 'string', maxLength: 80 },
+  unit: { type: 'string', maxLength: 80, pattern: PLAIN },
 }
 
 /** Attachments a reviewer can open: PDF, images, Office files, CSV/text. Decided by the bytes, not the name. */
@@ -264,7 +266,7 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
             caliber: { type: 'string', nullable: true, description: '统计口径' },
             asOf: { type: 'string', nullable: true, description: '统计时点（2025-12-31、2025-12、2025年末）' },
             note: { type: 'string', nullable: true },
-            attachmentId: { type: 'integer', nullable: true },
+            attachmentId: { type: 'integer', nullable: true, minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
             submit: { type: 'boolean', default: false },
           },
           additionalProperties: false,
@@ -507,7 +509,11 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         summary: '下载附件 / Download an attachment',
         tags: ['figures'],
-        params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] },
+        params: {
+          type: 'object',
+          properties: { id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+          required: ['id'],
+        },
       },
     },
     async (req, reply) => {

@@ -245,6 +245,13 @@ export async function updateProblem(
       reason: `应为 ${STATUSES.join('、')} / must be one of ${STATUSES.join(', ')}`,
     })
   }
+  for (const f of ['note', 'evidence', 'assignee'] as const)
+    if (typeof body[f] === 'string' && /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(body[f] as string))
+      throw new AppError('CC_OPTION_INVALID', {
+        option: f,
+        field: f,
+        reason: '含有控制字符 / contains control characters',
+      })
   if (body.deadline != null && !/^\d{4}-\d{2}-\d{2}$/.test(body.deadline))
     throw new AppError('CC_OPTION_INVALID', {
       option: 'deadline',
