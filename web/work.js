@@ -525,7 +525,8 @@ async function render() {
     await TABS[state.tab](fresh)
   } finally {
     root.replaceWith(fresh)
-    document.body.dataset.ready = state.tab
+    // Tests and scripts wait for this: which tab is drawn, in which language.
+    document.body.dataset.ready = `${state.tab}:${state.lang}`
   }
 }
 

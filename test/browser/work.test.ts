@@ -27,7 +27,9 @@ describe('指标总表与填报整改 page', () => {
   }
   const open = async (q: string) => {
     await page.goto(`${base}/work.html?${q}`)
-    await page.waitForFunction(() => document.body.dataset.ready)
+    await page.waitForFunction(() =>
+      document.body.dataset.ready?.startsWith(new URLSearchParams(location.search).get('tab') ?? ''),
+    )
   }
 
   beforeAll(async () => {
@@ -63,6 +65,8 @@ describe('指标总表与填报整改 page', () => {
     await page.click('#lang')
     await page.waitForFunction(() => document.documentElement.lang === 'en')
     await page.waitForFunction(() => document.querySelector('#tabs button')?.textContent === 'Scorecard')
+    // The table is replaced once its data is back: wait for the English one, not only the English tabs.
+    await page.waitForFunction(() => document.body.dataset.ready === 'scorecard:en')
     expect(await page.locator('tr[data-code="kindergarten_coverage"] .w-红色').textContent()).toBe('red')
     expect(page.url()).toContain('lang=en')
     await page.click('#lang')
