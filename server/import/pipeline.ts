@@ -138,6 +138,7 @@ export async function importLayer(
     const read = await readUpload(req.buffer, req.fileName, {
       encoding: req.options.encoding,
       layer: req.options.layer,
+      crs: req.options.crs,
       maxUnpackedBytes: limits.maxUnpackedBytes,
       maxFeatures: limits.maxFeatures,
     })

@@ -1,4 +1,4 @@
-// Formats only GDAL reads (a zipped File Geodatabase, KML, MapInfo …): converted to GeoJSON by
+// Formats only GDAL reads (a zipped File Geodatabase, MapInfo, KML/KMZ, GML): converted to GeoJSON by
 // ogr2ogr when it is installed, then read and validated like any GeoJSON upload. Without ogr2ogr the
 // upload is refused with a coded error saying what to install. `GET /api/formats` says which.
 import { execFile } from 'node:child_process'
@@ -23,9 +23,45 @@ export function ogr2ogr(): string | null {
   return null
 }
 
+/** GDAL datasets the service routes through ogr2ogr: how each is recognised among a zip's members. */
+export const GDAL_FORMATS = [
+  {
+    format: 'filegdb',
+    zh: '压缩的 File Geodatabase（.gdb 文件夹打包为 .zip）',
+    name: 'File Geodatabase',
+    member: /\.gdb$/i,
+  },
+  {
+    format: 'mapinfo',
+    zh: 'MapInfo（.tab/.dat/.map/.id 或 .mif/.mid，打包为 .zip）',
+    name: 'MapInfo',
+    member: /\.(tab|mif)$/i,
+  },
+  { format: 'kml', zh: 'KML / KMZ（.kml，或内含 .kml 的 .kmz/.zip）', name: 'KML', member: /\.kml$/i },
+  { format: 'gml', zh: 'GML（.gml，可带 .xsd）', name: 'GML', member: /\.gml$/i },
+] as const
+
+/** The members of a zip that belong to a GDAL dataset, and which one GDAL opens. */
+export function gdalDataset(names: string[]): { dataset: string; name: string } | null {
+  const gdb = names.map((n) => /^(.*\.gdb)\//i.exec(n)?.[1]).find(Boolean)
+  if (gdb) return { dataset: gdb, name: 'File Geodatabase' }
+  for (const f of GDAL_FORMATS.slice(1)) {
+    const hits = names.filter((n) => f.member.test(n))
+    if (hits.length === 1) return { dataset: hits[0], name: f.name }
+  }
+  return null
+}
+
+/** An ogr2ogr failure that means "the source has no CRS to reproject from". */
+const NO_SOURCE_SRS = /no coordinate system|source srs|Failed to create coordinate transformation/i
+
 /**
- * Converts the files of one GDAL dataset (e.g. the members of `x.gdb/`) to GeoJSON and reads it.
- * The dataset is written to a private temporary folder, removed afterwards whatever happens.
+ * Converts one GDAL dataset to GeoJSON and reads it: a folder dataset (`x.gdb/`) with its members, or
+ * a file (`x.tab`, `doc.kml`, `x.gml`) with the files beside it in the zip (`x.dat`, `x.map`, `x.xsd`).
+ * Where the user gave no `crs`, GDAL reprojects to CGCS2000 lon/lat (EPSG:4490) from the dataset's own
+ * CRS: MapInfo and some GML carry a CRS GeoJSON cannot name by code, and reprojecting keeps it; a
+ * dataset without a CRS is converted as it is and its CRS detected from the coordinates. The files are
+ * written to a private temporary folder, removed afterwards whatever happens.
  */
 export async function readWithGdal(
   files: Map<string, Buffer>,
@@ -37,30 +73,47 @@ export async function readWithGdal(
   const bin = ogr2ogr()
   if (!bin) throw new AppError('CC_FORMAT_NEEDS_GDAL', { file: fileName, format: formatName })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'citycheck-gdal-'))
+  const folder = /\.gdb$/i.test(dataset)
   try {
+    // GDAL knows a File Geodatabase by its folder's .gdb suffix.
+    const inDir = path.join(dir, folder ? 'in.gdb' : 'in')
+    fs.mkdirSync(inDir)
+    const home = folder ? dataset : path.posix.dirname(dataset)
     for (const [name, data] of files) {
-      // Only the dataset's own members, flattened under its folder name: no path from the zip is trusted.
-      if (!name.startsWith(dataset)) continue
-      const rel = name.slice(dataset.length).replace(/^\/+/, '')
+      // Only the dataset's own members, flattened under one folder: no path from the zip is trusted.
+      if (folder ? !name.startsWith(`${dataset}/`) : path.posix.dirname(name) !== home) continue
+      const rel = folder ? name.slice(dataset.length + 1) : path.posix.basename(name)
       if (!rel || rel.includes('/') || rel.includes('..')) continue
-      fs.mkdirSync(path.join(dir, 'in.gdb'), { recursive: true })
-      fs.writeFileSync(path.join(dir, 'in.gdb', rel), data)
+      fs.writeFileSync(path.join(inDir, rel), data)
     }
+    const src = folder ? inDir : path.join(inDir, path.posix.basename(dataset))
     const out = path.join(dir, 'out.geojson')
-    const args = ['-f', 'GeoJSON', '-lco', 'RFC7946=NO', out, path.join(dir, 'in.gdb')]
-    if (opts.layer) args.push(opts.layer)
+    const args = (reproject: boolean) => [
+      '-f',
+      'GeoJSON',
+      '-lco',
+      'RFC7946=NO',
+      ...(reproject ? ['-t_srs', 'EPSG:4490'] : []),
+      out,
+      src,
+      ...(opts.layer ? [opts.layer] : []),
+    ]
     try {
-      await run(bin, args, { timeout: 10 * 60_000, maxBuffer: 1 << 20 })
+      try {
+        await run(bin, args(!opts.crs), { timeout: 10 * 60_000, maxBuffer: 1 << 20 })
+      } catch (e) {
+        if (opts.crs || !NO_SOURCE_SRS.test(String((e as { stderr?: string }).stderr))) throw e
+        fs.rmSync(out, { force: true })
+        await run(bin, args(false), { timeout: 10 * 60_000, maxBuffer: 1 << 20 })
+      }
     } catch (e) {
       const msg = String((e as { stderr?: string }).stderr || (e as Error).message)
         .trim()
         .slice(0, 300)
       // Several layers and none chosen: say which there are.
       if (!opts.layer) {
-        const info = await run(bin.replace(/ogr2ogr$/, 'ogrinfo'), ['-q', '-ro', path.join(dir, 'in.gdb')]).catch(
-          () => null,
-        )
-        if (info)
+        const info = await run(bin.replace(/ogr2ogr$/, 'ogrinfo'), ['-q', '-ro', src]).catch(() => null)
+        if (info && info.stdout.trim().split('\n').length > 1)
           throw new AppError('CC_OPTION_INVALID', {
             option: 'gpkgLayer',
             field: 'gpkgLayer',
@@ -69,7 +122,7 @@ export async function readWithGdal(
       }
       throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: `ogr2ogr: ${msg}` })
     }
-    const read = readGeoJson(fs.readFileSync(out), `${fileName}/${path.basename(dataset)}`, opts)
+    const read = readGeoJson(fs.readFileSync(out), `${fileName}/${path.posix.basename(dataset)}`, opts)
     return { ...read, format: 'gdal' }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
@@ -90,13 +143,13 @@ export function formats() {
       },
       { format: 'geopackage', zh: 'GeoPackage（.gpkg）', reader: 'better-sqlite3 + wkx', available: true },
       { format: 'csv', zh: 'CSV（经纬度或 WKT 列）', reader: 'built in', available: true },
-      {
-        format: 'filegdb',
-        zh: '压缩的 File Geodatabase（.gdb 文件夹打包为 .zip）',
+      ...GDAL_FORMATS.map((f) => ({
+        format: f.format,
+        zh: f.zh,
         reader: 'ogr2ogr (GDAL)',
         available: gdal !== null,
         ...(gdal ? {} : { note: '未安装 GDAL（ogr2ogr）：apt-get install gdal-bin / GDAL (ogr2ogr) is not installed' }),
-      },
+      })),
     ],
     inspectionTables: ['csv', 'xlsx', 'geojson'],
   }

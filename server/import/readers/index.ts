@@ -6,16 +6,22 @@ import { readCsv } from './csv.ts'
 import { readGeoJson } from './geojson.ts'
 import { readShapefile } from './shapefile.ts'
 import { isSqlite, readGeoPackage } from './gpkg.ts'
-import { readWithGdal } from './gdal.ts'
+import { gdalDataset, readWithGdal } from './gdal.ts'
 import type { ReadOptions, ReadResult } from './types.ts'
 import { unzip } from './zip.ts'
 
 export type { ReadResult, RawFeature, ReadOptions } from './types.ts'
 
-function sniff(buf: Buffer, name: string): 'zip' | 'geojson' | 'csv' | 'gpkg' | undefined {
+function sniff(buf: Buffer, name: string): 'zip' | 'geojson' | 'csv' | 'gpkg' | 'kml' | 'gml' | undefined {
   if (buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) return 'zip'
   if (isSqlite(buf)) return 'gpkg'
   const ext = path.extname(name).toLowerCase()
+  // XML: KML or GML, told apart by their root elements (GDAL reads both).
+  const head = buf.subarray(0, 4096).toString('utf8')
+  if (/^\uFEFF?\s*</.test(head)) {
+    if (/<kml[\s>]/.test(head)) return 'kml'
+    if (/<(\w+:)?FeatureCollection[\s>]|xmlns(:\w+)?="http:\/\/www\.opengis\.net\/gml/.test(head)) return 'gml'
+  }
   if (ext === '.csv' || ext === '.txt' || ext === '.tsv') return 'csv'
   let i = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0
   while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++
@@ -29,6 +35,10 @@ export async function readUpload(buf: Buffer, fileName: string, opts: ReadOption
   if (kind === 'geojson') return readGeoJson(buf, fileName, opts)
   if (kind === 'csv') return readCsv(buf, fileName, opts)
   if (kind === 'gpkg') return readGeoPackage(buf, fileName, opts)
+  if (kind === 'kml' || kind === 'gml') {
+    const inner = `upload.${kind}`
+    return readWithGdal(new Map([[inner, buf]]), inner, kind === 'kml' ? 'KML' : 'GML', fileName, opts)
+  }
   if (kind !== 'zip') throw new AppError('CC_FORMAT_UNKNOWN', { file: fileName })
 
   const files = await unzip(buf, fileName, opts.maxUnpackedBytes)
@@ -53,9 +63,9 @@ export async function readUpload(buf: Buffer, fileName: string, opts: ReadOption
       opts,
     )
   }
-  // A File Geodatabase is a folder: its members sit under `<name>.gdb/`.
-  const gdb = [...files.keys()].map((n) => /^(.*\.gdb)\//i.exec(n)?.[1]).find(Boolean)
-  if (gdb) return readWithGdal(files, gdb, 'File Geodatabase', fileName, opts)
+  // A File Geodatabase (a folder: members under `<name>.gdb/`), MapInfo, KML (a KMZ is a zip) or GML.
+  const gdal = gdalDataset([...files.keys()])
+  if (gdal) return readWithGdal(files, gdal.dataset, gdal.name, fileName, opts)
   const others = [...byExt('.geojson'), ...byExt('.json'), ...byExt('.csv')]
   if (others.length === 1) {
     const inner = others[0]

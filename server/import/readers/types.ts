@@ -26,6 +26,8 @@ export interface ReadOptions {
   encoding?: string
   /** the table of a GeoPackage that holds several */
   layer?: string
+  /** the CRS the user named (GDAL formats then keep their coordinates instead of reprojecting) */
+  crs?: string
   maxUnpackedBytes: number
   maxFeatures: number
 }

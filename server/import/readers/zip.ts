@@ -4,8 +4,12 @@
 import yauzl from 'yauzl'
 import { AppError } from '../../errors.ts'
 
-/** The members a reader can use: Shapefile parts, GeoJSON, CSV, and every file of a File Geodatabase folder. */
-const WANTED = /\.(shp|shx|dbf|prj|cpg|geojson|json|csv|txt|tsv)$|\.gdb\/[^/]+$/i
+/**
+ * The members a reader can use: Shapefile parts, GeoJSON, CSV, MapInfo (.tab .dat .map .id .ind, .mif .mid),
+ * KML, GML (with its .xsd/.gfs), and every file of a File Geodatabase folder.
+ */
+const WANTED =
+  /\.(shp|shx|dbf|prj|cpg|geojson|json|csv|txt|tsv|tab|dat|map|id|ind|mif|mid|kml|gml|xsd|gfs)$|\.gdb\/[^/]+$/i
 
 export async function unzip(buf: Buffer, fileName: string, maxUnpackedBytes: number): Promise<Map<string, Buffer>> {
   const limitMb = Math.round(maxUnpackedBytes / 1024 / 1024)
