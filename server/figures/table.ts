@@ -8,6 +8,7 @@
 import crypto from 'node:crypto'
 import ExcelJS from 'exceljs'
 import { AppError } from '../errors.ts'
+import { readSheet } from '../import/readers/xlsx.ts'
 import type { Dimension, Target } from '../indicators/registry.ts'
 import { type Obtained, type SystemEntry, type SystemLevel, type Tier, REPORTED, computedEntry } from './system.ts'
 import type { IndicatorDef } from '../indicators/registry.ts'
@@ -42,38 +43,6 @@ const REQUIRED: Column[] = ['dimension', 'zh', 'unit', 'department', 'obtained']
 
 const norm = (s: string) =>
   s.replace(/\s+/g, '').replace(/（/g, '(').replace(/）/g, ')').replace(/[“”"]/g, '').toLowerCase()
-
-function cellText(v: ExcelJS.CellValue): string {
-  if (v === null || v === undefined) return ''
-  if (typeof v === 'object') {
-    if ('richText' in v) return v.richText.map((t) => t.text).join('')
-    if ('result' in v) return cellText(v.result as ExcelJS.CellValue)
-    if ('text' in v) return String(v.text)
-    if (v instanceof Date) return v.toISOString().slice(0, 10)
-  }
-  return String(v).trim()
-}
-
-async function readSheet(buf: Buffer, file: string): Promise<string[][]> {
-  const wb = new ExcelJS.Workbook()
-  try {
-    await wb.xlsx.load(buf as unknown as ArrayBuffer)
-  } catch (e) {
-    throw new AppError('CC_PARSE_FAILED', {
-      file,
-      reason: `不是可读取的 XLSX / not a readable XLSX: ${(e as Error).message}`,
-    })
-  }
-  const ws = wb.worksheets[0]
-  if (!ws) throw new AppError('CC_EMPTY_LAYER', { file })
-  const rows: string[][] = []
-  ws.eachRow({ includeEmpty: true }, (row, n) => {
-    const cells: string[] = []
-    for (let c = 1; c <= ws.columnCount; c++) cells.push(cellText(row.getCell(c).value))
-    rows[n - 1] = cells
-  })
-  return Array.from(rows, (r) => r ?? [])
-}
 
 /** The header row (the first with an 指标 column among the first 10) and where each column is. */
 function locate<C extends string>(rows: string[][], headers: Record<C, string[]>, file: string, required: C[]) {

@@ -11,7 +11,8 @@ import { bulkInsert } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
 import { layerDef, LAYER_NAMES, type LayerDef } from '../layers/definitions.ts'
 import { normaliseStream, type ImportOptions } from './normalise.ts'
-import { readUpload } from './readers/index.ts'
+import { readUpload, type ReadResult } from './readers/index.ts'
+import { noCoordinates } from './readers/csv.ts'
 
 export interface ImportRequest {
   city: string
@@ -142,9 +143,11 @@ export async function importLayer(
       maxUnpackedBytes: limits.maxUnpackedBytes,
       maxFeatures: limits.maxFeatures,
     })
+    if (read.attributeOnly) await placeByUnit(knex, city, year, def, read)
     const total = read.features.length
     onProgress?.('normalise', 0, total)
-    const norm = normaliseStream(read, def, req.options)
+    // Rows placed at unit points are CGCS2000 lon/lat whatever CRS the form named.
+    const norm = normaliseStream(read, def, read.attributeOnly ? { ...req.options, crs: 'EPSG:4490' } : req.options)
     const warnings = [...norm.warnings]
     const repair = req.options.onInvalid === 'repair'
     const columns = columnsOf(def)
@@ -364,4 +367,50 @@ export async function failUploadsOfJob(knex: Knex, jobId: number): Promise<numbe
     .whereIn('upload_id', knex('uploads').where({ job_id: jobId }).select('id'))
     .delete()
   return n
+}
+
+/**
+ * A table without coordinates, for a layer that allows it: each row is placed at the point inside the
+ * 社区, 街道 or 区县 its code column names (in the year's current boundaries). A code no unit has, or a
+ * missing one, refuses the file, naming the row; a layer that needs coordinates refuses the table.
+ */
+export async function placeByUnit(knex: Knex, city: string, year: number, def: LayerDef, read: ReadResult) {
+  const by = def.placedBy
+  if (!by) throw noCoordinates(read.fileName)
+  const norm = (s: string) => s.trim().toLowerCase()
+  const column = read.fieldNames.find((f) => by.aliases.some((a) => norm(a) === norm(f)))
+  if (!column)
+    throw new AppError('CC_FIELD_ABSENT', {
+      file: read.fileName,
+      field: `${by.field}（${by.aliases.slice(1, 4).join('/')}）`,
+      zh: `${by.zh}：表格没有坐标列时按它定位 / ${by.field}: how a table without coordinates is placed`,
+    })
+  const points = new Map<string, [number, number]>()
+  for (const table of ['districts', 'streets', 'communities']) {
+    const cur = await knex('layer_current').where({ city, year, layer: table }).first('upload_id')
+    if (!cur) continue
+    const rows = await knex(table)
+      .where({ upload_id: cur.upload_id })
+      .select('code', knex.raw('ST_X(ST_PointOnSurface(geom)) AS x'), knex.raw('ST_Y(ST_PointOnSurface(geom)) AS y'))
+    for (const r of rows) points.set(String(r.code), [Number(r.x), Number(r.y)])
+  }
+  const issues: Issue[] = []
+  read.features.forEach((f, i) => {
+    const code = f.properties[column] == null ? '' : String(f.properties[column]).trim()
+    const p = points.get(code)
+    if (p) f.geometry = { type: 'Point', coordinates: p }
+    else if (issues.length < 200)
+      issues.push(
+        issue(code ? 'CC_FIELD_UNKNOWN_VALUE' : 'CC_FIELD_MISSING', {
+          file: read.fileName,
+          feature: i + 1,
+          field: column,
+          value: code,
+          allowed: points.size
+            ? `${year} 年度的区县、街道或社区代码 / a district, 街道 or 社区 code of ${year}`
+            : `${year} 年度尚无区县、街道或社区边界：请先上传 / no boundaries for ${year} yet: upload them first`,
+        }),
+      )
+  })
+  if (issues.length) throw validationError(read.fileName, issues)
 }

@@ -45,7 +45,7 @@ export default async function importRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         summary: '上传图层 / Upload a layer',
         description:
-          'multipart/form-data: `file` (GeoJSON, zipped Shapefile, GeoPackage, CSV, or a zipped File Geodatabase where GDAL is installed), `gpkgLayer` (the layer of a GeoPackage or geodatabase that holds several) and optional `crs` (e.g. EPSG:4548, GCJ02, BD09), `encoding` (e.g. GBK), `fields` (JSON: canonical name → attribute name), `types` (JSON: facility type value → canonical type), `onInvalid` (`reject` | `repair`). Replaces the layer for that year in one transaction; the previous version is kept and can be restored. Files up to CITYCHECK_INLINE_UPLOAD_MB (32) are imported in the request (201, the result); larger ones are queued (202, a job to poll at `status`).',
+          'multipart/form-data: `file` (GeoJSON, zipped Shapefile, GeoPackage, CSV or XLSX with lon/lat or WKT columns — jobs and commuting OD may name a 社区/街道 code instead —, or where GDAL is installed a zipped File Geodatabase, zipped MapInfo, KML/KMZ or GML), `gpkgLayer` (the layer of a GeoPackage or geodatabase that holds several) and optional `crs` (e.g. EPSG:4548, GCJ02, BD09), `encoding` (e.g. GBK), `fields` (JSON: canonical name → attribute name), `types` (JSON: facility type value → canonical type), `onInvalid` (`reject` | `repair`). Replaces the layer for that year in one transaction; the previous version is kept and can be restored. Files up to CITYCHECK_INLINE_UPLOAD_MB (32) are imported in the request (201, the result); larger ones are queued (202, a job to poll at `status`).',
         tags: ['import'],
         params: {
           type: 'object',

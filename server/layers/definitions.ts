@@ -26,6 +26,11 @@ export interface LayerDef {
   /** Codes must be unique within the layer (checked on upload). */
   uniqueCode: boolean
   fields: FieldDef[]
+  /**
+   * A table without coordinates may place each row at a unit's point (inside its polygon): the column
+   * naming the 社区, 街道 or 区县 code. Jobs per 社区 and commuting OD between 社区 come as such tables.
+   */
+  placedBy?: { field: string; zh: string; aliases: string[] }
 }
 
 const code = (aliases: string[] = []): FieldDef => ({
@@ -253,6 +258,11 @@ export const LAYERS: LayerDef[] = [
     en: 'Jobs',
     geometry: 'point-or-polygon',
     uniqueCode: true,
+    placedBy: {
+      field: 'unit_code',
+      zh: '所在社区/街道代码',
+      aliases: ['unit_code', '社区代码', 'community_code', '街道代码', 'street_code', '单元代码', '所在社区代码'],
+    },
     fields: [
       code(),
       name(['单位名称', 'dwmc']),
@@ -277,6 +287,11 @@ LAYERS.push({
   en: 'Commuting OD flows',
   geometry: 'point-or-polygon',
   uniqueCode: false,
+  placedBy: {
+    field: 'dest_code',
+    zh: '工作地社区代码',
+    aliases: ['dest_code', 'destination', '工作地', '工作地社区代码', 'd_code', 'work_code'],
+  },
   fields: [
     code(),
     {

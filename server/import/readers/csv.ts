@@ -37,21 +37,43 @@ const WKT_NAMES = ['wkt', 'geom', 'geometry', 'the_geom', 'shape']
 export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
   const { text, encoding, source, confidence } = decodeText(buf, opts.encoding, fileName)
   const rows = parseCsv(text.replace(/^\uFEFF/, ''), fileName)
+  return {
+    ...tableFeatures(rows, fileName, opts),
+    format: 'csv',
+    encoding,
+    encodingSource: source,
+    encodingConfidence: confidence,
+  }
+}
+
+/** What a table without coordinates must say, for a layer that needs them. */
+export function noCoordinates(fileName: string): AppError {
+  return new AppError('CC_PARSE_FAILED', {
+    file: fileName,
+    reason: `表格需要经度/纬度列（${X_NAMES.join('/')}, ${Y_NAMES.join('/')}）或 WKT 列（${WKT_NAMES.join('/')}） / a table needs lon/lat columns or a WKT column`,
+  })
+}
+
+/**
+ * A table (header row, then rows) as features: a point from lon/lat columns, or a WKT column. A table
+ * with neither is `attributeOnly` (every geometry null): layers that allow it place each row at the
+ * unit its code names (jobs per 社区, commuting OD by 社区); the others refuse it (noCoordinates).
+ */
+export function tableFeatures(
+  rows: string[][],
+  fileName: string,
+  opts: ReadOptions,
+): Pick<ReadResult, 'fileName' | 'features' | 'fieldNames' | 'attributeOnly'> {
   if (rows.length === 0) throw new AppError('CC_EMPTY_LAYER', { file: fileName })
   const header = rows[0].map((h) => h.trim())
   const lower = header.map((h) => h.toLowerCase())
   const xi = lower.findIndex((h) => X_NAMES.includes(h))
   const yi = lower.findIndex((h) => Y_NAMES.includes(h))
   const wi = lower.findIndex((h) => WKT_NAMES.includes(h))
-  if (wi < 0 && (xi < 0 || yi < 0)) {
-    throw new AppError('CC_PARSE_FAILED', {
-      file: fileName,
-      reason: `CSV 需要经度/纬度列（${X_NAMES.join('/')}, ${Y_NAMES.join('/')}）或 WKT 列（${WKT_NAMES.join('/')}） / CSV needs lon/lat columns or a WKT column`,
-    })
-  }
+  const attributeOnly = wi < 0 && (xi < 0 || yi < 0)
   if (rows.length - 1 > opts.maxFeatures)
     throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
-  const skip = new Set(wi >= 0 ? [wi] : [xi, yi])
+  const skip = new Set(attributeOnly ? [] : wi >= 0 ? [wi] : [xi, yi])
   const features: RawFeature[] = []
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r]
@@ -67,7 +89,9 @@ export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): R
       if (!skip.has(i)) properties[h] = row[i] === '' || row[i] === undefined ? null : row[i]
     })
     let geometry: Geometry | null = null
-    if (wi >= 0) {
+    if (attributeOnly) {
+      // placed later, by the unit its code names
+    } else if (wi >= 0) {
       const w = row[wi]?.trim()
       if (w) {
         try {
@@ -96,13 +120,5 @@ export function readCsv(buf: Uint8Array, fileName: string, opts: ReadOptions): R
     }
     features.push({ geometry, properties })
   }
-  return {
-    format: 'csv',
-    fileName,
-    features,
-    fieldNames: header.filter((_, i) => !skip.has(i)),
-    encoding,
-    encodingSource: source,
-    encodingConfidence: confidence,
-  }
+  return { fileName, features, fieldNames: header.filter((_, i) => !skip.has(i)), attributeOnly }
 }

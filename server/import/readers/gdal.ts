@@ -142,7 +142,13 @@ export function formats() {
         available: true,
       },
       { format: 'geopackage', zh: 'GeoPackage（.gpkg）', reader: 'better-sqlite3 + wkx', available: true },
-      { format: 'csv', zh: 'CSV（经纬度或 WKT 列）', reader: 'built in', available: true },
+      { format: 'csv', zh: 'CSV（经纬度或 WKT 列）', reader: 'csv-parse', available: true },
+      {
+        format: 'xlsx',
+        zh: 'XLSX 表格（经纬度或 WKT 列；就业岗位、通勤OD 可只填社区/街道代码，按单元定位）',
+        reader: 'exceljs',
+        available: true,
+      },
       ...GDAL_FORMATS.map((f) => ({
         format: f.format,
         zh: f.zh,

@@ -2,7 +2,8 @@
 // (zip magic, JSON brace), with the file name as a tie-breaker for CSV.
 import path from 'node:path'
 import { AppError } from '../../errors.ts'
-import { readCsv } from './csv.ts'
+import { readCsv, tableFeatures } from './csv.ts'
+import { isXlsxName, readSheet } from './xlsx.ts'
 import { readGeoJson } from './geojson.ts'
 import { readShapefile } from './shapefile.ts'
 import { isSqlite, readGeoPackage } from './gpkg.ts'
@@ -40,6 +41,18 @@ export async function readUpload(buf: Buffer, fileName: string, opts: ReadOption
     return readWithGdal(new Map([[inner, buf]]), inner, kind === 'kml' ? 'KML' : 'GML', fileName, opts)
   }
   if (kind !== 'zip') throw new AppError('CC_FORMAT_UNKNOWN', { file: fileName })
+  // An .xlsx is a zip too: a table with coordinates, a WKT column or unit codes, like a CSV.
+  if (isXlsxName(fileName)) {
+    const rows = (await readSheet(buf, fileName)).filter((r) => r.some((c) => c !== ''))
+    if (rows.length - 1 > opts.maxFeatures)
+      throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
+    return {
+      ...tableFeatures(rows, fileName, opts),
+      format: 'xlsx',
+      encoding: 'utf-8',
+      encodingSource: 'utf-8 (standard)',
+    }
+  }
 
   const files = await unzip(buf, fileName, opts.maxUnpackedBytes)
   const byExt = (ext: string) => [...files.keys()].filter((n) => n.toLowerCase().endsWith(ext))

@@ -6,7 +6,7 @@ export interface RawFeature {
 }
 
 export interface ReadResult {
-  format: 'geojson' | 'shapefile' | 'csv' | 'geopackage' | 'gdal'
+  format: 'geojson' | 'shapefile' | 'csv' | 'xlsx' | 'geopackage' | 'gdal'
   /** The name shown in messages: the uploaded file, or the member inside a zip. */
   fileName: string
   features: RawFeature[]
@@ -15,6 +15,8 @@ export interface ReadResult {
   /** CRS text found in the file itself (GeoJSON `crs` name, .prj WKT). */
   crsName?: string
   prj?: string
+  /** A table without coordinates: every geometry is null until placed by the unit codes (see pipeline). */
+  attributeOnly?: boolean
   /** Encoding used to decode text, and how it was chosen. */
   encoding: string
   encodingSource: 'declared' | 'cpg' | 'ldid' | 'detected' | 'utf-8 (standard)'
