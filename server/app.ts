@@ -23,6 +23,7 @@ import { cityAdminRoutes, cityRoutes } from './cities/routes.ts'
 import indicatorRoutes from './indicators/routes.ts'
 import problemRoutes from './problems/routes.ts'
 import figureRoutes from './figures/routes.ts'
+import { FORM_DOC } from './multipart.ts'
 import reportingRoutes from './reporting/routes.ts'
 import jobRoutes from './jobs/routes.ts'
 import tileRoutes from './tiles/routes.ts'
@@ -121,6 +122,13 @@ export async function buildApp(
           "城市体检空间分析服务：边界数据上传、指标、问题清单与问题地图 / Spatial service for China's urban health check",
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    // Multipart routes describe their form for the docs only (server/multipart.ts formDoc).
+    transform: ({ schema, url }) => {
+      const form = (schema as Record<string, unknown> | undefined)?.[FORM_DOC]
+      if (!form) return { schema, url }
+      const { [FORM_DOC]: _, ...rest } = schema as Record<string, unknown>
+      return { schema: { ...rest, body: form } as typeof schema, url }
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })

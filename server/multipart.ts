@@ -45,3 +45,20 @@ export async function readParts(
   }
   return out
 }
+
+/**
+ * The form a multipart route takes, for the OpenAPI document only (`/docs` shows a file picker and the
+ * fields, so the route can be tried there). The route reads its parts itself; Fastify never validates
+ * this. app.ts's swagger transform turns it into the request body.
+ */
+export const FORM_DOC = 'x-form'
+export function formDoc(
+  fields: Record<string, string>,
+  files: Record<string, string> = { file: '文件 / the file' },
+  required: string[] = Object.keys(files),
+) {
+  const properties: Record<string, unknown> = {}
+  for (const [k, d] of Object.entries(files)) properties[k] = { type: 'string', format: 'binary', description: d }
+  for (const [k, d] of Object.entries(fields)) properties[k] = { type: 'string', description: d }
+  return { [FORM_DOC]: { type: 'object', properties, required } }
+}

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
+import { formDoc } from '../multipart.ts'
 import { checkYear } from '../import/pipeline.ts'
 import { checkTokenSpec, createToken, listTokens, revokeToken } from '../auth/tokens.ts'
 import { ROLES, ROLE_RIGHTS, ROLE_ZH } from '../auth/roles.ts'
@@ -81,6 +82,10 @@ export async function cityAdminRoutes(app: FastifyInstance, ctx: AppContext) {
       schema: {
         summary: '从数据包恢复城市（multipart：file，可选 as = 新代码）/ Restore a city from its archive',
         tags: ['cities'],
+        ...formDoc(
+          { as: '恢复为的 6 位城市代码（可选）/ restore under this city code' },
+          { file: '城市数据包 .ndjson.gz' },
+        ),
         security: [{ bearer: [] }],
         consumes: ['multipart/form-data'],
       },

@@ -6,7 +6,7 @@ import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
 import { definitions, yearConfig } from '../indicators/service.ts'
-import { readParts } from '../multipart.ts'
+import { formDoc, readParts } from '../multipart.ts'
 import { sendTable } from '../problems/export.ts'
 import {
   figureHistory,
@@ -114,6 +114,7 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
         description:
           'multipart/form-data with `file` (XLSX). Rows naming a known indicator keep its computation and take the table’s department, tier, type and target (targets of computed indicators go into the year’s config: recompute to apply them). Other rows become reported indicators. All rows or none.',
         tags: ['figures'],
+        ...formDoc({}, { file: '指标体系表 XLSX / the indicator table (XLSX)' }),
         params: yearParam,
         consumes: ['multipart/form-data'],
         security: [{ bearer: [] }],
@@ -430,6 +431,7 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
         description:
           'multipart/form-data: `file` (the filled template), `submit` = `true` to submit every row for review.',
         tags: ['figures'],
+        ...formDoc({ submit: 'true = 导入后提交审核 / submit every row for review' }, { file: '填好的模板 XLSX' }),
         params: yearParam,
         consumes: ['multipart/form-data'],
         security: [{ bearer: [] }],
@@ -473,6 +475,7 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
       schema: {
         summary: '上传附件（填报依据或整改佐证；PDF、图片、Office、CSV，≤ 20 MB）/ Upload an attachment',
         tags: ['figures'],
+        ...formDoc({}, { file: 'PDF、图片、Office、CSV / PDF, image, Office, CSV' }),
         consumes: ['multipart/form-data'],
         security: [{ bearer: [] }],
       },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError, message } from '../errors.ts'
+import { formDoc } from '../multipart.ts'
 import { LAYER_NAMES } from '../layers/definitions.ts'
 import { beginUpload, checkLayer, checkYear, importFraction, importLayer } from './pipeline.ts'
 import { storeUploadBytes } from './spool.ts'
@@ -44,6 +45,14 @@ export default async function importRoutes(app: FastifyInstance, ctx: AppContext
       config: { right: 'layers:write' },
       schema: {
         summary: '上传图层 / Upload a layer',
+        ...formDoc({
+          gpkgLayer: 'GeoPackage/File Geodatabase 中的图层名 / the layer of a dataset holding several',
+          crs: '坐标系，如 EPSG:4548、GCJ02、BD09 / CRS of the coordinates',
+          encoding: '文本编码，如 GBK / text encoding',
+          fields: 'JSON：标准字段 → 文件中的字段名 / JSON: canonical field → attribute name',
+          types: 'JSON：设施类型值 → 标准类型 / JSON: facility type value → canonical type',
+          onInvalid: 'reject | repair',
+        }),
         description:
           'multipart/form-data: `file` (GeoJSON, zipped Shapefile, GeoPackage, CSV or XLSX with lon/lat or WKT columns — jobs and commuting OD may name a 社区/街道 code instead —, or where GDAL is installed a zipped File Geodatabase, zipped MapInfo, KML/KMZ or GML), `gpkgLayer` (the layer of a GeoPackage or geodatabase that holds several) and optional `crs` (e.g. EPSG:4548, GCJ02, BD09), `encoding` (e.g. GBK), `fields` (JSON: canonical name → attribute name), `types` (JSON: facility type value → canonical type), `onInvalid` (`reject` | `repair`). Replaces the layer for that year in one transaction; the previous version is kept and can be restored. Files up to CITYCHECK_INLINE_UPLOAD_MB (32) are imported in the request (201, the result); larger ones are queued (202, a job to poll at `status`).',
         tags: ['import'],

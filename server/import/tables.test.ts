@@ -86,3 +86,27 @@ describe('tables: XLSX layers and rows placed by unit code', () => {
     expect(f.body).toMatchObject({ featureCount: 1, format: 'xlsx' })
   })
 })
+
+describe('the upload form in the API docs', () => {
+  const t = useTestApp()
+  it('documents every multipart route’s file and fields, so /docs can send one', async () => {
+    const doc = (await get(t.app, '/docs/json')).body
+    const up =
+      doc.paths['/api/cities/{city}/years/{year}/layers/{layer}'].post.requestBody.content['multipart/form-data']
+    expect(up.schema.properties.file).toMatchObject({ type: 'string', format: 'binary' })
+    expect(Object.keys(up.schema.properties)).toEqual(
+      expect.arrayContaining(['crs', 'encoding', 'gpkgLayer', 'fields']),
+    )
+    expect(up.schema.required).toEqual(['file'])
+    for (const [path, ops] of Object.entries(doc.paths) as [
+      string,
+      Record<string, { requestBody?: { content: Record<string, unknown> } }>,
+    ][])
+      for (const op of Object.values(ops)) {
+        const form = op.requestBody?.content?.['multipart/form-data'] as
+          | { schema?: { properties?: object } }
+          | undefined
+        if (form) expect(form.schema?.properties, path).toBeDefined()
+      }
+  })
+})

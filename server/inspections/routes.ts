@@ -5,7 +5,7 @@ import sharp from 'sharp'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
-import { type Parts, readParts as readAnyParts } from '../multipart.ts'
+import { formDoc, type Parts, readParts as readAnyParts } from '../multipart.ts'
 import { INDICATORS } from '../indicators/registry.ts'
 import { currentVersions } from '../indicators/model.ts'
 import { ledgerOf } from './ledger.ts'
@@ -249,6 +249,14 @@ export default async function inspectionRoutes(app: FastifyInstance, ctx: AppCon
         description:
           'multipart/form-data: `file`, optional `target` (`building` | `area`), `crs` of the points (default CGCS2000 lon/lat; e.g. GCJ02) and `encoding`. One row per building (小区); findings in a `findings` column (item codes or names, separated by 、/;) or one yes/no column per item. Rows are matched by code, else by the point inside a footprint, else by address (小区 name). When every row matches the import is stored (201, `accepted`); otherwise nothing counts until POST …/imports/{id}/accept (202, `pending`, with the match report).',
         tags: ['inspections'],
+        ...formDoc(
+          {
+            target: 'building | area',
+            crs: '点的坐标系（默认 CGCS2000 经纬度）/ CRS of the points',
+            encoding: '文本编码，如 GBK',
+          },
+          { file: '检查表 CSV / XLSX / GeoJSON' },
+        ),
         params: yearParam,
         security: [{ bearer: [] }],
         consumes: ['multipart/form-data'],
