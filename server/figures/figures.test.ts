@@ -303,6 +303,19 @@ describe('department figures, review, scorecard, 整改 and the report', () => {
     // 问卷调查 without a target.
     expect(row('resident_satisfaction')).toMatchObject({ value: 82.5, evaluation: '无标准', sampleSize: 1200 })
     expect(card.summary.noData).toBeGreaterThan(5)
+    // Accepted figures that miss their targets are 问题清单 rows too, graded by the same rule, and can be assigned.
+    const listed = (await get(t.app, '/api/years/2025/problems?level=city')).body.problems
+    const gb = listed.find((p: { indicator: string }) => p.indicator === 'green_building_share')
+    expect(gb).toMatchObject({ id: `green_building_share:city:${CITY}`, value: 85, target: 100, severity: '较重' })
+    expect(gb.suggestion).toMatch(/住房和城乡建设局/)
+    const wl = listed.find((p: { indicator: string }) => p.indicator === 'severe_waterlogging_points')
+    expect(wl).toMatchObject({ value: 3, severity: '严重' }) // a 底线 count over its limit
+    expect(listed.some((p: { indicator: string }) => p.indicator === 'emergency_water_supply_rate')).toBe(false) // not accepted
+    await request(t.app.server)
+      .patch(`/api/years/2025/problems/${encodeURIComponent(gb.id)}`)
+      .set(as('reviewer'))
+      .send({ assignee: '住房和城乡建设局', deadline: '2030-12-31' })
+      .expect(200)
     const xlsx = await request(t.app.server).get('/api/years/2025/scorecard?format=xlsx')
     expect(xlsx.status).toBe(200)
     expect(xlsx.headers['content-type']).toContain('spreadsheetml')

@@ -12,6 +12,7 @@ import { digest, memo } from '../indicators/runcache.ts'
 import type { ResultRow } from '../indicators/compute.ts'
 import { SEVERITY_EN, grade, suggestionFor } from './grade.ts'
 import { type LedgerEntry, ledgerProblems } from '../inspections/ledger.ts'
+import { figureProblems, isFigureProblem } from '../figures/problems.ts'
 
 export interface ProblemQuery {
   level?: string
@@ -39,7 +40,8 @@ export const STATUS_EN: Record<Status, string> = {
 export const problemId = (indicator: string, level: string, unit: string) => `${indicator}:${level}:${unit}`
 
 type UnitProblem = Awaited<ReturnType<typeof gradedProblems>>[number]
-export type Problem = (UnitProblem | LedgerEntry) & {
+type FigureProblem = Awaited<ReturnType<typeof figureProblems>>[number]
+export type Problem = (UnitProblem | LedgerEntry | FigureProblem) & {
   status: string
   note: string | null
   statusBy: string | null
@@ -165,7 +167,11 @@ export async function listProblems(knex: Knex, city: string, year: number, q: Pr
   const units = await gradedProblems(knex, city, year, run, await latestRun(knex, city, year - 1), defs)
   // The building-level 台账 joins the list; both lists are sorted by score, so they merge in order.
   const ledger = q.level && q.level !== 'building' ? [] : await ledgerProblems(knex, city, year, defs)
-  const all = ledger.length ? mergeByScore<UnitProblem | LedgerEntry>(units, ledger) : units
+  // Accepted department figures that miss their targets (server/figures/problems.ts).
+  const figures = q.level === 'building' ? [] : await figureProblems(knex, city, year)
+  let all: (UnitProblem | LedgerEntry | FigureProblem)[] = units
+  if (ledger.length) all = mergeByScore<UnitProblem | LedgerEntry | FigureProblem>(all, ledger)
+  if (figures.length) all = mergeByScore<UnitProblem | LedgerEntry | FigureProblem>(all, figures)
   // Statuses are the one part users change: read fresh each time (a few rows per city-year).
   const statuses = new Map<string, Record<string, any>>()
   for (const s of await knex('problem_status').where({ city, year }))
@@ -268,10 +274,11 @@ export async function updateProblem(
       ? (await ledgerProblems(knex, city, year, await definitions(knex, city, year))).some(
           (p) => p.indicator === indicator && p.unitCode === unit,
         )
-      : run &&
-        (await knex('indicator_results')
-          .where({ run_id: run.id, indicator, level, unit_code: unit, status: 'fail' })
-          .first('indicator'))
+      : (run &&
+          (await knex('indicator_results')
+            .where({ run_id: run.id, indicator, level, unit_code: unit, status: 'fail' })
+            .first('indicator'))) ||
+        (await isFigureProblem(knex, city, year, id))
   if (!exists) throw new AppError('CC_NOT_FOUND', { what: `问题 ${id} / problem ${id}` })
   if (
     body.evidenceAttachment != null &&
