@@ -166,16 +166,6 @@ export async function reportDocx(knex: Knex, city: string, year: number, o: Repo
     if (!dimProblems.length) body.push(p('本维度未发现未达标的计算指标。'))
     for (const pr of dimProblems.slice(0, 8))
       body.push(new Paragraph({ text: problemSentence(pr), bullet: { level: 0 } }))
-    const missed = rows.filter(
-      (r) => r.evaluation === '未达标' && r.obtained !== '空间计算' && r.obtained !== '体检采集',
-    )
-    for (const r of missed)
-      body.push(
-        new Paragraph({
-          text: `${r.zh}为 ${fmt(r.value, r.unit)}${r.unit === '%' ? '' : r.unit}，目标 ${targetText(r.target ?? undefined)}（${r.department}填报）。`,
-          bullet: { level: 0 },
-        }),
-      )
   }
 
   body.push(new Paragraph({ heading: HeadingLevel.HEADING_1, text: '附录一　问题清单' }))
