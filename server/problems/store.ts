@@ -13,6 +13,7 @@ import type { ResultRow } from '../indicators/compute.ts'
 import { SEVERITY_EN, grade, suggestionFor } from './grade.ts'
 import { type LedgerEntry, ledgerProblems } from '../inspections/ledger.ts'
 import { figureProblems, isFigureProblem } from '../figures/problems.ts'
+import { systemFor } from '../figures/store.ts'
 
 export interface ProblemQuery {
   level?: string
@@ -178,7 +179,11 @@ export async function listProblems(knex: Knex, city: string, year: number, q: Pr
     statuses.set(problemId(s.indicator, s.level, s.unit_code), s)
   const out: Problem[] = []
   const today = dateText(new Date())!
+  // Each indicator is graded at the levels its definition applies to (the year's system): a city-wide
+  // ratio such as 人均公园绿地面积 or 职住比 is not a problem of every 社区.
+  const levels = new Map((await systemFor(knex, city, year)).map((e) => [e.code, new Set<string>(e.levels)]))
   for (const p of all) {
+    if (p.level !== 'building' && levels.get(p.indicator)?.has(p.level) === false) continue
     if (q.indicator && p.indicator !== q.indicator) continue
     if (q.dimension && p.dimension !== q.dimension) continue
     if (q.level && p.level !== q.level) continue
