@@ -111,7 +111,9 @@ async function init() {
   const now = new Date().getFullYear()
   const all = [...new Set([...years, now, now - 1])].sort((a, b) => b - a)
   $('#year').innerHTML = all.map((y) => `<option>${y}</option>`).join('')
-  $('#upload [name=year]').value = all[0]
+  // Open on the latest year that has data (the calendar year is usually still empty).
+  $('#year').value = String(years[0] ?? all[0])
+  $('#upload [name=year]').value = years[0] ?? all[0]
   await showLayers()
 }
 
