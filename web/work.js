@@ -384,6 +384,10 @@ async function reviewTab(root) {
   )
   const system = new Map((await call(api(`/years/${state.year}/system`))).entries.map((e) => [e.code, e]))
   const pending = (await call(api(`/years/${state.year}/figures?status=submitted`))).figures
+  // Unit names from the tasks (a figure carries only its unit's code).
+  const names = new Map()
+  for (const task of (await call(api(`/years/${state.year}/figures/tasks`))).tasks)
+    for (const i of task.indicators) for (const u of i.units) names.set(`${u.level}|${u.code}`, u.name)
   root.append(el('h2', {}, t().pending, ` (${pending.length})`))
   const decide = (f, action) => async () => {
     const comment = action === 'return' ? prompt(t().reason) : undefined
@@ -405,7 +409,7 @@ async function reviewTab(root) {
           'tr',
           { 'data-code': f.indicator },
           el('td', {}, (zh() ? system.get(f.indicator)?.zh : system.get(f.indicator)?.en) ?? f.indicator),
-          el('td', {}, f.unit),
+          el('td', {}, names.get(`${f.level}|${f.unit}`) ?? f.unit, el('div', { class: 'muted' }, f.unit)),
           el('td', { class: 'num' }, num(f.value, system.get(f.indicator)?.unit)),
           el('td', {}, f.source ?? ''),
           el('td', {}, f.asOf ?? ''),

@@ -79,12 +79,15 @@ async function seedFigures(knex: Knex, city: string, year: number, demoYear: num
       }
     }
   }
-  const due = `${year + 1}-01-31`
-  for (const d of departments)
+  // The year before closed long ago; in the demo year half the departments are a month from their
+  // deadline and half are ten days past it, so the progress view shows both.
+  for (const [i, d] of departments.entries()) {
+    const due = year < demoYear ? `${year + 1}-01-31` : isoDate(new Date(Date.now() + (i % 2 ? 30 : -10) * 86400000))
     await knex('figure_deadlines')
       .insert({ city, year, department: d, due })
       .onConflict(['city', 'year', 'department'])
       .merge()
+  }
   return n
 }
 
