@@ -7,6 +7,7 @@ import { api, apiFetch, mountSession, refreshSessionLabels, tilePath, transformR
 const T = {
   zh: {
     title: '城市体检 · 问题地图',
+    titleShort: '问题地图',
     year: '年度',
     indicator: '指标',
     level: '层级',
@@ -23,6 +24,13 @@ const T = {
     green: '绿地',
     problems: '问题清单',
     allSeverity: '全部程度',
+    notFound: '未找到',
+    sev严重: '严重',
+    sev较重: '较重',
+    sev一般: '一般',
+    sameName: '同名单元，请从列表中选择',
+    exportCsv: 'CSV',
+    exportXlsx: 'XLSX',
     pass: '达标',
     fail: '未达标',
     info: '仅报告',
@@ -60,6 +68,7 @@ const T = {
   },
   en: {
     title: 'Urban health check · Problem map',
+    titleShort: 'Problem map',
     year: 'Year',
     indicator: 'Indicator',
     level: 'Level',
@@ -76,6 +85,13 @@ const T = {
     green: 'Green space',
     problems: 'Problem list',
     allSeverity: 'All severities',
+    notFound: 'Not found',
+    sev严重: 'severe',
+    sev较重: 'serious',
+    sev一般: 'minor',
+    sameName: 'several units share this name: pick one from the list',
+    exportCsv: 'CSV',
+    exportXlsx: 'XLSX',
     pass: 'meets target',
     fail: 'misses target',
     info: 'reported only',
@@ -112,7 +128,15 @@ const T = {
     status: 'Status',
   },
 }
-const STATUS_EN = { 待整改: 'to fix', 整改中: 'in progress', 已销号: 'closed' }
+const STATUS_EN = { 待整改: 'to fix', 整改中: 'in progress', 申请销号: 'closure requested', 已销号: 'closed' }
+const DIM_EN = { 住房: 'housing', '小区(社区)': 'residential area', 街区: 'block', 城区: 'city' }
+const TYPE_EN = { 底线: 'bottom line', 导向: 'guidance' }
+/** A bilingual text "中文 / English": the half of the page's language (a text without " / " as it is). */
+const half = (text) => {
+  const s = String(text ?? '')
+  const i = s.indexOf(' / ')
+  return i < 0 ? s : lang === 'zh' ? s.slice(0, i) : s.slice(i + 3)
+}
 const SEV_COLOUR = { 严重: '#b3261e', 较重: '#e07b00', 一般: '#d8b400' }
 const SEV_EN = { 严重: 'severe', 较重: 'serious', 一般: 'minor' }
 const STATUS_COLOUR = { pass: '#2e9d5b', fail: '#d64541', info: '#4a90d9', 'no-data': '#c5c9ce' }
@@ -128,6 +152,20 @@ const fmt = (v, unit) =>
   esc(v == null ? '—' : `${Math.round(v * 100) / 100}${unit === '%' ? '%' : unit === 'ratio' ? '' : ' ' + unit}`)
 const state = { year: null, indicator: null, defs: [], summary: null, units: new Map() }
 
+/** The view in the URL (year, indicator, level, distance model, language), so it can be shared and survives a reload. */
+function keepUrl() {
+  const q = new URLSearchParams()
+  if (params.get('city')) q.set('city', params.get('city'))
+  if (state.year) q.set('year', state.year)
+  if (state.indicator) q.set('indicator', state.indicator)
+  q.set('level', $('#level').value)
+  q.set('model', $('#model').value)
+  q.set('lang', lang)
+  history.replaceState(null, '', `?${q}`)
+}
+/** The problem list's level: the one the map shows. */
+const problemLevel = () => ($('#level').value === 'streets' ? 'street' : 'community')
+
 function applyLang() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en'
   document.querySelectorAll('[data-i18n]').forEach((el) => {
@@ -135,6 +173,13 @@ function applyLang() {
   })
   document.querySelectorAll('[data-i18n-placeholder]').forEach((el) => {
     el.placeholder = t(el.dataset.i18nPlaceholder)
+  })
+  // Where the labels are hidden (narrow screens), each control still says what it is.
+  document.querySelectorAll('header label').forEach((l) => {
+    const c = l.querySelector('select, input')
+    const span = l.querySelector('span[data-i18n]')
+    if (c && span) c.setAttribute('aria-label', t(span.dataset.i18n))
+    if (c && span) c.title = t(span.dataset.i18n)
   })
   $('#lang').textContent = lang === 'zh' ? 'English' : '中文'
   document.title = t('title')
@@ -413,9 +458,9 @@ function legend() {
       : `<div><span class="swatch" style="background:#d64541"></span>${t('fail')} … <span class="swatch" style="background:#2e9d5b"></span>${t('target')}</div>`
   const walking = $('#model').value === 'network'
   $('#legend').innerHTML =
-    `<strong>${esc(name(d))}</strong> <small>(${esc(d.dimension)} · ${esc(d.type)} · ${t(walking ? 'network' : 'euclidean')})</small>
+    `<strong>${esc(name(d))}</strong> <small>(${esc(lang === 'zh' ? d.dimension : (DIM_EN[d.dimension] ?? d.dimension))} · ${esc(lang === 'zh' ? d.type : (TYPE_EN[d.type] ?? d.type))} · ${t(walking ? 'network' : 'euclidean')})</small>
     <div>${t('target')}: ${esc(tg)} · ${lang === 'zh' ? '全市' : 'City'}: <span id="legend-city" class="${esc(city?.status)}">${fmt(city?.value, d.unit)}</span></div>${rows}
-    ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}<small>${esc(d.source)}</small>`
+    ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}<small>${esc(half(d.source))}</small>`
   // The city value under the walking model comes from its own results (none without a roads layer).
   if (walking)
     apiFetch(api(`/years/${state.year}/indicators/${encodeURIComponent(d.code)}?level=city&model=network`))
@@ -455,11 +500,10 @@ async function showCard(code) {
 
 async function loadProblems() {
   const sev = $('#severity').value
-  const r = await apiFetch(
-    api(
-      `/years/${state.year}/problems?indicator=${encodeURIComponent(state.indicator)}&limit=300${sev ? `&severity=${encodeURIComponent(sev)}` : ''}`,
-    ),
-  )
+  const q = `indicator=${encodeURIComponent(state.indicator)}&level=${problemLevel()}${sev ? `&severity=${encodeURIComponent(sev)}` : ''}`
+  const r = await apiFetch(api(`/years/${state.year}/problems?${q}&limit=300`))
+  $('#problem-csv').href = api(`/years/${state.year}/problems?${q}&format=csv`)
+  $('#problem-xlsx').href = api(`/years/${state.year}/problems?${q}&format=xlsx`)
   const { problems = [], count = 0 } = r.ok ? await r.json() : {}
   $('#problem-count').textContent = `(${count})`
   $('#problem-list').innerHTML = problems
@@ -467,7 +511,8 @@ async function loadProblems() {
       (
         p,
       ) => `<li data-unit="${esc(p.unitCode)}" data-level="${esc(p.level)}"${p.lon != null ? ` data-lon="${p.lon}" data-lat="${p.lat}"` : ''}><span class="sev-${p.severity}">${lang === 'zh' ? p.severity : SEV_EN[p.severity]}</span>
-    ${esc(p.unitName)}: ${fmt(p.value, p.unitOfMeasure)} <small>${esc(p.suggestion)}</small></li>`,
+    ${esc(p.unitName)}${p.parent ? ` <small>${esc(p.parent.name)}</small>` : ''}: ${fmt(p.value, p.unitOfMeasure)}
+    <span class="status">${esc(lang === 'zh' ? p.status : (STATUS_EN[p.status] ?? p.status))}</span> <small>${esc(p.suggestion)}</small></li>`,
     )
     .join('')
 }
@@ -493,9 +538,22 @@ async function loadUnits() {
   for (const layer of ['streets', 'communities']) {
     const r = await apiFetch(api(`/years/${state.year}/layers/${layer}?limit=100000`))
     if (!r.ok) continue
-    for (const f of (await r.json()).features)
-      state.units.set(f.properties.code, { name: f.properties.name, bbox: bboxOf(f.geometry) })
+    for (const f of (await r.json()).features) {
+      const parentCode = f.properties.street_code ?? f.properties.parent_code ?? null
+      state.units.set(f.properties.code, { name: f.properties.name, parentCode, bbox: bboxOf(f.geometry) })
+    }
   }
+  // Suggestions as one types: name · parent · code, so two 社区 of one name can be told apart.
+  const list = $('#unit-list')
+  list.replaceChildren(
+    ...[...state.units].map(([code, u]) => {
+      const o = document.createElement('option')
+      o.value = code
+      const parent = u.parentCode ? state.units.get(u.parentCode)?.name : null
+      o.label = parent ? `${u.name} · ${parent}` : u.name
+      return o
+    }),
+  )
 }
 
 function flyTo(code) {
@@ -511,7 +569,7 @@ function flyTo(code) {
   showCard(code)
 }
 
-async function selectYear(year) {
+async function selectYear(year, keepView = false) {
   state.year = year
   state.defs = (await (await apiFetch(api(`/indicators?year=${year}`))).json()).indicators
   state.summary = await (await apiFetch(api(`/years/${year}/indicators`))).json()
@@ -523,13 +581,12 @@ async function selectYear(year) {
         `<optgroup label="${esc(dim)}">${ds.map((d) => `<option value="${esc(d.code)}">${esc(name(d))}</option>`).join('')}</optgroup>`,
     )
     .join('')
-  state.indicator =
-    params.get('indicator') && state.defs.some((d) => d.code === params.get('indicator'))
-      ? params.get('indicator')
-      : state.defs[0]?.code
+  // Keep the chosen indicator (a language switch or another year), else the URL's, else the first.
+  const wanted = state.indicator ?? params.get('indicator')
+  state.indicator = wanted && state.defs.some((d) => d.code === wanted) ? wanted : state.defs[0]?.code
   $('#indicator').value = state.indicator
   const tj = await apiFetch(tilePath(`/${year}/tilejson.json`))
-  if (tj.ok) {
+  if (tj.ok && !keepView) {
     const b = (await tj.json()).bounds
     state.bounds = b
     map.fitBounds(
@@ -545,6 +602,7 @@ async function selectYear(year) {
 }
 
 function refresh() {
+  keepUrl()
   rebuildLayers()
   legend()
   loadProblems()
@@ -562,6 +620,19 @@ function sitingBody() {
     h = (tj[3] - tj[1]) * 110574
   const spacing = Math.max(50, Math.ceil(Math.sqrt((w * h) / 4000) / 50) * 50)
   return { indicator: d.code, count: Number($('#site-count').value) || 3, grid: { spacing } }
+}
+/** The 社区 (with its 街道) a site falls in, by the units' bounding boxes (the smallest that holds it). */
+function siteUnit(lon, lat) {
+  let best = null
+  for (const [, u] of state.units) {
+    const b = u.bbox
+    if (lon < b[0] || lon > b[2] || lat < b[1] || lat > b[3]) continue
+    const area = (b[2] - b[0]) * (b[3] - b[1])
+    if (!best || area < best.area) best = { u, area }
+  }
+  if (!best) return ''
+  const parent = best.u.parentCode ? state.units.get(best.u.parentCode)?.name : null
+  return parent ? `${parent} · ${best.u.name}` : best.u.name
 }
 async function runSiting() {
   const body = sitingBody()
@@ -610,10 +681,22 @@ async function runSiting() {
     paint: { 'circle-radius': 8, 'circle-color': '#f28c28', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 },
   })
   $('#site-result').innerHTML =
-    `<ol id="site-list">${res.sites.map((s) => `<li>${s.lon.toFixed(5)}, ${s.lat.toFixed(5)} — ${t('residentsCovered')} ${s.newlyCoveredResidents}</li>`).join('')}</ol>
+    `<ol id="site-list">${res.sites.map((s) => `<li>${esc(siteUnit(s.lon, s.lat))} <small>${s.lon.toFixed(5)}, ${s.lat.toFixed(5)}</small> — ${t('residentsCovered')} ${s.newlyCoveredResidents}</li>`).join('')}</ol>
     <small>${t('optimum')} ${(res.solution.maxGapToOptimum * 100).toFixed(1)}% · ${esc(res.solution.method)}</small>`
   $('#site-csv').hidden = false
   window.__citycheck.siting = res
+  // Show where they are.
+  if (res.sites.length) {
+    const xs = res.sites.map((s) => s.lon)
+    const ys = res.sites.map((s) => s.lat)
+    map.fitBounds(
+      [
+        [Math.min(...xs), Math.min(...ys)],
+        [Math.max(...xs), Math.max(...ys)],
+      ],
+      { padding: 120, maxZoom: 15, duration: 600 },
+    )
+  }
 }
 $('#site-run').onclick = runSiting
 $('#site-csv').onclick = async () => {
@@ -622,6 +705,12 @@ $('#site-csv').onclick = async () => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(sitingBody()),
   })
+  // An error is shown, never saved as a .csv.
+  if (!r.ok) {
+    const e = await r.json().catch(() => null)
+    $('#site-result').textContent = e?.error?.message ?? String(r.status)
+    return
+  }
   const a = document.createElement('a')
   a.href = URL.createObjectURL(await r.blob())
   a.download = `siting-${state.indicator}.csv`
@@ -642,12 +731,24 @@ map.on('mouseenter', 'units-fill', () => {
 map.on('mouseleave', 'units-fill', () => {
   map.getCanvas().style.cursor = ''
 })
+/** Sites found for another indicator are not this one's: drop them. */
+function clearSites() {
+  for (const id of ['sites-radius', 'sites']) if (map.getLayer(id)) map.removeLayer(id)
+  if (map.getSource('sites')) map.removeSource('sites')
+  $('#site-result').textContent = ''
+  $('#site-csv').hidden = true
+  window.__citycheck.siting = null
+}
 $('#indicator').onchange = () => {
   state.indicator = $('#indicator').value
+  clearSites()
   refresh()
 }
 $('#level').onchange = refresh
-$('#model').onchange = refresh
+$('#model').onchange = () => {
+  clearSites()
+  refresh()
+}
 $('#show-walk-only').onchange = refresh
 $('#mode').onchange = () => {
   map.setPaintProperty('units-fill', 'fill-color', fillColour())
@@ -722,15 +823,22 @@ map.on('click', 'ledger', (e) => {
 })
 $('#search').onchange = () => {
   const q = $('#search').value.trim()
-  const hit = [...state.units].find(([code, u]) => code === q || u.name.includes(q))
-  if (hit) flyTo(hit[0])
+  const msg = $('#search-msg')
+  msg.textContent = ''
+  if (!q) return
+  if (state.units.has(q)) return flyTo(q)
+  const exact = [...state.units].filter(([, u]) => u.name === q)
+  const hits = exact.length ? exact : [...state.units].filter(([, u]) => u.name.includes(q))
+  if (hits.length === 1) return flyTo(hits[0][0])
+  msg.textContent = hits.length ? t('sameName') : t('notFound')
 }
 $('#lang').onclick = () => {
   lang = lang === 'zh' ? 'en' : 'zh'
   localStorage.setItem('lang', lang)
   applyLang()
   refreshSessionLabels()
-  selectYear(state.year)
+  // Same year, same indicator, same view: only the words change.
+  selectYear(state.year, true)
 }
 
 applyLang()
@@ -739,6 +847,9 @@ map.on('load', async () => {
   const years = (await (await apiFetch(api('/years'))).json()).years ?? []
   $('#year').innerHTML = years.map((y) => `<option>${y}</option>`).join('')
   await tianditu()
+  if (params.get('level') === 'streets' || params.get('level') === 'communities')
+    $('#level').value = params.get('level')
+  if (params.get('model') === 'network' || params.get('model') === 'euclidean') $('#model').value = params.get('model')
   const year = Number(params.get('year')) || years[0]
   if (year) {
     $('#year').value = year

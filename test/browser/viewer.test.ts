@@ -101,7 +101,7 @@ describe('问题地图 viewer in Chromium', () => {
       { timeout: 60_000 },
     )
     await idle(page)
-    expect(await page.locator('header h1').textContent()).toBe('城市体检 · 问题地图')
+    expect(await page.locator('header h1 .long').textContent()).toBe('城市体检 · 问题地图')
     const c = await colours(page)
     expect(c.red / c.total).toBeGreaterThan(0.05) // every 社区 misses the kindergarten target
     expect(await page.locator('#legend').textContent()).toContain('目标')
@@ -139,7 +139,7 @@ describe('问题地图 viewer in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('一社区'))
     await page.click('#lang')
     await page.waitForFunction(
-      () => document.querySelector('header h1')?.textContent === 'Urban health check · Problem map',
+      () => document.querySelector('header h1 .long')?.textContent === 'Urban health check · Problem map',
     )
     await page.waitForFunction(() => document.querySelector('#legend')?.textContent?.includes('Target'))
     expect(await page.locator('#indicator option:checked').textContent()).toBe('Kindergarten coverage (300 m)')

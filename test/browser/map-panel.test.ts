@@ -1,0 +1,147 @@
+// The 问题地图 as a planner uses it all day (issue 13), in real Chromium at 1366×768: one header row in both
+// languages; the 问题清单 follows the level shown, with statuses and CSV/XLSX export; the language switch keeps
+// indicator and view and the URL carries them; search suggests units with their 街道, says when nothing or
+// several match; sites of another indicator are cleared, new ones listed by their 社区 and zoomed to.
+import fs from 'node:fs'
+import path from 'node:path'
+import request from 'supertest'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AUTH, TOKEN, useTestApp } from '../helpers/app.ts'
+import { CRS, LOAD_ORDER, fixture } from '../helpers/city-fixture.ts'
+import { get, upload } from '../helpers/upload.ts'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-artifacts')
+const ready = (page: Page) =>
+  page.waitForFunction(
+    () => (window as unknown as { __citycheck?: { ready?: boolean } }).__citycheck?.ready === true,
+    null,
+    {
+      timeout: 60_000,
+    },
+  )
+
+describe('问题地图 panel, search and siting', () => {
+  const t = useTestApp()
+  let browser: Browser
+  let page: Page
+  let base: string
+  const errors: string[] = []
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`)
+    // Two 社区 of one name (C1 and C3 are both 一社区), as real cities have.
+    const communities = JSON.parse(fixture.communities.toString())
+    for (const f of communities.features) if (f.properties.code === 'C3') f.properties.name = '一社区'
+    const layers: Record<string, Buffer> = { ...fixture, communities: Buffer.from(JSON.stringify(communities)) }
+    for (const layer of LOAD_ORDER)
+      expect((await upload(t.app, 2025, layer, layers[layer], `${layer}.geojson`, CRS)).status).toBe(201)
+    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
+    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((r) => setTimeout(r, 50))
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage()
+    page.on('pageerror', (e) => errors.push(e.message))
+    fs.mkdirSync(ARTIFACTS, { recursive: true })
+  }, 180_000)
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  it('keeps the header to one row at 1366×768, in Chinese and in English', async () => {
+    for (const lang of ['zh', 'en']) {
+      await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=${lang}`)
+      await ready(page)
+      await page.screenshot({ path: path.join(ARTIFACTS, `map-1366x768-${lang}.png`) })
+      expect((await page.locator('header').boundingBox())!.height, lang).toBeLessThan(50)
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1366)
+      expect(await page.locator('#indicator').getAttribute('aria-label')).toBe(lang === 'zh' ? '指标' : 'Indicator')
+    }
+  })
+
+  it('the 问题清单 follows the level shown, with statuses and exports of that list', async () => {
+    await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
+    await ready(page)
+    await page.waitForSelector('#problem-list li')
+    const levels = await page
+      .locator('#problem-list li')
+      .evaluateAll((li) => li.map((x) => (x as HTMLElement).dataset.level))
+    expect(new Set(levels)).toEqual(new Set(['community']))
+    expect(await page.locator('#problem-list li .status').first().textContent()).toBe('待整改')
+    await page.selectOption('#level', 'streets')
+    await page.waitForFunction(
+      () => document.querySelector('#problem-list li')?.getAttribute('data-level') === 'street',
+    )
+    const href = await page.locator('#problem-xlsx').getAttribute('href')
+    expect(href).toContain('level=street')
+    expect(href).toContain('format=xlsx')
+    const x = await get(t.app, href!)
+    expect(x.status).toBe(200)
+    expect(page.url()).toContain('level=streets')
+    await page.selectOption('#level', 'communities')
+  })
+
+  it('the language switch keeps the indicator and the view; the URL carries them', async () => {
+    await page.selectOption('#indicator', 'park_service_coverage')
+    await page.waitForFunction(() => location.search.includes('indicator=park_service_coverage'))
+    const before = await page.evaluate(() =>
+      (window as unknown as { __citycheck: { map: { getZoom(): number } } }).__citycheck.map.getZoom(),
+    )
+    await page.evaluate(() =>
+      (window as unknown as { __citycheck: { map: { setZoom(z: number): void } } }).__citycheck.map.setZoom(15.5),
+    )
+    await page.click('#lang')
+    await page.waitForFunction(() => location.search.includes('lang=en'))
+    await page.waitForFunction(() => document.querySelector('#legend')?.textContent?.includes('Target'))
+    expect(await page.locator('#indicator').inputValue()).toBe('park_service_coverage')
+    const after = await page.evaluate(() =>
+      (window as unknown as { __citycheck: { map: { getZoom(): number } } }).__citycheck.map.getZoom(),
+    )
+    expect(after).toBeCloseTo(15.5, 1)
+    expect(before).not.toBeCloseTo(15.5, 1)
+    expect(await page.locator('#problem-list li .status').first().textContent()).toBe('to fix')
+    await page.click('#lang')
+    await page.waitForFunction(() => location.search.includes('lang=zh'))
+  })
+
+  it('search suggests units with their 街道, says 未找到 and asks to choose between same-named 社区', async () => {
+    const labels = await page
+      .locator('#unit-list option')
+      .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).label))
+    expect(labels.filter((l) => l === '一社区 · 甲街道')).toHaveLength(2)
+    await page.fill('#search', '不存在的社区')
+    await page.press('#search', 'Enter')
+    await page.waitForFunction(() => document.querySelector('#search-msg')?.textContent === '未找到')
+    await page.fill('#search', '一社区')
+    await page.press('#search', 'Enter')
+    await page.waitForFunction(() => document.querySelector('#search-msg')?.textContent?.includes('同名'))
+    await page.fill('#search', 'C3')
+    await page.press('#search', 'Enter')
+    await page.waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('一社区'))
+    expect(await page.locator('#search-msg').textContent()).toBe('')
+  })
+
+  it('siting lists sites by their 社区 and zooms to them; another indicator clears them', async () => {
+    await page.evaluate((tk) => sessionStorage.setItem('citycheck-token', tk), TOKEN)
+    await page.selectOption('#indicator', 'kindergarten_coverage')
+    await page.fill('#site-count', '2')
+    await page.click('#site-run')
+    await page.waitForSelector('#site-list li')
+    expect(await page.locator('#site-list li').first().textContent()).toMatch(/甲街道 · .社区/)
+    await page.selectOption('#indicator', 'nursery_coverage')
+    await page.waitForFunction(() => !document.querySelector('#site-list'))
+    const layer = await page.evaluate(
+      () =>
+        !!(window as unknown as { __citycheck: { map: { getLayer(id: string): unknown } } }).__citycheck.map.getLayer(
+          'sites',
+        ),
+    )
+    expect(layer).toBe(false)
+    expect(await page.locator('#site-csv').isHidden()).toBe(true)
+    expect(errors).toEqual([])
+  })
+})
