@@ -6,10 +6,16 @@ import { parseArgs } from 'node:util'
 import { chromium } from 'playwright-core'
 
 const { values: a } = parseArgs({
-  options: { base: { type: 'string', default: 'http://127.0.0.1:8080' }, out: { type: 'string', default: 'docs/screenshots' } },
+  options: {
+    base: { type: 'string', default: 'http://127.0.0.1:8080' },
+    out: { type: 'string', default: 'docs/screenshots' },
+  },
 })
 fs.mkdirSync(a.out!, { recursive: true })
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] })
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+})
 const page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage()
 const shots: [string, string, () => Promise<unknown>][] = [
   ['leader', '/leader.html?lang=zh', () => page.waitForFunction(() => document.body.dataset.map)],
