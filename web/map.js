@@ -1,7 +1,7 @@
 // The 问题地图: the city's own layers as the map (no external basemap), 街道/社区 coloured by the chosen
 // indicator, uncovered residential buildings, facilities with their service radius, green spaces,
 // a card per unit and the 问题清单 beside it. 中文 by default, English with the switch.
-import { Map as MapLibre, NavigationControl, ScaleControl } from '/vendor/maplibre-gl/maplibre-gl.mjs'
+import { Map as MapLibre, Marker, NavigationControl, ScaleControl } from '/vendor/maplibre-gl/maplibre-gl.mjs'
 import { api, apiFetch, mountSession, refreshSessionLabels, tilePath, transformRequest } from '/session.js'
 
 const T = {
@@ -24,6 +24,7 @@ const T = {
     green: '绿地',
     problems: '问题清单',
     allSeverity: '全部程度',
+    zoomHint: '放大到 13 级以上显示未覆盖住宅',
     sev严重: '严重',
     sev较重: '较重',
     sev一般: '一般',
@@ -84,6 +85,7 @@ const T = {
     green: 'Green space',
     problems: 'Problem list',
     allSeverity: 'All severities',
+    zoomHint: 'Zoom in past level 13 to see uncovered homes',
     sev严重: 'severe',
     sev较重: 'serious',
     sev一般: 'minor',
@@ -267,6 +269,7 @@ function radiusPx(metres) {
 function rebuildLayers() {
   for (const id of [
     'units-fill',
+    'units-highlight',
     'units-line',
     'streets-line',
     'green',
@@ -313,6 +316,15 @@ function rebuildLayers() {
     source: 'streets',
     'source-layer': 'streets',
     paint: { 'line-color': '#1f2933', 'line-width': 2.2 },
+  })
+  // The selected unit, outlined (its code from the card or the search).
+  map.addLayer({
+    id: 'units-highlight',
+    type: 'line',
+    source: level,
+    'source-layer': level,
+    filter: ['==', ['get', 'code'], state.selected ?? ''],
+    paint: { 'line-color': '#ffd400', 'line-width': 4 },
   })
   map.addLayer({
     id: 'gaps',
@@ -478,6 +490,7 @@ function legend() {
 }
 
 async function showCard(code) {
+  highlight(code)
   const r = await apiFetch(api(`/years/${state.year}/units/${encodeURIComponent(code)}`))
   const card = $('#card')
   card.hidden = false
@@ -538,7 +551,12 @@ async function loadUnits() {
     if (!r.ok) continue
     for (const f of (await r.json()).features) {
       const parentCode = f.properties.street_code ?? f.properties.parent_code ?? null
-      state.units.set(f.properties.code, { name: f.properties.name, parentCode, bbox: bboxOf(f.geometry) })
+      state.units.set(f.properties.code, {
+        name: f.properties.name,
+        parentCode,
+        level: layer,
+        bbox: bboxOf(f.geometry),
+      })
     }
   }
   // Suggestions as one types: name · parent · code, so two 社区 of one name can be told apart.
@@ -554,7 +572,14 @@ async function loadUnits() {
   )
 }
 
+/** Outlines a unit on the map. */
+function highlight(code) {
+  state.selected = code
+  if (map.getLayer('units-highlight')) map.setFilter('units-highlight', ['==', ['get', 'code'], code ?? ''])
+}
+
 function flyTo(code) {
+  highlight(code)
   const u = state.units.get(code)
   if (u)
     map.fitBounds(
@@ -602,10 +627,37 @@ async function selectYear(year, keepView = false) {
 function refresh() {
   keepUrl()
   rebuildLayers()
+  drawLabels()
   legend()
   loadProblems()
   if (!state.summary?.run) $('#legend').insertAdjacentHTML('afterbegin', `<p class="fail">${t('noRun')}</p>`)
 }
+
+// Unit names on the map as DOM labels (the map has no glyph server offline): 街道 from zoom 11, 社区 from
+// zoom 13, only those in view, redrawn when the view settles. Text only, never HTML.
+const labels = []
+function drawLabels() {
+  for (const m of labels.splice(0)) m.remove()
+  const z = map.getZoom()
+  const b = map.getBounds()
+  const level = $('#level').value
+  for (const [code, u] of state.units) {
+    const isStreet = u.level === 'streets'
+    if (isStreet ? z < 11 : z < 13 || level !== 'communities') continue
+    const lon = (u.bbox[0] + u.bbox[2]) / 2
+    const lat = (u.bbox[1] + u.bbox[3]) / 2
+    if (lon < b.getWest() || lon > b.getEast() || lat < b.getSouth() || lat > b.getNorth()) continue
+    const el = document.createElement('div')
+    el.className = isStreet ? 'unit-label street' : 'unit-label'
+    el.textContent = u.name
+    el.dataset.code = code
+    labels.push(new Marker({ element: el }).setLngLat([lon, lat]).addTo(map))
+    if (labels.length > 400) break
+  }
+  // Uncovered homes show from zoom 13: say so below it.
+  $('#zoom-hint').hidden = !($('#show-gaps').checked && z < 13)
+}
+map.on('moveend', drawLabels)
 
 // Siting: where new facilities of the indicator's type cover the most uncovered residents, on a grid
 // over the city (spacing chosen for a few thousand candidates), drawn as markers with their radius.
@@ -764,6 +816,7 @@ for (const [box, ids] of [
       if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', $(box).checked ? 'visible' : 'none')
     })
 }
+$('#show-gaps').addEventListener('change', drawLabels)
 $('#problem-list').onclick = (e) => {
   const li = e.target.closest('li')
   if (!li) return

@@ -63,6 +63,39 @@ describe('问题地图 panel, search and siting', () => {
     }
   })
 
+  it('names 街道 and 社区 on the map, outlines the chosen unit, and says when homes are hidden by zoom', async () => {
+    await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
+    await ready(page)
+    const zoom = () =>
+      page.evaluate(() =>
+        (window as unknown as { __citycheck: { map: { getZoom(): number } } }).__citycheck.map.getZoom(),
+      )
+    const setZoom = (z: number) =>
+      page.evaluate(
+        (zz) =>
+          (window as unknown as { __citycheck: { map: { setZoom(z: number): void } } }).__citycheck.map.setZoom(zz),
+        z,
+      )
+    await setZoom(12)
+    await page.waitForFunction(() => !document.querySelector('#zoom-hint')?.hasAttribute('hidden'))
+    expect(await page.locator('#zoom-hint').textContent()).toContain('13')
+    expect(await page.locator('.unit-label.street').first().textContent()).toBe('甲街道')
+    expect(await page.locator('.unit-label:not(.street)').count()).toBe(0) // 社区 names wait for zoom 13
+    await setZoom(14)
+    await page.waitForFunction(() => document.querySelectorAll('.unit-label:not(.street)').length > 0)
+    expect(await page.locator('#zoom-hint').isHidden()).toBe(true)
+    expect(await zoom()).toBeCloseTo(14, 0)
+    await page.fill('#search', 'C2')
+    await page.press('#search', 'Enter')
+    await page.waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('二社区'))
+    const filter = await page.evaluate(() =>
+      (window as unknown as { __citycheck: { map: { getFilter(id: string): unknown } } }).__citycheck.map.getFilter(
+        'units-highlight',
+      ),
+    )
+    expect(filter).toEqual(['==', ['get', 'code'], 'C2'])
+  })
+
   it('the 问题清单 follows the level shown, with statuses and exports of that list', async () => {
     await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
     await ready(page)
