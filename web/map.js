@@ -15,7 +15,17 @@ const T = {
     street: '街道',
     colour: '着色',
     byStatus: '按达标状态',
-    byValue: '按数值',
+    byValue: '按数值（分位数）',
+    byTarget: '按距目标',
+    noDataN: '无数据',
+    layersLegend: '图层',
+    lgGaps: '未覆盖住宅',
+    lgFacilities: '设施（圆圈为服务半径）',
+    lgGreen: '绿地',
+    lgWalkOnly: '直线可达、步行不可达的住宅',
+    lgSites: '选址结果',
+    met: '达标',
+    short: '低于目标',
     search: '搜索名称或代码',
     leader: '领导驾驶舱',
     data: '数据管理',
@@ -76,7 +86,17 @@ const T = {
     street: 'Street',
     colour: 'Colour',
     byStatus: 'by status',
-    byValue: 'by value',
+    byValue: 'by value (quantiles)',
+    byTarget: 'by distance to target',
+    noDataN: 'no data',
+    layersLegend: 'Layers',
+    lgGaps: 'Uncovered homes',
+    lgFacilities: 'Facilities (ring: service radius)',
+    lgGreen: 'Green space',
+    lgWalkOnly: 'Homes in radius but not walkable',
+    lgSites: 'Proposed sites',
+    met: 'meets target',
+    short: 'short of target',
     search: 'Search name or code',
     leader: 'Leader view',
     data: 'Data',
@@ -160,6 +180,7 @@ function keepUrl() {
   if (state.indicator) q.set('indicator', state.indicator)
   q.set('level', $('#level').value)
   q.set('model', $('#model').value)
+  q.set('colour', $('#mode').value)
   q.set('lang', lang)
   history.replaceState(null, '', `?${q}`)
 }
@@ -236,8 +257,44 @@ const shownIndicator = () =>
 const tiles = (layer) =>
   `${location.origin}${tilePath(`/${state.year}/${layer}/{z}/{x}/{y}.pbf`)}?indicator=${encodeURIComponent(shownIndicator() ?? '')}`
 
+// Classes for value colouring: five quantiles of the units' values, or bands by distance to the target
+// (达标, then 10 % and 30 % short — the severity grading's steps). Red is the bad end whatever the direction.
+const CLASS_COLOURS = ['#d7191c', '#fdae61', '#ffffbf', '#a6d96a', '#1a9641']
+async function classify() {
+  state.classes = null
+  const mode = $('#mode').value
+  if (mode === 'status') return
+  const d = state.defs.find((x) => x.code === state.indicator)
+  const level = $('#level').value === 'streets' ? 'street' : 'community'
+  const model = $('#model').value === 'network' ? '&model=network' : ''
+  const r = await apiFetch(
+    api(`/years/${state.year}/indicators/${encodeURIComponent(state.indicator)}?level=${level}${model}`),
+  )
+  if (!r.ok || state.indicator !== d?.code) return
+  const values = (await r.json()).results.map((x) => x.value)
+  const nums = values.filter((v) => typeof v === 'number').sort((a, b) => a - b)
+  const low = d.target?.direction !== '<=' // low values are bad
+  let breaks
+  if (mode === 'target' && d.target && d.target.direction !== 'between' && d.target.value) {
+    const v = d.target.value
+    breaks = low ? [v * 0.7, v * 0.9, v] : [v, v * 1.1, v * 1.3]
+  } else {
+    const q = (p) => nums[Math.min(nums.length - 1, Math.floor(p * nums.length))]
+    breaks = nums.length ? [...new Set([q(0.2), q(0.4), q(0.6), q(0.8)])] : []
+  }
+  // One colour per class, red at the bad end; classes = breaks + 1.
+  const k = breaks.length + 1
+  const pick = (i) => CLASS_COLOURS[Math.round((i * (CLASS_COLOURS.length - 1)) / Math.max(1, k - 1))]
+  const colours = Array.from({ length: k }, (_, i) => pick(low ? i : k - 1 - i))
+  const counts = new Array(k).fill(0)
+  for (const v of nums) counts[breaks.filter((b) => v >= b).length]++
+  state.classes = { breaks, colours, counts, noData: values.length - nums.length, min: nums[0], max: nums.at(-1) }
+  if (map.getLayer('units-fill')) map.setPaintProperty('units-fill', 'fill-color', fillColour())
+  legend()
+}
+
 function fillColour() {
-  if ($('#mode').value === 'status')
+  if ($('#mode').value === 'status' || !state.classes?.breaks?.length)
     return [
       'match',
       ['get', 'status'],
@@ -249,15 +306,10 @@ function fillColour() {
       STATUS_COLOUR.info,
       STATUS_COLOUR['no-data'],
     ]
-  const d = state.defs.find((x) => x.code === state.indicator)
-  const hi = d?.target?.value ?? d?.target?.max ?? 100
-  const lo = d?.target?.direction === '<=' ? hi * 3 : 0
-  return [
-    'case',
-    ['==', ['typeof', ['get', 'value']], 'number'],
-    ['interpolate', ['linear'], ['get', 'value'], lo, '#d64541', (lo + hi) / 2, '#f2c14e', hi, '#2e9d5b'],
-    STATUS_COLOUR['no-data'],
-  ]
+  const { breaks, colours } = state.classes
+  const step = ['step', ['get', 'value'], colours[0]]
+  for (const [i, b] of breaks.entries()) step.push(b, colours[i + 1])
+  return ['case', ['==', ['typeof', ['get', 'value']], 'number'], step, STATUS_COLOUR['no-data']]
 }
 
 // Service radius in pixels at each zoom: metres ÷ metres-per-pixel (512-px tiles).
@@ -448,6 +500,42 @@ async function showBuilding(code) {
       })
 }
 
+/** The classes' legend rows: each range with its unit and how many units fall in it, then no data. */
+function classRows(d) {
+  const c = state.classes
+  if (!c) return ''
+  const edges = [c.min, ...c.breaks, c.max]
+  return (
+    c.colours
+      .map((col, i) => {
+        const lo = i === 0 ? edges[0] : c.breaks[i - 1]
+        const hi = i === c.breaks.length ? edges.at(-1) : c.breaks[i]
+        return `<div class="class-row"><span class="swatch" style="background:${col}"></span>${fmt(lo, d.unit)} – ${fmt(hi, d.unit)} <small>(${c.counts[i]})</small></div>`
+      })
+      .join('') +
+    `<div class="class-row"><span class="swatch" style="background:${STATUS_COLOUR['no-data']}"></span>${t('noDataN')} <small>(${c.noData})</small></div>`
+  )
+}
+
+/** Swatches for every other visible layer. */
+function layerRows() {
+  const on = (id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none'
+  const rows = [
+    ['gaps', '#8b1d1d', 'lgGaps', 'square'],
+    ['facilities', '#2f6db5', 'lgFacilities', 'dot'],
+    ['green', '#7cc576', 'lgGreen', 'square'],
+    ['walk-only', '#7b2cbf', 'lgWalkOnly', 'square'],
+    ['sites', '#f28c28', 'lgSites', 'dot'],
+  ].filter(([id]) => on(id))
+  if (!rows.length) return ''
+  return `<div class="layer-legend"><strong>${t('layersLegend')}</strong>${rows
+    .map(
+      ([id, col, k, shape]) =>
+        `<div data-layer="${id}"><span class="swatch ${shape}" style="background:${col}"></span>${t(k)}</div>`,
+    )
+    .join('')}</div>`
+}
+
 function legend() {
   const d = state.defs.find((x) => x.code === state.indicator)
   if (!d) {
@@ -465,12 +553,12 @@ function legend() {
       ? ['pass', 'fail', 'info', 'no-data']
           .map((s) => `<div><span class="swatch" style="background:${STATUS_COLOUR[s]}"></span>${t(s)}</div>`)
           .join('')
-      : `<div><span class="swatch" style="background:#d64541"></span>${t('fail')} … <span class="swatch" style="background:#2e9d5b"></span>${t('target')}</div>`
+      : classRows(d)
   const walking = $('#model').value === 'network'
   $('#legend').innerHTML =
     `<strong>${esc(name(d))}</strong> <small>(${esc(lang === 'zh' ? d.dimension : (DIM_EN[d.dimension] ?? d.dimension))} · ${esc(lang === 'zh' ? d.type : (TYPE_EN[d.type] ?? d.type))} · ${t(walking ? 'network' : 'euclidean')})</small>
     <div>${t('target')}: ${esc(tg)} · ${lang === 'zh' ? '全市' : 'City'}: <span id="legend-city" class="${esc(city?.status)}">${fmt(city?.value, d.unit)}</span></div>${rows}
-    ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}<small>${esc(half(d.source))}</small>`
+    ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}${layerRows()}<small>${esc(half(d.source))}</small>`
   // The city value under the walking model comes from its own results (none without a roads layer).
   if (walking)
     apiFetch(api(`/years/${state.year}/indicators/${encodeURIComponent(d.code)}?level=city&model=network`))
@@ -626,8 +714,10 @@ async function selectYear(year, keepView = false) {
 
 function refresh() {
   keepUrl()
+  state.classes = null
   rebuildLayers()
   drawLabels()
+  classify()
   legend()
   loadProblems()
   if (!state.summary?.run) $('#legend').insertAdjacentHTML('afterbegin', `<p class="fail">${t('noRun')}</p>`)
@@ -735,6 +825,7 @@ async function runSiting() {
     <small>${t('optimum')} ${(res.solution.maxGapToOptimum * 100).toFixed(1)}% · ${esc(res.solution.method)}</small>`
   $('#site-csv').hidden = false
   window.__citycheck.siting = res
+  legend()
   // Show where they are.
   if (res.sites.length) {
     const xs = res.sites.map((s) => s.lon)
@@ -788,6 +879,7 @@ function clearSites() {
   $('#site-result').textContent = ''
   $('#site-csv').hidden = true
   window.__citycheck.siting = null
+  legend()
 }
 $('#indicator').onchange = () => {
   state.indicator = $('#indicator').value
@@ -801,6 +893,8 @@ $('#model').onchange = () => {
 }
 $('#show-walk-only').onchange = refresh
 $('#mode').onchange = () => {
+  keepUrl()
+  classify()
   map.setPaintProperty('units-fill', 'fill-color', fillColour())
   legend()
 }
@@ -811,10 +905,12 @@ for (const [box, ids] of [
   ['#show-facilities', ['facilities', 'radius']],
   ['#show-green', ['green']],
 ]) {
-  $(box).onchange = () =>
+  $(box).onchange = () => {
     ids.forEach((id) => {
       if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', $(box).checked ? 'visible' : 'none')
     })
+    legend()
+  }
 }
 $('#show-gaps').addEventListener('change', drawLabels)
 $('#problem-list').onclick = (e) => {
@@ -901,6 +997,7 @@ map.on('load', async () => {
   if (params.get('level') === 'streets' || params.get('level') === 'communities')
     $('#level').value = params.get('level')
   if (params.get('model') === 'network' || params.get('model') === 'euclidean') $('#model').value = params.get('model')
+  if (['status', 'value', 'target'].includes(params.get('colour'))) $('#mode').value = params.get('colour')
   const year = Number(params.get('year')) || years[0]
   if (year) {
     $('#year').value = year

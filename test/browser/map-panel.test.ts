@@ -96,6 +96,31 @@ describe('问题地图 panel, search and siting', () => {
     expect(filter).toEqual(['==', ['get', 'code'], 'C2'])
   })
 
+  it('colours by value in classes with ranges, units and counts, and lists every visible layer', async () => {
+    await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh&colour=value`)
+    await ready(page)
+    await page.waitForSelector('#legend .class-row')
+    const rows = await page.locator('#legend .class-row').allTextContents()
+    // C1 33.33 %, C2 0 %, C3 no data (no residents): two classes with one 社区 each, and no data (1).
+    expect(rows.at(-1)).toBe('无数据 (1)')
+    const counted = rows.slice(0, -1).map((r) => Number(/\((\d+)\)$/.exec(r)![1]))
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(2)
+    expect(rows.slice(0, -1).every((r) => /%.*–.*%/.test(r))).toBe(true)
+    const layers = await page
+      .locator('#legend .layer-legend [data-layer]')
+      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.layer))
+    expect(layers).toEqual(['gaps', 'facilities', 'green'])
+    await page.uncheck('#show-green')
+    await page.waitForFunction(() => !document.querySelector('#legend [data-layer="green"]'))
+    await page.check('#show-green')
+    // By distance to the target: the 70 % / 90 % / 100 % bands of the grading.
+    await page.selectOption('#mode', 'target')
+    await page.waitForFunction(() => document.querySelector('#legend .class-row')?.textContent?.startsWith('0%'))
+    const bands = await page.locator('#legend .class-row').allTextContents()
+    expect(bands[0]).toMatch(/^0% – 70% \(2\)$/) // C2 at 0 % and C1 at 33.3 %: both over 30 % short
+    expect(page.url()).toContain('colour=target')
+  })
+
   it('the 问题清单 follows the level shown, with statuses and exports of that list', async () => {
     await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
     await ready(page)
