@@ -19,6 +19,8 @@ const T = {
     crs: '坐标系（可选）',
     encoding: '编码（可选）',
     fields: '字段映射 JSON（可选）',
+    types: '设施类型映射 JSON（可选）',
+    gpkgLayer: '图层名（GeoPackage 等，可选）',
     onInvalid: '无效几何',
     reject: '拒绝',
     repair: '修复并警告',
@@ -58,6 +60,8 @@ const T = {
     crs: 'CRS (optional)',
     encoding: 'Encoding (optional)',
     fields: 'Field mapping JSON (optional)',
+    types: 'Facility type mapping JSON (optional)',
+    gpkgLayer: 'Layer name (GeoPackage etc., optional)',
     onInvalid: 'Invalid geometry',
     reject: 'Reject',
     repair: 'Repair with warning',
@@ -136,14 +140,16 @@ async function showVersions(layer) {
   const { versions } = await (await apiFetch(api(`/years/${year}/layers/${layer}/versions`))).json()
   const box = $('#versions')
   box.hidden = false
-  box.innerHTML = `<h3>${t('history')} · ${esc(layer)}</h3><table><tbody>${versions
-    .map(
-      (v) => `<tr>
-    <td>${v.version}</td><td>${esc(v.file_name)}</td><td>${v.feature_count}</td><td>${esc(v.uploader)}</td>
+  // Numbered per layer (v1 = the first upload of this layer in this year); the upload id is what the API takes.
+  box.innerHTML = `<h3>${t('history')} · ${esc(layer)}</h3><table><thead><tr><th>${t('version')}</th><th>${t('file')}</th>
+    <th>${t('count')}</th><th>${t('uploader')}</th><th>${t('updated')}</th><th></th></tr></thead><tbody>${versions
+      .map(
+        (v, i) => `<tr>
+    <td>v${versions.length - i} <small>#${v.version}</small></td><td>${esc(v.file_name)}</td><td>${v.feature_count}</td><td>${esc(v.uploader)}</td>
     <td>${new Date(v.created_at).toLocaleString()}</td>
     <td>${v.current ? t('current') : v.restorable ? `<button data-restore="${layer}:${v.version}">${t('restore')}</button>` : ''}</td></tr>`,
-    )
-    .join('')}</tbody></table>`
+      )
+      .join('')}</tbody></table>`
 }
 
 function issuesTable(issues) {
@@ -193,7 +199,8 @@ async function submit(ev) {
   const f = ev.target
   if (!session.token && !(await signIn())) return
   const body = new FormData()
-  for (const k of ['crs', 'encoding', 'fields', 'onInvalid']) if (f[k].value) body.append(k, f[k].value)
+  for (const k of ['crs', 'encoding', 'fields', 'types', 'gpkgLayer', 'onInvalid'])
+    if (f[k].value) body.append(k, f[k].value)
   body.append('file', f.file.files[0])
   const xhr = new XMLHttpRequest()
   const bar = $('#progress')

@@ -112,5 +112,13 @@ describe('领导驾驶舱 (leader page)', () => {
     await page.goto(`${base}/index.html`)
     await page.waitForSelector('#layers tbody tr')
     expect(await page.locator('#year').inputValue()).toBe('2025')
+    // The facility-type mapping its own errors point to, and the layer name of a multi-layer file.
+    expect(await page.locator('#upload [name=types]').count()).toBe(1)
+    expect(await page.locator('#upload [name=gpkgLayer]').count()).toBe(1)
+    // Versions are numbered per layer, with headers.
+    await page.click('button[data-history="streets"]')
+    await page.waitForSelector('#versions tbody tr')
+    expect(await page.locator('#versions thead th').count()).toBe(6)
+    expect(await page.locator('#versions tbody tr td').first().textContent()).toMatch(/^v1 #\d+$/)
   })
 })
