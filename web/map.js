@@ -600,10 +600,17 @@ async function showCard(code) {
 async function loadProblems() {
   const sev = $('#severity').value
   const q = `indicator=${encodeURIComponent(state.indicator)}&level=${problemLevel()}${sev ? `&severity=${encodeURIComponent(sev)}` : ''}`
-  const r = await apiFetch(api(`/years/${state.year}/problems?${q}&limit=300`))
+  // The units of the level shown, and the buildings' 台账 entries (points on the map, whatever the level).
+  const [r, rb] = await Promise.all([
+    apiFetch(api(`/years/${state.year}/problems?${q}&limit=300`)),
+    apiFetch(api(`/years/${state.year}/problems?${q.replace(/level=\w+/, 'level=building')}&limit=300`)),
+  ])
   $('#problem-csv').href = api(`/years/${state.year}/problems?${q}&format=csv`)
   $('#problem-xlsx').href = api(`/years/${state.year}/problems?${q}&format=xlsx`)
-  const { problems = [], count = 0 } = r.ok ? await r.json() : {}
+  const units = r.ok ? await r.json() : { problems: [], count: 0 }
+  const buildings = rb.ok ? await rb.json() : { problems: [], count: 0 }
+  const problems = [...units.problems, ...buildings.problems].sort((a, b) => b.score - a.score)
+  const count = units.count + buildings.count
   $('#problem-count').textContent = `(${count})`
   $('#problem-list').innerHTML = problems
     .map(
