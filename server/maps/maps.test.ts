@@ -1,10 +1,10 @@
 import request from 'supertest'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AUTH, useTestApp } from '../../test/helpers/app.ts'
+import { AUTH, TEST_CITY, useTestApp } from '../../test/helpers/app.ts'
 import { CRS, LOAD_ORDER, fixture } from '../../test/helpers/city-fixture.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
-import { textPath } from './render.ts'
+import { indicatorMapSvg, textPath } from './render.ts'
 
 const png = (r: request.Test) =>
   r.buffer(true).parse((res, cb) => {
@@ -57,6 +57,34 @@ describe('map figures for the report', () => {
     expect(all.green).toBeGreaterThan(1000) // C1 and C3 meet the target
     const title = await pixels(r.body as Buffer, { left: 0, top: 0, width: 1200, height: 70 })
     expect(title.dark).toBeGreaterThan(500) // the title's glyphs
+  })
+
+  it('names the 街道 of a one-街道 figure, labels units where they fit, and wraps the source line', async () => {
+    const words = (svg: string) => [...svg.matchAll(/aria-label="([^"]*)"/g)].map((m) => m[1])
+    const one = words(
+      await indicatorMapSvg(t.db.knex, TEST_CITY, 2025, 'kindergarten_coverage', {
+        level: 'community',
+        unit: 'S1',
+        width: 1600,
+        height: 1200,
+        lang: 'zh',
+      }),
+    )
+    expect(one[0]).toBe('2025 年 甲街道 幼儿园服务半径覆盖率')
+    for (const name of ['一社区', '二社区', '三社区']) expect(one).toContain(name)
+    // A narrow figure: the source takes two lines instead of being cut at the first.
+    const narrow = words(
+      await indicatorMapSvg(t.db.knex, TEST_CITY, 2025, 'kindergarten_coverage', {
+        level: 'community',
+        width: 500,
+        height: 400,
+        lang: 'zh',
+      }),
+    )
+    const source = narrow.filter((w, i) => i > 0 && (w.startsWith('数据来源') || narrow[i - 1].startsWith('数据来源')))
+    expect(source).toHaveLength(2)
+    expect(source[0].endsWith('…')).toBe(false)
+    expect(narrow).toContain('二社区') // 1 km 社区 still have room for their names at 500 px
   })
 
   it('one 街道 only, by street level, in English; unknown indicator is 404', async () => {

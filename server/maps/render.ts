@@ -39,7 +39,38 @@ export function textPath(
   const f = font(o.bold ? 'Bold' : 'Regular')
   const w = f.getAdvanceWidth(s, size)
   const x0 = o.anchor === 'middle' ? x - w / 2 : o.anchor === 'end' ? x - w : x
-  return `<path d="${pathData(f.getPath(s, x0, y, size).commands)}" fill="${o.fill ?? '#1f2933'}"/>`
+  // The words stay readable to screen readers and tests (aria-label), though drawn as outlines.
+  return `<path d="${pathData(f.getPath(s, x0, y, size).commands)}" aria-label="${xmlAttr(s)}" fill="${o.fill ?? '#1f2933'}"/>`
+}
+
+const xmlAttr = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string)
+
+/** Width of `s` at `size` in the regular face. */
+export function textWidth(s: string, size: number): number {
+  return font('Regular').getAdvanceWidth(s, size)
+}
+
+/** `s` broken into lines of at most `width` (at most `max` lines; the last cut with an ellipsis). */
+export function wrapText(s: string, width: number, size: number, max = 2): string[] {
+  const lines: string[] = []
+  let rest = s
+  while (rest && lines.length < max - 1 && textWidth(rest, size) > width) {
+    let lo = 1,
+      hi = rest.length
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (textWidth(rest.slice(0, mid), size) <= width) lo = mid
+      else hi = mid - 1
+    }
+    // Prefer to break after a separator near the end of the line.
+    const cut = Math.max(...['·', ' ', '；', '，', '、'].map((c) => rest.lastIndexOf(c, lo)))
+    const at = cut > lo * 0.6 ? cut + 1 : lo
+    lines.push(rest.slice(0, at).trim())
+    rest = rest.slice(at).trim()
+  }
+  if (rest) lines.push(fitText(rest, width, size))
+  return lines
 }
 
 /** The longest prefix of `s` that fits `width` at `size`, with an ellipsis when cut. */
@@ -134,6 +165,19 @@ export async function renderIndicatorMap(
   code: string,
   o: MapOptions,
 ): Promise<Buffer> {
+  return sharp(Buffer.from(await indicatorMapSvg(knex, city, year, code, o)))
+    .png({ compressionLevel: 8 })
+    .toBuffer()
+}
+
+/** The figure as SVG (text as outlines, each with its words as aria-label). */
+export async function indicatorMapSvg(
+  knex: Knex,
+  city: string,
+  year: number,
+  code: string,
+  o: MapOptions,
+): Promise<string> {
   const defs = await definitions(knex, city, year)
   const def: IndicatorDef | undefined = indicatorByCode(defs, code)
   if (!def) throw new AppError('CC_NOT_FOUND', { what: `指标 ${code} / indicator ${code}` })
@@ -147,10 +191,18 @@ export async function renderIndicatorMap(
       what: `${year} 年度的${o.level === 'street' ? '街道' : '社区'}图层 / ${table} layer for ${year}`,
     })
   const srid = (run.derived?.srid as number) ?? 4548
-  let units: { code: string; name: string; g: { type: string; coordinates: number[][][] | number[][][][] } }[] = (
+  let units: {
+    code: string
+    name: string
+    g: { type: string; coordinates: number[][][] | number[][][][] }
+    lx: number
+    ly: number
+  }[] = (
     await knex.raw(
-      `SELECT code, name, ST_AsGeoJSON(ST_Transform(geom, ?::int), 1)::json AS g FROM ${table} WHERE upload_id = ? ORDER BY fid`,
-      [srid, uploadId],
+      `SELECT code, name, ST_AsGeoJSON(ST_Transform(geom, ?::int), 1)::json AS g,
+         ST_X(ST_Transform(ST_PointOnSurface(geom), ?::int)) AS lx, ST_Y(ST_Transform(ST_PointOnSurface(geom), ?::int)) AS ly
+       FROM ${table} WHERE upload_id = ? ORDER BY fid`,
+      [srid, srid, srid, uploadId],
     )
   ).rows
   if (o.unit) {
@@ -174,6 +226,15 @@ export async function renderIndicatorMap(
           )
         ).rows
   ).filter((s: { code: string }) => !o.unit || s.code === o.unit)
+  // A figure of one 街道 says which in its title.
+  const unitName = o.unit
+    ? (((await knex(table).where({ upload_id: uploadId, code: o.unit }).first('name'))?.name as string | undefined) ??
+      ((v.streets == null
+        ? undefined
+        : (await knex('streets').where({ upload_id: v.streets, code: o.unit }).first('name'))?.name) as
+        | string
+        | undefined))
+    : undefined
   const variant = def.params.primary ?? 'area'
   const res = await knex('indicator_results')
     .where({ run_id: run.id, indicator: code, variant })
@@ -222,6 +283,30 @@ export async function renderIndicatorMap(
       return `<path d="${pathOf(u.g)}" fill="${STATUS_COLOUR[s]}" fill-opacity="0.8" stroke="#ffffff" stroke-width="0.8" fill-rule="evenodd"/>`
     })
     .join('')
+  // Unit names where they fit inside the unit (at its point on surface).
+  const labelSize = Math.max(10, Math.round(W / 120))
+  const labelSvg = units
+    .map((u) => {
+      let x0 = Infinity,
+        x1 = -Infinity,
+        y0 = Infinity,
+        y1 = -Infinity
+      for (const p of polys(u.g))
+        for (const [x, y] of p[0]) {
+          x0 = Math.min(x0, x)
+          x1 = Math.max(x1, x)
+          y0 = Math.min(y0, y)
+          y1 = Math.max(y1, y)
+        }
+      const wPx = (x1 - x0) * scale,
+        hPx = (y1 - y0) * scale
+      if (textWidth(u.name, labelSize) > wPx * 0.85 || hPx < labelSize * 1.6) return ''
+      return textPath(u.name, Number(px(u.lx)), Number(py(u.ly)) + labelSize * 0.35, labelSize, {
+        anchor: 'middle',
+        fill: '#1f2933',
+      })
+    })
+    .join('')
   const streetSvg =
     o.level === 'community'
       ? streets.map((s) => `<path d="${pathOf(s.g)}" fill="none" stroke="#1f2933" stroke-width="2"/>`).join('')
@@ -234,7 +319,8 @@ export async function renderIndicatorMap(
       ? `${def.target.min}–${def.target.max}`
       : `${def.target.direction === '>=' ? '≥' : '≤'} ${fmt(def.target.value)}`
     : '—'
-  const title = `${year}${o.lang === 'zh' ? ' 年 ' : ' · '}${o.lang === 'zh' ? def.zh : def.en}`
+  const where = unitName ? (o.lang === 'zh' ? `${unitName} ` : `${unitName} · `) : ''
+  const title = `${year}${o.lang === 'zh' ? ' 年 ' : ' · '}${where}${o.lang === 'zh' ? def.zh : def.en}`
   const subtitle = `${t.target} ${tg}　${t.city} ${fmt(cityRow?.value)}　${t.failing} ${counts.fail} / ${units.length} ${t.units[o.level]}`
 
   // Legend, north arrow and scale bar in the right column.
@@ -258,14 +344,22 @@ export async function renderIndicatorMap(
     textPath(barM >= 1000 ? `${barM / 1000} km` : `${barM} m`, lx + barPx, by + 28, 14, { anchor: 'middle' })
   const source = `${t.source}: citycheck · ${o.lang === 'zh' ? def.source.split(/[；;]/)[0] : 'see indicator registry'} · ${t.run} ${new Date(run.created_at).toISOString().slice(0, 16).replace('T', ' ')} · ${t.crs} CGCS2000 / EPSG:${srid}`
 
+  // The source line wraps onto a second line rather than being cut off.
+  const sourceSize = Math.max(11, Math.round(footH * 0.24))
+  const sourceLines = wrapText(source, W - 2 * pad, sourceSize, 2)
+  const sourceSvg = sourceLines
+    .map((l, i) =>
+      textPath(l, pad, H - footH + sourceSize * 1.4 + i * sourceSize * 1.25, sourceSize, { fill: '#6b7785' }),
+    )
+    .join('')
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">
     <rect width="100%" height="100%" fill="#ffffff"/>
     ${textPath(title, pad, titleH * 0.5, Math.round(titleH * 0.34), { bold: true })}
     ${textPath(subtitle, pad, titleH * 0.86, Math.round(titleH * 0.2), { fill: '#4a5560' })}
     <rect x="${frame.x}" y="${frame.y}" width="${frame.w}" height="${frame.h}" fill="#f4f6f8" stroke="#9aa5b1"/>
     <clipPath id="frame"><rect x="${frame.x}" y="${frame.y}" width="${frame.w}" height="${frame.h}"/></clipPath>
-    <g clip-path="url(#frame)">${unitSvg}${streetSvg}</g>${legend}${north}${bar}
-    ${textPath(fitText(source, W - 2 * pad, Math.max(11, Math.round(footH * 0.26))), pad, H - footH * 0.35, Math.max(11, Math.round(footH * 0.26)), { fill: '#6b7785' })}
+    <g clip-path="url(#frame)">${unitSvg}${streetSvg}${labelSvg}</g>${legend}${north}${bar}
+    ${sourceSvg}
   </svg>`
-  return sharp(Buffer.from(svg)).png({ compressionLevel: 8 }).toBuffer()
+  return svg
 }
