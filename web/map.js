@@ -35,6 +35,7 @@ const T = {
     problems: '问题清单',
     allSeverity: '全部程度',
     zoomHint: '放大到 13 级以上显示未覆盖住宅',
+    printMap: '打印专题图（A4/A3）',
     sev严重: '严重',
     sev较重: '较重',
     sev一般: '一般',
@@ -106,6 +107,7 @@ const T = {
     problems: 'Problem list',
     allSeverity: 'All severities',
     zoomHint: 'Zoom in past level 13 to see uncovered homes',
+    printMap: 'Print this map (A4/A3)',
     sev严重: 'severe',
     sev较重: 'serious',
     sev一般: 'minor',
@@ -183,6 +185,13 @@ function keepUrl() {
   q.set('colour', $('#mode').value)
   q.set('lang', lang)
   history.replaceState(null, '', `?${q}`)
+  // The print layout of the same view: the report figure for this indicator and level (one 街道 when one is chosen).
+  const pq = new URLSearchParams({ year: state.year ?? '', indicator: state.indicator ?? '', lang })
+  pq.set('level', $('#level').value === 'streets' ? 'street' : 'community')
+  const sel = state.selected && state.units.get(state.selected)
+  if (sel?.level === 'streets') pq.set('unit', state.selected)
+  if (params.get('city')) pq.set('city', params.get('city'))
+  $('#to-print').href = `/print.html?${pq}`
 }
 /** The problem list's level: the one the map shows. */
 const problemLevel = () => ($('#level').value === 'streets' ? 'street' : 'community')
@@ -670,6 +679,7 @@ async function loadUnits() {
 /** Outlines a unit on the map. */
 function highlight(code) {
   state.selected = code
+  keepUrl()
   if (map.getLayer('units-highlight')) map.setFilter('units-highlight', ['==', ['get', 'code'], code ?? ''])
 }
 

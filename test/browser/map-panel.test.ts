@@ -203,3 +203,50 @@ describe('问题地图 panel, search and siting', () => {
     expect(errors).toEqual([])
   })
 })
+
+describe('print layout', () => {
+  const t = useTestApp()
+  let browser: Browser
+  let page: Page
+  let base: string
+  beforeAll(async () => {
+    for (const layer of LOAD_ORDER)
+      expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
+    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
+    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
+      await new Promise((r) => setTimeout(r, 50))
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+    page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage()
+  }, 180_000)
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  it('the map page links to an A4/A3 landscape print of the same figure; one sheet, the figure filling it', async () => {
+    await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
+    await ready(page)
+    const href = await page.locator('#to-print').getAttribute('href')
+    expect(href).toMatch(/indicator=kindergarten_coverage/)
+    await page.goto(base + href!)
+    await page.waitForFunction(() => document.body.dataset.ready === 'A4')
+    // A4 landscape less 10 mm margins at 150 dpi: 1636 × 1122 px.
+    const size = await page.evaluate(() => {
+      const img = document.getElementById('figure') as HTMLImageElement
+      return [img.naturalWidth, img.naturalHeight]
+    })
+    expect(size).toEqual([1636, 1122])
+    expect(await page.locator('#page-size').textContent()).toContain('A4 landscape')
+    await page.emulateMedia({ media: 'print' })
+    expect(await page.locator('.toolbar').isHidden()).toBe(true)
+    const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true })
+    const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length
+    expect(pages).toBe(1)
+    fs.writeFileSync(path.join(ARTIFACTS, 'print-A4.pdf'), pdf)
+    await page.emulateMedia({ media: 'screen' })
+    await page.selectOption('#size', 'A3')
+    await page.waitForFunction(() => document.body.dataset.ready === 'A3')
+    expect(page.url()).toContain('size=A3')
+  })
+})
