@@ -329,6 +329,7 @@ function radiusPx(metres) {
 
 function rebuildLayers() {
   for (const id of [
+    'roads',
     'units-fill',
     'units-highlight',
     'units-line',
@@ -343,11 +344,30 @@ function rebuildLayers() {
     'area-homes',
   ])
     if (map.getLayer(id)) map.removeLayer(id)
-  for (const id of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces', 'ledger', 'walk-only', 'area'])
+  for (const id of [
+    'communities',
+    'streets',
+    'buildings',
+    'facilities',
+    'green-spaces',
+    'roads',
+    'ledger',
+    'walk-only',
+    'area',
+  ])
     if (map.getSource(id)) map.removeSource(id)
   if (!state.year) return
-  for (const l of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces'])
+  for (const l of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces', 'roads'])
     map.addSource(l, { type: 'vector', tiles: [tiles(l)], minzoom: 0, maxzoom: 16 })
+  // The city's own roads, quiet under everything (a basemap without any external tiles).
+  map.addLayer({
+    id: 'roads',
+    type: 'line',
+    source: 'roads',
+    'source-layer': 'roads',
+    minzoom: 11,
+    paint: { 'line-color': '#9aa5b1', 'line-width': ['interpolate', ['linear'], ['zoom'], 11, 0.4, 16, 2.5] },
+  })
   const level = $('#level').value
   map.addLayer({
     id: 'units-fill',

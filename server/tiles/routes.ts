@@ -18,6 +18,7 @@ const FIELDS: Record<TileLayer, Record<string, string>> = {
   },
   facilities: { type: 'String', name: 'String', capacity: 'Number' },
   'green-spaces': { kind: 'String', name: 'String', area_m2: 'Number' },
+  roads: { kind: 'String', name: 'String' },
   problems: {
     id: 'String',
     indicator: 'String',

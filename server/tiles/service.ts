@@ -21,6 +21,7 @@ export const TILE_LAYERS = [
   'buildings',
   'facilities',
   'green-spaces',
+  'roads',
   'problems',
 ] as const
 export type TileLayer = (typeof TILE_LAYERS)[number]
@@ -32,6 +33,8 @@ export const MIN_ZOOM: Record<TileLayer, number> = {
   buildings: 13,
   facilities: 10,
   'green-spaces': 0,
+  // The city's own road centrelines as a quiet basemap (no external tiles needed).
+  roads: 11,
   problems: 0,
 }
 export const MAX_ZOOM = 18
@@ -257,6 +260,14 @@ export class TileService {
           properties: { kind: r.kind, name: r.name, area_m2: r.area_m2 },
         })),
       )
+    }
+    if (layer === 'roads') {
+      if (v.roads == null) return fc([])
+      const g = await rows(
+        `SELECT fid, kind, name, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM roads WHERE upload_id = ?`,
+        [v.roads],
+      )
+      return fc(g.map((r) => ({ id: r.fid as number, geometry: r.g, properties: { kind: r.kind, name: r.name } })))
     }
     // problems: one point per failing unit × indicator, at the unit's representative point
     const problems = await listProblems(this.knex, city, year, { indicator: indicator ?? undefined })

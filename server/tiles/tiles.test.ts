@@ -85,6 +85,33 @@ describe('vector tiles', () => {
     expect(pp.find((x) => x.unit === '二社区')).toMatchObject({ severity: '严重', indicator: 'kindergarten_coverage' })
   })
 
+  it('the city’s own roads as a basemap layer, from zoom 11', async () => {
+    expect((await fetchTile('roads', 14)).r.status).toBe(204) // no roads layer yet
+    const roads = JSON.stringify({
+      type: 'FeatureCollection',
+      crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::4548' } },
+      features: [
+        {
+          type: 'Feature',
+          properties: { name: '滨河路', highway: 'residential' },
+          geometry: {
+            type: 'LineString',
+            coordinates: [
+              [X0 + 1000, Y0 + 500],
+              [X0 + 2000, Y0 + 500],
+            ],
+          },
+        },
+      ],
+    })
+    expect((await upload(t.app, 2025, 'roads', Buffer.from(roads), 'roads.geojson')).status).toBe(201)
+    const r = await fetchTile('roads', 14)
+    expect(r.r.status).toBe(200)
+    expect(props(r.tile!, 'roads')[0]).toMatchObject({ name: '滨河路' })
+    expect(r.tile!.layers.roads.feature(0).type).toBe(2) // a line
+    expect((await fetchTile('roads', 10)).r.status).toBe(204)
+  })
+
   it('ETag and 304; an empty tile is 204; bad coordinates are 400', async () => {
     const { r } = await fetchTile('communities', 14)
     const [x, y] = tileOf(lon, lat, 14)
@@ -130,6 +157,7 @@ describe('vector tiles', () => {
       'buildings',
       'facilities',
       'green-spaces',
+      'roads',
       'problems',
     ])
     expect(j.body.tiles[1]).toContain('/tiles/990100/2025/streets/{z}/{x}/{y}.pbf?indicator=kindergarten_coverage')
