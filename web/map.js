@@ -35,6 +35,8 @@ const T = {
     problems: '问题清单',
     allSeverity: '全部程度',
     zoomHint: '放大到 13 级以上显示未覆盖住宅',
+    siteStreet: '范围',
+    wholeCity: '全市',
     printMap: '打印专题图（A4/A3）',
     sev严重: '严重',
     sev较重: '较重',
@@ -107,6 +109,8 @@ const T = {
     problems: 'Problem list',
     allSeverity: 'All severities',
     zoomHint: 'Zoom in past level 13 to see uncovered homes',
+    siteStreet: 'Within',
+    wholeCity: 'whole city',
     printMap: 'Print this map (A4/A3)',
     sev严重: 'severe',
     sev较重: 'serious',
@@ -683,6 +687,14 @@ async function loadUnits() {
       })
     }
   }
+  // The siting panel's 街道 choice.
+  const sel = $('#site-street')
+  const keep = sel.value
+  sel.replaceChildren(sel.options[0])
+  for (const [code, u] of state.units)
+    if (u.level === 'streets')
+      sel.append(Object.assign(document.createElement('option'), { value: code, textContent: u.name }))
+  sel.value = state.units.has(keep) ? keep : ''
   // Suggestions as one types: name · parent · code, so two 社区 of one name can be told apart.
   const list = $('#unit-list')
   list.replaceChildren(
@@ -792,11 +804,20 @@ function sitingBody() {
   const d = state.defs.find((x) => x.code === state.indicator)
   if (d?.kind !== 'coverage' || !d.params?.facilityTypes) return null
   const b = map.getBounds()
-  const tj = state.bounds ?? [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+  const street = $('#site-street').value
+  // One 街道: candidates inside it only, on a grid sized to it.
+  const tj = street
+    ? state.units.get(street).bbox
+    : (state.bounds ?? [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()])
   const w = (tj[2] - tj[0]) * 111320 * Math.cos((tj[1] * Math.PI) / 180),
     h = (tj[3] - tj[1]) * 110574
   const spacing = Math.max(50, Math.ceil(Math.sqrt((w * h) / 4000) / 50) * 50)
-  return { indicator: d.code, count: Number($('#site-count').value) || 3, grid: { spacing } }
+  return {
+    indicator: d.code,
+    count: Number($('#site-count').value) || 3,
+    grid: street ? { spacing, streets: [street] } : { spacing },
+    model: $('#model').value === 'network' ? 'network' : 'euclidean',
+  }
 }
 /** The 社区 (with its 街道) a site falls in, by the units' bounding boxes (the smallest that holds it). */
 function siteUnit(lon, lat) {

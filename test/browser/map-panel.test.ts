@@ -190,6 +190,15 @@ describe('问题地图 panel, search and siting', () => {
     await page.click('#site-run')
     await page.waitForSelector('#site-list li')
     expect(await page.locator('#site-list li').first().textContent()).toMatch(/甲街道 · .社区/)
+    // Within one 街道: the request names it, and the sites lie inside it.
+    const bodies: string[] = []
+    page.on('request', (r) => {
+      if (r.url().includes('/siting')) bodies.push(r.postData() ?? '')
+    })
+    await page.selectOption('#site-street', 'S1')
+    await page.click('#site-run')
+    await page.waitForFunction(() => document.querySelectorAll('#site-list li').length === 2)
+    expect(JSON.parse(bodies.at(-1)!).grid.streets).toEqual(['S1'])
     await page.selectOption('#indicator', 'nursery_coverage')
     await page.waitForFunction(() => !document.querySelector('#site-list'))
     const layer = await page.evaluate(

@@ -1,0 +1,96 @@
+// The viewer in real Chromium on a generated city of ~1 million buildings: the time from opening the
+// 问题地图 to the first coloured map (units drawn and the map idle), and from choosing another indicator to
+// the map recoloured and idle, after the server is warm (one page load first). Goals (issue 13): first map
+// under 2 s, switch under 500 ms. Same machine, same run; each figure is the median of `--runs` tries.
+//   npm run bench:viewer [-- --buildings 1000000 --runs 5]
+import fs from 'node:fs'
+import { parseArgs } from 'node:util'
+import { chromium } from 'playwright-core'
+import { BENCH_CITY, benchCity, loadCity, scratchDb } from './bench-common.ts'
+import { buildApp } from '../server/app.ts'
+import { loadConfig } from '../server/config.ts'
+import { openDatabase } from '../server/db/engine.ts'
+import { computeYear } from '../server/indicators/service.ts'
+import { openRuntime } from '../server/runtime.ts'
+
+const { values: a } = parseArgs({
+  options: { buildings: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '5' } },
+})
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`)
+const { dir } = benchCity(Number(a.buildings))
+const scratch = await scratchDb('citycheck_bench_viewer')
+const config = loadConfig({ ...process.env, DATABASE_URL: scratch.url, CITYCHECK_DEMO: '0', LOG_LEVEL: 'warn' })
+const db = await openDatabase({ databaseUrl: scratch.url, dataDir: '/tmp' })
+await loadCity(db, dir)
+const run = await computeYear(db, config, BENCH_CITY, 2025)
+const rt = await openRuntime(config, { db, workers: 0 })
+const app = await buildApp(rt)
+await app.listen({ port: 0, host: '127.0.0.1' })
+const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+})
+
+type W = { __citycheck?: { ready?: boolean; map: { loaded(): boolean; queryRenderedFeatures(o: object): unknown[] } } }
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+
+async function firstMap(): Promise<number> {
+  // A fresh context each time: no browser cache, as a user opening the page.
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } })
+  const page = await ctx.newPage()
+  const t0 = Date.now()
+  await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
+  await page.waitForFunction(
+    () => {
+      const c = (window as unknown as W).__citycheck
+      return !!c?.ready && c.map.loaded() && c.map.queryRenderedFeatures({ layers: ['units-fill'] }).length > 0
+    },
+    null,
+    { timeout: 120_000, polling: 20 },
+  )
+  const ms = Date.now() - t0
+  await ctx.close()
+  return ms
+}
+
+async function switches(n: number): Promise<number[]> {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } })
+  const page = await ctx.newPage()
+  await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
+  await page.waitForFunction(() => (window as unknown as W).__citycheck?.ready, null, { timeout: 120_000 })
+  const codes = ['nursery_coverage', 'elderly_station_coverage', 'park_service_coverage', 'primary_school_coverage']
+  const out: number[] = []
+  for (let i = 0; i < n; i++) {
+    const code = codes[i % codes.length]
+    const t0 = Date.now()
+    await page.selectOption('#indicator', code)
+    // Recoloured: the drawn units carry the new indicator's tiles, and the map is idle again.
+    await page.waitForFunction(
+      () => {
+        const c = (window as unknown as W).__citycheck
+        return !!c && c.map.loaded() && c.map.queryRenderedFeatures({ layers: ['units-fill'] }).length > 0
+      },
+      null,
+      { timeout: 60_000, polling: 20 },
+    )
+    out.push(Date.now() - t0)
+  }
+  await ctx.close()
+  return out
+}
+
+const runs = Number(a.runs)
+await firstMap() // warm the server: indexes and caches, as after the first user of the day
+const first: number[] = []
+for (let i = 0; i < runs; i++) first.push(await firstMap())
+const sw = await switches(runs * 2)
+console.log(`viewer on ${run.buildings.toLocaleString()} buildings, Chromium (swiftshader), warm server`)
+console.log(`  first coloured map: median ${median(first)} ms (runs ${first.join(', ')}) · goal 2000 ms`)
+console.log(`  indicator switch:   median ${median(sw)} ms (runs ${sw.join(', ')}) · goal 500 ms`)
+await browser.close()
+await app.close()
+await rt.close()
+await db.close()
+await scratch.drop()
