@@ -267,8 +267,14 @@ async function tianditu() {
 // Under the walking model the tiles carry the indicator's `@network` results and coverage.
 const shownIndicator = () =>
   state.indicator && $('#model').value === 'network' ? `${state.indicator}@network` : state.indicator
+// Only the units and buildings depend on the indicator; facilities, green spaces and roads keep one URL per
+// year, so an indicator switch does not fetch their tiles again.
+const BY_INDICATOR = new Set(['communities', 'streets', 'buildings'])
 const tiles = (layer) =>
-  `${location.origin}${tilePath(`/${state.year}/${layer}/{z}/{x}/{y}.pbf`)}?indicator=${encodeURIComponent(shownIndicator() ?? '')}`
+  `${location.origin}${tilePath(`/${state.year}/${layer}/{z}/{x}/{y}.pbf`)}${
+    BY_INDICATOR.has(layer) ? `?indicator=${encodeURIComponent(shownIndicator() ?? '')}` : ''
+  }`
+const sourceUrls = new Map()
 
 // Classes for value colouring: five quantiles of the units' values, or bands by distance to the target
 // (达标, then 10 % and 30 % short — the severity grading's steps). Red is the bad end whatever the direction.
@@ -348,21 +354,20 @@ function rebuildLayers() {
     'area-homes',
   ])
     if (map.getLayer(id)) map.removeLayer(id)
-  for (const id of [
-    'communities',
-    'streets',
-    'buildings',
-    'facilities',
-    'green-spaces',
-    'roads',
-    'ledger',
-    'walk-only',
-    'area',
-  ])
-    if (map.getSource(id)) map.removeSource(id)
+  // Tile sources stay while their URL is the same (their tiles stay cached); the others are replaced.
+  const TILED = ['communities', 'streets', 'buildings', 'facilities', 'green-spaces', 'roads']
+  for (const id of TILED)
+    if (map.getSource(id) && (!state.year || sourceUrls.get(id) !== tiles(id))) {
+      map.removeSource(id)
+      sourceUrls.delete(id)
+    }
+  for (const id of ['ledger', 'walk-only', 'area']) if (map.getSource(id)) map.removeSource(id)
   if (!state.year) return
-  for (const l of ['communities', 'streets', 'buildings', 'facilities', 'green-spaces', 'roads'])
-    map.addSource(l, { type: 'vector', tiles: [tiles(l)], minzoom: 0, maxzoom: 16 })
+  for (const l of TILED)
+    if (!map.getSource(l)) {
+      map.addSource(l, { type: 'vector', tiles: [tiles(l)], minzoom: 0, maxzoom: 16 })
+      sourceUrls.set(l, tiles(l))
+    }
   // The city's own roads, quiet under everything (a basemap without any external tiles).
   map.addLayer({
     id: 'roads',
