@@ -762,8 +762,10 @@ async function selectYear(year, keepView = false) {
       { padding: 20, duration: 0 },
     )
   }
-  await loadUnits()
+  // Draw first; the unit list (names, parents, extents for labels, search and siting) follows.
   refresh()
+  await loadUnits()
+  drawLabels()
 }
 
 function refresh() {
