@@ -656,7 +656,7 @@ async function loadProblems() {
         p,
       ) => `<li data-unit="${esc(p.unitCode)}" data-level="${esc(p.level)}"${p.lon != null ? ` data-lon="${p.lon}" data-lat="${p.lat}"` : ''}><span class="sev-${p.severity}">${lang === 'zh' ? p.severity : SEV_EN[p.severity]}</span>
     ${esc(p.unitName)}${p.parent ? ` <small>${esc(p.parent.name)}</small>` : ''}: ${fmt(p.value, p.unitOfMeasure)}
-    <span class="status">${esc(lang === 'zh' ? p.status : (STATUS_EN[p.status] ?? p.status))}</span> <small>${esc(p.suggestion)}</small></li>`,
+    <span class="status">${esc(lang === 'zh' ? p.status : (STATUS_EN[p.status] ?? p.status))}</span> <small>${esc(lang === 'zh' ? p.suggestion : (p.suggestionEn ?? p.suggestion))}</small></li>`,
     )
     .join('')
 }

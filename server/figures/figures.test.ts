@@ -391,6 +391,9 @@ describe('department figures, review, scorecard, 整改 and the report', () => {
     let list = (await get(t.app, `/api/years/2025/problems?assignee=${encodeURIComponent('教育局')}`)).body.problems
     expect(list).toHaveLength(1)
     expect(list[0]).toMatchObject({ id, status: '待整改', deadline: '2020-06-30', overdue: true })
+    expect(list[0].suggestionEn).toBe(
+      '一社区: 64 residents (2 homes) live more than 300 m from kindergarten: add one in existing buildings, on vacant land or in a renewal project, where uncovered homes cluster.',
+    )
     expect((await rectify('water', { status: '整改中' })).body.error.code).toBe('CC_NOT_YOUR_DEPARTMENT')
     expect((await rectify('edu', { status: '整改中', note: '已选址' })).status).toBe(200)
     const noEvidence = await rectify('edu', { status: '申请销号' })

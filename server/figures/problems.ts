@@ -57,6 +57,9 @@ export async function figureProblems(knex: Knex, city: string, year: number) {
         suggestion:
           `${f.level === 'city' ? '全市' : `${LEVEL_ZH[f.level]}${unitName}`}${e.zh}为 ${f.value}${unit}，` +
           `未达到目标 ${targetText(e.target)}${unit === '%' ? '%' : ''}：建议${e.department}制定整改措施并在下一年度体检中复核。`,
+        suggestionEn:
+          `${f.level === 'city' ? 'City' : unitName}: ${e.en} is ${f.value}${unit === '%' ? '%' : ` ${unit}`}, ` +
+          `short of ${targetText(e.target)}${unit === '%' ? '%' : ''}: ${e.department} to act and check again next year.`,
         previous: p,
         change: p !== null ? f.value - p : null,
         gapResidents: null,

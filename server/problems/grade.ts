@@ -71,3 +71,51 @@ export function suggestionFor(def: IndicatorDef, r: ResultRow): string {
   }
   return def.suggestion.replace(/\{(\w+)\}/g, (_, k) => fmt(vars[k]))
 }
+
+// The 整治建议 in English, by indicator (where its template is its own) or by kind: the same facts as the
+// Chinese template, so the English pages read whole. Unit names stay as the data has them.
+const SUGGESTION_EN_BY_CODE: Record<string, string> = {
+  green_300m:
+    '{unit}: {gapResidents} residents have no green space of 400 m² or more within 300 m: add pocket parks on leftover or cleared land.',
+  park_500m:
+    '{unit}: {gapResidents} residents have no park of 1 ha or more within 500 m: build a community park on land freed by renewal.',
+  park_service_coverage:
+    '{unit}: park service coverage {value}% (target {target}%): add community parks or gardens of 2,000 m² or more.',
+}
+const SUGGESTION_EN_BY_KIND: Record<string, string> = {
+  coverage:
+    '{unit}: {gapResidents} residents ({gapBuildings} homes) live more than {radius} m from {facilityEn}: add one in existing buildings, on vacant land or in a renewal project, where uncovered homes cluster.',
+  life_circle: '{unit}: {gapResidents} residents do not reach this life-circle tier; missing: {missing}.',
+  complete_community: '{unit} lacks {missing}: complete it to the Complete Residential Community standard.',
+  park_per_capita: '{unit}: {value} m² of park per resident (target {target} m²): add park space through renewal.',
+  jobs_housing:
+    '{unit}: jobs–housing ratio {value} (balanced {target}): too few jobs calls for employment, too many for housing.',
+  jobs_housing_radius: '{unit}: jobs–housing ratio within 5 km {value} (balanced {target}).',
+  commute_share: '{unit}: {value}% of commutes within 5 km (reference {target}%): encourage jobs near homes.',
+  tall_new_residential: '{unit}: {value} residential buildings over 80 m built since 2021: to be strictly controlled.',
+  inspection_count:
+    '{unit}: {value} with findings among {inspected} inspected ({nameEn}): keep a ledger per building or area and put them into renewal projects.',
+  area_facility:
+    '{unit}: {value} residential areas fall short ({nameEn}): add the facility with the area’s renewal or share a nearby one.',
+  area_activity_site:
+    '{unit}: {value} residential areas lack a public activity site: use leftover or cleared land for pocket parks and fitness grounds.',
+  school_seats: '{unit}: an estimated {value} school seats short: build or extend schools, or redraw school districts.',
+}
+
+/** The 整治建议 in English for one failing result (see above). */
+export function suggestionEnFor(def: IndicatorDef, r: ResultRow): string {
+  const tpl = SUGGESTION_EN_BY_CODE[def.code] ?? SUGGESTION_EN_BY_KIND[def.kind]
+  const target = def.target?.direction === 'between' ? `${def.target.min}–${def.target.max}` : def.target?.value
+  if (!tpl) return `${r.unit_name}: ${def.en} is ${fmt(r.value)} (target ${fmt(target)}).`
+  const vars: Record<string, unknown> = {
+    unit: r.unit_name,
+    nameEn: def.en,
+    value: r.value,
+    target,
+    radius: def.params.radius,
+    facilityEn: def.en.replace(/ coverage.*$/i, '').toLowerCase(),
+    ...r.extra,
+  }
+  // `missing` lists are Chinese item names in the data: kept as they are.
+  return tpl.replace(/\{(\w+)\}/g, (_, k) => fmt(vars[k]))
+}

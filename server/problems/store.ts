@@ -10,7 +10,7 @@ import { definitions, latestRun } from '../indicators/service.ts'
 import { indicatorByCode, type IndicatorDef } from '../indicators/registry.ts'
 import { digest, memo } from '../indicators/runcache.ts'
 import type { ResultRow } from '../indicators/compute.ts'
-import { SEVERITY_EN, grade, suggestionFor } from './grade.ts'
+import { SEVERITY_EN, grade, suggestionEnFor, suggestionFor } from './grade.ts'
 import { type LedgerEntry, ledgerProblems } from '../inspections/ledger.ts'
 import { figureProblems, isFigureProblem } from '../figures/problems.ts'
 import { systemFor } from '../figures/store.ts'
@@ -140,6 +140,7 @@ function gradedProblems(
         severityEn: SEVERITY_EN[g.severity],
         score: g.score,
         suggestion: suggestionFor(def, r as unknown as ResultRow),
+        suggestionEn: suggestionEnFor(def, r as unknown as ResultRow),
         previous: p ?? null,
         change: p != null && r.value != null ? r.value - p : null,
         gapResidents: (r.extra?.gapResidents ?? null) as number | null,

@@ -162,6 +162,10 @@ describe('问题地图 panel, search and siting', () => {
     expect(after).toBeCloseTo(15.5, 1)
     expect(before).not.toBeCloseTo(15.5, 1)
     expect(await page.locator('#problem-list li .status').first().textContent()).toBe('to fix')
+    // The 整治建议 in English too (the unit's own name stays as the data has it).
+    expect(await page.locator('#problem-list li').first().textContent()).toMatch(
+      /park service coverage [\d.]+% \(target 80%\)/,
+    )
     await page.click('#lang')
     await page.waitForFunction(() => location.search.includes('lang=zh'))
   })
