@@ -38,6 +38,9 @@ export const MIN_ZOOM: Record<TileLayer, number> = {
   problems: 0,
 }
 export const MAX_ZOOM = 18
+const UNIT_LAYERS = new Set<TileLayer>(['districts', 'streets', 'communities'])
+/** Layers whose features themselves depend on the indicator (problems); the rest take it at encode time. */
+const PER_INDICATOR = new Set<TileLayer>(['problems'])
 
 interface RunArrays {
   runId: number
@@ -115,6 +118,7 @@ export class TileService {
     this.indexes.dropWhere((k) => k.startsWith(prefix))
     this.tiles.dropWhere((k) => k.startsWith(prefix))
     for (const k of this.coverage.keys()) if (k.startsWith(prefix)) this.coverage.delete(k)
+    for (const k of this.unitValueMaps.keys()) if (k.startsWith(prefix)) this.unitValueMaps.delete(k)
   }
 
   dropAll() {
@@ -122,6 +126,7 @@ export class TileService {
     this.indexes.dropWhere(() => true)
     this.tiles.dropWhere(() => true)
     this.coverage.clear()
+    this.unitValueMaps.clear()
   }
 
   /** The year's data versions and latest run, re-read after 30 s (a change notice drops it at once). */
@@ -141,7 +146,7 @@ export class TileService {
   }
 
   private async buildIndex(city: string, year: number, layer: TileLayer, indicator: string | null): Promise<Index> {
-    const fc = await this.features(city, year, layer, indicator)
+    const fc = await this.features(city, year, layer, PER_INDICATOR.has(layer) ? indicator : null)
     const vt = new GeoJSONVT(fc as never, {
       maxZoom: 16,
       indexMaxZoom: 5,
@@ -154,8 +159,9 @@ export class TileService {
   }
 
   private index(city: string, year: number, layer: TileLayer, indicator: string | null, stamp: string): Promise<Index> {
-    // Buildings carry coverage per indicator at encode time, so one index serves every indicator.
-    const k = `${city}|${year}|${layer}|${layer === 'buildings' ? '' : (indicator ?? '')}|${stamp}`
+    // Buildings and units carry their indicator's fields at encode time, so one index serves every indicator:
+    // a switch to another indicator cuts no new index (the geometry is the costly part).
+    const k = `${city}|${year}|${layer}|${PER_INDICATOR.has(layer) ? (indicator ?? '') : ''}|${stamp}`
     let p = this.indexes.get(k)
     if (!p) {
       p = this.buildIndex(city, year, layer, indicator)
@@ -182,29 +188,6 @@ export class TileService {
         `SELECT fid, code, name, population, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM ${layer} WHERE upload_id = ? ORDER BY fid`,
         [id],
       )
-      const values = new Map<string, Record<string, unknown>>()
-      const run = indicator ? await latestRun(this.knex, city, year) : null
-      if (run && indicator) {
-        const level = layer === 'streets' ? 'street' : layer === 'districts' ? 'district' : 'community'
-        // `code@network`: the same indicator under the walking-network distance model.
-        const [code, model] = indicator.split('@')
-        const def = (run.definitions as { code: string; params: { primary?: string } }[]).find((d) => d.code === code)
-        const primary = def?.params.primary ?? 'area'
-        const res = await this.knex('indicator_results')
-          .where({
-            run_id: run.id,
-            indicator: code,
-            level,
-            variant: model === 'network' ? `${primary}@network` : primary,
-          })
-          .select('unit_code', 'value', 'status', 'target')
-        for (const r of res)
-          values.set(r.unit_code, {
-            value: r.value == null ? null : Math.round(r.value * 100) / 100,
-            status: r.status,
-            target: r.target,
-          })
-      }
       return fc(
         units.map((u) => ({
           id: u.fid as number,
@@ -214,7 +197,6 @@ export class TileService {
             name: u.name,
             population: u.population,
             status: 'no-data',
-            ...(values.get(u.code as string) ?? {}),
           },
         })),
       )
@@ -304,6 +286,44 @@ export class TileService {
     )
   }
 
+  /** A unit layer's values for one indicator: code → {value, status, target}; kept per stamp. */
+  private unitValueMaps = new Map<string, Promise<Map<string, Record<string, unknown>>>>()
+  private unitValues(city: string, year: number, layer: TileLayer, indicator: string, stamp: string) {
+    const k = `${city}|${year}|${layer}|${indicator}|${stamp}`
+    let p = this.unitValueMaps.get(k)
+    if (!p) {
+      if (this.unitValueMaps.size > 200) this.unitValueMaps.clear()
+      p = (async () => {
+        const values = new Map<string, Record<string, unknown>>()
+        const run = await latestRun(this.knex, city, year)
+        if (!run) return values
+        const level = layer === 'streets' ? 'street' : layer === 'districts' ? 'district' : 'community'
+        // `code@network`: the same indicator under the walking-network distance model.
+        const [code, model] = indicator.split('@')
+        const def = (run.definitions as { code: string; params: { primary?: string } }[]).find((d) => d.code === code)
+        const primary = def?.params.primary ?? 'area'
+        const res = await this.knex('indicator_results')
+          .where({
+            run_id: run.id,
+            indicator: code,
+            level,
+            variant: model === 'network' ? `${primary}@network` : primary,
+          })
+          .select('unit_code', 'value', 'status', 'target')
+        for (const r of res)
+          values.set(r.unit_code, {
+            value: r.value == null ? null : Math.round(r.value * 100) / 100,
+            status: r.status,
+            target: r.target,
+          })
+        return values
+      })()
+      p.catch(() => this.unitValueMaps.delete(k))
+      this.unitValueMaps.set(k, p)
+    }
+    return p
+  }
+
   /** The gzipped MVT for a tile (null when empty) and its ETag. */
   async tile(
     city: string,
@@ -330,6 +350,14 @@ export class TileService {
       if (t?.features.length) {
         if (layer === 'buildings')
           await this.markCoverage(city, year, t.features as unknown as { tags: Record<string, unknown> }[], indicator)
+        if (UNIT_LAYERS.has(layer)) {
+          const vals = indicator ? await this.unitValues(city, year, layer, indicator, stamp) : new Map()
+          // Rebuilt from the unit's own fields each time, so nothing of another indicator stays behind.
+          for (const f of t.features as unknown as { tags: Record<string, unknown> }[]) {
+            const { code, name, population } = f.tags
+            f.tags = { code, name, population, status: 'no-data', ...(vals.get(code as string) ?? {}) }
+          }
+        }
         const pbf = vtpbf.fromGeojsonVt({ [layer]: t as never }, { version: 2 })
         body = zlib.gzipSync(Buffer.from(pbf))
       }

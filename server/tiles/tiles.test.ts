@@ -65,6 +65,20 @@ describe('vector tiles', () => {
     expect(tile!.layers.communities.feature(0).type).toBe(3) // polygon
   })
 
+  it('one unit index serves every indicator: values follow the indicator asked, nothing carries over', async () => {
+    const at = async (q: string) =>
+      Object.fromEntries(props((await fetchTile('communities', 13, q)).tile!, 'communities').map((p) => [p.code, p]))
+    expect((await at('?indicator=kindergarten_coverage')).C1.value).toBeCloseTo(33.33, 1)
+    const nursery = await at('?indicator=nursery_coverage')
+    expect(nursery.C1).toMatchObject({ value: 0, status: 'fail' })
+    expect(nursery.C3).toMatchObject({ status: 'no-data' })
+    expect(nursery.C3.value).toBeUndefined()
+    const none = await at('')
+    expect(none.C1).toMatchObject({ code: 'C1', name: '一社区', status: 'no-data' })
+    expect(none.C1.value).toBeUndefined()
+    expect((await at('?indicator=kindergarten_coverage')).C1.value).toBeCloseTo(33.33, 1)
+  })
+
   it('buildings carry covered flags for the chosen indicator, from zoom 13', async () => {
     const { tile } = await fetchTile('buildings', 13, '?indicator=primary_school_coverage')
     const ps = props(tile!, 'buildings')
