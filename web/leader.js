@@ -4,6 +4,7 @@
 // most severe problems — by code, with their parent, since two 社区 may share a name.
 // Every server string is set as text. The URL carries year, indicator and language.
 import { api, apiFetch, mountSession, refreshSessionLabels } from '/session.js'
+import { el } from '/dom.js'
 
 const T = {
   zh: {
@@ -67,17 +68,6 @@ const state = {
 const t = () => T[state.lang]
 const zh = () => state.lang === 'zh'
 
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue
-    if (k === 'on') for (const [ev, f] of Object.entries(v)) e.addEventListener(ev, f)
-    else if (k === 'class') e.className = v
-    else e.setAttribute(k, v === true ? '' : String(v))
-  }
-  for (const c of kids.flat()) if (c != null) e.append(c instanceof Node ? c : document.createTextNode(String(c)))
-  return e
-}
 const UNIT_EN = {
   'm²/人': 'm²/person',
   栋: 'buildings',

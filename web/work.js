@@ -2,6 +2,7 @@
 // (部门填报), review with each department's progress, the 整改 list, and last year's 成效.
 // Every string from the server is set as text (never as HTML): names, comments and evidence are user input.
 import { api, apiFetch, mountSession, refreshSessionLabels } from '/session.js'
+import { el } from '/dom.js'
 
 const T = {
   zh: {
@@ -155,18 +156,6 @@ const state = {
 const t = () => T[state.lang]
 const zh = () => state.lang === 'zh'
 
-/** An element with text children only: strings become text nodes, never markup. */
-function el(tag, attrs = {}, ...kids) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue
-    if (k === 'on') for (const [ev, f] of Object.entries(v)) e.addEventListener(ev, f)
-    else if (k === 'class') e.className = v
-    else e.setAttribute(k, v === true ? '' : String(v))
-  }
-  for (const c of kids.flat()) if (c != null) e.append(c instanceof Node ? c : document.createTextNode(String(c)))
-  return e
-}
 const num = (v, u) => (v == null ? '—' : `${Math.round(v * 100) / 100}${u === '%' ? '%' : ''}`)
 const target = (x) =>
   !x ? '—' : x.direction === 'between' ? `${x.min}–${x.max}` : `${x.direction === '<=' ? '≤' : '≥'}${x.value}`

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { createToken } from '../auth/tokens.ts'
 import { AUTH, useTestApp } from '../../test/helpers/app.ts'
 import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../../test/helpers/city-fixture.ts'
-import { get, upload } from '../../test/helpers/upload.ts'
+import { compute, get, upload } from '../../test/helpers/upload.ts'
 import { verdictOf, distanceToTarget } from '../problems/effect.ts'
 import { warningOf, evaluate } from '../reporting/scorecard.ts'
 import { reportDocx } from '../reporting/report.ts'
@@ -87,17 +87,6 @@ describe('department figures, review, scorecard, 整改 and the report', () => {
   const t = useTestApp()
   const tok: Record<string, string> = {}
   const as = (who: string) => ({ Authorization: `Bearer ${tok[who]}` })
-  const compute = async (year: number) => {
-    const res = await request(t.app.server).post(`/api/years/${year}/indicators/compute`).set(AUTH)
-    expect(res.status).toBe(202)
-    for (let i = 0; i < 400; i++) {
-      const j = await get(t.app, res.body.status)
-      if (j.body.state === 'succeeded') return j.body
-      if (j.body.state === 'failed') throw new Error(JSON.stringify(j.body.error))
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    throw new Error('job did not finish')
-  }
   const put = (who: string, body: Record<string, unknown>, year = 2025) =>
     request(t.app.server).put(`/api/years/${year}/figures`).set(as(who)).send(body)
   const review = (body: Record<string, unknown>, year = 2025) =>
@@ -124,8 +113,8 @@ describe('department figures, review, scorecard, 整改 and the report', () => {
         const r = await upload(t.app, year, layer, file, `${layer}.geojson`, CRS)
         expect(r.status, `${year} ${layer}: ${JSON.stringify(r.body).slice(0, 200)}`).toBe(201)
       }
-    await compute(2024)
-    await compute(2025)
+    await compute(t.app, 2024)
+    await compute(t.app, 2025)
   })
 
   it('gives each department its tasks: the reported indicators it owes, per unit', async () => {

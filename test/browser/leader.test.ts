@@ -4,12 +4,11 @@
 // Screenshots go to test-artifacts/ (not committed). Also: the data page opens on the latest year with data.
 import fs from 'node:fs'
 import path from 'node:path'
-import request from 'supertest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AUTH, useTestApp } from '../helpers/app.ts'
+import { useTestApp } from '../helpers/app.ts'
 import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../helpers/city-fixture.ts'
-import { get, upload } from '../helpers/upload.ts'
+import { compute, get, upload } from '../helpers/upload.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu']
@@ -32,9 +31,7 @@ describe('领导驾驶舱 (leader page)', () => {
         const file = year === 2024 && layer === 'facilities' ? Buffer.from(JSON.stringify(before)) : fixture[layer]
         expect((await upload(t.app, year, layer, file, `${layer}.geojson`, CRS)).status).toBe(201)
       }
-      const job = await request(t.app.server).post(`/api/years/${year}/indicators/compute`).set(AUTH)
-      for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
-        await new Promise((r) => setTimeout(r, 50))
+      await compute(t.app, year)
     }
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`

@@ -4,12 +4,11 @@
 // several match; sites of another indicator are cleared, new ones listed by their 社区 and zoomed to.
 import fs from 'node:fs'
 import path from 'node:path'
-import request from 'supertest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AUTH, TOKEN, useTestApp } from '../helpers/app.ts'
+import { TOKEN, useTestApp } from '../helpers/app.ts'
 import { CRS, LOAD_ORDER, fixture } from '../helpers/city-fixture.ts'
-import { get, upload } from '../helpers/upload.ts'
+import { compute, get, upload } from '../helpers/upload.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']
@@ -38,9 +37,7 @@ describe('问题地图 panel, search and siting', () => {
     const layers: Record<string, Buffer> = { ...fixture, communities: Buffer.from(JSON.stringify(communities)) }
     for (const layer of LOAD_ORDER)
       expect((await upload(t.app, 2025, layer, layers[layer], `${layer}.geojson`, CRS)).status).toBe(201)
-    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
-    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
-      await new Promise((r) => setTimeout(r, 50))
+    await compute(t.app, 2025)
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
@@ -225,9 +222,7 @@ describe('print layout', () => {
   beforeAll(async () => {
     for (const layer of LOAD_ORDER)
       expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
-    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
-    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
-      await new Promise((r) => setTimeout(r, 50))
+    await compute(t.app, 2025)
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })

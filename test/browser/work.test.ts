@@ -6,9 +6,9 @@ import request from 'supertest'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createToken } from '../../server/auth/tokens.ts'
-import { AUTH, useTestApp } from '../helpers/app.ts'
+import { useTestApp } from '../helpers/app.ts'
 import { CRS, LOAD_ORDER, fixture } from '../helpers/city-fixture.ts'
-import { get, upload } from '../helpers/upload.ts'
+import { compute, get, upload } from '../helpers/upload.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu']
@@ -36,9 +36,7 @@ describe('指标总表与填报整改 page', () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`)
     for (const layer of LOAD_ORDER)
       expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
-    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
-    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
-      await new Promise((r) => setTimeout(r, 50))
+    await compute(t.app, 2025)
     housing = await createToken(t.db.knex, { name: '住建局', role: 'reporter', department: '住房和城乡建设局' })
     reviewer = await createToken(t.db.knex, { name: '城检办', role: 'reviewer' })
     await t.app.listen({ port: 0, host: '127.0.0.1' })

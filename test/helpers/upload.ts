@@ -18,3 +18,16 @@ export function upload(
 }
 
 export const get = (app: FastifyInstance, url: string) => request(app.server).get(url)
+
+/** Starts the year's indicator run and waits for it (failing the test if it fails or takes over 20 s). */
+export async function compute(app: FastifyInstance, year: number) {
+  const res = await request(app.server).post(`/api/years/${year}/indicators/compute`).set(AUTH)
+  if (res.status !== 202) throw new Error(`compute ${year}: ${res.status} ${JSON.stringify(res.body)}`)
+  for (let i = 0; i < 400; i++) {
+    const j = await get(app, res.body.status)
+    if (j.body.state === 'succeeded') return j.body
+    if (j.body.state === 'failed') throw new Error(JSON.stringify(j.body.error))
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('job did not finish')
+}
