@@ -33,7 +33,13 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
 })
 
-type W = { __citycheck?: { ready?: boolean; map: { loaded(): boolean; queryRenderedFeatures(o: object): unknown[] } } }
+type W = {
+  __citycheck?: {
+    ready?: boolean
+    coloured?: string
+    map: { loaded(): boolean; queryRenderedFeatures(o: object): unknown[] }
+  }
+}
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
 
 async function firstMap(): Promise<number> {
@@ -45,7 +51,12 @@ async function firstMap(): Promise<number> {
   await page.waitForFunction(
     () => {
       const c = (window as unknown as W).__citycheck
-      return !!c?.ready && c.map.loaded() && c.map.queryRenderedFeatures({ layers: ['units-fill'] }).length > 0
+      return (
+        !!c?.ready &&
+        !!c.coloured?.startsWith('kindergarten_coverage|') &&
+        c.map.loaded() &&
+        c.map.queryRenderedFeatures({ layers: ['units-fill'] }).length > 0
+      )
     },
     null,
     { timeout: 120_000, polling: 20 },
@@ -66,13 +77,17 @@ async function switches(n: number): Promise<number[]> {
     const code = codes[i % codes.length]
     const t0 = Date.now()
     await page.selectOption('#indicator', code)
-    // Recoloured: the drawn units carry the new indicator's tiles, and the map is idle again.
+    // Recoloured: the units carry the new indicator's feature state, and the map is idle again.
     await page.waitForFunction(
-      () => {
+      (want) => {
         const c = (window as unknown as W).__citycheck
-        return !!c && c.map.loaded() && c.map.queryRenderedFeatures({ layers: ['units-fill'] }).length > 0
+        return (
+          !!c?.coloured?.startsWith(`${want}|`) &&
+          c.map.loaded() &&
+          c.map.queryRenderedFeatures({ layers: ['units-fill'] }).length > 0
+        )
       },
-      null,
+      code,
       { timeout: 60_000, polling: 20 },
     )
     out.push(Date.now() - t0)

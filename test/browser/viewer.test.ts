@@ -42,8 +42,10 @@ async function colours(page: Page) {
 
 const idle = (page: Page) =>
   page.evaluate(
-    () =>
-      new Promise<void>((resolve) => {
+    // The units' colours arrive as feature state after their results: wait for them, then for the map to settle.
+    async () => {
+      await (window as unknown as { __citycheck: { colouring?: Promise<unknown> } }).__citycheck.colouring
+      return new Promise<void>((resolve) => {
         const m = (
           window as unknown as {
             __citycheck: {
@@ -58,7 +60,8 @@ const idle = (page: Page) =>
         ).__citycheck.map
         m.once('idle', () => resolve())
         m.triggerRepaint()
-      }),
+      })
+    },
   )
 
 describe('问题地图 viewer in Chromium', () => {
