@@ -974,10 +974,46 @@ function clearSites() {
   window.__citycheck.siting = null
   legend()
 }
+/** The facility types an indicator draws, and its radius. */
+function facilityView(d) {
+  const types = d?.params?.facilityTypes ?? (d?.params?.items ?? []).flatMap((i) => i.types)
+  return { types, radius: d?.params?.radius && types.length ? d.params.radius : null }
+}
+/**
+ * Another indicator, redrawn in place where it can be: the units recoloured from feature state, the facility
+ * filter and radius changed, and only the buildings' source (their coverage flags) replaced. Layers that
+ * exist for some indicators only (the 台账 points, walk-only homes, a radius) take the full rebuild.
+ */
+function switchIndicator(prev, next) {
+  const a = state.defs.find((x) => x.code === prev)
+  const b = state.defs.find((x) => x.code === next)
+  const special = (d) => !d || d.kind === 'inspection_count' || (d.kind === 'coverage' && $('#show-walk-only').checked)
+  const [fa, fb] = [facilityView(a), facilityView(b)]
+  if (special(a) || special(b) || !fa.radius !== !fb.radius || !map.getLayer('gaps')) return refresh()
+  keepUrl()
+  const filter = fb.types.length ? ['in', ['get', 'type'], ['literal', fb.types]] : ['boolean', true]
+  map.setFilter('facilities', filter)
+  if (fb.radius) {
+    map.setFilter('radius', filter)
+    map.setPaintProperty('radius', 'circle-radius', radiusPx(fb.radius))
+  }
+  // The buildings' tiles carry the indicator's coverage flags: that source alone is replaced.
+  const gaps = map.getStyle().layers.find((l) => l.id === 'gaps')
+  map.removeLayer('gaps')
+  map.removeSource('buildings')
+  map.addSource('buildings', { type: 'vector', tiles: [tiles('buildings')], minzoom: 0, maxzoom: 16 })
+  sourceUrls.set('buildings', tiles('buildings'))
+  map.addLayer(gaps, map.getLayer('radius') ? 'radius' : 'facilities')
+  state.classes = null
+  legend()
+  loadProblems()
+  window.__citycheck.colouring = classify()
+}
 $('#indicator').onchange = () => {
+  const prev = state.indicator
   state.indicator = $('#indicator').value
   clearSites()
-  refresh()
+  switchIndicator(prev, state.indicator)
 }
 $('#level').onchange = refresh
 $('#model').onchange = () => {
