@@ -1006,8 +1006,9 @@ function switchIndicator(prev, next) {
   map.addLayer(gaps, map.getLayer('radius') ? 'radius' : 'facilities')
   state.classes = null
   legend()
-  loadProblems()
+  // Colours first, then the list (one process serves both: the map should not wait for the list).
   window.__citycheck.colouring = classify()
+  window.__citycheck.colouring.catch(() => null).then(loadProblems)
 }
 $('#indicator').onchange = () => {
   const prev = state.indicator

@@ -19,9 +19,12 @@ export async function figureProblems(knex: Knex, city: string, year: number) {
   const system = (await systemFor(knex, city, year)).filter((e) => isReported(e) && e.target)
   if (!system.length) return []
   const figures = await acceptedFigures(knex, city, year)
+  // Most calls find none: nothing else to read then (this runs on every 问题清单 request).
+  if (!figures.size) return []
   const before = await acceptedFigures(knex, city, year - 1)
   const names = new Map<string, string>()
-  for (const level of ['city', 'district', 'street', 'community'] as FigureLevel[])
+  const levels = new Set([...figures.values()].map((f) => f.level as FigureLevel))
+  for (const level of levels)
     for (const u of await unitsFor(knex, city, year, level)) names.set(`${level}|${u.code}`, u.name)
   const out = []
   for (const e of system) {
