@@ -4,6 +4,7 @@
 import type { Knex } from 'knex'
 import type { Principal } from '../auth/roles.ts'
 import { AppError } from '../errors.ts'
+import { cityYearCached, forgetCityYear } from '../db/cityyear.ts'
 import { definitions } from '../indicators/service.ts'
 import { type FigureLevel, FIGURE_LEVELS, type SystemEntry, defaultSystem, isReported } from './system.ts'
 import { type At, type FigureInput, checkFigure } from './validate.ts'
@@ -16,11 +17,16 @@ export const FIGURE_STATUS_ZH: Record<string, string> = {
   missing: '未填报',
 }
 
-/** The year's system: the city's own table where it imported one, else the shipped set. */
-export async function systemFor(knex: Knex, city: string, year: number): Promise<SystemEntry[]> {
-  const own = await knex('indicator_systems').where({ city, year }).first('entries')
-  if (own) return own.entries as SystemEntry[]
-  return defaultSystem(await definitions(knex, city, year))
+/**
+ * The year's system: the city's own table where it imported one, else the shipped set. Every 问题清单 request
+ * reads it, so it is kept per city-year until a change notice (an import or a new year config) drops it.
+ */
+export function systemFor(knex: Knex, city: string, year: number): Promise<SystemEntry[]> {
+  return cityYearCached('system', city, year, async () => {
+    const own = await knex('indicator_systems').where({ city, year }).first('entries')
+    if (own) return own.entries as SystemEntry[]
+    return defaultSystem(await definitions(knex, city, year))
+  })
 }
 
 export interface Unit {
@@ -173,7 +179,7 @@ export async function reviewFigure(
       reason: '退回时必须说明原因 / a return needs a comment',
     })
   const where = { city, year, indicator: key.indicator, level: key.level, unit_code: key.unit }
-  return knex.transaction(async (trx) => {
+  const r = await knex.transaction(async (trx) => {
     const cur = await trx('figure_values').where(where).forUpdate().first('status', 'value')
     if (!cur) throw new AppError('CC_NOT_FOUND', { what: `填报 ${key.indicator} / figure ${key.indicator}` })
     const allowed = action === 'accept' ? ['submitted'] : ['submitted', 'accepted']
@@ -199,6 +205,9 @@ export async function reviewFigure(
     })
     return { ...key, status }
   })
+  // The accepted set changed: this process forgets it at once (the route's change notice tells the others).
+  forgetCityYear(city, year)
+  return r
 }
 
 export interface FigureQuery {
@@ -297,10 +306,15 @@ export function isoDate(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
 }
 
-/** Accepted figures of a year, keyed `indicator|level|unit`: what the scorecard and report use. */
-export async function acceptedFigures(knex: Knex, city: string, year: number) {
-  const out = new Map<string, Record<string, any>>()
-  for (const r of await knex('figure_values').where({ city, year, status: 'accepted' }))
-    out.set(`${r.indicator}|${r.level}|${r.unit_code}`, r)
-  return out
+/**
+ * Accepted figures of a year, keyed `indicator|level|unit`: what the scorecard, the report and the 问题清单
+ * use. Kept per city-year like the system: a review (the only way the accepted set changes) drops it.
+ */
+export function acceptedFigures(knex: Knex, city: string, year: number) {
+  return cityYearCached('figures-accepted', city, year, async () => {
+    const out = new Map<string, Record<string, any>>()
+    for (const r of await knex('figure_values').where({ city, year, status: 'accepted' }))
+      out.set(`${r.indicator}|${r.level}|${r.unit_code}`, r)
+    return out
+  })
 }
