@@ -187,6 +187,8 @@ describe('department figures, review, scorecard, 整改 and the report', () => {
     const nul = await review({ indicator: 'green\u0000share', level: 'city', unit: CITY, action: 'accept' })
     expect(nul.status).toBe(400)
     expect((await request(t.app.server).get('/api/attachments/99999999999999999999')).status).toBe(400)
+    for (const q of ['figures?department=a%00b', 'figures/tasks?department=a%00b', 'figures?indicator=a%00b'])
+      expect((await get(t.app, `/api/years/2025/${q}`)).status, q).toBe(400)
     const ev = await request(t.app.server)
       .patch(`/api/years/2025/problems/${encodeURIComponent('kindergarten_coverage:community:C2')}`)
       .set(as('reviewer'))

@@ -184,7 +184,7 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
         summary: '各部门的填报任务（指标、层级、单元与已填情况）/ Each department’s figures to report',
         tags: ['figures'],
         params: yearParam,
-        querystring: { type: 'object', properties: { department: { type: 'string', maxLength: 100 } } },
+        querystring: { type: 'object', properties: { department: { type: 'string', pattern: PLAIN, maxLength: 100 } } },
       },
     },
     async (req) => {
@@ -233,8 +233,8 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
         querystring: {
           type: 'object',
           properties: {
-            department: { type: 'string', maxLength: 100 },
-            indicator: { type: 'string', maxLength: 80 },
+            department: { type: 'string', pattern: PLAIN, maxLength: 100 },
+            indicator: { type: 'string', pattern: PLAIN, maxLength: 80 },
             status: { type: 'string', enum: ['draft', 'submitted', 'accepted', 'returned'] },
           },
         },
@@ -362,7 +362,7 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
           type: 'object',
           required: ['department', 'due'],
           properties: {
-            department: { type: 'string', minLength: 1, maxLength: 100 },
+            department: { type: 'string', minLength: 1, pattern: PLAIN, maxLength: 100 },
             due: { type: 'string', format: 'date' },
           },
           additionalProperties: false,
@@ -392,7 +392,7 @@ export default async function figureRoutes(app: FastifyInstance, ctx: AppContext
         querystring: {
           type: 'object',
           required: ['department'],
-          properties: { department: { type: 'string', minLength: 1, maxLength: 100 } },
+          properties: { department: { type: 'string', minLength: 1, pattern: PLAIN, maxLength: 100 } },
         },
       },
     },
