@@ -68,6 +68,11 @@ const close = async () => {
 process.on('SIGINT', close)
 process.on('SIGTERM', close)
 await app.listen({ host: config.host, port: config.port })
+// The bound port, not the asked one: PORT=0 lets the OS choose (the multi-process test reads it here).
+const bound = app.server.address()
+const port = bound && typeof bound === 'object' ? bound.port : config.port
+const base = `http://${config.host}:${port}`
+const took = ((Date.now() - t0) / 1000).toFixed(1)
 console.log(
-  `\ncitycheck 已启动 / is running (${db.engine}, ${config.workers} worker(s), ${((Date.now() - t0) / 1000).toFixed(1)} s): http://${config.host}:${config.port}/   API 文档 / docs: http://${config.host}:${config.port}/docs`,
+  `\ncitycheck 已启动 / is running (${db.engine}, ${config.workers} worker(s), ${took} s): ${base}/   API 文档 / docs: ${base}/docs`,
 )

@@ -5,7 +5,6 @@
 // an indicator run leaves the job to a restarted worker, which completes it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import request from 'supertest'
@@ -19,15 +18,6 @@ import { admin, scratchName, templateDb, urlFor } from './helpers/pg.ts'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 const AUTH = { Authorization: `Bearer ${TOKEN}` }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(p))
-    })
-  })
-}
 
 describe('two API processes and a worker on one database', () => {
   const procs: ChildProcess[] = []
@@ -54,17 +44,27 @@ describe('two API processes and a worker on one database', () => {
     procs.push(p)
     return p as ChildProcess & { log: () => string }
   }
-  const up = async (base: string) => {
-    for (let i = 0; i < 300; i++) {
-      try {
-        if ((await fetch(`${base}/api/health`)).ok) return
-      } catch {
-        /* not yet */
+  // Waits for the server's own "is running … http://host:port/" line (it binds PORT=0, so no two
+  // processes or test files can race for a port) and fails at once, with its log, if it exits.
+  const up = (p: ChildProcess & { log: () => string }, ms = 120_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`did not start in ${ms} ms:\n${p.log()}`)), ms)
+      const onData = () => {
+        const m = /is running .*?(http:\/\/127\.0\.0\.1:\d+)\//.exec(p.log())
+        if (m) done(null, m[1])
       }
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    throw new Error(`${base} did not start`)
-  }
+      const onExit = (code: number | null) => done(new Error(`exited (${code}) before starting:\n${p.log()}`))
+      const done = (err: Error | null, base = '') => {
+        clearTimeout(timer)
+        p.stdout!.off('data', onData)
+        p.off('exit', onExit)
+        if (err) reject(err)
+        else resolve(base)
+      }
+      p.stdout!.on('data', onData)
+      p.on('exit', onExit)
+      onData()
+    })
   const waitJob = async (base: string, status: string, until: (j: Record<string, any>) => boolean, ms = 60_000) => {
     const t0 = Date.now()
     for (;;) {
@@ -95,15 +95,11 @@ describe('two API processes and a worker on one database', () => {
       CITYCHECK_JOB_STALE_S: '3',
       CITYCHECK_INLINE_UPLOAD_MB: '1',
     }
-    const [p1, p2] = [await freePort(), await freePort()]
-    api1 = `http://127.0.0.1:${p1}`
-    api2 = `http://127.0.0.1:${p2}`
-    start('server/main.ts', { PORT: String(p1), CITYCHECK_WORKERS: '0' })
-    start('server/main.ts', { PORT: String(p2), CITYCHECK_WORKERS: '0' })
+    const a1 = start('server/main.ts', { PORT: '0', CITYCHECK_WORKERS: '0' })
+    const a2 = start('server/main.ts', { PORT: '0', CITYCHECK_WORKERS: '0' })
     start('server/worker.ts')
-    await up(api1)
-    await up(api2)
-  }, 120_000)
+    ;[api1, api2] = await Promise.all([up(a1), up(a2)])
+  }, 150_000)
 
   afterAll(async () => {
     for (const p of procs) p.kill('SIGKILL')
