@@ -34,14 +34,18 @@ export async function inTransaction<T>(knex: Knex, fn: (client: pg.ClientBase) =
  * PostgreSQL database only one does it at a time. The embedded engine has one process and a
  * one-connection pool (holding a connection for the lock would starve `fn`), so it just runs.
  */
-export async function withStartupLock<T>(db: { knex: Knex; engine: string }, fn: () => Promise<T>): Promise<T> {
+export async function withStartupLock<T>(
+  db: { knex: Knex; engine: string },
+  fn: () => Promise<T>,
+  key = 'citycheck:startup',
+): Promise<T> {
   if (db.engine !== 'postgresql') return fn()
   const client = (await db.knex.client.acquireConnection()) as pg.ClientBase
   try {
-    await client.query("SELECT pg_advisory_lock(hashtext('citycheck:startup'))")
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [key])
     return await fn()
   } finally {
-    await client.query("SELECT pg_advisory_unlock(hashtext('citycheck:startup'))").catch(() => {})
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => {})
     await db.knex.client.releaseConnection(client)
   }
 }
