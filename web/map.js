@@ -55,6 +55,15 @@ const T = {
     noRun: '该年度尚未计算指标',
     stale: '数据已更新，结果待重算',
     notFound: '未找到',
+    // 整改 steps from the 问题清单 (the same loop as the work page's 整改 tab; the server checks the right)
+    stepStart: '开始整改',
+    stepAsk: '申请销号',
+    stepClose: '销号',
+    stepReopen: '退回',
+    evidence: '整改佐证（说明或照片编号）',
+    assignee: '责任单位',
+    deadline: '期限',
+    overdue: '已逾期',
     siting: '更新选址',
     newSites: '新增设施数',
     siteRun: '计算选址',
@@ -129,6 +138,14 @@ const T = {
     noRun: 'No indicators computed for this year',
     stale: 'Data changed since the last run',
     notFound: 'Not found',
+    stepStart: 'Start fixing',
+    stepAsk: 'Request closure',
+    stepClose: 'Close',
+    stepReopen: 'Reopen',
+    evidence: 'Evidence of the fix (a note or photo reference)',
+    assignee: 'Assigned to',
+    deadline: 'Due',
+    overdue: 'overdue',
     siting: 'Renewal siting',
     newSites: 'New facilities',
     siteRun: 'Find sites',
@@ -623,7 +640,7 @@ function legend() {
   $('#legend').innerHTML =
     `<strong>${esc(name(d))}</strong> <small>(${esc(lang === 'zh' ? d.dimension : (DIM_EN[d.dimension] ?? d.dimension))} · ${esc(lang === 'zh' ? d.type : (TYPE_EN[d.type] ?? d.type))} · ${t(walking ? 'network' : 'euclidean')})</small>
     <div>${t('target')}: ${esc(tg)} · ${lang === 'zh' ? '全市' : 'City'}: <span id="legend-city" class="${esc(city?.status)}">${fmt(city?.value, d.unit)}</span></div>${rows}
-    ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}${layerRows()}<small>${esc(half(d.source))}</small>`
+    ${state.summary?.run?.stale ? `<div class="fail">${t('stale')}</div>` : ''}${layerRows()}<small>${esc(lang === 'en' && d.sourceEn ? d.sourceEn : half(d.source))}</small>`
   // The city value under the walking model comes from its own results (none without a roads layer).
   if (walking)
     apiFetch(api(`/years/${state.year}/indicators/${encodeURIComponent(d.code)}?level=city&model=network`))
@@ -683,9 +700,62 @@ async function loadProblems() {
         p,
       ) => `<li data-unit="${esc(p.unitCode)}" data-level="${esc(p.level)}"${p.lon != null ? ` data-lon="${p.lon}" data-lat="${p.lat}"` : ''}><span class="sev-${p.severity}">${lang === 'zh' ? p.severity : SEV_EN[p.severity]}</span>
     ${esc(p.unitName)}${p.parent ? ` <small>${esc(p.parent.name)}</small>` : ''}: ${fmt(p.value, p.unitOfMeasure)}
-    <span class="status">${esc(lang === 'zh' ? p.status : (STATUS_EN[p.status] ?? p.status))}</span> <small>${esc(lang === 'zh' ? p.suggestion : (p.suggestionEn ?? p.suggestion))}</small></li>`,
+    <span class="status">${esc(lang === 'zh' ? p.status : (STATUS_EN[p.status] ?? p.status))}</span>${workOf(p)}${stepsOf(p)} <small>${esc(lang === 'zh' ? p.suggestion : (p.suggestionEn ?? p.suggestion))}</small></li>`,
     )
     .join('')
+}
+
+/** The row's 整改 facts: who has it and by when (overdue marked). */
+function workOf(p) {
+  const bits = []
+  if (p.assignee) bits.push(`${t('assignee')}: ${esc(p.assignee)}`)
+  if (p.deadline)
+    bits.push(`${t('deadline')}: ${esc(p.deadline)}${p.overdue ? ` <b class="overdue">${t('overdue')}</b>` : ''}`)
+  return bits.length ? ` <small class="work">${bits.join(' · ')}</small>` : ''
+}
+
+// The next steps of the 整改 loop from each status, and how each is sent: a responsible unit's
+// report of progress (POST …/rectify) or the 城检办's review (PATCH); the server decides who may.
+const STEPS = {
+  待整改: [['stepStart', '整改中', 'rectify']],
+  整改中: [['stepAsk', '申请销号', 'rectify']],
+  申请销号: [
+    ['stepClose', '已销号', 'review'],
+    ['stepReopen', '整改中', 'review'],
+  ],
+}
+function stepsOf(p) {
+  if (p.id == null) return ''
+  return (STEPS[p.status] ?? [])
+    .map(
+      ([k, to, how]) =>
+        ` <button type="button" class="step" data-id="${esc(p.id)}" data-to="${esc(to)}" data-how="${how}">${t(k)}</button>`,
+    )
+    .join('')
+}
+
+async function takeStep(b) {
+  const body = { status: b.dataset.to }
+  if (body.status === '申请销号') {
+    const ev = prompt(t('evidence'))
+    if (!ev) return
+    body.evidence = ev
+  }
+  const url = api(`/years/${state.year}/problems/${encodeURIComponent(b.dataset.id)}`)
+  b.disabled = true
+  const r = await apiFetch(b.dataset.how === 'rectify' ? `${url}/rectify` : url, {
+    method: b.dataset.how === 'rectify' ? 'POST' : 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  if (!r.ok) {
+    b.disabled = false
+    const e = await r.json().catch(() => ({}))
+    $('#problem-msg').textContent = half(e.message ?? `HTTP ${r.status}`)
+    return
+  }
+  $('#problem-msg').textContent = ''
+  await loadProblems()
 }
 
 function bboxOf(geom) {
@@ -1044,6 +1114,11 @@ for (const [box, ids] of [
 }
 $('#show-gaps').addEventListener('change', drawLabels)
 $('#problem-list').onclick = (e) => {
+  const step = e.target.closest('button.step')
+  if (step) {
+    takeStep(step)
+    return
+  }
   const li = e.target.closest('li')
   if (!li) return
   if (li.dataset.level === 'building') {

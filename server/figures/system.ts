@@ -6,6 +6,7 @@
 // A city can replace a year's system with its own table (序号, 维度, 指标, 单位, 目标值, 类型, 责任单位,
 // 数据来源): see table.ts.
 import type { Dimension, IndicatorDef, Target } from '../indicators/registry.ts'
+import { REPORTED_SOURCE_EN, SOURCE_EN } from '../indicators/sources-en.ts'
 
 export const OBTAINED = ['空间计算', '体检采集', '部门填报', '问卷调查'] as const
 export type Obtained = (typeof OBTAINED)[number]
@@ -42,6 +43,8 @@ export interface SystemEntry {
   /** the levels the indicator is defined and graded at */
   levels: SystemLevel[]
   source: string
+  /** the source in English (server/indicators/sources-en.ts) */
+  sourceEn?: string
   /** what no source confirms (target, unit, whether it is national) */
   unconfirmed?: string
   /** reported figures: the allowed range, and whether the value is a whole count */
@@ -95,6 +98,7 @@ export function computedEntry(d: IndicatorDef, seq: number): SystemEntry {
     department: departmentOf(d.code),
     levels: levelsOf(d),
     source: d.source,
+    sourceEn: d.sourceEn,
   }
 }
 
@@ -486,6 +490,7 @@ export function defaultSystem(defs: IndicatorDef[]): SystemEntry[] {
       definition: r.zh,
       levels: ['city'],
       ...r,
+      sourceEn: SOURCE_EN[r.code] ?? (r.source === R75 ? REPORTED_SOURCE_EN : undefined),
       seq: out.length + 1,
     })
   return out

@@ -3,6 +3,7 @@
 // authority (source). Facts and their confidence come from ../shared/reference/indicators.md;
 // where a radius or threshold is only recalled or is our own choice, the source says so.
 // A year can override targets and parameters and add local 特色 indicators (indicator_config).
+import { sourceEnFor } from './sources-en.ts'
 
 export type Dimension = '住房' | '小区(社区)' | '街区' | '城区'
 export type Kind =
@@ -53,7 +54,7 @@ export interface IndicatorDef {
     greenKinds?: 'park' | 'any'
     bands?: { minArea: number; maxArea?: number; radius: number }[]
     /** life circle tiers and 完整社区 items: [{types, radius}] */
-    items?: { key: string; zh: string; types: string[]; radius: number; minArea?: number }[]
+    items?: { key: string; zh: string; en: string; types: string[]; radius: number; minArea?: number }[]
     /** the variant reported as the indicator's value; coverage also reports the other variants */
     primary?: Variant
     band?: [number, number]
@@ -71,6 +72,8 @@ export interface IndicatorDef {
   distanceModel: string
   target?: Target
   source: string
+  /** the source in English (server/indicators/sources-en.ts; a local indicator may give its own) */
+  sourceEn?: string
   /** 整治建议 template; {unit}, {name}, {gapResidents}, {gapBuildings}, {radius}, {facility}, {value}, {target}, {missing} */
   suggestion: string
 }
@@ -386,16 +389,29 @@ export const INDICATORS: IndicatorDef[] = [
         '5-minute life circle attainment',
         300,
         [
-          { key: 'kindergarten', zh: '幼儿园', types: ['kindergarten'], radius: 300 },
+          { key: 'kindergarten', zh: '幼儿园', en: 'kindergarten', types: ['kindergarten'], radius: 300 },
           {
             key: 'service',
             zh: '社区服务站',
+            en: 'community service station',
             types: ['community_service_station', 'community_service_centre'],
             radius: 300,
           },
-          { key: 'elderly', zh: '老年服务站', types: ['elderly_day_care'], radius: 300 },
-          { key: 'fitness', zh: '健身场地', types: ['fitness_ground', 'sports_ground'], radius: 300 },
-          { key: 'culture', zh: '文化活动站', types: ['culture_station', 'culture_centre'], radius: 300 },
+          { key: 'elderly', zh: '老年服务站', en: 'elderly service station', types: ['elderly_day_care'], radius: 300 },
+          {
+            key: 'fitness',
+            zh: '健身场地',
+            en: 'fitness ground',
+            types: ['fitness_ground', 'sports_ground'],
+            radius: 300,
+          },
+          {
+            key: 'culture',
+            zh: '文化活动站',
+            en: 'culture station',
+            types: ['culture_station', 'culture_centre'],
+            radius: 300,
+          },
         ],
       ],
       [
@@ -404,9 +420,21 @@ export const INDICATORS: IndicatorDef[] = [
         '10-minute life circle attainment',
         500,
         [
-          { key: 'primary', zh: '小学', types: ['primary_school'], radius: 500 },
-          { key: 'market', zh: '菜市场或生鲜超市', types: ['food_market', 'supermarket'], radius: 500 },
-          { key: 'sports', zh: '中型多功能运动场地', types: ['sports_ground'], radius: 500 },
+          { key: 'primary', zh: '小学', en: 'primary school', types: ['primary_school'], radius: 500 },
+          {
+            key: 'market',
+            zh: '菜市场或生鲜超市',
+            en: 'food market or fresh supermarket',
+            types: ['food_market', 'supermarket'],
+            radius: 500,
+          },
+          {
+            key: 'sports',
+            zh: '中型多功能运动场地',
+            en: 'mid-sized multi-purpose sports ground',
+            types: ['sports_ground'],
+            radius: 500,
+          },
         ],
       ],
       [
@@ -415,10 +443,16 @@ export const INDICATORS: IndicatorDef[] = [
         '15-minute life circle attainment',
         1000,
         [
-          { key: 'middle', zh: '中学', types: ['middle_school'], radius: 1000 },
-          { key: 'health', zh: '社区卫生服务中心', types: ['community_health_centre', 'hospital'], radius: 1000 },
-          { key: 'culture_centre', zh: '文化活动中心', types: ['culture_centre'], radius: 1000 },
-          { key: 'elderly_home', zh: '养老院', types: ['elderly_home'], radius: 1000 },
+          { key: 'middle', zh: '中学', en: 'middle school', types: ['middle_school'], radius: 1000 },
+          {
+            key: 'health',
+            zh: '社区卫生服务中心',
+            en: 'community health centre',
+            types: ['community_health_centre', 'hospital'],
+            radius: 1000,
+          },
+          { key: 'culture_centre', zh: '文化活动中心', en: 'culture centre', types: ['culture_centre'], radius: 1000 },
+          { key: 'elderly_home', zh: '养老院', en: 'elderly home', types: ['elderly_home'], radius: 1000 },
         ],
       ],
     ] as const
@@ -462,22 +496,30 @@ export const INDICATORS: IndicatorDef[] = [
         {
           key: 'service',
           zh: '社区综合服务站',
+          en: 'community service station',
           types: ['community_service_station', 'community_service_centre'],
           radius: 300,
         },
-        { key: 'kindergarten', zh: '幼儿园', types: ['kindergarten'], radius: 300 },
-        { key: 'nursery', zh: '托儿所', types: ['nursery'], radius: 300 },
-        { key: 'elderly', zh: '老年服务站', types: ['elderly_day_care'], radius: 300 },
+        { key: 'kindergarten', zh: '幼儿园', en: 'kindergarten', types: ['kindergarten'], radius: 300 },
+        { key: 'nursery', zh: '托儿所', en: 'nursery', types: ['nursery'], radius: 300 },
+        { key: 'elderly', zh: '老年服务站', en: 'elderly service station', types: ['elderly_day_care'], radius: 300 },
         {
           key: 'health',
           zh: '社区卫生服务站',
+          en: 'community health station',
           types: ['community_health_station', 'community_health_centre'],
           radius: 300,
         },
-        { key: 'supermarket', zh: '综合超市', types: ['supermarket', 'food_market'], radius: 300 },
-        { key: 'express', zh: '邮件快件寄递点', types: ['express_point'], radius: 300 },
-        { key: 'activity', zh: '公共活动场地（≥150 m²）', types: ['sports_ground', 'fitness_ground'], radius: 300 },
-        { key: 'green', zh: '公共绿地', types: ['@green'], radius: 300, minArea: 0 },
+        { key: 'supermarket', zh: '综合超市', en: 'supermarket', types: ['supermarket', 'food_market'], radius: 300 },
+        { key: 'express', zh: '邮件快件寄递点', en: 'parcel point', types: ['express_point'], radius: 300 },
+        {
+          key: 'activity',
+          zh: '公共活动场地（≥150 m²）',
+          en: 'public activity site (≥ 150 m²)',
+          types: ['sports_ground', 'fitness_ground'],
+          radius: 300,
+        },
+        { key: 'green', zh: '公共绿地', en: 'public green space', types: ['@green'], radius: 300, minArea: 0 },
       ],
     },
     distanceModel:
@@ -826,6 +868,8 @@ export const INDICATORS: IndicatorDef[] = [
     }),
   ),
 ]
+
+for (const d of INDICATORS) d.sourceEn ??= sourceEnFor(d.code, d.kind, d.params)
 
 export function indicatorByCode(defs: IndicatorDef[], code: string): IndicatorDef | undefined {
   return defs.find((d) => d.code === code)

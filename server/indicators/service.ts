@@ -348,6 +348,7 @@ export async function readResults(
         ? networkDistanceModel((run.settings as Settings)?.network?.walkSpeed ?? 60)
         : run.distance_model,
       source: def.source,
+      sourceEn: def.sourceEn ?? null,
     },
     year,
     variant,

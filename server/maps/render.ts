@@ -342,7 +342,7 @@ export async function indicatorMapSvg(
     `<rect x="${lx}" y="${by}" width="${(barPx / 2).toFixed(1)}" height="8" fill="#1f2933"/><rect x="${(lx + barPx / 2).toFixed(1)}" y="${by}" width="${(barPx / 2).toFixed(1)}" height="8" fill="#fff" stroke="#1f2933"/>` +
     textPath('0', lx, by + 28, 14, { anchor: 'middle' }) +
     textPath(barM >= 1000 ? `${barM / 1000} km` : `${barM} m`, lx + barPx, by + 28, 14, { anchor: 'middle' })
-  const source = `${t.source}: citycheck · ${o.lang === 'zh' ? def.source.split(/[；;]/)[0] : 'see indicator registry'} · ${t.run} ${new Date(run.created_at).toISOString().slice(0, 16).replace('T', ' ')} · ${t.crs} CGCS2000 / EPSG:${srid}`
+  const source = `${t.source}: citycheck · ${(o.lang === 'zh' ? def.source : (def.sourceEn ?? 'see the indicator registry')).split(/[；;]/)[0]} · ${t.run} ${new Date(run.created_at).toISOString().slice(0, 16).replace('T', ' ')} · ${t.crs} CGCS2000 / EPSG:${srid}`
 
   // The source line wraps onto a second line rather than being cut off.
   const sourceSize = Math.max(11, Math.round(footH * 0.24))

@@ -116,6 +116,10 @@ export function suggestionEnFor(def: IndicatorDef, r: ResultRow): string {
     facilityEn: def.en.replace(/ coverage.*$/i, '').toLowerCase(),
     ...r.extra,
   }
-  // `missing` lists are Chinese item names in the data: kept as they are.
+  // `missing` lists the items' Chinese names (as stored with the result): named in English here.
+  if (Array.isArray(vars.missing)) {
+    const en = new Map((def.params.items ?? []).map((it) => [it.zh, it.en ?? it.zh]))
+    vars.missing = (vars.missing as string[]).map((zh) => en.get(zh) ?? zh).join(', ')
+  }
   return tpl.replace(/\{(\w+)\}/g, (_, k) => fmt(vars[k]))
 }

@@ -71,6 +71,7 @@ export interface ScoreRow {
   obtained: string
   department: string
   source: string
+  sourceEn: string | null
   level: string
   unitCode: string
   unitName: string
@@ -177,6 +178,7 @@ export async function scorecard(knex: Knex, city: string, year: number, level: F
         obtained: e.obtained,
         department: e.department,
         source: e.source,
+        sourceEn: e.sourceEn ?? null,
         level,
         unitCode: u.code,
         unitName: u.name,

@@ -159,6 +159,10 @@ describe('问题地图 panel, search and siting', () => {
     expect(after).toBeCloseTo(15.5, 1)
     expect(before).not.toBeCloseTo(15.5, 1)
     expect(await page.locator('#problem-list li .status').first().textContent()).toBe('to fix')
+    // The legend's source line in English as well (GB 55014's park target), no Chinese left in it.
+    const sourceLine = await page.locator('#legend > small').last().textContent()
+    expect(sourceLine).toContain('GB 55014-2021')
+    expect(sourceLine).not.toMatch(/[\u4e00-\u9fff]/)
     // The 整治建议 in English too (the unit's own name stays as the data has it).
     expect(await page.locator('#problem-list li').first().textContent()).toMatch(
       /park service coverage [\d.]+% \(target 80%\)/,
@@ -214,7 +218,7 @@ describe('问题地图 panel, search and siting', () => {
   })
 })
 
-describe('print layout', () => {
+describe('print layout and the 整改 loop from the 问题清单', () => {
   const t = useTestApp()
   let browser: Browser
   let page: Page
@@ -256,5 +260,37 @@ describe('print layout', () => {
     await page.selectOption('#size', 'A3')
     await page.waitForFunction(() => document.body.dataset.ready === 'A3')
     expect(page.url()).toContain('size=A3')
+  })
+
+  it('the 问题清单 takes a problem through the 整改 loop: start, request closure with evidence, close', async () => {
+    await page.emulateMedia({ media: 'screen' })
+    await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
+    await ready(page)
+    await page.evaluate((tk) => sessionStorage.setItem('citycheck-token', tk), TOKEN)
+    const first = page.locator('#problem-list li').first()
+    await first.waitFor()
+    const unit = await first.getAttribute('data-unit')
+    const row = page.locator(`#problem-list li[data-unit="${unit}"]`)
+    await row.locator('button.step', { hasText: '开始整改' }).click()
+    await page.waitForFunction(
+      (u) => document.querySelector(`#problem-list li[data-unit="${u}"] .status`)?.textContent === '整改中',
+      unit,
+    )
+    page.once('dialog', (d) => d.accept('新建幼儿园已开园，见照片 3 张'))
+    await row.locator('button.step', { hasText: '申请销号' }).click()
+    await page.waitForFunction(
+      (u) => document.querySelector(`#problem-list li[data-unit="${u}"] .status`)?.textContent === '申请销号',
+      unit,
+    )
+    await row.locator('button.step', { hasText: '销号' }).click()
+    await page.waitForFunction(
+      (u) => document.querySelector(`#problem-list li[data-unit="${u}"] .status`)?.textContent === '已销号',
+      unit,
+    )
+    // The server kept every step, with the evidence, as the work page's 整改 tab would have.
+    const list = await get(t.app, `/api/years/2025/problems?indicator=kindergarten_coverage&level=community&limit=300`)
+    const p = list.body.problems.find((x: { unitCode: string }) => x.unitCode === unit)
+    expect(p.status).toBe('已销号')
+    expect(p.evidence).toBe('新建幼儿园已开园，见照片 3 张')
   })
 })
