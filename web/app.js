@@ -144,8 +144,8 @@ async function showVersions(layer) {
   box.innerHTML = `<h3>${t('history')} · ${esc(layer)}</h3><table><thead><tr><th>${t('version')}</th><th>${t('file')}</th>
     <th>${t('count')}</th><th>${t('uploader')}</th><th>${t('updated')}</th><th></th></tr></thead><tbody>${versions
       .map(
-        (v, i) => `<tr>
-    <td>v${versions.length - i} <small>#${v.version}</small></td><td>${esc(v.file_name)}</td><td>${v.feature_count}</td><td>${esc(v.uploader)}</td>
+        (v) => `<tr>
+    <td>${esc(v.label)} <small>#${v.version}</small></td><td>${esc(v.file_name)}</td><td>${v.feature_count}</td><td>${esc(v.uploader)}</td>
     <td>${new Date(v.created_at).toLocaleString()}</td>
     <td>${v.current ? t('current') : v.restorable ? `<button data-restore="${layer}:${v.version}">${t('restore')}</button>` : ''}</td></tr>`,
       )

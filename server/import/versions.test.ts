@@ -49,10 +49,21 @@ describe('versions and atomicity', () => {
       ['v3.geojson', true],
       ['v1.geojson', false],
     ])
+    // Numbered per layer and year (the failed upload between them is no version): v1 and v2.
+    expect(list.body.versions.map((v: { label: string }) => v.label)).toEqual(['v2', 'v1'])
     const v1 = list.body.versions[1].version
-    const restored = await request(t.app.server).post(`/api/years/2025/layers/streets/versions/${v1}/restore`).set(AUTH)
+    const restored = await request(t.app.server).post(`/api/years/2025/layers/streets/versions/v1/restore`).set(AUTH)
     expect(restored.status).toBe(200)
+    expect(restored.body.version).toBe(v1)
     expect(await names(t, 2025)).toEqual(['一', '二', '三'])
+    // The upload id names the same version; v0, v9 and words name none.
+    await request(t.app.server).post(`/api/years/2025/layers/streets/versions/${v1}/restore`).set(AUTH).expect(200)
+    for (const bad of ['v0', 'v9', 'v9999999999', 'latest', '1e3', '99999999999'])
+      expect(
+        (await request(t.app.server).post(`/api/years/2025/layers/streets/versions/${bad}/restore`).set(AUTH)).body
+          .error.code,
+        bad,
+      ).toBe('CC_VERSION_NOT_FOUND')
     expect(
       (await request(t.app.server).post(`/api/years/2025/layers/streets/versions/999999/restore`).set(AUTH)).body.error
         .code,
@@ -76,6 +87,11 @@ describe('versions and atomicity', () => {
     const v2024 = (await get(t.app, '/api/years/2024/layers/streets/versions')).body.versions[0].version
     await request(t.app.server).post(`/api/years/2026/layers/streets/versions/${v2024}/restore`).set(AUTH).expect(200)
     expect(await names(t, 2026)).toEqual(['旧甲', '旧乙'])
+    // The same by 2024's own numbering: its v1, carried into 2026.
+    const carried = await request(t.app.server)
+      .post(`/api/years/2026/layers/streets/versions/v1/restore?fromYear=2024`)
+      .set(AUTH)
+    expect(carried.body.version).toBe(v2024)
     await upload(t.app, 2026, 'streets', streets(['改']), '2026.geojson')
     expect(await names(t, 2024)).toEqual(['旧甲', '旧乙']) // editing 2026 never touches 2024
     const years = (await get(t.app, '/api/years')).body.years

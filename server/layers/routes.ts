@@ -5,7 +5,7 @@ import { checkLayer, checkYear } from '../import/pipeline.ts'
 import { LAYERS, LAYER_NAMES } from './definitions.ts'
 import { FACILITY_TYPES } from './facility-types.ts'
 import { formats } from '../import/readers/gdal.ts'
-import { layerGeoJson, listLayers, listVersions, listYears, restoreVersion } from './store.ts'
+import { layerGeoJson, listLayers, listVersions, listYears, restoreVersion, resolveVersion } from './store.ts'
 
 const yearLayer = {
   type: 'object',
@@ -129,17 +129,27 @@ export default async function layerRoutes(app: FastifyInstance, ctx: AppContext)
           properties: {
             year: { type: 'integer' },
             layer: { type: 'string', enum: LAYER_NAMES },
-            version: { type: 'integer' },
+            version: {
+              type: 'string',
+              maxLength: 20,
+              description: '`v3`: the layer’s third version (in `fromYear`, default this year); `57`: the upload id',
+            },
           },
           required: ['year', 'layer', 'version'],
+        },
+        querystring: {
+          type: 'object',
+          properties: { fromYear: { type: 'integer', description: '`v…` counts the versions of this year' } },
         },
       },
     },
     async (req) => {
-      const { year, layer, version } = req.params as { year: number; layer: string; version: number }
+      const { year, layer, version } = req.params as { year: number; layer: string; version: string }
       checkYear(year)
       checkLayer(layer)
-      return restoreVersion(ctx.db, req.city.code, year, layer, version, req.principal!.name)
+      const from = (req.query as { fromYear?: number }).fromYear
+      const id = await resolveVersion(knex, req.city.code, layer, version, from === undefined ? year : checkYear(from))
+      return restoreVersion(ctx.db, req.city.code, year, layer, id, req.principal!.name, version)
     },
   )
 }

@@ -96,7 +96,11 @@ export async function listVersions(knex: Knex, city: string, year: number, layer
       'created_at',
       'duration_ms',
     )
-  return rows.map((r) => ({
+  // `number` counts this layer's versions in this year (v1 the first); `version` is the upload id,
+  // unique across years, which is what carrying a version into another year needs.
+  return rows.map((r, i) => ({
+    number: rows.length - i,
+    label: `v${rows.length - i}`,
     version: r.id,
     ...r,
     warningCount: (r.warnings as unknown[]).length,
@@ -106,20 +110,45 @@ export async function listVersions(knex: Knex, city: string, year: number, layer
   }))
 }
 
+/**
+ * The upload id a restore names: `v3` is the third version of the layer in `fromYear` (the path's
+ * year unless another is given, to carry a version forward); a bare number is the upload id.
+ */
+export async function resolveVersion(
+  knex: Knex,
+  city: string,
+  layer: string,
+  version: string,
+  fromYear: number,
+): Promise<number | undefined> {
+  const n = /^v(\d{1,9})$/i.exec(version)
+  // Upload ids are int4: a longer number names no version (and must not reach the query).
+  if (!n) return /^\d{1,10}$/.test(version) && Number(version) <= 2 ** 31 - 1 ? Number(version) : undefined
+  if (Number(n[1]) < 1) return undefined
+  const row = await knex('uploads')
+    .where({ city, year: fromYear, layer })
+    .whereIn('status', ['succeeded', 'dropped'])
+    .orderBy('id')
+    .offset(Number(n[1]) - 1)
+    .first('id')
+  return row?.id
+}
+
 export async function restoreVersion(
   db: Database,
   city: string,
   year: number,
   layer: string,
-  version: number,
+  version: number | undefined,
   by: string,
+  asked: string = String(version),
 ) {
   const { knex } = db
   // Only a version of the same city: another city's data is never reachable from here.
   const up = Number.isSafeInteger(version)
     ? await knex('uploads').where({ id: version, city, layer, status: 'succeeded' }).first('id', 'year')
     : undefined
-  if (!up) throw new AppError('CC_VERSION_NOT_FOUND', { year, layer, version })
+  if (!up) throw new AppError('CC_VERSION_NOT_FOUND', { year, layer, version: asked })
   // A version of another year may be carried forward: versions are immutable, so both years
   // keep exactly what they had; a later upload to either year makes a new partition.
   await knex('layer_current')
