@@ -253,9 +253,10 @@ map.addControl(new NavigationControl({ showCompass: true }))
 map.addControl(new ScaleControl({ unit: 'metric' }))
 window.__citycheck = { map, state }
 
+const configP = fetch('/api/config').then((r) => r.json())
 // The optional 天地图 basemap (vec + Chinese labels, Web Mercator matrix set), when the operator set a key.
 async function tianditu() {
-  const cfg = await (await fetch('/api/config')).json()
+  const cfg = await configP
   if (!cfg.tianditu) return
   const url = (layer) =>
     Array.from(
@@ -373,6 +374,9 @@ function radiusPx(metres) {
   return ['interpolate', ['exponential', 2], ['zoom'], 8, metres / mpp(8), 20, metres / mpp(20)]
 }
 
+// Uncovered homes are drawn from this zoom (the buildings' tiles start there too).
+const GAPS_MINZOOM = 13
+
 function rebuildLayers() {
   for (const id of [
     'roads',
@@ -465,7 +469,7 @@ function rebuildLayers() {
     type: 'fill',
     source: 'buildings',
     'source-layer': 'buildings',
-    minzoom: 13,
+    minzoom: GAPS_MINZOOM,
     filter: ['==', ['get', 'covered'], false],
     paint: { 'fill-color': '#8b1d1d', 'fill-opacity': 0.9 },
     layout: { visibility: $('#show-gaps').checked ? 'visible' : 'none' },
@@ -777,7 +781,8 @@ function bboxOf(geom) {
 async function loadUnits() {
   state.units.clear()
   for (const layer of ['streets', 'communities']) {
-    const r = await apiFetch(api(`/years/${state.year}/layers/${layer}?limit=100000`))
+    // Extents only (no outlines): names, parents and boxes are all the labels, search and siting need.
+    const r = await apiFetch(api(`/years/${state.year}/layers/${layer}?limit=100000&geometry=bbox`))
     if (!r.ok) continue
     for (const f of (await r.json()).features) {
       const parentCode = f.properties.street_code ?? f.properties.parent_code ?? null
@@ -785,7 +790,7 @@ async function loadUnits() {
         name: f.properties.name,
         parentCode,
         level: layer,
-        bbox: bboxOf(f.geometry),
+        bbox: f.bbox ?? bboxOf(f.geometry),
       })
     }
   }
@@ -831,10 +836,20 @@ function flyTo(code) {
   showCard(code)
 }
 
-async function selectYear(year, keepView = false) {
+/** What a year's view needs before it draws: definitions, the summary and the tile extent, fetched together. */
+function yearData(year) {
+  return Promise.all([
+    apiFetch(api(`/indicators?year=${year}`)).then((r) => r.json()),
+    apiFetch(api(`/years/${year}/indicators`)).then((r) => r.json()),
+    apiFetch(tilePath(`/${year}/tilejson.json`)).then((r) => (r.ok ? r.json() : null)),
+  ])
+}
+
+async function selectYear(year, keepView = false, pre = null) {
   state.year = year
-  state.defs = (await (await apiFetch(api(`/indicators?year=${year}`))).json()).indicators
-  state.summary = await (await apiFetch(api(`/years/${year}/indicators`))).json()
+  const [defs, summary, tilejson] = await (pre ?? yearData(year))
+  state.defs = defs.indicators
+  state.summary = summary
   const groups = {}
   for (const d of state.defs) (groups[d.dimension] ??= []).push(d)
   $('#indicator').innerHTML = Object.entries(groups)
@@ -847,9 +862,8 @@ async function selectYear(year, keepView = false) {
   const wanted = state.indicator ?? params.get('indicator')
   state.indicator = wanted && state.defs.some((d) => d.code === wanted) ? wanted : state.defs[0]?.code
   $('#indicator').value = state.indicator
-  const tj = await apiFetch(tilePath(`/${year}/tilejson.json`))
-  if (tj.ok && !keepView) {
-    const b = (await tj.json()).bounds
+  if (tilejson && !keepView) {
+    const b = tilejson.bounds
     state.bounds = b
     map.fitBounds(
       [
@@ -902,6 +916,23 @@ function drawLabels() {
   $('#zoom-hint').hidden = !($('#show-gaps').checked && z < 13)
 }
 map.on('moveend', drawLabels)
+/** Runs `fn` once, when the map is next idle (or after a second at most, should it never settle). */
+const afterIdle = (fn) => () => {
+  let done = false
+  const go = () => {
+    if (!done) (done = true), fn()
+  }
+  map.once('idle', go)
+  setTimeout(go, 1000)
+}
+/** Points the buildings' source at the current indicator's tiles once they would be drawn (see above). */
+function buildingTiles() {
+  const src = map.getSource('buildings')
+  const url = sourceUrls.get('buildings')
+  if (!src || !url || src.tiles?.[0] === url || map.getZoom() < GAPS_MINZOOM - 0.5) return
+  src.setTiles([url])
+}
+map.on('zoomend', buildingTiles)
 
 // Siting: where new facilities of the indicator's type cover the most uncovered residents, on a grid
 // over the city (spacing chosen for a few thousand candidates), drawn as markers with their radius.
@@ -1060,6 +1091,9 @@ function switchIndicator(prev, next) {
   const special = (d) => !d || d.kind === 'inspection_count' || (d.kind === 'coverage' && $('#show-walk-only').checked)
   const [fa, fb] = [facilityView(a), facilityView(b)]
   if (special(a) || special(b) || !fa.radius !== !fb.radius || !map.getLayer('gaps')) return refresh()
+  // The colours' request goes out first; the rest of the switch is done while it is in flight.
+  state.classes = null
+  window.__citycheck.colouring = classify()
   keepUrl()
   const filter = fb.types.length ? ['in', ['get', 'type'], ['literal', fb.types]] : ['boolean', true]
   map.setFilter('facilities', filter)
@@ -1067,18 +1101,15 @@ function switchIndicator(prev, next) {
     map.setFilter('radius', filter)
     map.setPaintProperty('radius', 'circle-radius', radiusPx(fb.radius))
   }
-  // The buildings' tiles carry the indicator's coverage flags: that source alone is replaced.
-  const gaps = map.getStyle().layers.find((l) => l.id === 'gaps')
-  map.removeLayer('gaps')
-  map.removeSource('buildings')
-  map.addSource('buildings', { type: 'vector', tiles: [tiles('buildings')], minzoom: 0, maxzoom: 16 })
+  // The buildings' tiles carry the indicator's coverage flags: that source alone gets new tile URLs —
+  // at once where buildings are drawn, else when the map is zoomed to them (below zoom 13 the change
+  // would only keep MapLibre's worker busy, and the switch waiting for it).
   sourceUrls.set('buildings', tiles('buildings'))
-  map.addLayer(gaps, map.getLayer('radius') ? 'radius' : 'facilities')
-  state.classes = null
+  buildingTiles()
   legend()
-  // Colours first, then the list (one process serves both: the map should not wait for the list).
-  window.__citycheck.colouring = classify()
-  window.__citycheck.colouring.catch(() => null).then(loadProblems)
+  // The list once the map has drawn the colours (building 300 rows takes the main thread for a frame or
+  // two, which the recoloured map should not wait for).
+  window.__citycheck.colouring.catch(() => null).then(afterIdle(loadProblems))
 }
 $('#indicator').onchange = () => {
   const prev = state.indicator
@@ -1194,19 +1225,25 @@ $('#lang').onclick = () => {
 }
 
 applyLang()
-map.on('load', async () => {
+// The session, the years and the chosen year's data are fetched while MapLibre starts its worker (about
+// half a second on a laptop), not after: the map's 'load' then finds them ready.
+const boot = (async () => {
   await mountSession($('header nav'), () => location.reload())
   const years = (await (await apiFetch(api('/years'))).json()).years ?? []
+  const year = Number(params.get('year')) || years[0]
+  return { years, year, pre: year ? yearData(year) : null }
+})()
+map.on('load', async () => {
+  const { years, year, pre } = await boot
   $('#year').innerHTML = years.map((y) => `<option>${y}</option>`).join('')
   await tianditu()
   if (params.get('level') === 'streets' || params.get('level') === 'communities')
     $('#level').value = params.get('level')
   if (params.get('model') === 'network' || params.get('model') === 'euclidean') $('#model').value = params.get('model')
   if (['status', 'value', 'target'].includes(params.get('colour'))) $('#mode').value = params.get('colour')
-  const year = Number(params.get('year')) || years[0]
   if (year) {
     $('#year').value = year
-    await selectYear(year)
+    await selectYear(year, false, pre)
   }
   window.__citycheck.ready = true
 })

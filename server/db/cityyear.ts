@@ -17,8 +17,22 @@ export function cityYearCached<T>(kind: string, city: string, year: number, load
   return value
 }
 
+// Generations name what a city-year was when a reply was cached (server/indicators/runcache.ts):
+// every forget starts a new one, so a cached reply of an older generation is never served again.
+let epoch = 0
+const generations = new Map<string, number>()
+const bump = (k: string) => generations.set(k, (generations.get(k) ?? 0) + 1)
+
+/** The city-year's generation, with the 30 s period: part of the key of anything cached for it. */
+export function generationOf(city: string, year: number): string {
+  const period = Math.floor(Date.now() / TTL_MS)
+  return `${epoch}.${generations.get(city) ?? 0}.${generations.get(`${city}|${year}`) ?? 0}.${period}`
+}
+
 /** Drops what is kept of a city-year (year null: every year of the city; city '*': everything). */
 export function forgetCityYear(city: string, year: number | null) {
+  if (city === '*') epoch++
+  else bump(year === null ? city : `${city}|${year}`)
   for (const k of entries.keys())
     if (city === '*' || k.startsWith(year === null ? `${city}|` : `${city}|${year}|`)) entries.delete(k)
 }

@@ -247,6 +247,41 @@ describe('indicators on a hand-computed city', () => {
     expect(again).toMatchObject({ id: p.id, status: '整改中', note: '已选址' })
   })
 
+  it('replies kept serialised: 304 on a matching ETag, gzip when asked, a status change seen at once', async () => {
+    const url = '/api/years/2025/indicators/kindergarten_coverage?level=community'
+    const a = await get(t.app, url)
+    expect(a.headers.etag).toBeTruthy()
+    expect((await request(t.app.server).get(url).set('if-none-match', a.headers.etag)).status).toBe(304)
+    const gz = await request(t.app.server).get(url).set('accept-encoding', 'gzip')
+    expect(gz.headers['content-encoding']).toBe('gzip')
+    expect(gz.body).toEqual(a.body)
+    expect((await request(t.app.server).get(url).set('accept-encoding', 'identity')).body).toEqual(a.body)
+    // The 问题清单 is kept too, and a status change (a change notice) is in the next reply.
+    const list = '/api/years/2025/problems?indicator=kindergarten_coverage&unit=C2'
+    const p = (await get(t.app, list)).body.problems[0]
+    await request(t.app.server)
+      .patch(`/api/years/2025/problems/${encodeURIComponent(p.id)}`)
+      .set(AUTH)
+      .send({ note: '缓存之后' })
+      .expect(200)
+    expect((await get(t.app, list)).body.problems[0].note).toBe('缓存之后')
+    // Unit lists with extents only: the same codes and boxes as the outlines give.
+    const full = (await get(t.app, '/api/years/2025/layers/communities')).body.features
+    const boxes = (await get(t.app, '/api/years/2025/layers/communities?geometry=bbox')).body.features
+    expect(boxes.map((f: { properties: { code: string } }) => f.properties.code)).toEqual(
+      full.map((f: { properties: { code: string } }) => f.properties.code),
+    )
+    for (const [i, f] of full.entries()) {
+      const xs = f.geometry.coordinates.flat(Infinity).filter((_: number, k: number) => k % 2 === 0)
+      const ys = f.geometry.coordinates.flat(Infinity).filter((_: number, k: number) => k % 2 === 1)
+      expect(boxes[i].geometry).toBeNull()
+      expect(boxes[i].bbox[0]).toBeCloseTo(Math.min(...xs), 6)
+      expect(boxes[i].bbox[1]).toBeCloseTo(Math.min(...ys), 6)
+      expect(boxes[i].bbox[2]).toBeCloseTo(Math.max(...xs), 6)
+      expect(boxes[i].bbox[3]).toBeCloseTo(Math.max(...ys), 6)
+    }
+  })
+
   it('exports the problem list as CSV and XLSX', async () => {
     const csv = await get(t.app, '/api/years/2025/problems?format=csv&indicator=kindergarten_coverage')
     expect(csv.headers['content-type']).toContain('text/csv')

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Knex } from 'knex'
-import { memo } from './runcache.ts'
+import { cachedReply, digest, memo, sendReply } from './runcache.ts'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
@@ -257,15 +257,32 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { year, code } = req.params as { year: number; code: string }
       const q = req.query as { level?: string; variant?: string; model: string }
-      const defs = await definitions(knex, req.city.code, checkYear(year))
-      const base = q.variant ?? defs.find((d) => d.code === code)?.params.primary ?? 'area'
-      return readResults(knex, req.city.code, checkYear(year), code, {
-        level: q.level,
-        variant: q.model === 'network' ? `${base}@network` : base,
-      })
+      const city = req.city.code
+      const defs = await definitions(knex, city, checkYear(year))
+      const def = defs.find((d) => d.code === code)
+      const base = q.variant ?? def?.params.primary ?? 'area'
+      const variant = q.model === 'network' ? `${base}@network` : base
+      const read = () => readResults(knex, city, year, code, { level: q.level, variant })
+      const run = await latestRun(knex, city, year)
+      if (!run || !def) return read() // its 404
+      // The reply is fixed by the run, the year before's run, staleness and the definition: kept serialised.
+      const prev = await latestRun(knex, city, year - 1)
+      const key = [
+        'results',
+        city,
+        year,
+        run.id,
+        prev?.id ?? '',
+        await isStale(knex, run),
+        code,
+        q.level ?? '',
+        variant,
+        digest(def),
+      ].join('|')
+      return sendReply(req, reply, await cachedReply(key, read))
     },
   )
 

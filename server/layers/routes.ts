@@ -5,6 +5,8 @@ import { checkLayer, checkYear } from '../import/pipeline.ts'
 import { LAYERS, LAYER_NAMES } from './definitions.ts'
 import { FACILITY_TYPES } from './facility-types.ts'
 import { formats } from '../import/readers/gdal.ts'
+import { generationOf } from '../db/cityyear.ts'
+import { cachedReply, sendReply } from '../indicators/runcache.ts'
 import { layerGeoJson, listLayers, listVersions, listYears, restoreVersion, resolveVersion } from './store.ts'
 
 const yearLayer = {
@@ -89,18 +91,33 @@ export default async function layerRoutes(app: FastifyInstance, ctx: AppContext)
             bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat (CGCS2000)' },
             limit: { type: 'integer', default: 10000, minimum: 1, maximum: 100000 },
             offset: { type: 'integer', default: 0, minimum: 0, maximum: 2147483647 },
+            geometry: {
+              type: 'string',
+              enum: ['full', 'bbox'],
+              default: 'full',
+              description: '`bbox`: each feature’s extent as its `bbox`, no geometry (lists, labels, search)',
+            },
           },
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { year, layer } = req.params as { year: number; layer: string }
-      const q = req.query as { bbox?: string; limit: number; offset: number }
-      return layerGeoJson(knex, req.city.code, checkYear(year), checkLayer(layer), {
-        bbox: parseBbox(q.bbox),
-        limit: q.limit,
-        offset: q.offset,
-      })
+      const q = req.query as { bbox?: string; limit: number; offset: number; geometry: 'full' | 'bbox' }
+      const city = req.city.code
+      const read = () =>
+        layerGeoJson(knex, city, checkYear(year), checkLayer(layer), {
+          bbox: parseBbox(q.bbox),
+          limit: q.limit,
+          offset: q.offset,
+          geometry: q.geometry,
+        })
+      // The unit lists every map page loads: kept serialised for this generation of the city-year.
+      if (q.geometry === 'bbox') {
+        const key = `layer|${city}|${checkYear(year)}|${generationOf(city, year)}|${layer}|${JSON.stringify(q)}`
+        return sendReply(req, reply, await cachedReply(key, read))
+      }
+      return read()
     },
   )
 

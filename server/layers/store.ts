@@ -18,6 +18,8 @@ export interface LayerQuery {
   bbox?: [number, number, number, number]
   limit: number
   offset: number
+  /** `bbox`: each feature's extent as its GeoJSON `bbox` and no geometry (unit lists, labels, search) */
+  geometry?: 'full' | 'bbox'
 }
 
 // A unit's parent comes from the data when given, else from where it lies (its point-on-surface
@@ -54,19 +56,25 @@ export async function layerGeoJson(knex: Knex, city: string, year: number, def: 
          SELECT code FROM ${parent.table} p WHERE p.upload_id = ${Number(parentUpload)} AND t.${parent.column} IS NULL
            AND ST_Intersects(p.geom, ST_PointOnSurface(t.geom)) LIMIT 1) p ON true`
       : ` FROM ${def.table} t`
-  const sql = `SELECT ${select}, t.props, ST_AsGeoJSON(t.geom, 7, 0)::json AS geometry${derived}
+  const geom =
+    q.geometry === 'bbox'
+      ? `NULL::json AS geometry, json_build_array(round(ST_XMin(t.geom)::numeric, 7), round(ST_YMin(t.geom)::numeric, 7),
+           round(ST_XMax(t.geom)::numeric, 7), round(ST_YMax(t.geom)::numeric, 7)) AS extent`
+      : 'ST_AsGeoJSON(t.geom, 7, 0)::json AS geometry'
+  const sql = `SELECT ${select}, t.props, ${geom}${derived}
     WHERE ${where.join(' AND ')} ORDER BY t.fid LIMIT ? OFFSET ?`
   const rows = (await knex.raw(sql, [...params, q.limit, q.offset])).rows
   const count = (await knex.raw(`SELECT count(*)::int AS n FROM ${def.table} t WHERE ${where.join(' AND ')}`, params))
     .rows[0].n
   const features = rows.map((r: Record<string, unknown>) => {
-    const { geometry, props, derived_parent, ...properties } = r
+    const { geometry, props, derived_parent, extent, ...properties } = r
     if (parent) {
       const given = properties[parent.column] != null
       if (!given && derived_parent != null) properties[parent.column] = derived_parent
       properties[`${parent.column}_source`] = given ? 'data' : derived_parent != null ? 'spatial' : null
     }
-    return { type: 'Feature', id: r.fid, geometry, properties: { ...properties, attributes: props ?? {} } }
+    const f = { type: 'Feature', id: r.fid, geometry, properties: { ...properties, attributes: props ?? {} } }
+    return extent ? { ...f, bbox: (extent as string[]).map(Number) } : f
   })
   return {
     type: 'FeatureCollection',

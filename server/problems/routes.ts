@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { checkYear } from '../import/pipeline.ts'
+import { generationOf } from '../db/cityyear.ts'
+import { cachedReply, sendReply } from '../indicators/runcache.ts'
 import { sendTable, type Cell } from './export.ts'
 import { effectOf } from './effect.ts'
 import { type ProblemChange, STATUSES, listProblems, updateProblem, type ProblemQuery } from './store.ts'
@@ -66,8 +68,17 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
     async (req, reply) => {
       const year = checkYear((req.params as { year: number }).year)
       const q = req.query as ProblemQuery & { format: string }
+      if (q.format === 'json') {
+        // Kept serialised for this generation of the city-year (a status change is a change notice)
+        // and this day (overdue flags change at midnight).
+        const key = `problems|${req.city.code}|${year}|${generationOf(req.city.code, year)}|${new Date().toISOString().slice(0, 10)}|${JSON.stringify(q)}`
+        const r = await cachedReply(key, async () => {
+          const problems = await listProblems(knex, req.city.code, year, q)
+          return { year, count: problems.length, problems }
+        })
+        return sendReply(req, reply, r)
+      }
       const problems = await listProblems(knex, req.city.code, year, q)
-      if (q.format === 'json') return { year, count: problems.length, problems }
       // The 问题地图's problem points: building-level 台账 entries, located (others have no point).
       if (q.format === 'geojson')
         return reply.type('application/geo+json').send({

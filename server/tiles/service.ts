@@ -13,6 +13,7 @@ import type { EventBus } from '../db/events.ts'
 import { currentVersions } from '../indicators/model.ts'
 import { latestRun, unpackBit } from '../indicators/service.ts'
 import { listProblems } from '../problems/store.ts'
+import { Lru } from '../lru.ts'
 
 export const TILE_LAYERS = [
   'districts',
@@ -53,43 +54,6 @@ interface RunArrays {
 interface Index {
   vt: GeoJSONVT
   bytes: number
-}
-
-class Lru<V> {
-  private m = new Map<string, { v: V; size: number }>()
-  private total = 0
-  constructor(private maxSize: number) {}
-  get(k: string): V | undefined {
-    const e = this.m.get(k)
-    if (!e) return undefined
-    this.m.delete(k)
-    this.m.set(k, e)
-    return e.v
-  }
-  set(k: string, v: V, size: number) {
-    const old = this.m.get(k)
-    if (old) {
-      this.total -= old.size
-      this.m.delete(k)
-    }
-    this.m.set(k, { v, size })
-    this.total += size
-    while (this.total > this.maxSize && this.m.size > 1) {
-      const [first, e] = this.m.entries().next().value!
-      this.m.delete(first)
-      this.total -= e.size
-    }
-  }
-  dropWhere(pred: (k: string) => boolean) {
-    for (const [k, e] of this.m)
-      if (pred(k)) {
-        this.m.delete(k)
-        this.total -= e.size
-      }
-  }
-  get size() {
-    return this.m.size
-  }
 }
 
 export class TileService {
