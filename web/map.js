@@ -409,7 +409,7 @@ function rebuildLayers() {
       map.addSource(l, {
         type: 'vector',
         tiles: [tiles(l)],
-        minzoom: 0,
+        minzoom: state.minzoom?.[l] ?? 0,
         maxzoom: 16,
         // Units are addressed by code for their feature state.
         ...(unit ? { promoteId: { [l]: 'code' } } : {}),
@@ -862,6 +862,8 @@ async function selectYear(year, keepView = false, pre = null) {
   const wanted = state.indicator ?? params.get('indicator')
   state.indicator = wanted && state.defs.some((d) => d.code === wanted) ? wanted : state.defs[0]?.code
   $('#indicator').value = state.indicator
+  // Each layer's first zoom: MapLibre asks for no tile below it (and a filter change there reloads nothing).
+  if (tilejson) state.minzoom = Object.fromEntries((tilejson.vector_layers ?? []).map((l) => [l.id, l.minzoom]))
   if (tilejson && !keepView) {
     const b = tilejson.bounds
     state.bounds = b
