@@ -46,12 +46,16 @@ describe('two API processes and a worker on one database', () => {
   }
   // Waits for the server's own "is running … http://host:port/" line (it binds PORT=0, so no two
   // processes or test files can race for a port) and fails at once, with its log, if it exits.
-  const up = (p: ChildProcess & { log: () => string }, ms = 120_000): Promise<string> =>
+  const up = (
+    p: ChildProcess & { log: () => string },
+    ms = 120_000,
+    ready = /is running .*?(http:\/\/127\.0\.0\.1:\d+)\//,
+  ): Promise<string> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`did not start in ${ms} ms:\n${p.log()}`)), ms)
       const onData = () => {
-        const m = /is running .*?(http:\/\/127\.0\.0\.1:\d+)\//.exec(p.log())
-        if (m) done(null, m[1])
+        const m = ready.exec(p.log())
+        if (m) done(null, m[1] ?? m[0])
       }
       const onExit = (code: number | null) => done(new Error(`exited (${code}) before starting:\n${p.log()}`))
       const done = (err: Error | null, base = '') => {
@@ -70,7 +74,10 @@ describe('two API processes and a worker on one database', () => {
     for (;;) {
       const j = (await request(base).get(status)).body
       if (until(j)) return j
-      if (Date.now() - t0 > ms) throw new Error(`job never reached the state: ${JSON.stringify(j)}`)
+      if (Date.now() - t0 > ms)
+        throw new Error(
+          `job never reached the state: ${JSON.stringify(j)}\n${procs.map((p, i) => `--- process ${i} (exit ${p.exitCode}):\n${(p as ChildProcess & { log: () => string }).log().slice(-3000)}`).join('\n')}`,
+        )
       await new Promise((r) => setTimeout(r, 20))
     }
   }
@@ -97,8 +104,8 @@ describe('two API processes and a worker on one database', () => {
     }
     const a1 = start('server/main.ts', { PORT: '0', CITYCHECK_WORKERS: '0' })
     const a2 = start('server/main.ts', { PORT: '0', CITYCHECK_WORKERS: '0' })
-    start('server/worker.ts')
-    ;[api1, api2] = await Promise.all([up(a1), up(a2)])
+    const worker = start('server/worker.ts')
+    ;[api1, api2] = await Promise.all([up(a1), up(a2), up(worker, 120_000, /worker \d+: \d+ worker/)])
   }, 150_000)
 
   afterAll(async () => {
