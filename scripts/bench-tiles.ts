@@ -80,10 +80,7 @@ await db.knex.raw(`CREATE TABLE bench_covered AS
       AND ST_DWithin(ST_PointOnSurface(b.geom)::geography, f.geom::geography, 300) OFFSET 0) h
   WHERE f.upload_id = ${v.facilities} AND f.type = 'kindergarten'`)
 await db.knex.raw('CREATE UNIQUE INDEX ON bench_covered (fid); ANALYZE bench_covered')
-const pool = new pg.Pool({ connectionString: url.toString(), max: 8 })
-pool.on('connect', (c) => {
-  c.query('SET jit = off')
-})
+const pool = new pg.Pool({ connectionString: url.toString(), max: 8, options: '-c jit=off' })
 const run = (await db.knex('indicator_runs').where({ year: 2025 }).orderBy('id', 'desc').first('id')).id
 const base = Fastify()
 async function stMvt(layer: string, z: string, x: string, y: string): Promise<Buffer> {
@@ -186,3 +183,4 @@ await base.close()
 await pool.end()
 await db.close()
 await scratch.drop()
+process.exit(0)

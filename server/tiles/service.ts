@@ -1,5 +1,5 @@
 // Vector tiles cut in Node with geojson-vt (the embedded engine has no ST_AsMVT, so both engines
-// share this path). One tile index per (year, layer, indicator) is kept in memory, bounded, and
+// share this path). One tile index per (year, layer) — per z13 region for buildings — is kept in memory, bounded, and
 // keyed by the year's data versions and latest indicator run: an upload, a restore or a new run
 // changes the key, and the in-process change notice drops the year's indexes at once. Encoded,
 // gzipped tiles are cached by the same key; ETags are derived from it.
@@ -39,6 +39,23 @@ export const MIN_ZOOM: Record<TileLayer, number> = {
   problems: 0,
 }
 export const MAX_ZOOM = 18
+/**
+ * Buildings are indexed by region, not city-wide: the z13 tile a building tile lies in (plus geojson-vt's
+ * buffer), read from PostGIS by its GiST index when first asked for. The first building tile then costs
+ * one region (~10k footprints at a dense 1M-building city), not the whole city's geometry in JS objects,
+ * and memory is bounded by the LRU of regions.
+ */
+export const BUILDING_REGION_ZOOM = 13
+const BUFFER = 64
+const EXTENT = 4096
+
+/** A tile's lon/lat bounds, grown by `grow` of its width on every side. */
+export function tileBounds(z: number, x: number, y: number, grow = 0): [number, number, number, number] {
+  const n = 2 ** z
+  const lon = (i: number) => (i / n) * 360 - 180
+  const lat = (j: number) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * j) / n))) * 180) / Math.PI
+  return [lon(x - grow), lat(y + 1 + grow), lon(x + 1 + grow), lat(y - grow)]
+}
 const UNIT_LAYERS = new Set<TileLayer>(['districts', 'streets', 'communities'])
 /** Layers whose features themselves depend on the indicator (problems); the rest take it at encode time. */
 const PER_INDICATOR = new Set<TileLayer>(['problems'])
@@ -109,26 +126,41 @@ export class TileService {
     return key
   }
 
-  private async buildIndex(city: string, year: number, layer: TileLayer, indicator: string | null): Promise<Index> {
-    const fc = await this.features(city, year, layer, PER_INDICATOR.has(layer) ? indicator : null)
+  private async buildIndex(
+    city: string,
+    year: number,
+    layer: TileLayer,
+    indicator: string | null,
+    region: [number, number, number] | null,
+  ): Promise<Index> {
+    // A region's features: those whose box meets the region's tile grown by the buffer (as geojson-vt clips).
+    const bbox = region ? tileBounds(...region, BUFFER / EXTENT) : null
+    const fc = await this.features(city, year, layer, PER_INDICATOR.has(layer) ? indicator : null, bbox)
     const vt = new GeoJSONVT(fc as never, {
       maxZoom: 16,
       indexMaxZoom: 5,
       indexMaxPoints: 100000,
       tolerance: 3,
-      extent: 4096,
-      buffer: 64,
+      extent: EXTENT,
+      buffer: BUFFER,
     })
     return { vt, bytes: fc.features.length }
   }
 
-  private index(city: string, year: number, layer: TileLayer, indicator: string | null, stamp: string): Promise<Index> {
+  private index(
+    city: string,
+    year: number,
+    layer: TileLayer,
+    indicator: string | null,
+    stamp: string,
+    region: [number, number, number] | null = null,
+  ): Promise<Index> {
     // Buildings and units carry their indicator's fields at encode time, so one index serves every indicator:
     // a switch to another indicator cuts no new index (the geometry is the costly part).
-    const k = `${city}|${year}|${layer}|${PER_INDICATOR.has(layer) ? (indicator ?? '') : ''}|${stamp}`
+    const k = `${city}|${year}|${layer}|${PER_INDICATOR.has(layer) ? (indicator ?? '') : ''}|${stamp}|${region?.join('/') ?? ''}`
     let p = this.indexes.get(k)
     if (!p) {
-      p = this.buildIndex(city, year, layer, indicator)
+      p = this.buildIndex(city, year, layer, indicator, region)
       p.catch(() => this.indexes.dropWhere((x) => x === k))
       this.indexes.set(k, p, 1)
       p.then((ix) => this.indexes.set(k, p!, Math.max(1, ix.bytes))).catch(() => {})
@@ -137,7 +169,13 @@ export class TileService {
   }
 
   /** The layer's features as GeoJSON in lon/lat, with what the map needs as properties. */
-  private async features(city: string, year: number, layer: TileLayer, indicator: string | null) {
+  private async features(
+    city: string,
+    year: number,
+    layer: TileLayer,
+    indicator: string | null,
+    bbox: [number, number, number, number] | null = null,
+  ) {
     const v = await currentVersions(this.knex, city, year)
     const rows = async (sql: string, params: unknown[]) =>
       (await this.knex.raw(sql, params as never)).rows as Record<string, unknown>[]
@@ -168,8 +206,10 @@ export class TileService {
     if (layer === 'buildings') {
       if (v.buildings == null) return fc([])
       const b = await rows(
-        `SELECT fid, code, floors, residential, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM buildings WHERE upload_id = ?`,
-        [v.buildings],
+        `SELECT fid, code, floors, residential, ST_AsGeoJSON(geom, 6, 0)::json AS g FROM buildings WHERE upload_id = ?${
+          bbox ? ' AND geom && ST_MakeEnvelope(?, ?, ?, ?, 4490)' : ''
+        }`,
+        [v.buildings, ...(bbox ?? [])],
       )
       return fc(
         b.map((r) => ({
@@ -309,7 +349,11 @@ export class TileService {
     if (hit !== undefined) return { body: hit, etag }
     let body: Buffer | null = null
     if (z >= MIN_ZOOM[layer]) {
-      const ix = await this.index(city, year, layer, indicator, stamp)
+      const region: [number, number, number] | null =
+        layer === 'buildings' && z >= BUILDING_REGION_ZOOM
+          ? [BUILDING_REGION_ZOOM, x >> (z - BUILDING_REGION_ZOOM), y >> (z - BUILDING_REGION_ZOOM)]
+          : null
+      const ix = await this.index(city, year, layer, indicator, stamp, region)
       const t = ix.vt.getTile(Math.min(z, MAX_ZOOM), x, y)
       if (t?.features.length) {
         if (layer === 'buildings')

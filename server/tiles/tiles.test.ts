@@ -161,6 +161,44 @@ describe('vector tiles', () => {
     expect(props(after.tile!, 'communities').map((p) => p.name)).toContain('新二社区')
   })
 
+  it('buildings are cut per z13 region: a footprint across a region edge is in the tiles on both sides', async () => {
+    // A year of its own: one footprint across the east edge of the z13 tile holding C2, one far inside it.
+    const [x13, y13] = tileOf(lon, lat, 13)
+    const edge = ((x13 + 1) / 2 ** 13) * 360 - 180
+    const box = (w: number, e: number, s: number, n: number) => [
+      [
+        [w, s],
+        [e, s],
+        [e, n],
+        [w, n],
+        [w, s],
+      ],
+    ]
+    const buildings = geojson([
+      {
+        geometry: { type: 'Polygon', coordinates: box(edge - 3e-4, edge + 3e-4, lat, lat + 2e-4) },
+        properties: { code: 'EDGE' },
+      },
+      {
+        geometry: { type: 'Polygon', coordinates: box(edge - 0.02, edge - 0.0197, lat, lat + 2e-4) },
+        properties: { code: 'WEST' },
+      },
+    ])
+    expect((await upload(t.app, 2027, 'buildings', buildings, 'b.geojson', { crs: 'EPSG:4490' })).status).toBe(201)
+    const codes = async (z: number, x: number, y: number) => {
+      const r = await binary(request(t.app.server).get(`/tiles/2027/buildings/${z}/${x}/${y}.pbf`))
+      if (r.status === 204) return []
+      const tile = new VectorTile(new PbfReader(r.body as Buffer))
+      return props(tile, 'buildings').map((p) => p.code)
+    }
+    const [, y15] = tileOf(edge, lat + 1e-4, 15)
+    const westX = 4 * x13 + 3 // the z15 tiles either side of the region edge
+    expect(await codes(15, westX, y15)).toEqual(['EDGE'])
+    expect(await codes(15, westX + 1, y15)).toEqual(['EDGE'])
+    const [wx, wy] = tileOf(edge - 0.0198, lat + 1e-4, 16)
+    expect(await codes(16, wx, wy)).toEqual(['WEST'])
+  })
+
   it('serves TileJSON for the year', async () => {
     const j = await get(t.app, '/tiles/2025/tilejson.json?indicator=kindergarten_coverage')
     expect(j.body).toMatchObject({ tilejson: '3.0.0', minzoom: 0 })
