@@ -102,7 +102,9 @@ export async function buildApp(
     referrerPolicy: { policy: 'same-origin' },
     crossOriginEmbedderPolicy: false,
   })
-  app.addHook('onRequest', (req, reply, done) => securityHeaders(req.raw, reply.raw, (err) => done(err as Error | undefined)))
+  app.addHook('onRequest', (req, reply, done) =>
+    securityHeaders(req.raw, reply.raw, (err) => done(err as Error | undefined)),
+  )
 
   // Form fields are small options (crs, encoding, JSON mappings): 64 KB each is plenty.
   // Expensive analyses (siting, what-if: seconds of CPU each) are limited per token; routes opt in.
