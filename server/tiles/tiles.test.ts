@@ -58,6 +58,9 @@ describe('vector tiles', () => {
     expect(r.headers['content-type']).toBe('application/vnd.mapbox-vector-tile')
     expect(r.headers['content-encoding']).toBe('gzip')
     expect(r.headers['cache-control']).toContain('max-age')
+    // Bytes for a map library, not a document: nosniff, but no page headers such as the CSP.
+    expect(r.headers['x-content-type-options']).toBe('nosniff')
+    expect(r.headers['content-security-policy']).toBeUndefined()
     const byCode = Object.fromEntries(props(tile!, 'communities').map((p) => [p.code, p]))
     expect(byCode.C2).toMatchObject({ name: '二社区', value: 0, status: 'fail', target: 100 })
     expect(byCode.C1).toMatchObject({ status: 'fail' })
