@@ -168,9 +168,12 @@ const results = [
 console.log(
   `\n${paths.length} tiles (z10–z16, 街道/社区 + buildings from z13) around the centre of a city of ${(await db.knex('buildings').where({ upload_id: v.buildings }).count('* as n'))[0].n} buildings; ${a.connections} connections, ${a.seconds} s each`,
 )
-console.log('\n| server | tiles/s | p50 ms | p99 ms | non-2xx+errors |')
-console.log('|---|---|---|---|---|')
-for (const r of results) console.log(`| ${r.label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`)
+console.log('\n| server | tiles/s | p50 ms | p99 ms | non-2xx+errors | MB/s (gzip bytes) | KB per tile |')
+console.log('|---|---|---|---|---|---|---|')
+for (const r of results)
+  console.log(
+    `| ${r.label} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.bytes / r.rps / 1024).toFixed(1)} |`,
+  )
 console.log(
   `\nratios (warm, every tile fetched once first): citycheck serves ${(results[0].rps / results[1].rps).toFixed(2)}× the tiles per second of the cached ST_AsMVT path and ${(results[0].rps / results[2].rps).toFixed(1)}× the uncached one`,
 )
