@@ -17,6 +17,7 @@ import PgBoss from 'pg-boss'
 import type { Knex } from 'knex'
 import type { Database } from '../db/engine.ts'
 import { AppError } from '../errors.ts'
+import { withStartupLock } from '../db/client.ts'
 
 export const JOB_KINDS = ['import', 'indicators', 'siting'] as const
 export type JobKind = (typeof JOB_KINDS)[number]
@@ -295,16 +296,27 @@ export class PgBossQueue extends JobQueue {
 
   async start(workers: number) {
     if (!this.started) {
-      await this.boss.start()
-      for (const kind of JOB_KINDS) {
-        // retryLimit counts retries after the first attempt; expiry is a last resort (the sweeper acts first).
-        await this.boss.createQueue(kind, {
-          name: kind,
-          retryLimit: MAX_ATTEMPTS - 1,
-          retryDelay: 1,
-          expireInSeconds: 6 * 3600,
-        })
-      }
+      // Processes starting together (API replicas, workers) must not create the queues at once: pg-boss's
+      // createQueue from three processes deadlocked in 15 of 15 tries on a new database, and the start of
+      // all but one failed (CI saw it as an API or worker process that never came up). One at a time,
+      // under a session advisory lock, each creating only what is missing.
+      await withStartupLock(
+        this.db,
+        async () => {
+          await this.boss.start()
+          for (const kind of JOB_KINDS) {
+            if (await this.boss.getQueue(kind)) continue
+            // retryLimit counts retries after the first attempt; expiry is a last resort (the sweeper acts first).
+            await this.boss.createQueue(kind, {
+              name: kind,
+              retryLimit: MAX_ATTEMPTS - 1,
+              retryDelay: 1,
+              expireInSeconds: 6 * 3600,
+            })
+          }
+        },
+        'citycheck:queues',
+      )
       this.started = true
     }
     for (let w = 0; w < workers; w++) {
