@@ -296,7 +296,11 @@ export async function isStale(
   const now = await currentVersions(knex, run.city, run.year)
   if (Object.keys(now).some((k) => (now[k] ?? null) !== (run.data_versions[k] ?? null))) return true
   const v = run.data_versions as Record<string, unknown>
-  return v.inspections !== undefined && v.inspections !== (await inspectionsVersion(knex, run.city, run.year))
+  // Kept like the layer versions (an accepted inspection table is a change notice): this is asked on every read.
+  const inspectionsNow = await cityYearCached('inspections-version', run.city, run.year, () =>
+    inspectionsVersion(knex, run.city, run.year),
+  )
+  return v.inspections !== undefined && v.inspections !== inspectionsNow
 }
 
 export async function readResults(
