@@ -5,6 +5,7 @@ import * as m003 from './003_cities.ts'
 import * as m004 from './004_inspections.ts'
 import * as m005 from './005_network.ts'
 import * as m006 from './006_figures.ts'
+import * as m007 from './007_result_partitions.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '004_inspections': m004,
   '005_network': m005,
   '006_figures': m006,
+  '007_result_partitions': m007,
 }

@@ -282,6 +282,25 @@ describe('indicators on a hand-computed city', () => {
     }
   })
 
+  it('each run’s results are a partition of their own; runs beyond the kept three go with their partition', async () => {
+    for (let i = 0; i < 4; i++) await compute(2025)
+    const runs = (await t.db.knex('indicator_runs').select('id', 'year')).map((r) => Number(r.id)).sort((a, b) => a - b)
+    const parts = (
+      await t.db.knex.raw(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'indicator_results' ORDER BY c.relname`)
+    ).rows.map((r: { relname: string }) => r.relname)
+    expect(parts.sort()).toEqual(runs.map((id) => `indicator_results_r${id}`).sort())
+    expect(await t.db.knex('indicator_runs').where({ year: 2025 }).count('* as n')).toEqual([{ n: 3 }])
+    // No table left behind by a pruned run, and the latest run's results are all there.
+    const tables = (
+      await t.db.knex.raw(
+        `SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'indicator_results_r%' AND relkind = 'r'`,
+      )
+    ).rows[0].n
+    expect(tables).toBe(runs.length)
+    expect((await results('kindergarten_coverage')).C2).toBeDefined()
+  })
+
   it('exports the problem list as CSV and XLSX', async () => {
     const csv = await get(t.app, '/api/years/2025/problems?format=csv&indicator=kindergarten_coverage')
     expect(csv.headers['content-type']).toContain('text/csv')

@@ -13,6 +13,7 @@ import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
 import { inspectionsVersion, loadInspectionFacts } from '../inspections/store.ts'
 import { networkDistanceModel } from '../network/indicators.ts'
+import { resultPartition } from '../../migrations/007_result_partitions.ts'
 import {
   DISTANCE_MODEL,
   definitionsFor,
@@ -206,9 +207,14 @@ export async function computeYear(
     )
     const id = run.rows[0].id as number
     onProgress(0.86, 'store results')
+    // Into the run's own partition, attached once full (migrations/007_result_partitions.ts).
+    const part = resultPartition(id)
+    await client.query(`CREATE TABLE ${part} (LIKE indicator_results INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`)
+    // Declared here, so attaching needs no scan to prove every row belongs to this run.
+    await client.query(`ALTER TABLE ${part} ADD CONSTRAINT ${part}_run CHECK (run_id = ${id})`)
     await bulkInsert(
       client,
-      'indicator_results',
+      part,
       RESULT_COLUMNS,
       out.rows.map((r) => [
         city.code,
@@ -227,6 +233,7 @@ export async function computeYear(
       ]),
       { copy: db.supportsCopy, total: out.rows.length },
     )
+    await client.query(`ALTER TABLE indicator_results ATTACH PARTITION ${part} FOR VALUES IN (${id})`)
     onProgress(0.9, 'store arrays')
     const arrays: [string, Buffer][] = [
       ['fid', Buffer.from(B.fid.buffer, B.fid.byteOffset, B.fid.byteLength)],
@@ -250,11 +257,15 @@ export async function computeYear(
       'DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)',
       [city.code, year, id],
     )
-    // Older runs of the year beyond the kept number go (61 MB a run at a million buildings).
-    await client.query(
-      `DELETE FROM indicator_runs WHERE id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 ORDER BY id DESC OFFSET $3)`,
+    // Older runs of the year beyond the kept number go (~240 MB a run at a million buildings): their
+    // results as whole tables, then the runs.
+    const old = await client.query(
+      'SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 ORDER BY id DESC OFFSET $3',
       [city.code, year, Math.max(1, config.keepRuns)],
     )
+    for (const r of old.rows) await client.query(`DROP TABLE IF EXISTS ${resultPartition(Number(r.id))}`)
+    if (old.rows.length)
+      await client.query('DELETE FROM indicator_runs WHERE id = ANY($1)', [old.rows.map((r) => r.id)])
     onProgress(0.98, 'commit')
     await client.query('UPDATE indicator_runs SET duration_ms = $2 WHERE id = $1', [id, Date.now() - t0])
     return id
