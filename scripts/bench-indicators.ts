@@ -118,7 +118,7 @@ console.log(
 console.log('\n| step | seconds |')
 console.log('|---|---|')
 console.log(
-  `| citycheck full run: load model + all ${INDICATORS.length} indicators × 3 levels + store results and 问题清单 (${run.results} results, ${run.problems} problems) | ${full.toFixed(2)} |`,
+  `| citycheck full run: load model + all ${INDICATORS.length} indicators × every level + store results and 问题清单 (${run.results} results, ${run.problems} problems) | ${full.toFixed(2)} |`,
 )
 console.log(
   `| citycheck full run again, model cached in memory (as after any earlier run or what-if) | ${warmFull.toFixed(2)} |`,
