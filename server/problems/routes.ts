@@ -69,9 +69,9 @@ export default async function problemRoutes(app: FastifyInstance, ctx: AppContex
       const year = checkYear((req.params as { year: number }).year)
       const q = req.query as ProblemQuery & { format: string }
       if (q.format === 'json') {
-        // Kept serialised for this generation of the city-year (a status change is a change notice)
-        // and this day (overdue flags change at midnight).
-        const key = `problems|${req.city.code}|${year}|${generationOf(req.city.code, year)}|${new Date().toISOString().slice(0, 10)}|${JSON.stringify(q)}`
+        // Kept serialised for this generation of the city-year: a status change is a change notice, and
+        // the generation's 30 s period also bounds how late an overdue flag turns at midnight.
+        const key = `problems|${req.city.code}|${year}|${generationOf(req.city.code, year)}|${JSON.stringify(q)}`
         const r = await cachedReply(key, async () => {
           const problems = await listProblems(knex, req.city.code, year, q)
           return { year, count: problems.length, problems }
