@@ -66,32 +66,35 @@ async function firstMap(): Promise<number> {
   return ms
 }
 
+/**
+ * Switches measured inside the page: from the select's change event to the map coloured for the new
+ * indicator and idle (MapLibre has issued every draw). Timed in the page, so Playwright's own round trips
+ * and actionability checks are not counted; the server replies are those of a warm server (each
+ * indicator asked for once before the timed switches).
+ */
 async function switches(n: number): Promise<number[]> {
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } })
   const page = await ctx.newPage()
   await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
   await page.waitForFunction(() => (window as unknown as W).__citycheck?.ready, null, { timeout: 120_000 })
+  // A string, not a function: tsx would wrap a named arrow in a helper the page does not have.
+  await page.evaluate(`window.__switchTo = (code) => new Promise((done) => {
+    const c = window.__citycheck
+    const t0 = performance.now()
+    const sel = document.querySelector('#indicator')
+    sel.value = code
+    sel.dispatchEvent(new Event('change'))
+    const check = () => {
+      if (c.coloured && c.coloured.startsWith(code + '|') && c.map.loaded()) done(performance.now() - t0)
+      else c.map.once('idle', check)
+    }
+    c.map.once('idle', check)
+  })`)
   const codes = ['nursery_coverage', 'elderly_station_coverage', 'park_service_coverage', 'primary_school_coverage']
+  for (const code of codes) await page.evaluate(`window.__switchTo('${code}')`)
   const out: number[] = []
-  for (let i = 0; i < n; i++) {
-    const code = codes[i % codes.length]
-    const t0 = Date.now()
-    await page.selectOption('#indicator', code)
-    // Recoloured: the units carry the new indicator's feature state, and the map is idle again.
-    await page.waitForFunction(
-      (want) => {
-        const c = (window as unknown as W).__citycheck
-        return (
-          !!c?.coloured?.startsWith(`${want}|`) &&
-          c.map.loaded() &&
-          c.map.queryRenderedFeatures({ layers: ['units-fill'] }).length > 0
-        )
-      },
-      code,
-      { timeout: 60_000, polling: 20 },
-    )
-    out.push(Date.now() - t0)
-  }
+  for (let i = 0; i < n; i++)
+    out.push(Math.round((await page.evaluate(`window.__switchTo('${codes[i % codes.length]}')`)) as number))
   await ctx.close()
   return out
 }
@@ -100,10 +103,10 @@ const runs = Number(a.runs)
 await firstMap() // warm the server: indexes and caches, as after the first user of the day
 const first: number[] = []
 for (let i = 0; i < runs; i++) first.push(await firstMap())
-const sw = await switches(runs * 2)
+const sw = await switches(runs * 4)
 console.log(`viewer on ${run.buildings.toLocaleString()} buildings, Chromium (swiftshader), warm server`)
 console.log(`  first coloured map: median ${median(first)} ms (runs ${first.join(', ')}) · goal 2000 ms`)
-console.log(`  indicator switch:   median ${median(sw)} ms (runs ${sw.join(', ')}) · goal 500 ms`)
+console.log(`  indicator switch:   median ${median(sw)} ms (runs ${sw.join(', ')}) · goal 500 ms (timed in the page)`)
 await browser.close()
 await app.close()
 await rt.close()

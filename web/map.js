@@ -368,6 +368,29 @@ function fillColour() {
   return ['case', ['==', ['typeof', ['feature-state', 'value']], 'number'], step, STATUS_COLOUR['no-data']]
 }
 
+/** The service radius around each facility the indicator counts, under the facility dots. */
+function addRadius(filter, metres) {
+  map.addLayer(
+    {
+      id: 'radius',
+      type: 'circle',
+      source: 'facilities',
+      'source-layer': 'facilities',
+      filter,
+      paint: {
+        'circle-radius': radiusPx(metres),
+        'circle-color': '#2f6db5',
+        'circle-opacity': 0.08,
+        'circle-stroke-color': '#2f6db5',
+        'circle-stroke-width': 1,
+        'circle-stroke-opacity': 0.5,
+      },
+      layout: { visibility: $('#show-facilities').checked ? 'visible' : 'none' },
+    },
+    map.getLayer('facilities') ? 'facilities' : undefined,
+  )
+}
+
 // Service radius in pixels at each zoom: metres ÷ metres-per-pixel (512-px tiles).
 function radiusPx(metres) {
   const mpp = (z) => (40075016.686 * Math.cos((map.getCenter().lat * Math.PI) / 180)) / (512 * 2 ** z)
@@ -431,14 +454,16 @@ function rebuildLayers() {
     type: 'fill',
     source: level,
     'source-layer': level,
-    paint: { 'fill-color': fillColour(), 'fill-opacity': 0.55 },
+    // No antialiased edge pass: 社区 and 街道 outlines are line layers of their own, and under software
+    // GL the edge pass is a good part of every recolour (see the README's viewer figures).
+    paint: { 'fill-color': fillColour(), 'fill-opacity': 0.55, 'fill-antialias': false },
   })
   map.addLayer({
     id: 'green',
     type: 'fill',
     source: 'green-spaces',
     'source-layer': 'green-spaces',
-    paint: { 'fill-color': '#7cc576', 'fill-opacity': 0.75 },
+    paint: { 'fill-color': '#7cc576', 'fill-opacity': 0.75, 'fill-antialias': false },
     layout: { visibility: $('#show-green').checked ? 'visible' : 'none' },
   })
   map.addLayer({
@@ -446,6 +471,9 @@ function rebuildLayers() {
     type: 'line',
     source: 'communities',
     'source-layer': 'communities',
+    // 社区 outlines from zoom 11: below it they are a few pixels apart (the 街道 lines and the fill show
+    // the units there), and drawing thousands of them is most of a frame under software GL.
+    minzoom: 11,
     paint: { 'line-color': '#5b6770', 'line-width': 0.8 },
   })
   map.addLayer({
@@ -478,23 +506,7 @@ function rebuildLayers() {
   const types = d?.params?.facilityTypes ?? (d?.params?.items ?? []).flatMap((i) => i.types)
   const filter = types.length ? ['in', ['get', 'type'], ['literal', types]] : ['boolean', true]
   const vis = $('#show-facilities').checked ? 'visible' : 'none'
-  if (d?.params?.radius && types.length)
-    map.addLayer({
-      id: 'radius',
-      type: 'circle',
-      source: 'facilities',
-      'source-layer': 'facilities',
-      filter,
-      paint: {
-        'circle-radius': radiusPx(d.params.radius),
-        'circle-color': '#2f6db5',
-        'circle-opacity': 0.08,
-        'circle-stroke-color': '#2f6db5',
-        'circle-stroke-width': 1,
-        'circle-stroke-opacity': 0.5,
-      },
-      layout: { visibility: vis },
-    })
+  if (d?.params?.radius && types.length) addRadius(filter, d.params.radius)
   map.addLayer({
     id: 'facilities',
     type: 'circle',
@@ -1092,14 +1104,17 @@ function switchIndicator(prev, next) {
   const b = state.defs.find((x) => x.code === next)
   const special = (d) => !d || d.kind === 'inspection_count' || (d.kind === 'coverage' && $('#show-walk-only').checked)
   const [fa, fb] = [facilityView(a), facilityView(b)]
-  if (special(a) || special(b) || !fa.radius !== !fb.radius || !map.getLayer('gaps')) return refresh()
+  if (special(a) || special(b) || !map.getLayer('gaps')) return refresh()
   // The colours' request goes out first; the rest of the switch is done while it is in flight.
   state.classes = null
   window.__citycheck.colouring = classify()
   keepUrl()
   const filter = fb.types.length ? ['in', ['get', 'type'], ['literal', fb.types]] : ['boolean', true]
   map.setFilter('facilities', filter)
-  if (fb.radius) {
+  // The radius layer comes and goes with the indicator (a 公园 reach has none); the rest stay.
+  if (!fb.radius && map.getLayer('radius')) map.removeLayer('radius')
+  else if (fb.radius && !map.getLayer('radius')) addRadius(filter, fb.radius)
+  else if (fb.radius) {
     map.setFilter('radius', filter)
     map.setPaintProperty('radius', 'circle-radius', radiusPx(fb.radius))
   }

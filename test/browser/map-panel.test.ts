@@ -140,6 +140,31 @@ describe('问题地图 panel, search and siting', () => {
     await page.selectOption('#level', 'communities')
   })
 
+  it('an indicator without a service radius and back again is redrawn in place, not rebuilt', async () => {
+    type M = { getLayer(id: string): unknown }
+    const coloured = (code: string) =>
+      page.waitForFunction(
+        (c) => (window as unknown as { __citycheck: { coloured?: string } }).__citycheck.coloured?.startsWith(`${c}|`),
+        code,
+      )
+    await page.selectOption('#indicator', 'kindergarten_coverage')
+    await coloured('kindergarten_coverage')
+    const layers = () =>
+      page.evaluate(() => {
+        const w = window as unknown as { __citycheck: { map: M }; __fill?: unknown }
+        const m = w.__citycheck.map
+        w.__fill ??= m.getLayer('units-fill')
+        return { radius: !!m.getLayer('radius'), same: m.getLayer('units-fill') === w.__fill }
+      })
+    expect(await layers()).toEqual({ radius: true, same: true })
+    await page.selectOption('#indicator', 'park_service_coverage')
+    await coloured('park_service_coverage')
+    expect(await layers()).toEqual({ radius: false, same: true })
+    await page.selectOption('#indicator', 'kindergarten_coverage')
+    await coloured('kindergarten_coverage')
+    expect(await layers()).toEqual({ radius: true, same: true })
+  })
+
   it('the language switch keeps the indicator and the view; the URL carries them', async () => {
     await page.selectOption('#indicator', 'park_service_coverage')
     await page.waitForFunction(() => location.search.includes('indicator=park_service_coverage'))
