@@ -3,7 +3,7 @@
 //   npm run bench:import [-- --buildings 1000000]
 // BENCH_DATABASE_URL names the server (default postgres://postgres@127.0.0.1:5432/postgres); a scratch
 // database citycheck_bench is created and dropped.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -12,7 +12,13 @@ import { openDatabase } from '../server/db/engine.ts'
 import { importLayer } from '../server/import/pipeline.ts'
 import { progressBar } from './progress.ts'
 
-const { values: a } = parseArgs({ options: { buildings: { type: 'string', default: '1000000' } } })
+const { values: a } = parseArgs({
+  options: {
+    buildings: { type: 'string', default: '1000000' },
+    // GeoJSON up to this size is parsed whole (the server's CITYCHECK_GEOJSON_PARSE_WHOLE_MB); 0 = from bytes
+    'parse-whole-mb': { type: 'string', default: '512' },
+  },
+})
 const { dir, side } = benchCity(Number(a.buildings))
 const file = path.join(dir, 'buildings.geojson')
 const bytes = fs.statSync(file).size
@@ -21,11 +27,21 @@ const dbName = 'citycheck_bench'
 let scratch = await scratchDb(dbName)
 const url = new URL(scratch.url)
 let t = Date.now()
+const bar = progressBar('citycheck')
 
 // 1. citycheck (parse, CRS check, field mapping, COPY, GEOS validity, GiST, attach, version flip)
 const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '/tmp' })
 await ensureCity(db)
+// Memory: the peak resident size while importing, above the process before it read the file (so the
+// file's own bytes count), sampled on a timer and at every progress step.
+const rss0 = process.memoryUsage.rss()
+let peak = rss0
+const sample = () => {
+  peak = Math.max(peak, process.memoryUsage.rss())
+}
+const timer = setInterval(sample, 50)
 const buf = fs.readFileSync(file)
+const keepParsedBytes = Number(a['parse-whole-mb']) * 1024 * 1024
 t = Date.now()
 const r = await importLayer(
   db,
@@ -38,20 +54,44 @@ const r = await importLayer(
     uploader: 'bench',
     options: {},
   },
-  { maxUnpackedBytes: 8e9, maxFeatures: 1e8, keepVersions: 5 },
-  progressBar('citycheck'),
+  { maxUnpackedBytes: 8e9, maxFeatures: 1e8, keepVersions: 5, keepParsedBytes },
+  (stage, done, total) => {
+    sample()
+    bar(stage, done, total)
+  },
 )
 const ours = (Date.now() - t) / 1000
+clearInterval(timer)
+sample()
 const n = r.featureCount
 await db.close()
 
 // 2. ogr2ogr, the usual baseline, on the same file into the same server.
 let ogr: number | undefined
+let ogrPeak = 0
+/** Runs a command; resolves with its peak resident size in bytes (VmHWM, read until it exits). */
+function runWithPeak(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: 'inherit' })
+    let hwm = 0
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+        if (m) hwm = Math.max(hwm, Number(m[1]) * 1024)
+      } catch {}
+    }, 50)
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      clearInterval(poll)
+      code === 0 ? resolve(hwm) : reject(new Error(`${cmd} exited with ${code}`))
+    })
+  })
+}
 const has = spawnSync('ogr2ogr', ['--version']).status === 0
 if (has) {
   scratch = await scratchDb(dbName)
   t = Date.now()
-  execFileSync(
+  ogrPeak = await runWithPeak(
     'ogr2ogr',
     [
       '-f',
@@ -69,16 +109,26 @@ if (has) {
       '-a_srs',
       'EPSG:4490',
     ],
-    { env: { ...process.env, PG_USE_COPY: 'YES' }, stdio: 'inherit' },
+    { ...process.env, PG_USE_COPY: 'YES' },
   )
   ogr = (Date.now() - t) / 1000
 }
 await scratch.drop()
 
-console.log('\n| loader | features | seconds | features/s |')
-console.log('|---|---|---|---|')
-console.log(`| citycheck import pipeline | ${n} | ${ours.toFixed(1)} | ${(n / ours).toFixed(0)} |`)
+const mb = (x: number) => (x / 1048576).toFixed(0)
+const path_ = bytes <= keepParsedBytes ? 'parsed whole' : 'read from bytes'
+console.log(
+  `\nGeoJSON ${mb(bytes)} MB, ${path_}; memory = peak resident size above the process before the file was read`,
+)
+console.log('\n| loader | features | seconds | features/s | peak memory | per building |')
+console.log('|---|---|---|---|---|---|')
+const perB = (x: number) => `${((x / n) * 1e-3).toFixed(2)} KB`
+console.log(
+  `| citycheck import pipeline | ${n} | ${ours.toFixed(1)} | ${(n / ours).toFixed(0)} | ${mb(peak - rss0)} MB | ${perB(peak - rss0)} |`,
+)
 if (ogr !== undefined) {
-  console.log(`| ogr2ogr PG_USE_COPY=YES | ${n} | ${ogr.toFixed(1)} | ${(n / ogr).toFixed(0)} |`)
+  console.log(
+    `| ogr2ogr PG_USE_COPY=YES | ${n} | ${ogr.toFixed(1)} | ${(n / ogr).toFixed(0)} | ${mb(ogrPeak)} MB (whole process) | ${perB(ogrPeak)} |`,
+  )
   console.log(`\nratio: citycheck is ${(ogr / ours).toFixed(2)}× the speed of ogr2ogr (>1 = faster)`)
 } else console.log('\n(ogr2ogr not installed: apt-get install gdal-bin for the baseline)')

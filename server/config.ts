@@ -30,6 +30,8 @@ export interface Config {
   maxUploadBytes: number
   maxUnpackedBytes: number
   maxFeatures: number
+  /** GeoJSON up to this size is parsed whole; a larger one is read feature by feature from its bytes. */
+  keepParsedBytes: number
   /** Versions kept per (year, layer) besides the current one; older ones are dropped. */
   keepVersions: number
   /** Indicator runs kept per city and year (the latest one's building arrays only). */
@@ -79,9 +81,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobStaleSeconds: num(env.CITYCHECK_JOB_STALE_S, 15),
     inlineUploadBytes: num(env.CITYCHECK_INLINE_UPLOAD_MB, 32) * 1024 * 1024,
     readRequiresToken: env.CITYCHECK_READ_REQUIRES_TOKEN === '1',
-    maxUploadBytes: num(env.CITYCHECK_MAX_UPLOAD_MB, 1024) * 1024 * 1024,
-    maxUnpackedBytes: num(env.CITYCHECK_MAX_UNPACKED_MB, 1024) * 1024 * 1024,
-    maxFeatures: num(env.CITYCHECK_MAX_FEATURES, 5_000_000),
+    // 2 GB: a GeoJSON of 5 million footprints is ~1.6 GB (and 2 GB is the most Node reads into one buffer).
+    maxUploadBytes: num(env.CITYCHECK_MAX_UPLOAD_MB, 2048) * 1024 * 1024,
+    maxUnpackedBytes: num(env.CITYCHECK_MAX_UNPACKED_MB, 2048) * 1024 * 1024,
+    maxFeatures: num(env.CITYCHECK_MAX_FEATURES, 10_000_000),
+    keepParsedBytes: num(env.CITYCHECK_GEOJSON_PARSE_WHOLE_MB, 512) * 1024 * 1024,
     keepVersions: num(env.CITYCHECK_KEEP_VERSIONS, 5),
     keepRuns: num(env.CITYCHECK_KEEP_RUNS, 3),
     floorAreaPerResident: num(env.CITYCHECK_FLOOR_AREA_PER_RESIDENT, 36.5),

@@ -16,7 +16,15 @@ import {
   type Bbox,
   type Crs,
 } from './crs.ts'
-import { forEachPosition, geometryProblem, mapPositions, toEwkbHex, type Malformed } from './geometry.ts'
+import {
+  addToExtent,
+  forEachPosition,
+  mapPositions,
+  newExtent,
+  toEwkbHex,
+  type Extent,
+  type Malformed,
+} from './geometry.ts'
 import type { ReadResult } from './readers/index.ts'
 
 export const STORAGE_SRID = 4490
@@ -56,24 +64,12 @@ export interface Normalised {
 
 const MAX_ISSUES = 1000
 
-/** The extent of the well-formed features; the malformed ones are noted by index for the row pass. */
-function bboxOf(features: ReadResult['features'], malformed: Map<number, Malformed>): Bbox {
-  const b = { minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity }
-  for (let i = 0; i < features.length; i++) {
-    const f = features[i]
-    const prob = geometryProblem(f.geometry)
-    if (prob) {
-      malformed.set(i, prob)
-      continue
-    }
-    forEachPosition(f.geometry!, (p) => {
-      if (p[0] < b.minX) b.minX = p[0]
-      if (p[0] > b.maxX) b.maxX = p[0]
-      if (p[1] < b.minY) b.minY = p[1]
-      if (p[1] > b.maxY) b.maxY = p[1]
-    })
-  }
-  return b
+/** The extent of the well-formed features (the reader's, when it built one while parsing). */
+function extentOf(read: ReadResult): Extent {
+  if (read.extent) return read.extent
+  const x = newExtent()
+  for (let i = 0; i < read.features.length; i++) addToExtent(x, i, read.features.at(i)!.geometry)
+  return x
 }
 
 /** The first position of each well-formed feature (for telling one wild feature from a wrong CRS). */
@@ -85,7 +81,7 @@ function firstPositions(
   for (let i = 0; i < features.length; i++) {
     if (malformed.has(i)) continue
     let done = false
-    forEachPosition(features[i].geometry!, (p) => {
+    forEachPosition(features.at(i)!.geometry!, (p) => {
       if (!done) {
         out.push({ i, x: p[0], y: p[1] })
         done = true
@@ -272,8 +268,7 @@ const EXPECTED_GEOMETRY: Record<LayerDef['geometry'], string> = {
 export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOptions): Normalised {
   const file = read.fileName
   if (read.features.length === 0) throw new AppError('CC_EMPTY_LAYER', { file })
-  const malformed = new Map<number, Malformed>()
-  const bbox = bboxOf(read.features, malformed)
+  const { bbox, malformed } = extentOf(read)
   if (!Number.isFinite(bbox.minX)) {
     const [i, m] = malformed.entries().next().value ?? [
       0,
@@ -309,7 +304,7 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
     const unknownTypes = new Map<string, number>() // value → first feature
     for (let i = 0; i < read.features.length; i++) {
       const fid = i + 1
-      const feat = read.features[i]
+      const feat = read.features.at(i)!
       const bad0 = malformed.get(i)
       if (bad0) {
         add(issue(bad0.code, { file, feature: fid, field: 'geometry', reason: bad0.reason, reasonEn: bad0.reasonEn }))

@@ -11,7 +11,7 @@ import { bulkInsert } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
 import { layerDef, LAYER_NAMES, type LayerDef } from '../layers/definitions.ts'
 import { normaliseStream, type ImportOptions } from './normalise.ts'
-import { readUpload, type ReadResult } from './readers/index.ts'
+import { readUpload, type RawFeature, type ReadResult } from './readers/index.ts'
 import { noCoordinates } from './readers/csv.ts'
 
 export interface ImportRequest {
@@ -33,6 +33,8 @@ export interface ImportLimits {
   maxUnpackedBytes: number
   maxFeatures: number
   keepVersions: number
+  /** GeoJSON up to this size is parsed whole, a larger one from its bytes (see readers/geojson.ts) */
+  keepParsedBytes?: number
 }
 
 export type ProgressStage = 'read' | 'normalise' | 'write' | 'validate' | 'index' | 'done'
@@ -142,6 +144,7 @@ export async function importLayer(
       crs: req.options.crs,
       maxUnpackedBytes: limits.maxUnpackedBytes,
       maxFeatures: limits.maxFeatures,
+      keepParsedBytes: limits.keepParsedBytes,
     })
     if (read.attributeOnly) await placeByUnit(knex, city, year, def, read)
     const total = read.features.length
@@ -182,7 +185,7 @@ export async function importLayer(
       })
       // Per-feature problems found on the way: the transaction rolls back, nothing was kept.
       if (norm.errors.length) throw validationError(read.fileName, norm.errors)
-      read.features.length = 0
+      read.features = [] // the parsed features (or the file's bytes) can go before the checks run
 
       onProgress?.('validate')
       // The 社区 overlap check joins the staging table with itself: with the GiST index first it is
@@ -402,7 +405,9 @@ export async function placeByUnit(knex: Knex, city: string, year: number, def: L
     for (const r of rows) points.set(String(r.code), [Number(r.x), Number(r.y)])
   }
   const issues: Issue[] = []
-  read.features.forEach((f, i) => {
+  // Tables (CSV, XLSX) are arrays: the point placed here is the one the row pass reads.
+  const features = read.features as RawFeature[]
+  features.forEach((f, i) => {
     const code = f.properties[column] == null ? '' : String(f.properties[column]).trim()
     const p = points.get(code)
     if (p) f.geometry = { type: 'Point', coordinates: p }

@@ -98,7 +98,8 @@ export async function readTable(
   if (buf[first] === 0x7b || lower.endsWith('.geojson') || lower.endsWith('.json')) {
     const g = readGeoJson(buf, file, { encoding: opts.encoding, maxFeatures: opts.maxRows, maxUnpackedBytes: 0 })
     const header = g.fieldNames
-    const rows = g.features.map((f, i): TableRow => {
+    const rows = Array.from({ length: g.features.length }, (_, i): TableRow => {
+      const f = g.features.at(i)!
       const cells: Record<string, string | null> = {}
       for (const h of header) {
         const v = f.properties[h]

@@ -87,9 +87,12 @@ const DETECTED: Record<string, string> = {
   'UTF-16BE': 'utf-16be',
 }
 
+/** Whether the bytes are valid in `enc`, checked in pieces (a whole large file is no one string). */
 const decodes = (buf: Uint8Array, enc: string) => {
+  const dec = new TextDecoder(enc, { fatal: true })
+  const step = 1 << 24
   try {
-    new TextDecoder(enc, { fatal: true }).decode(buf)
+    for (let i = 0; i < buf.length; i += step) dec.decode(buf.subarray(i, i + step), { stream: i + step < buf.length })
     return true
   } catch {
     return false

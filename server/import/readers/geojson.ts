@@ -1,47 +1,267 @@
-import type { Feature, FeatureCollection, Geometry } from 'geojson'
+// GeoJSON (RFC 7946, plus the legacy `crs` member). Two ways to read one, by size:
+// - up to `keepParsedBytes` (512 MB), the whole file is decoded and JSON.parse'd at once and the parsed
+//   features are kept: the fastest way (one native parse; see the README's import figures).
+// - a larger file — one V8 could not even hold as a string (~512 MB, ~1.6 million footprints) — is
+//   read from its bytes: the FeatureCollection's members and each feature's extent are found by a
+//   byte scan (jsonscan.ts), every feature is decoded and parsed on its own (attribute names and the
+//   extent gathered on the way), and only the bytes and the features' offsets (16 bytes each) are
+//   kept: a feature is parsed again when the import reads it. Memory stays near the file's size.
+import { isUtf8 } from 'node:buffer'
+import type { Feature, Geometry } from 'geojson'
 import { AppError } from '../../errors.ts'
-import { decodeText } from './encoding.ts'
-import type { ReadOptions, ReadResult } from './types.ts'
+import { addToExtent, newExtent } from '../geometry.ts'
+import { decodeText, detectLegacy, normaliseEncoding } from './encoding.ts'
+import { skipWs, stringEnd, valueEnd } from './jsonscan.ts'
+import type { FeatureList, RawFeature, ReadOptions, ReadResult } from './types.ts'
 
-/** GeoJSON FeatureCollection, Feature or bare geometry (RFC 7946, plus the legacy `crs` member). */
-export function readGeoJson(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
+/** Above this size a GeoJSON keeps its bytes, not its parsed features (~1.6 million footprints). */
+export const KEEP_PARSED_BYTES = 512 * 1024 * 1024
+
+/** Encodings whose two-byte characters may end in 0x5C (see jsonscan.ts). */
+const DOUBLE_BYTE = new Set(['gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr'])
+
+interface Text {
+  bytes: Buffer
+  encoding: string
+  source: ReadResult['encodingSource']
+  confidence?: number
+  /** The text of bytes [s, e); throws CC_ENCODING_INVALID naming `feature` when they do not decode. */
+  decode: (s: number, e: number, feature?: number) => string
+}
+
+/** UTF-16 text as UTF-8 bytes, converted in pieces (no string of the whole file). */
+function utf16ToUtf8(buf: Buffer, enc: string, file: string): Buffer {
+  const dec = new TextDecoder(enc, { fatal: true })
+  const parts: Buffer[] = []
+  const step = 1 << 24
+  try {
+    for (let i = 0; i < buf.length; i += step)
+      parts.push(Buffer.from(dec.decode(buf.subarray(i, i + step), { stream: i + step < buf.length })))
+  } catch {
+    throw new AppError('CC_ENCODING_INVALID', { file, encoding: enc, field: 'encoding' })
+  }
+  return Buffer.concat(parts)
+}
+
+/** The declared encoding, else a UTF-16 byte-order mark, else UTF-8 when valid, else detection. */
+function textOf(buf: Buffer, declared: string | undefined, file: string): Text {
+  let enc: string
+  let source: Text['source']
+  let confidence: number | undefined
+  let bytes = buf
+  if (declared) {
+    enc = normaliseEncoding(declared)
+    source = 'declared'
+  } else if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) {
+    enc = buf[0] === 0xff ? 'utf-16le' : 'utf-16be'
+    source = 'detected'
+  } else if (isUtf8(buf)) {
+    enc = 'utf-8'
+    source = 'utf-8 (standard)'
+  } else {
+    ;({ encoding: enc, confidence } = detectLegacy(buf, file))
+    source = 'detected'
+  }
+  const encoding = enc
+  if (enc.startsWith('utf-16')) {
+    bytes = utf16ToUtf8(buf, enc, file)
+    enc = 'utf-8'
+  } else if (enc === 'utf-8' && source === 'declared' && !isUtf8(buf))
+    throw new AppError('CC_ENCODING_INVALID', { file, encoding: enc, field: 'encoding' })
+  if (enc === 'utf-8') return { bytes, encoding, source, decode: (s, e) => bytes.toString('utf8', s, e) }
+  const dec = new TextDecoder(enc, { fatal: true })
+  return {
+    bytes,
+    encoding,
+    source,
+    confidence,
+    decode: (s, e, feature) => {
+      try {
+        return dec.decode(bytes.subarray(s, e))
+      } catch {
+        throw new AppError('CC_ENCODING_INVALID', { file, encoding: enc, field: 'encoding', feature })
+      }
+    },
+  }
+}
+
+const parseFailed = (file: string, reason: string, feature?: number) =>
+  new AppError('CC_PARSE_FAILED', {
+    file,
+    feature,
+    reason: feature ? `第 ${feature} 个要素：${reason} / feature ${feature}: ${reason}` : reason,
+  })
+
+/** The top-level object's members: `type` and `crs` parsed, the `features` array as byte offsets. */
+function scanTop(t: Text, file: string, dbcs: boolean) {
+  const b = t.bytes
+  const notJson = (at: number) => parseFailed(file, `JSON 在第 ${at + 1} 字节处出错 / invalid JSON at byte ${at + 1}`)
+  let i = skipWs(b, b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0)
+  if (b[i] !== 0x7b) return null
+  const members: Record<string, unknown> = {}
+  const starts: number[] = []
+  const ends: number[] = []
+  let hasFeatures = false
+  i = skipWs(b, i + 1)
+  if (b[i] === 0x7d) i++
+  else
+    for (;;) {
+      if (b[i] !== 0x22) throw notJson(i)
+      const keyEnd = stringEnd(b, i, dbcs)
+      if (keyEnd < 0) throw notJson(i)
+      const key = JSON.parse(t.decode(i, keyEnd)) as string
+      i = skipWs(b, keyEnd)
+      if (b[i] !== 0x3a) throw notJson(i)
+      i = skipWs(b, i + 1)
+      if (key === 'features' && b[i] === 0x5b) {
+        hasFeatures = true
+        i = skipWs(b, i + 1)
+        if (b[i] !== 0x5d)
+          for (;;) {
+            const e = valueEnd(b, i, dbcs)
+            if (e < 0) throw parseFailed(file, '要素未结束 / the feature does not end', starts.length + 1)
+            starts.push(i)
+            ends.push(e)
+            i = skipWs(b, e)
+            if (b[i] === 0x2c) i = skipWs(b, i + 1)
+            else if (b[i] === 0x5d) break
+            else throw notJson(i)
+          }
+        i++
+      } else {
+        const e = valueEnd(b, i, dbcs)
+        if (e < 0) throw notJson(i)
+        // Only what the reader uses is parsed; other members (name, bbox, …) are skipped.
+        if (key === 'type' || key === 'crs' || key === 'features') members[key] = JSON.parse(t.decode(i, e))
+        i = e
+      }
+      i = skipWs(b, i)
+      if (b[i] === 0x2c) i = skipWs(b, i + 1)
+      else if (b[i] === 0x7d) {
+        i++
+        break
+      } else throw notJson(i)
+    }
+  if (skipWs(b, i) !== b.length) throw notJson(skipWs(b, i))
+  return { members, starts, ends, hasFeatures }
+}
+
+/** A feature as the import reads it; `null` properties become `{}`. */
+function rawOf(f: Partial<Feature> | null): RawFeature {
+  return {
+    geometry: (f?.geometry as Geometry | null) ?? null,
+    properties: (f?.properties as RawFeature['properties']) || {},
+  }
+}
+
+/** Features parsed from their byte ranges on each access (a large file: see the header). */
+class FeaturesFromBytes implements FeatureList {
+  constructor(
+    private readonly text: Text,
+    private readonly starts: Float64Array,
+    private readonly ends: Float64Array,
+  ) {}
+  get length() {
+    return this.starts.length
+  }
+  at(i: number): RawFeature | undefined {
+    if (i < 0 || i >= this.starts.length) return undefined
+    return rawOf(JSON.parse(this.text.decode(this.starts[i], this.ends[i], i + 1)))
+  }
+}
+
+/** The whole file as one string, parsed at once (files up to `keepParsedBytes`). */
+function readWhole(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
   const { text, encoding, source, confidence } = decodeText(buf, opts.encoding, fileName)
-  let doc: FeatureCollection | Feature | Geometry
+  let doc: { type?: unknown; features?: unknown; coordinates?: unknown; crs?: unknown } | null
   try {
     doc = JSON.parse(text)
   } catch (e) {
-    throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: (e as Error).message })
+    throw parseFailed(fileName, (e as Error).message)
   }
-  let features: Feature[]
-  if (doc && doc.type === 'FeatureCollection' && Array.isArray((doc as FeatureCollection).features))
-    features = (doc as FeatureCollection).features
-  else if (doc && doc.type === 'Feature') features = [doc as Feature]
+  let features: (Partial<Feature> | null)[]
+  if (doc?.type === 'FeatureCollection' && Array.isArray(doc.features)) features = doc.features
+  else if (doc?.type === 'Feature') features = [doc as Partial<Feature>]
   else if (doc && typeof doc.type === 'string' && 'coordinates' in doc)
-    features = [{ type: 'Feature', geometry: doc as Geometry, properties: {} }]
-  else
-    throw new AppError('CC_PARSE_FAILED', {
-      file: fileName,
-      reason: '不是 GeoJSON FeatureCollection / not a GeoJSON FeatureCollection',
-    })
+    features = [{ geometry: doc as unknown as Geometry, properties: {} }]
+  else throw parseFailed(fileName, '不是 GeoJSON FeatureCollection / not a GeoJSON FeatureCollection')
   if (features.length > opts.maxFeatures)
     throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
   const names = new Set<string>()
-  const out = new Array(features.length)
+  const out = new Array<RawFeature>(features.length)
   for (let i = 0; i < features.length; i++) {
-    const f = features[i]
-    const props = f?.properties || {}
-    for (const k in props) names.add(k)
-    out[i] = { geometry: f?.geometry ?? null, properties: props }
+    out[i] = rawOf(features[i])
+    for (const k in out[i].properties) names.add(k)
   }
-  const crs = (doc as { crs?: { properties?: { name?: string } } }).crs?.properties?.name
   return {
     format: 'geojson',
     fileName,
     features: out,
     fieldNames: [...names],
-    crsName: crs,
+    crsName: (doc.crs as { properties?: { name?: string } } | undefined)?.properties?.name,
     encoding,
     encodingSource: source,
     encodingConfidence: confidence,
   }
+}
+
+/** GeoJSON FeatureCollection, Feature or bare geometry: parsed whole, or from its bytes when large. */
+export function readGeoJson(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
+  if (buf.length <= (opts.keepParsedBytes ?? KEEP_PARSED_BYTES)) return readWhole(buf, fileName, opts)
+  const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+  const t = textOf(bytes, opts.encoding, fileName)
+  const dbcs = DOUBLE_BYTE.has(normaliseEncoding(t.encoding))
+  const top = scanTop(t, fileName, dbcs)
+  const base = {
+    format: 'geojson' as const,
+    fileName,
+    crsName: (top?.members.crs as { properties?: { name?: string } } | undefined)?.properties?.name,
+    encoding: t.encoding,
+    encodingSource: t.source,
+    encodingConfidence: t.confidence,
+  }
+  const type = top?.members.type
+  if (!top || type !== 'FeatureCollection' || !top.hasFeatures) {
+    // A single Feature or a bare geometry: small by nature, parsed whole.
+    let doc: (Partial<Feature> & { coordinates?: unknown }) | null = null
+    try {
+      const bom = t.bytes[0] === 0xef && t.bytes[1] === 0xbb && t.bytes[2] === 0xbf ? 3 : 0
+      doc = top ? JSON.parse(t.decode(bom, t.bytes.length)) : null
+    } catch (e) {
+      throw parseFailed(fileName, (e as Error).message)
+    }
+    const one =
+      doc?.type === 'Feature'
+        ? rawOf(doc)
+        : doc && typeof doc.type === 'string' && 'coordinates' in doc
+          ? { geometry: doc as unknown as Geometry, properties: {} }
+          : null
+    if (!one) throw parseFailed(fileName, '不是 GeoJSON FeatureCollection / not a GeoJSON FeatureCollection')
+    return { ...base, features: [one], fieldNames: Object.keys(one.properties) }
+  }
+  const n = top.starts.length
+  if (n > opts.maxFeatures) throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
+  // Every feature is parsed once here: a syntax error is reported now, with its feature number, and the
+  // attribute names and the extent are gathered on the way; the parsed objects are not kept.
+  // Attribute names in file order; a plain object is checked faster than a Set is added to.
+  const names: string[] = []
+  const seen: Record<string, true> = Object.create(null)
+  const extent = newExtent()
+  for (let i = 0; i < n; i++) {
+    let f: RawFeature
+    try {
+      f = rawOf(JSON.parse(t.decode(top.starts[i], top.ends[i], i + 1)))
+    } catch (e) {
+      if (e instanceof AppError) throw e
+      throw parseFailed(fileName, (e as Error).message, i + 1)
+    }
+    for (const k in f.properties)
+      if (seen[k] === undefined) {
+        seen[k] = true
+        names.push(k)
+      }
+    addToExtent(extent, i, f.geometry)
+  }
+  const features = new FeaturesFromBytes(t, Float64Array.from(top.starts), Float64Array.from(top.ends))
+  return { ...base, features, fieldNames: names, extent }
 }

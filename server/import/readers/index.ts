@@ -11,7 +11,7 @@ import { gdalDataset, readWithGdal } from './gdal.ts'
 import type { ReadOptions, ReadResult } from './types.ts'
 import { unzip } from './zip.ts'
 
-export type { ReadResult, RawFeature, ReadOptions } from './types.ts'
+export type { FeatureList, ReadResult, RawFeature, ReadOptions } from './types.ts'
 
 function sniff(buf: Buffer, name: string): 'zip' | 'geojson' | 'csv' | 'gpkg' | 'kml' | 'gml' | undefined {
   if (buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) return 'zip'

@@ -1,15 +1,27 @@
 import type { Geometry } from 'geojson'
+import type { Extent } from '../geometry.ts'
 
 export interface RawFeature {
   geometry: Geometry | null
   properties: Record<string, unknown>
 }
 
+/**
+ * A file's features by index: an array, or (a large GeoJSON) a list that parses each feature from the
+ * file's bytes when asked, so memory holds the bytes rather than the parsed objects.
+ */
+export interface FeatureList {
+  readonly length: number
+  at(i: number): RawFeature | undefined
+}
+
 export interface ReadResult {
   format: 'geojson' | 'shapefile' | 'csv' | 'xlsx' | 'geopackage' | 'gdal'
   /** The name shown in messages: the uploaded file, or the member inside a zip. */
   fileName: string
-  features: RawFeature[]
+  features: FeatureList
+  /** The geometries' extent, when the reader built it while parsing (else normalise walks them). */
+  extent?: Extent
   /** Attribute names present in the file, in file order. */
   fieldNames: string[]
   /** CRS text found in the file itself (GeoJSON `crs` name, .prj WKT). */
@@ -32,4 +44,9 @@ export interface ReadOptions {
   crs?: string
   maxUnpackedBytes: number
   maxFeatures: number
+  /**
+   * GeoJSON up to this many bytes keeps its parsed features; a larger file keeps only its bytes and
+   * parses a feature again each time it is read (bounded memory, one extra parse; see geojson.ts).
+   */
+  keepParsedBytes?: number
 }
