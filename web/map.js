@@ -309,7 +309,10 @@ async function colourUnits() {
   const level = source === 'streets' ? 'street' : 'community'
   const model = $('#model').value === 'network' ? '&model=network' : ''
   const r = await apiFetch(
-    api(`/years/${state.year}/indicators/${encodeURIComponent(state.indicator)}?level=${level}${model}`),
+    // Only what the colours need: a sixth of the full reply's bytes for 4,900 社区.
+    api(
+      `/years/${state.year}/indicators/${encodeURIComponent(state.indicator)}?level=${level}${model}&fields=code,status,value`,
+    ),
   )
   const results = r.ok ? (await r.json()).results : []
   if (token !== colourToken || !map.getSource(source)) return null

@@ -256,6 +256,13 @@ describe('indicators on a hand-computed city', () => {
     expect(gz.headers['content-encoding']).toBe('gzip')
     expect(gz.body).toEqual(a.body)
     expect((await request(t.app.server).get(url).set('accept-encoding', 'identity')).body).toEqual(a.body)
+    // Only the fields the map colours by, the same values; a malformed list is a 400.
+    const slim = (await get(t.app, `${url}&fields=code,status,value`)).body
+    expect(slim.results).toEqual(
+      a.body.results.map((r: Record<string, unknown>) => ({ code: r.code, status: r.status, value: r.value })),
+    )
+    expect(slim.results.length).toBeGreaterThan(1)
+    expect((await get(t.app, `${url}&fields=code;drop`)).status).toBe(400)
     // The 问题清单 is kept too, and a status change (a change notice) is in the next reply.
     const list = '/api/years/2025/problems?indicator=kindergarten_coverage&unit=C2'
     const p = (await get(t.app, list)).body.problems[0]

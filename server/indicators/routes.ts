@@ -253,19 +253,31 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
               default: 'euclidean',
               description: 'straight-line or walking-network distance (network needs a roads layer)',
             },
+            fields: {
+              type: 'string',
+              pattern: '^[a-zA-Z]+(,[a-zA-Z]+)*$',
+              description:
+                '只返回每个单元的这些字段 / only these fields of each unit, e.g. code,status,value (what the map colours by: a sixth of the bytes)',
+            },
           },
         },
       },
     },
     async (req, reply) => {
       const { year, code } = req.params as { year: number; code: string }
-      const q = req.query as { level?: string; variant?: string; model: string }
+      const q = req.query as { level?: string; variant?: string; model: string; fields?: string }
       const city = req.city.code
       const defs = await definitions(knex, city, checkYear(year))
       const def = defs.find((d) => d.code === code)
       const base = q.variant ?? def?.params.primary ?? 'area'
       const variant = q.model === 'network' ? `${base}@network` : base
-      const read = () => readResults(knex, city, year, code, { level: q.level, variant })
+      const fields = q.fields?.split(',')
+      const read = async () => {
+        const r = await readResults(knex, city, year, code, { level: q.level, variant })
+        if (!fields) return r
+        const pick = (x: Record<string, unknown>) => Object.fromEntries(fields.map((f) => [f, x[f] ?? null]))
+        return { ...r, results: r.results.map(pick) }
+      }
       const run = await latestRun(knex, city, year)
       if (!run || !def) return read() // its 404
       // The reply is fixed by the run, the year before's run, staleness and the definition: kept serialised.
@@ -280,6 +292,7 @@ export default async function indicatorRoutes(app: FastifyInstance, ctx: AppCont
         code,
         q.level ?? '',
         variant,
+        q.fields ?? '',
         digest(def),
       ].join('|')
       return sendReply(req, reply, await cachedReply(key, read))
