@@ -135,4 +135,4 @@ if (ogr !== undefined) {
     `| ogr2ogr PG_USE_COPY=YES | ${n} | ${ogr.toFixed(1)} | ${(n / ogr).toFixed(0)} | ${mb(ogrPeak)} MB (whole process) | ${perB(ogrPeak)} |`,
   )
   console.log(`\nratio: citycheck is ${(ogr / ours).toFixed(2)}× the speed of ogr2ogr (>1 = faster)`)
-} else console.log('\n(ogr2ogr not installed: apt-get install gdal-bin for the baseline)')
+} else if (!a['skip-ogr2ogr']) console.log('\n(ogr2ogr not installed: apt-get install gdal-bin for the baseline)')
