@@ -794,10 +794,14 @@ function bboxOf(geom) {
 }
 
 async function loadUnits() {
+  // Extents only (no outlines): names, parents and boxes are all the labels, search and siting need.
+  const layers = ['streets', 'communities']
+  const replies = await Promise.all(
+    layers.map((l) => apiFetch(api(`/years/${state.year}/layers/${l}?limit=100000&geometry=bbox`))),
+  )
   state.units.clear()
-  for (const layer of ['streets', 'communities']) {
-    // Extents only (no outlines): names, parents and boxes are all the labels, search and siting need.
-    const r = await apiFetch(api(`/years/${state.year}/layers/${layer}?limit=100000&geometry=bbox`))
+  for (const [i, layer] of layers.entries()) {
+    const r = replies[i]
     if (!r.ok) continue
     for (const f of (await r.json()).features) {
       const parentCode = f.properties.street_code ?? f.properties.parent_code ?? null
@@ -817,7 +821,13 @@ async function loadUnits() {
     if (u.level === 'streets')
       sel.append(Object.assign(document.createElement('option'), { value: code, textContent: u.name }))
   sel.value = state.units.has(keep) ? keep : ''
-  // Suggestions as one types: name · parent · code, so two 社区 of one name can be told apart.
+  // Suggestions as one types, built once the map has drawn: thousands of options would otherwise hold
+  // the main thread while the first tiles come in.
+  afterIdle(unitSuggestions)()
+}
+
+/** The search box's suggestions: name · parent · code, so two 社区 of one name can be told apart. */
+function unitSuggestions() {
   const list = $('#unit-list')
   list.replaceChildren(
     ...[...state.units].map(([code, u]) => {

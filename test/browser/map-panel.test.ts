@@ -197,6 +197,8 @@ describe('问题地图 panel, search and siting', () => {
   })
 
   it('search suggests units with their 街道, says 未找到 and asks to choose between same-named 社区', async () => {
+    // The suggestions are built once the map is idle after the units load.
+    await page.waitForFunction(() => document.querySelectorAll('#unit-list option').length > 0)
     const labels = await page
       .locator('#unit-list option')
       .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).label))
