@@ -1,7 +1,6 @@
 // Builds the Fastify app: external plugins (multipart, OpenAPI, static web), then one plugin per
 // capability folder, then the single error handler that turns every failure into the catalogue's shape.
 import path from 'node:path'
-import { createRequire } from 'node:module'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
 import swagger from '@fastify/swagger'
@@ -28,6 +27,8 @@ import reportingRoutes from './reporting/routes.ts'
 import jobRoutes from './jobs/routes.ts'
 import tileRoutes from './tiles/routes.ts'
 import mapRoutes from './maps/routes.ts'
+import { fontDir } from './fonts/faces.ts'
+import { fontRoutes } from './fonts/routes.ts'
 import sitingRoutes from './siting/routes.ts'
 
 export interface RouteInfo {
@@ -235,16 +236,19 @@ export async function buildApp(
   await app.register(cityScope(ctx, CITY_API, { named: false }), { prefix: '/api' })
   await app.register(cityScope(ctx, [tileRoutes], { named: true }), { prefix: '/tiles/:city' })
   await app.register(cityScope(ctx, [tileRoutes], { named: false }), { prefix: '/tiles' })
-  await app.register(fastifyStatic, { root: path.resolve(import.meta.dirname, '../web'), prefix: '/' })
+  const webDir = path.resolve(import.meta.dirname, '../web')
+  await app.register(fastifyStatic, { root: webDir, prefix: '/' })
   // MapLibre GL from the installed package: the viewer needs nothing from the internet.
   await app.register(fastifyStatic, {
     root: path.resolve(import.meta.dirname, '../node_modules/maplibre-gl/dist'),
     prefix: '/vendor/maplibre-gl/',
     decorateReply: false,
   })
-  // The bundled 思源黑体 as a web font: used only where the browser has no Chinese font of its own.
+  // The bundled 思源黑体 as a web font: used only where the browser has no Chinese font of its own; the
+  // common characters come from a subset (server/fonts), the whole font serves the rest.
+  await app.register(fontRoutes(webDir))
   await app.register(fastifyStatic, {
-    root: path.dirname(createRequire(import.meta.url).resolve('source-han-sans-cn/package.json')),
+    root: fontDir,
     prefix: '/fonts/',
     decorateReply: false,
     allowedPath: (p) => p.endsWith('.otf'),
