@@ -2,6 +2,8 @@ import iconv from 'iconv-lite'
 import { describe, expect, it } from 'vitest'
 import { parseCsv } from './csv.ts'
 import { decodeText, normaliseEncoding } from './encoding.ts'
+import { openDbf as packageDbf } from 'shapefile'
+import { openDbf } from './dbf.ts'
 import { dbfEncoding } from './shapefile.ts'
 import { parseWkt } from './wkt.ts'
 import { shapefileParts, pointF, ll } from '../../../test/helpers/fixtures.ts'
@@ -71,5 +73,32 @@ describe('text encodings', () => {
     expect(dbfEncoding(dbfOf('gbk', 0x4d), undefined, undefined)).toEqual({ encoding: 'gbk', source: 'ldid' })
     expect(dbfEncoding(dbfOf('gbk'), undefined, undefined)).toMatchObject({ encoding: 'gbk', source: 'detected' })
     expect(dbfEncoding(dbfOf('utf-8'), undefined, undefined)).toEqual({ encoding: 'utf-8', source: 'detected' })
+  })
+})
+
+describe('.dbf records', () => {
+  it('reads the same values as the shapefile package: text in GBK and UTF-8, numbers, blanks', async () => {
+    const names = ['学院路街道', '  中关村  ', null, '乗奬（含反斜杠字节）', 'Ascii']
+    for (const encoding of ['gbk', 'utf-8']) {
+      const dbf = Buffer.from(
+        shapefileParts({
+          features: names.map((n, i) =>
+            pointF(ll(i, 0), { 名称: n, 层数: i === 2 ? null : i * 3, 面积: i === 4 ? null : 12.5 * i }),
+          ),
+          fields: [
+            { name: '名称', type: 'C', length: 40 },
+            { name: '层数', type: 'N', length: 4 },
+            { name: '面积', type: 'N', length: 10, decimals: 2 },
+          ],
+          encoding,
+        })['layer.dbf'],
+      )
+      const ours = openDbf(dbf, encoding, 'layer.dbf')
+      expect(ours.fields.map((f) => f.name)).toEqual(['名称', '层数', '面积'])
+      const theirs = await packageDbf(new Uint8Array(dbf), { encoding })
+      for (let i = 0; i < names.length; i++) expect(ours.record(i)).toEqual((await theirs.read()).value)
+      expect(ours.record(1)).toEqual({ 名称: '中关村', 层数: 3, 面积: 12.5 })
+      expect(ours.record(2)).toMatchObject({ 名称: null, 层数: null })
+    }
   })
 })

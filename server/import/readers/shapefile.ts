@@ -1,4 +1,5 @@
-import { open } from 'shapefile'
+import { openShp } from 'shapefile'
+import { openDbf } from './dbf.ts'
 import { AppError } from '../../errors.ts'
 import { LDID, decodeStrict, detectLegacy, isValidUtf8, normaliseEncoding } from './encoding.ts'
 import type { ReadOptions, ReadResult, RawFeature } from './types.ts'
@@ -62,36 +63,32 @@ export async function readShapefile(parts: ShapefileParts, fileName: string, opt
     source: encodingSource,
     confidence: encodingConfidence,
   } = dbfEncoding(parts.dbf, parts.cpg, opts.encoding, fileName)
-  let src: Awaited<ReturnType<typeof open>>
+  // Geometry from the `shapefile` package; attributes from our .dbf reader (dbf.ts says why).
+  const dbf = openDbf(parts.dbf, encoding, fileName)
+  let src: Awaited<ReturnType<typeof openShp>>
   try {
-    src = await open(new Uint8Array(parts.shp), new Uint8Array(parts.dbf), { encoding })
+    src = await openShp(new Uint8Array(parts.shp))
   } catch (e) {
     throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: (e as Error).message })
   }
   const features: RawFeature[] = []
-  const fieldNames = ((src as unknown as { _dbf?: { _fields: { name: string }[] } })._dbf?._fields ?? []).map(
-    (f) => f.name,
-  )
   try {
     for (;;) {
       const r = await src.read()
       if (r.done) break
       if (features.length >= opts.maxFeatures)
         throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
-      const props: Record<string, unknown> = {}
-      // dBASE pads text with spaces and has no NULL: an empty string means "not given".
-      for (const [k, v] of Object.entries(r.value.properties ?? {}))
-        props[k] = typeof v === 'string' ? (v.trim() === '' ? null : v.trim()) : v
-      features.push({ geometry: r.value.geometry, properties: props })
+      // The .dbf header states its record count; the .shp's is what is read (checked below).
+      const properties = features.length < dbf.count ? dbf.record(features.length) : {}
+      features.push({ geometry: r.value, properties })
     }
   } catch (e) {
     if (e instanceof AppError) throw e
     throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: (e as Error).message })
   }
-  // The .dbf header states its record count; the .shp's is what was read.
-  const dbfCount = parts.dbf.length >= 8 ? parts.dbf.readUInt32LE(4) : 0
-  if (dbfCount !== features.length)
-    throw new AppError('CC_SHAPEFILE_MISMATCH', { file: fileName, shp: features.length, dbf: dbfCount })
+  if (dbf.count !== features.length)
+    throw new AppError('CC_SHAPEFILE_MISMATCH', { file: fileName, shp: features.length, dbf: dbf.count })
+  const fieldNames = dbf.fields.map((f) => f.name)
   return {
     format: 'shapefile',
     fileName,
