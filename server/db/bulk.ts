@@ -36,7 +36,9 @@ export async function bulkInsert(
     async function* lines() {
       let buf = ''
       for (const r of rows) {
-        buf += r.map(copyText).join('\t') + '\n'
+        // Appended value by value: no array and join per row (a million rows a run).
+        for (let k = 0; k < r.length; k++) buf += k ? `\t${copyText(r[k])}` : copyText(r[k])
+        buf += '\n'
         if (++done % 5000 === 0) {
           yield buf
           buf = ''

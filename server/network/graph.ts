@@ -297,23 +297,19 @@ export interface Snap {
 /** The nearest point of the nearest segment within `cap` metres, or null (off the network). */
 export function snap(g: Graph, px: number, py: number, cap: number): Snap | null {
   if (!g.index) return null
-  // The 8 segments whose boxes are nearest; exact when the best of them is no farther than the 8th box
-  // (every other segment is at least that far), else a search of the whole cap box decides.
-  const near = g.index.neighbors(px, py, 8, cap)
-  let best = nearestOf(g, px, py, cap, near)
-  if (near.length === 8) {
-    const s = near[7]
-    const ax = g.x[g.segA[s]],
-      ay = g.y[g.segA[s]],
-      bx = g.x[g.segB[s]],
-      by = g.y[g.segB[s]]
-    const dx = Math.max(Math.min(ax, bx) - px, 0, px - Math.max(ax, bx))
-    const dy = Math.max(Math.min(ay, by) - py, 0, py - Math.max(ay, by))
-    if (!best || best.leg > Math.hypot(dx, dy))
-      best = nearestOf(g, px, py, cap, g.index.search(px - cap, py - cap, px + cap, py + cap))
+  // The segments whose boxes meet a square around the point, the square doubled until the nearest of them
+  // is no farther than its half-width: every segment wholly outside the square is farther than that, so
+  // the answer (ties to the lower segment) is exact. A box search is ~3× cheaper than the k-nearest one
+  // this replaced (a million homes snapped: see the README's network row), and most homes are settled by
+  // the first square.
+  for (let r = Math.min(SNAP_FIRST_M, cap); ; r = Math.min(r * 2, cap)) {
+    const best = nearestOf(g, px, py, cap, g.index.search(px - r, py - r, px + r, py + r))
+    if ((best && best.leg <= r) || r >= cap) return best
   }
-  return best
 }
+
+/** The first square's half-width: a typical home's distance to its street. */
+const SNAP_FIRST_M = 40
 
 function nearestOf(g: Graph, px: number, py: number, cap: number, candidates: number[]): Snap | null {
   let best: Snap | null = null

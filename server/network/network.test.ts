@@ -124,6 +124,39 @@ describe('walking distance on hand-made networks', () => {
   })
 })
 
+describe('snapping a point to its nearest segment', () => {
+  it('is the nearest segment of all within the cap, ties to the lower segment, as a brute-force search finds', () => {
+    // A pseudo-random street grid with diagonals (fixed seed), points near and far from it.
+    let seed = 7
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 1000
+    const lines = Array.from({ length: 120 }, () => line(0, [rnd(), rnd()], [rnd(), rnd()]))
+    const g = buildGraph(lines, { noding: 'crossings' })
+    const brute = (px: number, py: number, cap: number) => {
+      let best: { seg: number; leg: number } | null = null
+      for (let s = 0; s < g.segA.length; s++) {
+        const [ax, ay, bx, by] = [g.x[g.segA[s]], g.y[g.segA[s]], g.x[g.segB[s]], g.y[g.segB[s]]]
+        const [dx, dy] = [bx - ax, by - ay]
+        const l2 = dx * dx + dy * dy
+        const t = l2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0
+        const leg = Math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+        if (leg <= cap && (!best || leg < best.leg - 1e-9 || (Math.abs(leg - best.leg) <= 1e-9 && s < best.seg)))
+          best = { seg: s, leg }
+      }
+      return best
+    }
+    let found = 0
+    for (let i = 0; i < 1500; i++) {
+      const [px, py, cap] = [rnd() * 1.2 - 100, rnd() * 1.2 - 100, [10, 60, 300][i % 3]]
+      const want = brute(px, py, cap)
+      const got = snap(g, px, py, cap)
+      expect(got?.seg ?? null).toBe(want?.seg ?? null)
+      if (want) expect(got!.leg).toBeCloseTo(want.leg, 9)
+      if (got) found++
+    }
+    expect(found).toBeGreaterThan(500)
+  })
+})
+
 describe('the network model through the API', () => {
   const t = useTestApp()
   const P = (x: number, y: number) => [X0 + x, Y0 + y]
