@@ -1,12 +1,15 @@
 // Import benchmark: a generated city of ~1 million building footprints, loaded by citycheck's import
 // pipeline and by ogr2ogr (PG_USE_COPY=YES, GiST index) into the same PostgreSQL in the same run.
-//   npm run bench:import [-- --buildings 1000000]
+//   npm run bench:import [-- --buildings 1000000 --format geojson|shapefile]
+// --format shapefile: the same footprints as a zipped Shapefile (made once from the GeoJSON by ogr2ogr,
+// UTF-8 .dbf, deflated as users' zips are), read by both sides from the zip.
 // BENCH_DATABASE_URL names the server (default postgres://postgres@127.0.0.1:5432/postgres); a scratch
 // database citycheck_bench is created and dropped.
-import { spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { zipSync } from 'fflate'
 import { BENCH_CITY, benchCity, ensureCity, scratchDb } from './bench-common.ts'
 import { openDatabase } from '../server/db/engine.ts'
 import { importLayer } from '../server/import/pipeline.ts'
@@ -18,10 +21,23 @@ const { values: a } = parseArgs({
     // GeoJSON up to this size is parsed whole (the server's CITYCHECK_GEOJSON_PARSE_WHOLE_MB); 0 = from bytes
     'parse-whole-mb': { type: 'string', default: '512' },
     'skip-ogr2ogr': { type: 'boolean', default: false },
+    format: { type: 'string', default: 'geojson' },
   },
 })
+const shapefile = a.format === 'shapefile'
+if (!shapefile && a.format !== 'geojson') throw new Error('--format is geojson or shapefile')
 const { dir, side } = benchCity(Number(a.buildings))
-const file = path.join(dir, 'buildings.geojson')
+const geojson = path.join(dir, 'buildings.geojson')
+const file = shapefile ? path.join(dir, 'buildings-shp.zip') : geojson
+if (shapefile && !fs.existsSync(file)) {
+  const tmp = fs.mkdtempSync(path.join(dir, 'shp-'))
+  execFileSync('ogr2ogr', ['-f', 'ESRI Shapefile', '-lco', 'ENCODING=UTF-8', path.join(tmp, 'buildings.shp'), geojson])
+  const parts = Object.fromEntries(
+    fs.readdirSync(tmp).map((f) => [f, new Uint8Array(fs.readFileSync(path.join(tmp, f)))]),
+  )
+  fs.writeFileSync(file, zipSync(parts, { level: 6 }))
+  fs.rmSync(tmp, { recursive: true })
+}
 const bytes = fs.statSync(file).size
 console.log(`city ${side}×${side} blocks → ${file} (${(bytes / 1048576).toFixed(0)} MB)`)
 const dbName = 'citycheck_bench'
@@ -50,7 +66,7 @@ const r = await importLayer(
     city: BENCH_CITY.code,
     year: 2025,
     layer: 'buildings',
-    fileName: 'buildings.geojson',
+    fileName: shapefile ? 'buildings.zip' : 'buildings.geojson',
     buffer: buf,
     uploader: 'bench',
     options: {},
@@ -100,7 +116,7 @@ if (has) {
       '-f',
       'PostgreSQL',
       `PG:dbname=${dbName} host=${url.hostname} port=${url.port || 5432} user=${url.username || 'postgres'}`,
-      file,
+      shapefile ? `/vsizip/${file}/buildings.shp` : file,
       '-nln',
       'ogr_buildings',
       '-nlt',
@@ -119,10 +135,12 @@ if (has) {
 await scratch.drop()
 
 const mb = (x: number) => (x / 1048576).toFixed(0)
-const path_ = bytes <= keepParsedBytes ? 'parsed whole' : 'read from bytes'
-console.log(
-  `\nGeoJSON ${mb(bytes)} MB, ${path_}; memory = peak resident size above the process before the file was read`,
-)
+const path_ = shapefile
+  ? 'zipped Shapefile'
+  : bytes <= keepParsedBytes
+    ? 'GeoJSON parsed whole'
+    : 'GeoJSON read from bytes'
+console.log(`\n${path_}, ${mb(bytes)} MB; memory = peak resident size above the process before the file was read`)
 console.log(`(the process's whole peak, maxRSS: ${mb(maxRss)} MB, of which ${mb(rss0)} MB before the file was read)`)
 console.log('\n| loader | features | seconds | features/s | peak memory | per building |')
 console.log('|---|---|---|---|---|---|')
