@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Blob, Face } from 'harfbuzzjs'
 import { describe, expect, it } from 'vitest'
-import { complementRange, fontFaces, gb2312, unicodeRange } from './faces.ts'
+import { complementRange, facesCss, fontFaces, gb2312, unicodeRange } from './faces.ts'
 
 const WEB = path.resolve(import.meta.dirname, '../../web')
 
@@ -46,5 +46,12 @@ describe('the fallback font faces', () => {
     for (const c of fs.readFileSync(path.join(WEB, 'map.js'), 'utf8'))
       if (c >= '\u4e00' && c <= '\u9fff') expect(has.has(c.codePointAt(0)!), c).toBe(true)
     expect(has.has('犇'.codePointAt(0)!)).toBe(false)
+  })
+
+  it('falls back to the whole font alone when the subset cannot be cut', async () => {
+    const css = await facesCss('/nonexistent-web-dir')
+    expect(css.match(/@font-face/g)).toHaveLength(1)
+    expect(css).toContain('SourceHanSansCN-Regular.otf')
+    expect(css).toContain('unicode-range: U+0-10FFFF;')
   })
 })

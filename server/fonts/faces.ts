@@ -88,14 +88,29 @@ export interface Faces {
   subsetName: string
 }
 
-let faces: Promise<Faces> | null = null
+/** Per pages' folder (one in the product; tests may name another). */
+const faces = new Map<string, Promise<Faces>>()
 
 /**
  * The two faces, cut once per process (~0.3 s): the subset holds exactly the wanted characters the font
  * has, and the CSS names exactly those, so no character is sent to a face without its glyph.
  */
+const rule = (src: string, range: string) =>
+  `@font-face {\n  font-family: "${FAMILY}";\n  src: url("/fonts/${src}") format("opentype");\n  font-display: swap;\n  unicode-range: ${range};\n}\n`
+
+/** The faces' CSS; should the subset not be cut, the whole font alone (the pages still get their font). */
+export async function facesCss(webDir: string): Promise<string> {
+  try {
+    return (await fontFaces(webDir)).css
+  } catch {
+    return rule(FULL, 'U+0-10FFFF')
+  }
+}
+
 export function fontFaces(webDir: string): Promise<Faces> {
-  faces ??= (async () => {
+  const hit = faces.get(webDir)
+  if (hit) return hit
+  const p = (async () => {
     const full = fs.readFileSync(path.join(fontDir, FULL))
     const has = new Set(new Face(new Blob(full)).collectUnicodes())
     const wanted = new Set(gb2312().concat(pageCharacters(webDir)))
@@ -105,16 +120,13 @@ export function fontFaces(webDir: string): Promise<Faces> {
     const subsetName = `common-${crypto.createHash('sha1').update(subset).digest('hex').slice(0, 12)}.otf`
     // The two ranges do not overlap: a browser asked for a character loads the one face that has it
     // (with overlapping ranges document.fonts.load, for one, fetches both).
-    const rule = (src: string, range: string) =>
-      `@font-face {\n  font-family: "${FAMILY}";\n  src: url("/fonts/${src}") format("opentype");\n  font-display: swap;\n  unicode-range: ${range};\n}\n`
     const css = `/* 思源黑体: the common characters from a subset, anything else from the whole font */\n${rule(
       FULL,
       complementRange(common),
     )}${rule(`subset/${subsetName}`, unicodeRange(common))}`
     return { css, subset, subsetName }
   })()
-  faces.catch(() => {
-    faces = null
-  })
-  return faces
+  faces.set(webDir, p)
+  p.catch(() => faces.delete(webDir))
+  return p
 }
