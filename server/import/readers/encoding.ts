@@ -3,6 +3,7 @@
 // page 936 = GBK), and finally detection: valid UTF-8 → UTF-8, else jschardet (a maintained port of
 // Mozilla's universal detector) among GB18030/GBK, Big5, Shift-JIS and EUC-KR, accepted only when the
 // bytes decode strictly in its pick; else GBK, the mainland default, when that decodes strictly.
+import { isUtf8 } from 'node:buffer'
 import jschardet from 'jschardet'
 import { AppError } from '../../errors.ts'
 
@@ -54,14 +55,8 @@ export function normaliseEncoding(name: string): string {
 /** dBASE language driver IDs that say something useful about Chinese text. */
 export const LDID: Record<number, string> = { 77: 'gbk', 122: 'gbk', 78: 'euc-kr', 79: 'big5', 87: '', 0: '' }
 
-export function isValidUtf8(bytes: Uint8Array): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-    return true
-  } catch {
-    return false
-  }
-}
+// Node's own check: no string is made (a whole .dbf can be hundreds of megabytes).
+export const isValidUtf8 = (bytes: Uint8Array): boolean => isUtf8(bytes)
 
 /**
  * Decodes with `enc`, refusing bytes that are not valid in it (a wrong declared encoding would
@@ -73,6 +68,12 @@ export function decodeStrict(buf: Uint8Array, enc: string, file: string): string
   } catch {
     throw new AppError('CC_ENCODING_INVALID', { file, encoding: enc, field: 'encoding' })
   }
+}
+
+/** Refuses bytes that are not valid in `enc` (as decodeStrict), without keeping the text. */
+export function checkDecodes(buf: Uint8Array, enc: string, file: string): void {
+  if (!(enc === 'utf-8' ? isUtf8(buf) : decodes(buf, enc)))
+    throw new AppError('CC_ENCODING_INVALID', { file, encoding: enc, field: 'encoding' })
 }
 
 const DETECTED: Record<string, string> = {

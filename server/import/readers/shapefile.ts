@@ -1,8 +1,9 @@
-import { openShp } from 'shapefile'
-import { openDbf } from './dbf.ts'
+import { type Dbf, openDbf } from './dbf.ts'
+import { type Shp, openShp } from './shp.ts'
+import { addToExtent, newExtent } from '../geometry.ts'
 import { AppError } from '../../errors.ts'
-import { LDID, decodeStrict, detectLegacy, isValidUtf8, normaliseEncoding } from './encoding.ts'
-import type { ReadOptions, ReadResult, RawFeature } from './types.ts'
+import { LDID, checkDecodes, detectLegacy, isValidUtf8, normaliseEncoding } from './encoding.ts'
+import type { FeatureList, ReadOptions, ReadResult, RawFeature } from './types.ts'
 
 export interface ShapefileParts {
   shp: Buffer
@@ -23,12 +24,12 @@ export function dbfEncoding(
   // A declared (or .cpg) encoding must actually decode the text: else U+FFFD would be stored.
   if (declared) {
     const encoding = normaliseEncoding(declared)
-    decodeStrict(records, encoding, file)
+    checkDecodes(records, encoding, file)
     return { encoding, source: 'declared' }
   }
   if (cpg?.trim()) {
     const encoding = normaliseEncoding(cpg.trim())
-    decodeStrict(records, encoding, file)
+    checkDecodes(records, encoding, file)
     return { encoding, source: 'cpg' }
   }
   const ldid = LDID[dbf[29]]
@@ -43,57 +44,57 @@ export function dbfEncoding(
   // The text is the field names and the records (numbers are ASCII, valid in every candidate).
   // The detector judges text: drop the padding runs and the control bytes (0x1A end marker), which
   // make it call the bytes binary.
-  const text: number[] = [...names, 0x20]
-  for (const b of dbf.subarray(headerLength))
-    if (b >= 0x20 && !(b === 0x20 && text[text.length - 1] === 0x20)) text.push(b)
-  const { encoding, confidence } = detectLegacy(Uint8Array.from(text), file)
+  const body = dbf.subarray(headerLength)
+  const text = new Uint8Array(names.length + 1 + body.length)
+  text.set(names)
+  let n = names.length
+  text[n++] = 0x20
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]
+    if (b >= 0x20 && !(b === 0x20 && text[n - 1] === 0x20)) text[n++] = b
+  }
+  const { encoding, confidence } = detectLegacy(text.subarray(0, n), file)
   return { encoding, source: 'detected', confidence }
+}
+
+/**
+ * A Shapefile's features by index, each built from the .shp and .dbf bytes when asked for: the import
+ * reads every feature twice (extent, then rows), which costs less than holding them all parsed.
+ */
+class ShapefileFeatures implements FeatureList {
+  constructor(
+    private readonly shp: Shp,
+    private readonly dbf: Dbf,
+  ) {}
+  get length() {
+    return this.shp.count
+  }
+  at(i: number): RawFeature | undefined {
+    if (i < 0 || i >= this.shp.count) return undefined
+    return { geometry: this.shp.geometry(i), properties: this.dbf.record(i) }
+  }
 }
 
 export async function readShapefile(parts: ShapefileParts, fileName: string, opts: ReadOptions): Promise<ReadResult> {
   if (!parts.dbf) throw new AppError('CC_SHAPEFILE_PART_MISSING', { file: fileName, part: '.dbf' })
-  // A .shp starts with the file code 9994 (big-endian) in a 100-byte header.
-  if (parts.shp.length < 100 || parts.shp.readInt32BE(0) !== 9994)
-    throw new AppError('CC_PARSE_FAILED', {
-      file: fileName,
-      reason: '不是 Shapefile：.shp 的文件头不对 / not a Shapefile: the .shp header is wrong',
-    })
+  const shp = openShp(parts.shp, fileName, opts.maxFeatures)
   const {
     encoding,
     source: encodingSource,
     confidence: encodingConfidence,
   } = dbfEncoding(parts.dbf, parts.cpg, opts.encoding, fileName)
-  // Geometry from the `shapefile` package; attributes from our .dbf reader (dbf.ts says why).
   const dbf = openDbf(parts.dbf, encoding, fileName)
-  let src: Awaited<ReturnType<typeof openShp>>
-  try {
-    src = await openShp(new Uint8Array(parts.shp))
-  } catch (e) {
-    throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: (e as Error).message })
-  }
-  const features: RawFeature[] = []
-  try {
-    for (;;) {
-      const r = await src.read()
-      if (r.done) break
-      if (features.length >= opts.maxFeatures)
-        throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
-      // The .dbf header states its record count; the .shp's is what is read (checked below).
-      const properties = features.length < dbf.count ? dbf.record(features.length) : {}
-      features.push({ geometry: r.value, properties })
-    }
-  } catch (e) {
-    if (e instanceof AppError) throw e
-    throw new AppError('CC_PARSE_FAILED', { file: fileName, reason: (e as Error).message })
-  }
-  if (dbf.count !== features.length)
-    throw new AppError('CC_SHAPEFILE_MISMATCH', { file: fileName, shp: features.length, dbf: dbf.count })
-  const fieldNames = dbf.fields.map((f) => f.name)
+  // The .dbf header states its record count; the .shp's is what is read.
+  if (dbf.count !== shp.count)
+    throw new AppError('CC_SHAPEFILE_MISMATCH', { file: fileName, shp: shp.count, dbf: dbf.count })
+  const extent = newExtent()
+  for (let i = 0; i < shp.count; i++) addToExtent(extent, i, shp.geometry(i))
   return {
     format: 'shapefile',
     fileName,
-    features,
-    fieldNames,
+    features: new ShapefileFeatures(shp, dbf),
+    extent,
+    fieldNames: dbf.fields.map((f) => f.name),
     prj: parts.prj,
     encoding,
     encodingSource,
