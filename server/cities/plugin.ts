@@ -49,12 +49,20 @@ export function rightOf(req: FastifyRequest): Right {
  * Checks the caller against the route's right (and the city, when there is one). Reads need no
  * token unless reading is closed; a token that is sent is always checked.
  */
+/** Whether the request may go on without a token (a read with none sent, where reading is open). */
+function openRead(ctx: AppContext, req: FastifyRequest): boolean {
+  return (
+    rightOf(req) === 'read' &&
+    req.headers.authorization === undefined &&
+    (!ctx.config.readRequiresToken || req.routeOptions.config?.public === true)
+  )
+}
+
 export async function authorize(ctx: AppContext, req: FastifyRequest, city?: string): Promise<void> {
   const right = rightOf(req)
   const header = req.headers.authorization
   req.principal = null
-  if (right === 'read' && header === undefined && (!ctx.config.readRequiresToken || req.routeOptions.config?.public))
-    return
+  if (openRead(ctx, req)) return
   const p = await authenticate(ctx.db.knex, ctx.config.uploadTokens, header)
   req.principal = p // known from here on, so a refused attempt is audited under the token that made it
   if (city && !canAccessCity(p, city)) throw new AppError('CC_CITY_FORBIDDEN', { name: p.name, city })
@@ -72,9 +80,16 @@ export async function authorize(ctx: AppContext, req: FastifyRequest, city?: str
 
 /** Writes one audit row for each request to a route that changes something (after it answered). */
 export function audit(ctx: AppContext) {
-  return async (req: FastifyRequest, reply: FastifyReply) => {
+  const write = auditRow(ctx)
+  return (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const right = rightOf(req)
-    if (right === 'read' || right === 'analysis:run') return
+    if (right === 'read' || right === 'analysis:run') return done()
+    write(req, reply).then(done, done)
+  }
+}
+
+function auditRow(ctx: AppContext) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
     // The city as resolved (null when the path named none, or one that does not exist).
     const city = (req as { city?: City | null }).city?.code ?? null
     const params = { ...(req.params as object), ...(req.query as object) }
@@ -132,10 +147,19 @@ export function cityScope(ctx: AppContext, routes: Mount[], opts: { named: boole
       }
       r.schema = schema
     })
-    app.addHook('onRequest', async (req) => {
-      const code = (req.params as { city?: string }).city
-      req.city = opts.named ? await ctx.cities.get(String(code)) : await ctx.cities.defaultCity()
-      await authorize(ctx, req, req.city.code)
+    app.addHook('onRequest', (req, _reply, done) => {
+      const code = String((req.params as { city?: string }).city)
+      // The common case answered at once: the city list is loaded and the read needs no token.
+      const known = opts.named ? ctx.cities.peek(code) : ctx.cities.peekDefault()
+      if (known && openRead(ctx, req)) {
+        req.city = known
+        req.principal = null
+        return done()
+      }
+      ;(async () => {
+        req.city = opts.named ? await ctx.cities.get(code) : await ctx.cities.defaultCity()
+        await authorize(ctx, req, req.city.code)
+      })().then(() => done(), done)
     })
     app.addHook('onResponse', audit(ctx))
     for (const mount of routes) await app.register(async (a) => mount(a, ctx))

@@ -110,6 +110,8 @@ export async function dropCity(db: Database, code: string): Promise<{ city: stri
  */
 export class CityRegistry {
   private cities: Promise<Map<string, City>> | null = null
+  /** The same list once it has arrived, for answers that need no wait. */
+  private loaded: Map<string, City> | null = null
   private at = 0
   private unsubscribe: () => void
 
@@ -119,6 +121,7 @@ export class CityRegistry {
   ) {
     this.unsubscribe = db.events.on(() => {
       this.cities = null
+      this.loaded = null
     })
   }
 
@@ -126,13 +129,31 @@ export class CityRegistry {
     // The notice drops the cache at once; the 30 s age only bounds a notice lost in a reconnect.
     if (!this.cities || Date.now() - this.at > 30_000) {
       this.at = Date.now()
-      const p = listCities(this.db.knex).then((l) => new Map(l.map((c) => [c.code, c])))
+      this.loaded = null
+      const p = listCities(this.db.knex).then((l) => {
+        const m = new Map(l.map((c) => [c.code, c]))
+        if (this.cities === p) this.loaded = m
+        return m
+      })
       p.catch(() => {
         if (this.cities === p) this.cities = null
       })
       this.cities = p
     }
     return this.cities
+  }
+
+  /** The city, when the list is loaded and fresh (else undefined: ask `get`). */
+  peek(code: string): City | undefined {
+    return this.loaded && Date.now() - this.at <= 30_000 ? this.loaded.get(code) : undefined
+  }
+
+  /** The default city, when the list is loaded and fresh and it is unambiguous (else ask `defaultCity`). */
+  peekDefault(): City | undefined {
+    const all = this.loaded && Date.now() - this.at <= 30_000 ? this.loaded : null
+    if (!all) return undefined
+    if (this.defaultCode) return all.get(this.defaultCode)
+    return all.size === 1 ? all.values().next().value : undefined
   }
 
   async list(): Promise<City[]> {

@@ -1,6 +1,7 @@
 // From raw features to canonical rows for one layer: CRS → CGCS2000, geometry type, field mapping,
 // value types, vocabularies and duplicate codes. Pure (no database), so every rule is unit-testable.
 // Problems with single features are collected as issues (not thrown) so one upload reports them all.
+import { FirstSeen } from './codes.ts'
 import type { Geometry } from 'geojson'
 import { AppError, issue, type Issue } from '../errors.ts'
 import { FACILITY_TYPE_NAMES, resolveFacilityType } from '../layers/facility-types.ts'
@@ -300,7 +301,11 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
   let emitted = 0
 
   function* rows(): Generator<Row> {
-    const seenCodes = new Map<string, number>()
+    // The code as the row pass made it, for a feature seen before (the duplicate check re-reads it).
+    const codeDef = def.fields.find((f) => f.name === 'code')
+    const codeOf = (fid: number) =>
+      String(convertValue(read.features.at(fid - 1)!.properties[fieldMap.code!], codeDef!.type))
+    const seenCodes = def.uniqueCode && !generateCodes ? new FirstSeen(codeOf) : null
     const unknownTypes = new Map<string, number>() // value → first feature
     for (let i = 0; i < read.features.length; i++) {
       const fid = i + 1
@@ -415,8 +420,8 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
       }
 
       const code = String(values.code)
-      const prev = seenCodes.get(code)
-      if (prev !== undefined && def.uniqueCode)
+      const prev = seenCodes?.check(code, fid)
+      if (prev !== undefined)
         add(
           issue('CC_DUPLICATE_CODE', {
             file,
@@ -426,7 +431,6 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
             other: prev,
           }),
         )
-      else seenCodes.set(code, fid)
 
       if (def.layer === 'facilities') {
         const t = resolveFacilityType(values.type, opts.types)

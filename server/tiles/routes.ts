@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify'
+import { gunzipSync } from 'node:zlib'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
@@ -28,6 +29,20 @@ const FIELDS: Record<TileLayer, Record<string, string>> = {
     value: 'Number',
     status: 'String',
   },
+}
+
+// (A module function rather than a closure per request: tsx names every closure it makes.)
+function sendTile(req: FastifyRequest, reply: FastifyReply, t: { body: Buffer | null; etag: string }) {
+  reply
+    .header('etag', t.etag)
+    .header('cache-control', 'public, max-age=60, must-revalidate')
+    .header('vary', 'accept-encoding')
+  if (req.headers['if-none-match'] === t.etag) return reply.code(304).send()
+  if (!t.body) return reply.code(204).send()
+  reply.header('content-type', 'application/vnd.mapbox-vector-tile')
+  if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')))
+    return reply.header('content-encoding', 'gzip').send(t.body)
+  return reply.send(gunzipSync(t.body))
 }
 
 export default async function tileRoutes(app: FastifyInstance, ctx: AppContext) {
@@ -61,21 +76,13 @@ export default async function tileRoutes(app: FastifyInstance, ctx: AppContext) 
         },
       },
     },
-    async (req, reply) => {
+    (req, reply) => {
       const { year, layer, z, x, y } = req.params as { year: number; layer: TileLayer; z: number; x: number; y: number }
-      const { indicator } = req.query as { indicator?: string }
-      const t = await tiles.tile(req.city.code, checkYear(year), layer, z, x, y, indicator || null)
-      reply
-        .header('etag', t.etag)
-        .header('cache-control', 'public, max-age=60, must-revalidate')
-        .header('vary', 'accept-encoding')
-      if (req.headers['if-none-match'] === t.etag) return reply.code(304).send()
-      if (!t.body) return reply.code(204).send()
-      reply.header('content-type', 'application/vnd.mapbox-vector-tile')
-      if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')))
-        return reply.header('content-encoding', 'gzip').send(t.body)
-      const { gunzipSync } = await import('node:zlib')
-      return reply.send(gunzipSync(t.body))
+      const indicator = (req.query as { indicator?: string }).indicator || null
+      const y4 = checkYear(year)
+      const hit = tiles.cached(req.city.code, y4, layer, z, x, y, indicator)
+      if (hit) return sendTile(req, reply, hit)
+      return tiles.tile(req.city.code, y4, layer, z, x, y, indicator).then((t) => sendTile(req, reply, t))
     },
   )
 
