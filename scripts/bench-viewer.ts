@@ -42,10 +42,24 @@ type W = {
 }
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
 
-async function firstMap(): Promise<number> {
+// What the first view asks for, by kind: tiles per layer and the other requests, with their bytes.
+const asked = new Map<string, { n: number; bytes: number }>()
+
+async function firstMap(record = false): Promise<number> {
   // A fresh context each time: no browser cache, as a user opening the page.
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } })
   const page = await ctx.newPage()
+  if (record)
+    page.on('response', async (r) => {
+      const u = new URL(r.url())
+      const tile = u.pathname.match(/^\/tiles\/(?:\d+\/)?\d+\/([\w-]+)\/(\d+)\//)
+      const kind = tile ? `tiles ${tile[1]} z${tile[2]}` : u.pathname.startsWith('/api/') ? 'api' : 'page, scripts, fonts'
+      const bytes = Number((await r.allHeaders())['content-length'] ?? (await r.body().catch(() => Buffer.alloc(0))).length)
+      const e = asked.get(kind) ?? { n: 0, bytes: 0 }
+      e.n++
+      e.bytes += bytes
+      asked.set(kind, e)
+    })
   const t0 = Date.now()
   await page.goto(`${base}/map.html?year=2025&indicator=kindergarten_coverage&lang=zh`)
   await page.waitForFunction(
@@ -101,12 +115,16 @@ async function switches(n: number): Promise<number[]> {
 
 const runs = Number(a.runs)
 await firstMap() // warm the server: indexes and caches, as after the first user of the day
+await firstMap(true) // and once more, counting what a first view asks for
 const first: number[] = []
 for (let i = 0; i < runs; i++) first.push(await firstMap())
 const sw = await switches(runs * 4)
 console.log(`viewer on ${run.buildings.toLocaleString()} buildings, Chromium (swiftshader), warm server`)
 console.log(`  first coloured map: median ${median(first)} ms (runs ${first.join(', ')}) · goal 2000 ms`)
 console.log(`  indicator switch:   median ${median(sw)} ms (runs ${sw.join(', ')}) · goal 500 ms (timed in the page)`)
+console.log('  a first view asks for (bytes as sent, gzip where the server compresses):')
+for (const [kind, e] of [...asked].sort((p, q) => q[1].bytes - p[1].bytes))
+  console.log(`    ${kind}: ${e.n} requests, ${(e.bytes / 1024).toFixed(0)} KB`)
 await browser.close()
 await app.close()
 await rt.close()
