@@ -53,8 +53,14 @@ async function firstMap(record = false): Promise<number> {
     page.on('response', async (r) => {
       const u = new URL(r.url())
       const tile = u.pathname.match(/^\/tiles\/(?:\d+\/)?\d+\/([\w-]+)\/(\d+)\//)
-      const kind = tile ? `tiles ${tile[1]} z${tile[2]}` : u.pathname.startsWith('/api/') ? 'api' : 'page, scripts, fonts'
-      const bytes = Number((await r.allHeaders())['content-length'] ?? (await r.body().catch(() => Buffer.alloc(0))).length)
+      const kind = tile
+        ? `tiles ${tile[1]} z${tile[2]}`
+        : u.pathname.startsWith('/api/')
+          ? 'api'
+          : 'page, scripts, fonts'
+      const bytes = Number(
+        (await r.allHeaders())['content-length'] ?? (await r.body().catch(() => Buffer.alloc(0))).length,
+      )
       const e = asked.get(kind) ?? { n: 0, bytes: 0 }
       e.n++
       e.bytes += bytes
