@@ -76,7 +76,8 @@ interface Index {
 export class TileService {
   // Indexes are sized by feature count (a building index of a million polygons is ~300 MB of heap).
   private indexes = new Lru<Promise<Index>>(3_000_000)
-  private tiles = new Lru<Buffer | null>(256 * 1024 * 1024)
+  // A tile's bytes with its ETag, as answered (a cached answer builds nothing but its key).
+  private tiles = new Lru<{ body: Buffer | null; etag: string }>(256 * 1024 * 1024)
   private stamps = new Map<string, { key: string; at: number }>()
   private unsubscribe: () => void
 
@@ -344,9 +345,7 @@ export class TileService {
   ): { body: Buffer | null; etag: string } | undefined {
     const s = this.stamps.get(`${city}|${year}`)
     if (!s || Date.now() - s.at >= 30_000) return undefined
-    const body = this.tiles.get(`${city}|${year}|${layer}|${indicator ?? ''}|${s.key}|${z}/${x}/${y}`)
-    if (body === undefined) return undefined
-    return { body, etag: `"${city}-${s.key}-${layer}-${indicator ?? ''}-${z}-${x}-${y}"` }
+    return this.tiles.get(`${city}|${year}|${layer}|${indicator ?? ''}|${s.key}|${z}/${x}/${y}`)
   }
 
   async tile(
@@ -366,7 +365,7 @@ export class TileService {
     const etag = `"${city}-${stamp}-${layer}-${indicator ?? ''}-${z}-${x}-${y}"`
     const key = `${city}|${year}|${layer}|${indicator ?? ''}|${stamp}|${z}/${x}/${y}`
     const hit = this.tiles.get(key)
-    if (hit !== undefined) return { body: hit, etag }
+    if (hit !== undefined) return hit
     let body: Buffer | null = null
     if (z >= MIN_ZOOM[layer]) {
       const region: [number, number, number] | null =
@@ -390,8 +389,9 @@ export class TileService {
         body = zlib.gzipSync(Buffer.from(pbf))
       }
     }
-    this.tiles.set(key, body, body ? body.length : 64)
-    return { body, etag }
+    const t = { body, etag }
+    this.tiles.set(key, t, body ? body.length : 64)
+    return t
   }
 
   // The latest run's per-building arrays, compactly: fid → position, the residential bits and
