@@ -54,9 +54,8 @@ export function openShp(buf: Uint8Array, file: string, maxRecords = Infinity): S
       reason: `.shp 的几何类型 ${type} 不受支持 / unsupported shape type ${type}`,
     })
   // Where each record's content starts (after its 8-byte header) and how long it is, in bytes.
-  let starts = new Uint32Array(1024)
-  let lengths = new Uint32Array(1024)
-  let n = 0
+  const startList: number[] = []
+  const lengthList: number[] = []
   for (let p = 100; p + 12 <= buf.length; ) {
     let len = dv.getInt32(p + 4, false) * 2
     let t = dv.getInt32(p + 8, true)
@@ -67,26 +66,20 @@ export function openShp(buf: Uint8Array, file: string, maxRecords = Infinity): S
       for (; q + 12 <= buf.length; q += 4) {
         len = dv.getInt32(q + 4, false) * 2
         t = dv.getInt32(q + 8, true)
-        if (dv.getInt32(q, false) === n + 1 && len >= 4 && (t === 0 || t === type)) break
+        if (dv.getInt32(q, false) === startList.length + 1 && len >= 4 && (t === 0 || t === type)) break
       }
       if (q + 12 > buf.length) break
       p = q
     }
-    if (p + 8 + len > buf.length) throw cutShort(file, n + 1)
-    if (n === starts.length) {
-      const s = new Uint32Array(n * 2)
-      s.set(starts)
-      starts = s
-      const l = new Uint32Array(n * 2)
-      l.set(lengths)
-      lengths = l
-    }
-    if (n >= maxRecords) throw new AppError('CC_TOO_MANY_FEATURES', { file, limit: maxRecords })
-    starts[n] = p + 8
-    lengths[n] = len
-    n++
+    if (p + 8 + len > buf.length) throw cutShort(file, startList.length + 1)
+    if (startList.length >= maxRecords) throw new AppError('CC_TOO_MANY_FEATURES', { file, limit: maxRecords })
+    startList.push(p + 8)
+    lengthList.push(len)
     p += 8 + len
   }
+  const starts = Uint32Array.from(startList)
+  const lengths = Uint32Array.from(lengthList)
+  const n = starts.length
   return {
     type,
     count: n,
