@@ -45,10 +45,6 @@ export function rightOf(req: FastifyRequest): Right {
   return req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'cities:admin'
 }
 
-/**
- * Checks the caller against the route's right (and the city, when there is one). Reads need no
- * token unless reading is closed; a token that is sent is always checked.
- */
 /** Whether the request may go on without a token (a read with none sent, where reading is open). */
 function openRead(ctx: AppContext, req: FastifyRequest): boolean {
   return (
@@ -58,6 +54,10 @@ function openRead(ctx: AppContext, req: FastifyRequest): boolean {
   )
 }
 
+/**
+ * Checks the caller against the route's right (and the city, when there is one). Reads need no
+ * token unless reading is closed; a token that is sent is always checked.
+ */
 export async function authorize(ctx: AppContext, req: FastifyRequest, city?: string): Promise<void> {
   const right = rightOf(req)
   const header = req.headers.authorization
