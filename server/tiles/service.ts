@@ -329,7 +329,6 @@ export class TileService {
     return p
   }
 
-  /** The gzipped MVT for a tile (null when empty) and its ETag. */
   /**
    * A tile already cut for the current data, answered without waiting (undefined: ask `tile`). Most
    * requests of a map in use are these; the promise chain of `tile` was a measurable share of them.
@@ -345,9 +344,10 @@ export class TileService {
   ): { body: Buffer | null; etag: string } | undefined {
     const s = this.stamps.get(`${city}|${year}`)
     if (!s || Date.now() - s.at >= 30_000) return undefined
-    return this.tiles.get(`${city}|${year}|${layer}|${indicator ?? ''}|${s.key}|${z}/${x}/${y}`)
+    return this.tiles.get(tileKey(city, year, layer, indicator, s.key, z, x, y))
   }
 
+  /** The gzipped MVT for a tile (null when empty) and its ETag. */
   async tile(
     city: string,
     year: number,
@@ -363,7 +363,7 @@ export class TileService {
       throw new AppError('CC_BAD_REQUEST', { reason: `瓦片坐标 ${z}/${x}/${y} 无效 / invalid tile ${z}/${x}/${y}` })
     const stamp = await this.stamp(city, year)
     const etag = `"${city}-${stamp}-${layer}-${indicator ?? ''}-${z}-${x}-${y}"`
-    const key = `${city}|${year}|${layer}|${indicator ?? ''}|${stamp}|${z}/${x}/${y}`
+    const key = tileKey(city, year, layer, indicator, stamp, z, x, y)
     const hit = this.tiles.get(key)
     if (hit !== undefined) return hit
     let body: Buffer | null = null
@@ -476,4 +476,18 @@ export class TileService {
     ).rows[0]
     return [r.a, r.b, r.c, r.d]
   }
+}
+
+/** A cut tile's key in the byte cache (one form for `cached` and `tile`). */
+function tileKey(
+  city: string,
+  year: number,
+  layer: TileLayer,
+  indicator: string | null,
+  stamp: string,
+  z: number,
+  x: number,
+  y: number,
+): string {
+  return `${city}|${year}|${layer}|${indicator ?? ''}|${stamp}|${z}/${x}/${y}`
 }
