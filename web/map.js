@@ -195,6 +195,16 @@ const fmt = (v, unit) =>
   esc(v == null ? '—' : `${Math.round(v * 100) / 100}${unit === '%' ? '%' : unit === 'ratio' ? '' : ' ' + unit}`)
 const state = { year: null, indicator: null, defs: [], summary: null, units: new Map() }
 
+/**
+ * A ticket per panel: a click or switch takes one, and an answer is drawn only while its ticket is
+ * still the latest, so a slow answer to an earlier click never overwrites a later one.
+ */
+const tickets = {}
+function ticket(panel) {
+  const n = (tickets[panel] = (tickets[panel] ?? 0) + 1)
+  return () => tickets[panel] === n
+}
+
 /** The view in the URL (year, indicator, level, distance model, language), so it can be shared and survives a reload. */
 function keepUrl() {
   const q = new URLSearchParams()
@@ -564,12 +574,15 @@ function rebuildLayers() {
 async function showBuilding(code) {
   const card = $('#card')
   card.hidden = false
+  const current = ticket('card')
   const r = await apiFetch(api(`/years/${state.year}/buildings/${encodeURIComponent(code)}`))
+  if (!current()) return
   if (!r.ok) {
     card.innerHTML = `<p>${t('notFound')}: ${esc(code)}</p>`
     return
   }
   const b = await r.json()
+  if (!current()) return
   const place = b.units ? [b.units.area?.name, b.units.community?.name, b.units.street?.name].filter(Boolean) : []
   const sev = (s) => (lang === 'zh' ? s : SEV_EN[s])
   card.innerHTML = `<h2 id="card-title">${t('building')} ${esc(b.building.name ?? b.building.code)} <small>${esc(b.building.code)}</small></h2>
@@ -680,7 +693,9 @@ function legend() {
 
 async function showCard(code) {
   highlight(code)
+  const current = ticket('card')
   const r = await apiFetch(api(`/years/${state.year}/units/${encodeURIComponent(code)}`))
+  if (!current()) return
   const card = $('#card')
   card.hidden = false
   if (!r.ok) {
@@ -688,6 +703,7 @@ async function showCard(code) {
     return
   }
   const u = await r.json()
+  if (!current()) return
   card.innerHTML = `<h2 id="card-title">${esc(u.name)} <small>${esc(u.code)}</small></h2><table><tbody>${u.indicators
     .map(
       (i) => `<tr data-code="${esc(i.code)}">
@@ -701,6 +717,7 @@ async function showCard(code) {
 async function loadProblems() {
   const sev = $('#severity').value
   const q = `indicator=${encodeURIComponent(state.indicator)}&level=${problemLevel()}${sev ? `&severity=${encodeURIComponent(sev)}` : ''}`
+  const current = ticket('problems')
   // The units of the level shown, and the buildings' 台账 entries (points on the map, whatever the level).
   const [r, rb] = await Promise.all([
     apiFetch(api(`/years/${state.year}/problems?${q}&limit=300`)),
@@ -710,6 +727,7 @@ async function loadProblems() {
   $('#problem-xlsx').href = api(`/years/${state.year}/problems?${q}&format=xlsx`)
   const units = r.ok ? await r.json() : { problems: [], count: 0 }
   const buildings = rb.ok ? await rb.json() : { problems: [], count: 0 }
+  if (!current()) return
   const problems = [...units.problems, ...buildings.problems].sort((a, b) => b.score - a.score)
   const count = units.count + buildings.count
   $('#problem-count').textContent = `(${count})`
