@@ -740,6 +740,8 @@ async function loadProblems() {
     <span class="status">${esc(lang === 'zh' ? p.status : (STATUS_EN[p.status] ?? p.status))}</span>${workOf(p)}${stepsOf(p)} <small>${esc(lang === 'zh' ? p.suggestion : (p.suggestionEn ?? p.suggestion))}</small></li>`,
     )
     .join('')
+  // What the list shows, for anyone (a test, a screen reader's live region) waiting on a switch.
+  $('#problem-list').dataset.for = `${state.indicator}|${problemLevel()}`
 }
 
 /** The row's 整改 facts: who has it and by when (overdue marked). */

@@ -138,6 +138,7 @@ describe('问题地图 viewer in Chromium', () => {
 
   it('a problem row flies to its unit; English on the switch', async () => {
     await page.selectOption('#indicator', 'kindergarten_coverage')
+    await page.waitForSelector('#problem-list[data-for="kindergarten_coverage|community"]')
     // A 社区 row (a building row under 一社区 would open the building's card instead).
     await page.locator('#problem-list li[data-level="community"]', { hasText: '一社区' }).first().click()
     await page.waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('一社区'))
