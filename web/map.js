@@ -1,8 +1,7 @@
 // The 问题地图: the city's own layers as the map (no external basemap), 街道/社区 coloured by the chosen
 // indicator, uncovered residential buildings, facilities with their service radius, green spaces,
 // a card per unit and the 问题清单 beside it. 中文 by default, English with the switch.
-import { Map as MapLibre, Marker, NavigationControl, ScaleControl } from '/vendor/maplibre-gl/maplibre-gl.mjs'
-import { api, apiFetch, mountSession, refreshSessionLabels, tilePath, transformRequest } from '/session.js'
+import { api, apiFetch, mountSession, refreshSessionLabels, session, tilePath, transformRequest } from '/session.js'
 
 const T = {
   zh: {
@@ -245,6 +244,33 @@ function applyLang() {
   $('#lang').textContent = lang === 'zh' ? 'English' : '中文'
   document.title = t('title')
 }
+
+applyLang()
+// The session, the years and (when the URL names it) the year's data are asked for together and before
+// MapLibre is evaluated, not each after the last once the map has started: under software GL MapLibre
+// holds the main thread for a third of a second, then as much again before its 'load', and every reply
+// would wait for it. A reply asked for before the city was settled is used only if it was asked of the
+// city chosen (with none chosen yet, of the default city: used when it is the only one). The page's
+// HTML preloads the MapLibre module, so it downloads beside this one.
+const early = new Map()
+function prefetch(kind, path) {
+  early.set(kind + path, { city: session.city, reply: apiFetch((kind === 'tile' ? tilePath : api)(path)) })
+}
+function fetchOnce(kind, path) {
+  const e = early.get(kind + path)
+  early.delete(kind + path)
+  if (e && (e.city === session.city || (!e.city && session.cities.length === 1))) return e.reply
+  return apiFetch((kind === 'tile' ? tilePath : api)(path))
+}
+prefetch('api', '/years')
+if (Number(params.get('year'))) for (const [kind, path] of yearPaths(Number(params.get('year')))) prefetch(kind, path)
+const boot = (async () => {
+  await mountSession($('header nav'), () => location.reload())
+  const years = (await (await fetchOnce('api', '/years')).json()).years ?? []
+  const year = Number(params.get('year')) || years[0]
+  return { years, year, pre: year ? yearData(year) : null }
+})()
+const { Map: MapLibre, Marker, NavigationControl, ScaleControl } = await import('/vendor/maplibre-gl/maplibre-gl.mjs')
 
 const map = new MapLibre({
   container: 'map',
@@ -883,11 +909,19 @@ function flyTo(code) {
 
 /** What a year's view needs before it draws: definitions, the summary and the tile extent, fetched together. */
 function yearData(year) {
+  const [defs, summary, tilejson] = yearPaths(year).map(([kind, path]) => fetchOnce(kind, path))
   return Promise.all([
-    apiFetch(api(`/indicators?year=${year}`)).then((r) => r.json()),
-    apiFetch(api(`/years/${year}/indicators`)).then((r) => r.json()),
-    apiFetch(tilePath(`/${year}/tilejson.json`)).then((r) => (r.ok ? r.json() : null)),
+    defs.then((r) => r.json()),
+    summary.then((r) => r.json()),
+    tilejson.then((r) => (r.ok ? r.json() : null)),
   ])
+}
+function yearPaths(year) {
+  return [
+    ['api', `/indicators?year=${year}`],
+    ['api', `/years/${year}/indicators`],
+    ['tile', `/${year}/tilejson.json`],
+  ]
 }
 
 async function selectYear(year, keepView = false, pre = null) {
@@ -920,8 +954,10 @@ async function selectYear(year, keepView = false, pre = null) {
       { padding: 20, duration: 0 },
     )
   }
-  // Draw first; the unit list (names, parents, extents for labels, search and siting) follows.
+  // Draw first; the unit list (names, parents, extents for labels, search and siting) follows once
+  // the map has drawn.
   refresh()
+  await new Promise((done) => afterIdle(done)())
   await loadUnits()
   drawLabels()
 }
@@ -934,7 +970,9 @@ function refresh() {
   // Tests and benchmarks await this: the units coloured for the indicator shown.
   window.__citycheck.colouring = classify()
   legend()
-  loadProblems()
+  // The list once the map has drawn (its replies and its 300 rows would hold the server and the main
+  // thread while the first tiles come in).
+  window.__citycheck.colouring.catch(() => null).then(afterIdle(loadProblems))
   if (!state.summary?.run) $('#legend').insertAdjacentHTML('afterbegin', `<p class="fail">${t('noRun')}</p>`)
 }
 
@@ -1274,15 +1312,6 @@ $('#lang').onclick = () => {
   selectYear(state.year, true)
 }
 
-applyLang()
-// The session, the years and the chosen year's data are fetched while MapLibre starts its worker (about
-// half a second on a laptop), not after: the map's 'load' then finds them ready.
-const boot = (async () => {
-  await mountSession($('header nav'), () => location.reload())
-  const years = (await (await apiFetch(api('/years'))).json()).years ?? []
-  const year = Number(params.get('year')) || years[0]
-  return { years, year, pre: year ? yearData(year) : null }
-})()
 map.on('load', async () => {
   const { years, year, pre } = await boot
   $('#year').innerHTML = years.map((y) => `<option>${y}</option>`).join('')
