@@ -3,6 +3,7 @@
 // byte cache (as Martin caches) and per request, on a generated city of ~1 million buildings, in the
 // same run: warm against warm (every tile fetched once first) and cold against cold (first tiles).
 //   npm run bench:tiles [-- --buildings 1000000 --seconds 10 --connections 16 --turns 3]
+import http from 'node:http'
 import path from 'node:path'
 import { performance as perf } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -146,6 +147,23 @@ base.get('/mvtc/:layer/:z/:x/:y', async (req, reply) => {
 })
 await base.listen({ port: 0, host: '127.0.0.1' })
 const theirs = `http://127.0.0.1:${(base.server.address() as { port: number }).port}`
+// The same byte cache without a framework: node:http alone, the least a JavaScript server can do per
+// cached tile (citycheck answers cached tiles before its router, server/tiles/fastpath.ts).
+const rawCache = new Map<string, Promise<Buffer>>()
+const raw = http.createServer((req, res) => {
+  const m = /^\/raw\/(\w+)\/(\d+)\/(\d+)\/(\d+)$/.exec(req.url ?? '')
+  if (!m) return res.writeHead(404).end()
+  let hit = rawCache.get(req.url!)
+  if (!hit) {
+    hit = stMvt(m[1], m[2], m[3], m[4]).then((b) => zlib.gzipSync(b))
+    rawCache.set(req.url!, hit)
+  }
+  hit.then((body) =>
+    res.writeHead(200, { 'content-type': 'application/vnd.mapbox-vector-tile', 'content-encoding': 'gzip' }).end(body),
+  )
+})
+await new Promise<void>((done) => raw.listen(0, '127.0.0.1', done))
+const rawOrigin = `http://127.0.0.1:${(raw.address() as { port: number }).port}`
 
 async function load(origin: string, toPath: (p: string) => string, label: string) {
   // Warm: every tile once (citycheck's cache; PostgreSQL's buffers for the baseline).
@@ -208,21 +226,25 @@ await db.knex.raw('VACUUM ANALYZE')
 const turns = Number(a.turns)
 const oursRuns: Awaited<ReturnType<typeof load>>[] = []
 const cachedRuns: Awaited<ReturnType<typeof load>>[] = []
+const rawRuns: Awaited<ReturnType<typeof load>>[] = []
 for (let i = 0; i < turns; i++) {
   oursRuns.push(await load(ours, oursPath, `citycheck (geojson-vt, cached, gzip), turn ${i + 1}`))
   cachedRuns.push(
     await load(theirs, (p) => `/mvtc/${p}`, `plain PostGIS ST_AsMVT behind a byte cache (gzip), turn ${i + 1}`),
   )
+  rawRuns.push(await load(rawOrigin, (p) => `/raw/${p}`, `the same byte cache on bare node:http (gzip), turn ${i + 1}`))
 }
 const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]
 const results = [
-  ...oursRuns.flatMap((r, i) => [r, cachedRuns[i]]),
+  ...oursRuns.flatMap((r, i) => [r, cachedRuns[i], rawRuns[i]]),
   await load(theirs, (p) => `/mvt/${p}`, 'plain PostGIS ST_AsMVT per request (gzip)'),
 ]
 const oursRps = median(oursRuns.map((r) => r.rps))
 const cachedRps = median(cachedRuns.map((r) => r.rps))
 const oursUs = median(oursRuns.map((r) => r.usPerTile))
 const cachedUs = median(cachedRuns.map((r) => r.usPerTile))
+const rawRps = median(rawRuns.map((r) => r.rps))
+const rawUs = median(rawRuns.map((r) => r.usPerTile))
 console.log(
   `\n${paths.length} tiles (z10–z16, 街道/社区 + buildings from z13) around the centre of a city of ${(await db.knex('buildings').where({ upload_id: v.buildings }).count('* as n'))[0].n} buildings; ${a.connections} connections, ${a.seconds} s each`,
 )
@@ -237,12 +259,16 @@ for (const r of results)
 console.log(
   `\nratios (warm, every tile fetched once first; medians of ${turns} turns): citycheck serves ${(oursRps / cachedRps).toFixed(2)}× the tiles per second of the cached ST_AsMVT path and ${(oursRps / results[results.length - 1].rps).toFixed(1)}× the uncached one; per tile it costs the server thread ${(cachedUs / oursUs).toFixed(2)}× as little as the cached path (>1 = citycheck cheaper)`,
 )
+console.log(
+  `against the same byte cache on bare node:http (no framework): ${(oursRps / rawRps).toFixed(2)}× the tiles per second, ${(rawUs / oursUs).toFixed(2)}× as little server-thread time per tile`,
+)
 console.log('\ncold against cold (empty caches on both sides; PostgreSQL buffers warm from the load):')
 console.log('| request | citycheck | ST_AsMVT | ratio |')
 console.log('|---|---|---|---|')
 for (const line of cold) console.log(line)
 await app.close()
 await base.close()
+raw.close()
 await pool.end()
 await db.close()
 await scratch.drop()

@@ -1,5 +1,6 @@
 // Builds the Fastify app: external plugins (multipart, OpenAPI, static web), then one plugin per
 // capability folder, then the single error handler that turns every failure into the catalogue's shape.
+import http from 'node:http'
 import path from 'node:path'
 import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import multipart from '@fastify/multipart'
@@ -26,6 +27,7 @@ import { FORM_DOC } from './multipart.ts'
 import reportingRoutes from './reporting/routes.ts'
 import jobRoutes from './jobs/routes.ts'
 import tileRoutes from './tiles/routes.ts'
+import { cachedTiles } from './tiles/fastpath.ts'
 import mapRoutes from './maps/routes.ts'
 import { fontDir } from './fonts/faces.ts'
 import { fontRoutes } from './fonts/routes.ts'
@@ -61,7 +63,18 @@ export async function buildApp(
   ctx: AppContext,
   opts: { logger?: boolean; logStream?: NodeJS.WritableStream } = {},
 ): Promise<FastifyInstance> {
+  const fastTiles = cachedTiles(ctx)
   const app = Fastify({
+    // Cached tiles are answered before Fastify routes them (server/tiles/fastpath.ts); the server is
+    // made as Fastify would make it, with its timeouts.
+    serverFactory: (handler, options) => {
+      const o = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number }
+      const server = http.createServer(fastTiles ? (req, res) => fastTiles(req, res) || handler(req, res) : handler)
+      server.keepAliveTimeout = o.keepAliveTimeout
+      server.requestTimeout = o.requestTimeout
+      server.setTimeout(o.connectionTimeout)
+      return server
+    },
     logger: opts.logger ? { level: ctx.config.logLevel, ...(opts.logStream && { stream: opts.logStream }) } : false,
     // One line per request at info level is ~380 bytes each; errors and slow work are logged on their own.
     logController: new LogController({ disableRequestLogging: !ctx.config.logRequests }),

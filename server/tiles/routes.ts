@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AppContext } from '../context.ts'
 import { AppError } from '../errors.ts'
 import { checkYear } from '../import/pipeline.ts'
+import { TILE_CACHE_CONTROL, TILE_TYPE } from './fastpath.ts'
 import { MAX_ZOOM, MIN_ZOOM, TILE_LAYERS, type TileLayer } from './service.ts'
 
 const FIELDS: Record<TileLayer, Record<string, string>> = {
@@ -33,13 +34,10 @@ const FIELDS: Record<TileLayer, Record<string, string>> = {
 
 // (A module function rather than a closure per request: tsx names every closure it makes.)
 function sendTile(req: FastifyRequest, reply: FastifyReply, t: { body: Buffer | null; etag: string }) {
-  reply
-    .header('etag', t.etag)
-    .header('cache-control', 'public, max-age=60, must-revalidate')
-    .header('vary', 'accept-encoding')
+  reply.header('etag', t.etag).header('cache-control', TILE_CACHE_CONTROL).header('vary', 'accept-encoding')
   if (req.headers['if-none-match'] === t.etag) return reply.code(304).send()
   if (!t.body) return reply.code(204).send()
-  reply.header('content-type', 'application/vnd.mapbox-vector-tile')
+  reply.header('content-type', TILE_TYPE)
   if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')))
     return reply.header('content-encoding', 'gzip').send(t.body)
   return reply.send(gunzipSync(t.body))

@@ -4,13 +4,15 @@ import proj4 from 'proj4'
 import request from 'supertest'
 import { VectorTile } from '@mapbox/vector-tile'
 import { PbfReader } from 'pbf'
+import http from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AUTH, useTestApp } from '../../test/helpers/app.ts'
+import { AUTH, TEST_CITY, useTestApp } from '../../test/helpers/app.ts'
 import { CRS, LOAD_ORDER, X0, Y0, fixture, sq } from '../../test/helpers/city-fixture.ts'
 import { geojson } from '../../test/helpers/fixtures.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
 import { gaussKrugerEpsg } from '../import/crs.ts'
+import { cachedTiles } from './fastpath.ts'
 
 const toLonLat = proj4(gaussKrugerEpsg(4548)!.proj!, 'EPSG:4326')
 function tileOf(lon: number, lat: number, z: number): [number, number] {
@@ -217,5 +219,43 @@ describe('vector tiles', () => {
     ])
     expect(j.body.tiles[1]).toContain('/tiles/990100/2025/streets/{z}/{x}/{y}.pbf?indicator=kindergarten_coverage')
     expect(j.body.bounds[0]).toBeCloseTo(117, 1)
+  })
+
+  it('a cached tile is answered before the router with the same bytes and headers, and never past a token check', async () => {
+    const [x, y] = tileOf(lon, lat, 14)
+    const path = `/${2025}/communities/14/${x}/${y}.pbf?indicator=kindergarten_coverage`
+    const get = (p: string, headers: Record<string, string> = { 'accept-encoding': 'gzip' }) =>
+      binary(request(t.app.server).get(p).set(headers))
+    const first = await get(`/tiles${path}`) // cut by the route (or already cached by an earlier test)
+    const second = await get(`/tiles${path}`) // from the byte cache
+    const named = await get(`/tiles/${TEST_CITY}${path}`)
+    for (const r of [second, named]) {
+      expect(r.status).toBe(200)
+      expect(r.body).toEqual(first.body)
+      for (const h of ['etag', 'cache-control', 'vary', 'content-type', 'content-encoding', 'x-content-type-options'])
+        expect(r.headers[h]).toBe(first.headers[h])
+    }
+    // What the early answer takes and what it leaves to Fastify, on a server of its own.
+    const fast = cachedTiles(t.rt)!
+    const server = http.createServer((req, res) => {
+      if (!fast(req, res)) res.writeHead(599).end()
+    })
+    const status = async (p: string, headers: Record<string, string> = { 'accept-encoding': 'gzip' }) =>
+      (await binary(request(server).get(p).set(headers))).status
+    expect(await status(`/tiles${path}`)).toBe(200)
+    expect(await status(`/tiles/${TEST_CITY}${path}`)).toBe(200)
+    expect(await status(`/tiles${path}`, { 'accept-encoding': 'gzip', 'if-none-match': first.headers.etag })).toBe(304)
+    expect(await status(`/tiles${path}`, { 'accept-encoding': 'gzip', authorization: 'Bearer wrong' })).toBe(599)
+    expect(await status(`/tiles${path}`, { 'accept-encoding': 'identity' })).toBe(599)
+    expect(await status(`/tiles${path}&other=1`)).toBe(599)
+    expect(await status(`/tiles/990199${path}`)).toBe(599) // no such city
+    expect(await status(`/tiles/2025/communities/14/0/0.pbf`)).toBe(599) // not cut yet
+    // …and Fastify answers those: a wrong token is refused, whatever the cache holds.
+    const refused = await request(t.app.server).get(`/tiles${path}`).set('authorization', 'Bearer wrong')
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'CC_AUTH_INVALID'])
+    expect((await get(`/tiles${path}&other=1`)).status).toBe(200)
+    // Closed reading or a log line per request: every tile goes through the route.
+    expect(cachedTiles({ ...t.rt, config: { ...t.rt.config, readRequiresToken: true } })).toBeNull()
+    expect(cachedTiles({ ...t.rt, config: { ...t.rt.config, logRequests: true } })).toBeNull()
   })
 })
