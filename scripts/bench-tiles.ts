@@ -159,7 +159,13 @@ const raw = http.createServer((req, res) => {
     rawCache.set(req.url!, hit)
   }
   hit.then((body) =>
-    res.writeHead(200, { 'content-type': 'application/vnd.mapbox-vector-tile', 'content-encoding': 'gzip' }).end(body),
+    res
+      .writeHead(200, {
+        'content-type': 'application/vnd.mapbox-vector-tile',
+        'content-encoding': 'gzip',
+        'content-length': body.length,
+      })
+      .end(body),
   )
 })
 await new Promise<void>((done) => raw.listen(0, '127.0.0.1', done))

@@ -35,7 +35,8 @@ export function cachedTiles(ctx: AppContext): ((req: IncomingMessage, res: Serve
     // (a flat list of names and values: Node writes it as it is, without building a header object)
     const head = ['x-content-type-options', 'nosniff', 'etag', hit.etag, 'cache-control', TILE_CACHE_CONTROL]
     head.push('vary', 'accept-encoding')
-    if (status === 200) head.push('content-type', TILE_TYPE, 'content-encoding', 'gzip')
+    if (status === 200)
+      head.push('content-type', TILE_TYPE, 'content-encoding', 'gzip', 'content-length', String(hit.body!.length))
     res.writeHead(status, head)
     res.end(status === 200 ? hit.body : undefined)
     return true

@@ -372,11 +372,13 @@ export class TileService {
         layer === 'buildings' && z >= BUILDING_REGION_ZOOM
           ? [BUILDING_REGION_ZOOM, x >> (z - BUILDING_REGION_ZOOM), y >> (z - BUILDING_REGION_ZOOM)]
           : null
+      // A building tile's coverage flags load while its region is cut (a first tile waits for both).
+      const cover = layer === 'buildings' && indicator ? this.coverageOf(city, year, indicator, stamp) : null
+      cover?.catch(() => {}) // (awaited below; an index failure must not leave it unhandled)
       const ix = await this.index(city, year, layer, indicator, stamp, region)
       const t = ix.vt.getTile(Math.min(z, MAX_ZOOM), x, y)
       if (t?.features.length) {
-        if (layer === 'buildings')
-          await this.markCoverage(city, year, t.features as unknown as { tags: Record<string, unknown> }[], indicator)
+        if (cover) markCoverage(t.features as unknown as { tags: Record<string, unknown> }[], await cover)
         if (UNIT_LAYERS.has(layer)) {
           const vals = indicator ? await this.unitValues(city, year, layer, indicator, stamp) : new Map()
           // Rebuilt from the unit's own fields each time, so nothing of another indicator stays behind.
@@ -428,15 +430,15 @@ export class TileService {
     return p
   }
 
-  private async markCoverage(
+  /** The run's arrays and an indicator's coverage bits (null without a run or that indicator). */
+  private async coverageOf(
     city: string,
     year: number,
-    features: { tags: Record<string, unknown> }[],
-    indicator: string | null,
-  ) {
-    if (!indicator) return
-    const ra = await this.runArrays(city, year, await this.stamp(city, year))
-    if (!ra) return
+    indicator: string,
+    stamp: string,
+  ): Promise<{ ra: RunArrays; cov: Buffer } | null> {
+    const ra = await this.runArrays(city, year, stamp)
+    if (!ra) return null
     let bits = ra.covered.get(indicator)
     if (!bits) {
       bits = this.knex('indicator_arrays')
@@ -446,13 +448,7 @@ export class TileService {
       ra.covered.set(indicator, bits)
     }
     const cov = await bits
-    if (!cov) return
-    for (const f of features) {
-      const i = (ra.byFid[f.tags.fid as number] ?? 0) - 1
-      if (i < 0 || !unpackBit(ra.residential, i)) continue
-      // Tags are shared with the index: copy before adding per-indicator fields.
-      f.tags = { ...f.tags, covered: unpackBit(cov, i), residents: Math.round(ra.residents[i]) }
-    }
+    return cov ? { ra, cov } : null
   }
 
   async bounds(city: string, year: number): Promise<[number, number, number, number] | null> {
@@ -490,4 +486,16 @@ function tileKey(
   y: number,
 ): string {
   return `${city}|${year}|${layer}|${indicator ?? ''}|${stamp}|${z}/${x}/${y}`
+}
+
+/** A tile's residential buildings with their coverage flag and residents, from the run's arrays. */
+function markCoverage(features: { tags: Record<string, unknown> }[], c: { ra: RunArrays; cov: Buffer } | null) {
+  if (!c) return
+  const { ra, cov } = c
+  for (const f of features) {
+    const i = (ra.byFid[f.tags.fid as number] ?? 0) - 1
+    if (i < 0 || !unpackBit(ra.residential, i)) continue
+    // Tags are shared with the index: copy before adding per-indicator fields.
+    f.tags = { ...f.tags, covered: unpackBit(cov, i), residents: Math.round(ra.residents[i]) }
+  }
 }

@@ -232,7 +232,15 @@ describe('vector tiles', () => {
     for (const r of [second, named]) {
       expect(r.status).toBe(200)
       expect(r.body).toEqual(first.body)
-      for (const h of ['etag', 'cache-control', 'vary', 'content-type', 'content-encoding', 'x-content-type-options'])
+      for (const h of [
+        'etag',
+        'cache-control',
+        'vary',
+        'content-type',
+        'content-encoding',
+        'content-length',
+        'x-content-type-options',
+      ])
         expect(r.headers[h]).toBe(first.headers[h])
     }
     // What the early answer takes and what it leaves to Fastify, on a server of its own.
