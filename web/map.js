@@ -1001,14 +1001,17 @@ function drawLabels() {
   $('#zoom-hint').hidden = !($('#show-gaps').checked && z < 13)
 }
 map.on('moveend', drawLabels)
-/** Runs `fn` once, when the map is next idle (or after a second at most, should it never settle). */
+/**
+ * Runs `fn` once, when the map is next idle, or after 3 s should it never settle (a shorter wait had the
+ * lists built in the middle of a slow machine's first draw).
+ */
 const afterIdle = (fn) => () => {
   let done = false
   const go = () => {
     if (!done) (done = true), fn()
   }
   map.once('idle', go)
-  setTimeout(go, 1000)
+  setTimeout(go, 3000)
 }
 /** Points the buildings' source at the current indicator's tiles once they would be drawn (see above). */
 function buildingTiles() {
