@@ -770,6 +770,15 @@ async function loadProblems() {
   $('#problem-list').dataset.for = `${state.indicator}|${problemLevel()}`
 }
 
+/**
+ * The 问题清单 of the indicator shown, once the map has drawn its colours (the replies and 300 rows would
+ * hold the server and the main thread while tiles come in). Until then the list says it is stale.
+ */
+function problemsLater() {
+  delete $('#problem-list').dataset.for
+  window.__citycheck.colouring.catch(() => null).then(afterIdle(loadProblems))
+}
+
 /** The row's 整改 facts: who has it and by when (overdue marked). */
 function workOf(p) {
   const bits = []
@@ -970,9 +979,7 @@ function refresh() {
   // Tests and benchmarks await this: the units coloured for the indicator shown.
   window.__citycheck.colouring = classify()
   legend()
-  // The list once the map has drawn (its replies and its 300 rows would hold the server and the main
-  // thread while the first tiles come in).
-  window.__citycheck.colouring.catch(() => null).then(afterIdle(loadProblems))
+  problemsLater()
   if (!state.summary?.run) $('#legend').insertAdjacentHTML('afterbegin', `<p class="fail">${t('noRun')}</p>`)
 }
 
@@ -1198,9 +1205,7 @@ function switchIndicator(prev, next) {
   sourceUrls.set('buildings', tiles('buildings'))
   buildingTiles()
   legend()
-  // The list once the map has drawn the colours (building 300 rows takes the main thread for a frame or
-  // two, which the recoloured map should not wait for).
-  window.__citycheck.colouring.catch(() => null).then(afterIdle(loadProblems))
+  problemsLater()
 }
 $('#indicator').onchange = () => {
   const prev = state.indicator

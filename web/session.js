@@ -67,8 +67,18 @@ export function transformRequest(url) {
   return { url }
 }
 
-/** Asks for a token; resolves true when one was given and the server accepts it. */
+/**
+ * Asks for a token; resolves true when one was given and the server accepts it. Requests refused
+ * together (a page's first replies are asked for at once) share one dialog and all retry after it.
+ */
+let asking = null
 export function signIn(reason = '') {
+  asking ??= ask(reason).finally(() => {
+    asking = null
+  })
+  return asking
+}
+function ask(reason) {
   return new Promise((resolve) => {
     const dlg = document.createElement('dialog')
     dlg.className = 'signin'

@@ -183,7 +183,8 @@ describe('问题地图 panel, search and siting', () => {
     )
     expect(after).toBeCloseTo(15.5, 1)
     expect(before).not.toBeCloseTo(15.5, 1)
-    expect(await page.locator('#problem-list li .status').first().textContent()).toBe('to fix')
+    // The 问题清单 is rebuilt once the map has redrawn.
+    await page.waitForFunction(() => document.querySelector('#problem-list li .status')?.textContent === 'to fix')
     // The legend's source line in English as well (GB 55014's park target), no Chinese left in it.
     const sourceLine = await page.locator('#legend > small').last().textContent()
     expect(sourceLine).toContain('GB 55014-2021')

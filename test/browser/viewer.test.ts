@@ -141,7 +141,18 @@ describe('问题地图 viewer in Chromium', () => {
     await page.waitForSelector('#problem-list[data-for="kindergarten_coverage|community"]')
     // A 社区 row (a building row under 一社区 would open the building's card instead).
     await page.locator('#problem-list li[data-level="community"]', { hasText: '一社区' }).first().click()
-    await page.waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('一社区'))
+    await page
+      .waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('一社区'), null, {
+        timeout: 15_000,
+      })
+      .catch(async (e) => {
+        // What the page showed instead, for the log of a failure.
+        const seen = await page.evaluate(() => ({
+          card: document.querySelector('#card')?.textContent?.slice(0, 200),
+          list: document.querySelector('#problem-list')?.textContent?.slice(0, 300),
+        }))
+        throw new Error(`${(e as Error).message}; the page showed ${JSON.stringify(seen)}`)
+      })
     await page.click('#lang')
     await page.waitForFunction(
       () => document.querySelector('header h1 .long')?.textContent === 'Urban health check · Problem map',
