@@ -5,9 +5,9 @@ import fs from 'node:fs'
 import request from 'supertest'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AUTH, TOKEN, useTestApp } from '../helpers/app.ts'
+import { TOKEN, useTestApp } from '../helpers/app.ts'
 import { CRS, LOAD_ORDER, fixture } from '../helpers/city-fixture.ts'
-import { get, upload } from '../helpers/upload.ts'
+import { compute, upload } from '../helpers/upload.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']
@@ -21,9 +21,7 @@ describe('问题地图 with reading closed', () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`)
     for (const layer of LOAD_ORDER)
       expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
-    const job = await request(t.app.server).post('/api/years/2025/indicators/compute').set(AUTH)
-    for (let i = 0; i < 200 && (await get(t.app, job.body.status)).body.state !== 'succeeded'; i++)
-      await new Promise((r) => setTimeout(r, 50))
+    await compute(t.app, 2025)
     await t.app.listen({ port: 0, host: '127.0.0.1' })
     base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })

@@ -24,7 +24,7 @@ export async function compute(app: FastifyInstance, year: number) {
   const res = await request(app.server).post(`/api/years/${year}/indicators/compute`).set(AUTH)
   if (res.status !== 202) throw new Error(`compute ${year}: ${res.status} ${JSON.stringify(res.body)}`)
   for (let i = 0; i < 400; i++) {
-    const j = await get(app, res.body.status)
+    const j = await get(app, res.body.status).set(AUTH) // (the token too: reading may be closed)
     if (j.body.state === 'succeeded') return j.body
     if (j.body.state === 'failed') throw new Error(JSON.stringify(j.body.error))
     await new Promise((r) => setTimeout(r, 50))
