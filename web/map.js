@@ -253,14 +253,15 @@ applyLang()
 // city chosen (with none chosen yet, of the default city: used when it is the only one). The page's
 // HTML preloads the MapLibre module, so it downloads beside this one.
 const early = new Map()
+const urlOf = (kind, path) => (kind === 'tile' ? tilePath : api)(path)
 function prefetch(kind, path) {
-  early.set(kind + path, { city: session.city, reply: apiFetch((kind === 'tile' ? tilePath : api)(path)) })
+  early.set(kind + path, { city: session.city, reply: apiFetch(urlOf(kind, path)) })
 }
 function fetchOnce(kind, path) {
   const e = early.get(kind + path)
   early.delete(kind + path)
   if (e && (e.city === session.city || (!e.city && session.cities.length === 1))) return e.reply
-  return apiFetch((kind === 'tile' ? tilePath : api)(path))
+  return apiFetch(urlOf(kind, path))
 }
 prefetch('api', '/years')
 if (Number(params.get('year'))) for (const [kind, path] of yearPaths(Number(params.get('year')))) prefetch(kind, path)
