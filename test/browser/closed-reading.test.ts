@@ -6,8 +6,7 @@ import request from 'supertest'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TOKEN, useTestApp } from '../helpers/app.ts'
-import { CRS, LOAD_ORDER, fixture } from '../helpers/city-fixture.ts'
-import { compute, upload } from '../helpers/upload.ts'
+import { serveFixtureCity } from '../helpers/upload.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']
@@ -19,11 +18,7 @@ describe('问题地图 with reading closed', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}`)
-    for (const layer of LOAD_ORDER)
-      expect((await upload(t.app, 2025, layer, fixture[layer], `${layer}.geojson`, CRS)).status).toBe(201)
-    await compute(t.app, 2025)
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`
+    base = await serveFixtureCity(t.app)
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
   }, 180_000)
   afterAll(async () => {

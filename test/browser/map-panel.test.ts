@@ -8,7 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TOKEN, useTestApp } from '../helpers/app.ts'
 import { CRS, LOAD_ORDER, fixture } from '../helpers/city-fixture.ts'
-import { compute, get, upload } from '../helpers/upload.ts'
+import { compute, get, serveFixtureCity, upload } from '../helpers/upload.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader']
@@ -35,11 +35,7 @@ describe('问题地图 panel, search and siting', () => {
     const communities = JSON.parse(fixture.communities.toString())
     for (const f of communities.features) if (f.properties.code === 'C3') f.properties.name = '一社区'
     const layers: Record<string, Buffer> = { ...fixture, communities: Buffer.from(JSON.stringify(communities)) }
-    for (const layer of LOAD_ORDER)
-      expect((await upload(t.app, 2025, layer, layers[layer], `${layer}.geojson`, CRS)).status).toBe(201)
-    await compute(t.app, 2025)
-    await t.app.listen({ port: 0, host: '127.0.0.1' })
-    base = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`
+    base = await serveFixtureCity(t.app, layers)
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
     page = await (await browser.newContext({ viewport: { width: 1366, height: 768 } })).newPage()
     page.on('pageerror', (e) => errors.push(e.message))

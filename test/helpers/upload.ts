@@ -1,6 +1,7 @@
 import request from 'supertest'
 import type { FastifyInstance } from 'fastify'
 import { AUTH } from './app.ts'
+import { CRS, LOAD_ORDER, fixture } from './city-fixture.ts'
 
 /** POSTs a file (and optional form fields) to the upload endpoint, as a browser or curl would. */
 export function upload(
@@ -30,4 +31,18 @@ export async function compute(app: FastifyInstance, year: number) {
     await new Promise((r) => setTimeout(r, 50))
   }
   throw new Error('job did not finish')
+}
+
+/**
+ * The hand-worked fixture city uploaded for `year` (each layer must be accepted), its indicators
+ * computed, and the app listening: resolves to its base URL, for tests that open pages.
+ */
+export async function serveFixtureCity(app: FastifyInstance, layers: Record<string, Buffer> = fixture, year = 2025) {
+  for (const layer of LOAD_ORDER) {
+    const r = await upload(app, year, layer, layers[layer], `${layer}.geojson`, CRS)
+    if (r.status !== 201) throw new Error(`upload ${layer}: ${r.status} ${JSON.stringify(r.body)}`)
+  }
+  await compute(app, year)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 }
