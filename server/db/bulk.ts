@@ -3,7 +3,8 @@
 // carry COPY. Geometries travel as hex EWKB text, which PostGIS parses on input.
 import type pg from 'pg'
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
-import { pipeline } from 'node:stream/promises'
+import { finished, pipeline } from 'node:stream/promises'
+import { once } from 'node:events'
 import { Readable } from 'node:stream'
 
 /** COPY text format escaping: backslash, tab, newline, carriage return. */
@@ -18,6 +19,109 @@ export function copyText(v: unknown): string {
     : s
 }
 
+const columnList = (columns: string[]) => columns.map((c) => `"${c}"`).join(', ')
+
+/** One row as a line of COPY text, appended value by value: no array and join per row. */
+function copyLine(r: unknown[]): string {
+  let line = ''
+  for (let k = 0; k < r.length; k++) line += k ? `\t${copyText(r[k])}` : copyText(r[k])
+  return `${line}\n`
+}
+
+/** Inserts in batches where COPY is unavailable (the embedded engine): rows as JSON records. */
+function jsonBatches(client: pg.ClientBase, table: string, columns: string[]) {
+  const cols = columnList(columns)
+  const batch: Record<string, unknown>[] = []
+  return {
+    batch,
+    async flush() {
+      if (!batch.length) return
+      await client.query(
+        `INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${table}, $1::json)`,
+        [JSON.stringify(batch)],
+      )
+      batch.length = 0
+    },
+    add(r: unknown[]) {
+      const o: Record<string, unknown> = {}
+      columns.forEach((c, i) => {
+        o[c] = r[i]
+      })
+      batch.push(o)
+    },
+  }
+}
+
+export interface BulkWriter {
+  /** Sends the rows, then lets the event loop hand them to the socket; rejects once the COPY failed. */
+  write(rows: Iterable<unknown[]>): Promise<void>
+  /** Ends the COPY and waits until PostgreSQL has taken every row. */
+  end(): Promise<void>
+  /** Cancels the COPY (nothing it sent is kept), so the connection can take the rollback. */
+  abort(reason: unknown): Promise<void>
+}
+
+/**
+ * A COPY kept open while the rows are still being produced, so PostgreSQL inserts one batch while
+ * Node computes the next (an indicator run's million results: the database's core works beside Node's
+ * instead of after it). A write waits for the socket only when far behind (64 MB buffered).
+ */
+export function bulkWriter(client: pg.ClientBase, table: string, columns: string[], copy: boolean): BulkWriter {
+  if (!copy) {
+    const j = jsonBatches(client, table, columns)
+    return {
+      async write(rows) {
+        for (const r of rows) {
+          j.add(r)
+          if (j.batch.length >= 2000) await j.flush()
+        }
+      },
+      end: () => j.flush(),
+      abort: async () => {
+        j.batch.length = 0
+      },
+    }
+  }
+  const cols = columnList(columns)
+  const stream = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`))
+  let failed: unknown = null
+  stream.on('error', (e) => {
+    failed ??= e
+  })
+  const check = () => {
+    if (failed) throw failed
+  }
+  return {
+    async write(rows) {
+      check()
+      let buf = '',
+        n = 0
+      for (const r of rows) {
+        buf += copyLine(r)
+        if (++n % 5000 === 0) {
+          stream.write(buf)
+          buf = ''
+        }
+      }
+      if (buf) stream.write(buf)
+      if (stream.writableLength > 64 << 20) await once(stream, 'drain')
+      else await new Promise(setImmediate)
+      check()
+    },
+    async end() {
+      check()
+      stream.end()
+      await finished(stream)
+      check()
+    },
+    async abort(reason) {
+      if (stream.destroyed) return
+      stream.destroy(reason instanceof Error ? reason : new Error(String(reason)))
+      await finished(stream).catch(() => {})
+    },
+  }
+}
+
 export async function bulkInsert(
   client: pg.ClientBase,
   table: string,
@@ -25,7 +129,7 @@ export async function bulkInsert(
   rows: Iterable<unknown[]>,
   opts: { copy: boolean; total: number; onProgress?: (done: number) => void },
 ): Promise<void> {
-  const cols = columns.map((c) => `"${c}"`).join(', ')
+  const cols = columnList(columns)
   if (opts.copy) {
     const stream = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`))
     // A connection killed mid-COPY can report its error on the stream after the pipeline has settled
@@ -36,9 +140,7 @@ export async function bulkInsert(
     async function* lines() {
       let buf = ''
       for (const r of rows) {
-        // Appended value by value: no array and join per row (a million rows a run).
-        for (let k = 0; k < r.length; k++) buf += k ? `\t${copyText(r[k])}` : copyText(r[k])
-        buf += '\n'
+        buf += copyLine(r)
         if (++done % 5000 === 0) {
           yield buf
           buf = ''
@@ -51,25 +153,16 @@ export async function bulkInsert(
     await pipeline(Readable.from(lines()), stream)
     return
   }
-  const batch: Record<string, unknown>[] = []
+  const j = jsonBatches(client, table, columns)
   let done = 0
   const flush = async () => {
-    if (!batch.length) return
-    await client.query(
-      `INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::${table}, $1::json)`,
-      [JSON.stringify(batch)],
-    )
-    done += batch.length
-    batch.length = 0
+    done += j.batch.length
+    await j.flush()
     opts.onProgress?.(done)
   }
   for (const r of rows) {
-    const o: Record<string, unknown> = {}
-    columns.forEach((c, i) => {
-      o[c] = r[i]
-    })
-    batch.push(o)
-    if (batch.length >= 2000) await flush()
+    j.add(r)
+    if (j.batch.length >= 2000) await flush()
   }
   await flush()
 }

@@ -303,6 +303,24 @@ export function computeAll(
   onProgress?: (p: number, msg: string) => void,
 ): ComputeOutput {
   const rows: ResultRow[] = []
+  const steps = computeSteps(m, defs, onProgress)
+  for (;;) {
+    const s = steps.next()
+    if (s.done) return { rows, ...s.value }
+    for (const r of s.value) rows.push(r)
+  }
+}
+
+/**
+ * The indicators one at a time: yields each indicator's rows as soon as they are computed (so a run
+ * can send them to the database while the next is computed), returns the flags and warnings.
+ */
+export function* computeSteps(
+  m: CityModel,
+  defs: IndicatorDef[],
+  onProgress?: (p: number, msg: string) => void,
+): Generator<ResultRow[], Omit<ComputeOutput, 'rows'>> {
+  let rows: ResultRow[] = []
   const covered = new Map<string, Uint8Array>()
   // Indicators append their no-data warnings to m.warnings; they are taken back out at the end, so a
   // model kept in memory for the next run does not collect them run after run.
@@ -315,7 +333,9 @@ export function computeAll(
   for (let i = 0; i < B.n; i++) if (B.residential[i]) residents.add(B.street[i], B.community[i], B.residents[i])
   const pop = unitPopulation(m, residents)
 
-  defs.forEach((def, k) => {
+  for (const [k, def] of defs.entries()) {
+    if (rows.length) yield rows
+    rows = []
     onProgress?.(k / defs.length, def.code)
     const p = def.params
     switch (def.kind) {
@@ -610,9 +630,10 @@ export function computeAll(
         rows.push(...schoolSeatRows(m, def))
         break
     }
-  })
+  }
+  if (rows.length) yield rows
   onProgress?.(1, 'done')
-  return { rows, covered, warnings: m.warnings.splice(ownWarnings) }
+  return { covered, warnings: m.warnings.splice(ownWarnings) }
 }
 
 function stockShare(m: CityModel, def: IndicatorDef): ResultRow[] {

@@ -16,7 +16,7 @@ import { copyColumns } from '../db/bulk.ts'
 import { bboxOf, metresPerDegree, pointInMultiPolygon, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
 import type { PointSet, Site } from './coverage.ts'
 import type { Settings } from './registry.ts'
-import { DEFAULT_NETWORK, loadNetwork } from '../network/load.ts'
+import { DEFAULT_NETWORK, type NetworkJob, readNetwork, startNetwork } from '../network/load.ts'
 
 export interface Unit {
   code: string
@@ -203,6 +203,25 @@ export async function loadCityModel(
   year: number,
   settings: Settings,
   onProgress?: (p: number, msg: string) => void,
+  options: { networkWorker?: 'auto' | 'always' | 'never' } = {},
+): Promise<CityModel> {
+  const started: NetworkJob[] = []
+  try {
+    return await readModel(knex, city, year, settings, onProgress, options, started)
+  } finally {
+    // A load that failed before joining its network stops the worker building it.
+    for (const j of started) j.close()
+  }
+}
+
+async function readModel(
+  knex: Knex,
+  city: { code: string; zone: number | null },
+  year: number,
+  settings: Settings,
+  onProgress: ((p: number, msg: string) => void) | undefined,
+  options: { networkWorker?: 'auto' | 'always' | 'never' },
+  started: NetworkJob[],
 ): Promise<CityModel> {
   const versions = await currentVersions(knex, city.code, year)
   const warnings: string[] = []
@@ -219,6 +238,13 @@ export async function loadCityModel(
     srid = localZoneEpsg(Number(r[0][0]))
   }
   onProgress?.(0.05, 'query')
+  // The walking network is read and built beside everything else (a worker thread for a city's roads).
+  const networkJob = startNetwork(
+    readNetwork(knex, versions, srid),
+    { ...DEFAULT_NETWORK, ...(settings.network ?? {}) },
+    { worker: options.networkWorker },
+  )
+  started.push(networkJob)
   // Every query at once, each on its own connection: PostgreSQL works on them in parallel while
   // Node parses what has arrived (on the embedded engine's single connection they simply queue).
   const none = Promise.resolve([] as unknown[][])
@@ -386,6 +412,10 @@ export async function loadCityModel(
     Float64Array.from(areas, (a) => a.y),
   )
 
+  // The homes go to the network's worker now, to be joined while the facilities and jobs are read here.
+  const joined = networkJob.join({ residential: residentialPoints, areas: areaPoints })
+  joined.catch(() => {})
+
   const toSites = (gj: { type: string; coordinates: unknown }): Site[] => {
     if (gj.type === 'Point') {
       const c = gj.coordinates as number[]
@@ -457,13 +487,7 @@ export async function loadCityModel(
       `${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`,
     )
   onProgress?.(0.95, 'network')
-  const network = await loadNetwork(
-    knex,
-    versions,
-    srid,
-    { ...DEFAULT_NETWORK, ...(settings.network ?? {}) },
-    { residential: residentialPoints, areas: areaPoints },
-  )
+  const network = await joined
   if (network) {
     const off = network.residential.seg.reduce((a, s) => a + (s < 0 ? 1 : 0), 0)
     const g = network.graph

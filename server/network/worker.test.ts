@@ -1,0 +1,92 @@
+// The walking network built in a worker thread is the network built on the main thread: the same
+// graph, index and joins, on a grid of streets that cross without shared vertices (crossings noded),
+// with a motorway nobody walks along and a bridge over it.
+import { describe, expect, it } from 'vitest'
+import { type CityNetwork, DEFAULT_NETWORK, type RoadRow, startNetwork } from './load.ts'
+
+function city(): { roads: RoadRow[]; gates: [number, number][] } {
+  const roads: RoadRow[] = []
+  const line = (kind: string | null, pts: [number, number][], bridge: string | null = null): RoadRow => [
+    kind,
+    null,
+    null,
+    bridge,
+    null,
+    null,
+    JSON.stringify({ type: 'MultiLineString', coordinates: [pts] }),
+  ]
+  // 40 × 40 streets 100 m apart, each drawn end to end so only crossings join them.
+  for (let k = 0; k <= 40; k++) {
+    roads.push(
+      line('支路', [
+        [0, k * 100],
+        [4000, k * 100],
+      ]),
+    )
+    roads.push(
+      line('支路', [
+        [k * 100, 0],
+        [k * 100, 4000],
+      ]),
+    )
+  }
+  roads.push(
+    line('高速公路', [
+      [0, 2050],
+      [4000, 2050],
+    ]),
+  )
+  roads.push(
+    line(
+      '人行天桥',
+      [
+        [1950, 1950],
+        [1950, 2150],
+      ],
+      'yes',
+    ),
+  )
+  return { roads, gates: [[1000, 1000]] }
+}
+
+function points(n: number, seed: number) {
+  let s = seed
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 4800 - 400
+  return { x: Float64Array.from({ length: n }, rnd), y: Float64Array.from({ length: n }, rnd) }
+}
+
+async function built(worker: 'always' | 'never'): Promise<CityNetwork> {
+  const job = startNetwork(Promise.resolve(city()), DEFAULT_NETWORK, { worker })
+  const net = await job.join({ residential: points(20_000, 7), areas: points(500, 11) })
+  job.close()
+  return net!
+}
+
+describe('the walking network built in a worker', () => {
+  it('equals the one built on the main thread', async () => {
+    const [here, there] = await Promise.all([built('never'), built('always')])
+    const g = here.graph,
+      w = there.graph
+    expect(w.nodes).toBe(g.nodes)
+    expect(g.nodes).toBeGreaterThan(1600)
+    for (const k of ['x', 'y', 'off', 'adj', 'w', 'segA', 'segB', 'segLen', 'component', 'componentSize'] as const)
+      expect(w[k], k).toEqual(g[k])
+    for (const k of ['residential', 'areas'] as const) {
+      expect(there[k].seg).toEqual(here[k].seg)
+      expect(there[k].t).toEqual(here[k].t)
+      expect(there[k].leg).toEqual(here[k].leg)
+    }
+    // Homes more than 150 m outside the grid are off the network, in both.
+    expect([...here.residential.seg].filter((s) => s < 0).length).toBeGreaterThan(0)
+    expect(there.excluded).toBe(1)
+    expect(there.noding).toBe('crossings')
+    expect(there.gates.x).toEqual(Float64Array.of(1000))
+    // The index came back whole: the same segments around a point.
+    expect(w.index!.search(1990, 1990, 2010, 2010).sort()).toEqual(g.index!.search(1990, 1990, 2010, 2010).sort())
+  })
+
+  it('a city without roads has no network, with or without a worker', async () => {
+    const job = startNetwork(Promise.resolve(null), DEFAULT_NETWORK, { worker: 'always' })
+    expect(await job.join({ residential: points(10, 1), areas: points(1, 2) })).toBeNull()
+  })
+})
