@@ -21,10 +21,24 @@ export function copyText(v: unknown): string {
 
 const columnList = (columns: string[]) => columns.map((c) => `"${c}"`).join(', ')
 
-/** One row as a line of COPY text, appended value by value: no array and join per row. */
-function copyLine(r: unknown[]): string {
+/**
+ * One row as a line of COPY text, appended value by value: no array and join per row. With `last`, an
+ * object the same as the previous row's in its column reuses that row's JSON (runs of rows share one).
+ */
+function copyLine(r: unknown[], last?: { obj: unknown[]; text: string[] }): string {
   let line = ''
-  for (let k = 0; k < r.length; k++) line += k ? `\t${copyText(r[k])}` : copyText(r[k])
+  for (let k = 0; k < r.length; k++) {
+    const v = r[k]
+    let text: string
+    if (last && v !== null && typeof v === 'object') {
+      if (last.obj[k] !== v) {
+        last.obj[k] = v
+        last.text[k] = copyText(v)
+      }
+      text = last.text[k]
+    } else text = copyText(v)
+    line += k ? `\t${text}` : text
+  }
   return `${line}\n`
 }
 
@@ -91,13 +105,14 @@ export function bulkWriter(client: pg.ClientBase, table: string, columns: string
   const check = () => {
     if (failed) throw failed
   }
+  const last = { obj: [] as unknown[], text: [] as string[] }
   return {
     async write(rows) {
       check()
       let buf = '',
         n = 0
       for (const r of rows) {
-        buf += copyLine(r)
+        buf += copyLine(r, last)
         if (++n % 5000 === 0) {
           stream.write(buf)
           buf = ''

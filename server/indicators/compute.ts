@@ -157,15 +157,30 @@ export function sitesFor(
   p: { facilityTypes?: string[]; types?: string[]; greenKinds?: 'park' | 'any'; minArea?: number; maxArea?: number },
 ): Site[] {
   const types = p.facilityTypes ?? p.types
-  if (types && !types.includes('@green')) return m.facilities.filter((f) => types.includes(f.type))
-  const minArea = p.minArea ?? 0
-  return m.green.filter(
-    (g) =>
-      (p.greenKinds === 'park' ? g.park : true) &&
-      g.areaM2 >= minArea &&
-      (p.maxArea === undefined || g.areaM2 < p.maxArea),
-  )
+  // The same selections recur across indicators, levels and both distance models (~60 a run over 75,000
+  // facilities at city scale): kept per facility and green list, and handed out as copies.
+  const key = JSON.stringify([types, p.greenKinds, p.minArea, p.maxArea])
+  let byGreen = selections.get(m.facilities)
+  if (!byGreen) selections.set(m.facilities, (byGreen = new WeakMap()))
+  let memo = byGreen.get(m.green)
+  if (!memo) byGreen.set(m.green, (memo = new Map()))
+  let hit = memo.get(key)
+  if (!hit) {
+    const minArea = p.minArea ?? 0
+    hit =
+      types && !types.includes('@green')
+        ? m.facilities.filter((f) => types.includes(f.type))
+        : m.green.filter(
+            (g) =>
+              (p.greenKinds === 'park' ? g.park : true) &&
+              g.areaM2 >= minArea &&
+              (p.maxArea === undefined || g.areaM2 < p.maxArea),
+          )
+    memo.set(key, hit)
+  }
+  return hit.slice()
 }
+const selections = new WeakMap<object, WeakMap<object, Map<string, Site[]>>>()
 
 /** Buildings (and 小区) covered by an indicator's sites: bands are OR-ed. */
 function coverageFlags(
@@ -315,17 +330,47 @@ export function computeAll(
  * The indicators one at a time: yields each indicator's rows as soon as they are computed (so a run
  * can send them to the database while the next is computed), returns the flags and warnings.
  */
+type NetworkFlags = { b: Uint8Array; a: Uint8Array; sites: number }
+
+/** Yielded (empty) by computeSteps with deferNetwork before the first walking-network part. */
+export const NETWORK_NEXT: ResultRow[] = Object.freeze([]) as unknown as ResultRow[]
+
+/**
+ * The walking-network flags an indicator asks for: its sites and radius bands (one request for a
+ * coverage indicator, one per item for the life circles and 完整社区).
+ */
+export function networkRequests(def: IndicatorDef): {
+  p: IndicatorDef['params'] & { types?: string[] }
+  bands: { minArea: number; maxArea?: number; radius: number }[]
+}[] {
+  const p = def.params
+  if (def.kind === 'coverage') return [{ p, bands: p.bands ?? [{ minArea: p.minArea ?? 0, radius: p.radius! }] }]
+  if (def.kind === 'life_circle' || def.kind === 'complete_community')
+    return p.items!.map((it) => ({ p: { types: it.types }, bands: [{ minArea: it.minArea ?? 0, radius: it.radius }] }))
+  return []
+}
+
 export function* computeSteps(
   m: CityModel,
   defs: IndicatorDef[],
   onProgress?: (p: number, msg: string) => void,
+  opts: {
+    /**
+     * Walking-network parts after every straight-line part, announced by yielding NETWORK_NEXT: the
+     * caller can have their flags computed elsewhere meanwhile and put them in `netCache`.
+     */
+    deferNetwork?: boolean
+    netCache?: Map<string, NetworkFlags>
+  } = {},
 ): Generator<ResultRow[], Omit<ComputeOutput, 'rows'>> {
   let rows: ResultRow[] = []
   const covered = new Map<string, Uint8Array>()
   // Indicators append their no-data warnings to m.warnings; they are taken back out at the end, so a
   // model kept in memory for the next run does not collect them run after run.
   const ownWarnings = m.warnings.length
-  const netCache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
+  const netCache = opts.netCache ?? new Map<string, NetworkFlags>()
+  const later: (() => void)[] = []
+  const walking = (part: () => void) => (opts.deferNetwork ? later.push(part) : part())
   const cache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
   const items = new Map<string, Uint8Array>()
   const B = m.b
@@ -347,12 +392,13 @@ export function* computeSteps(
         }
         covered.set(def.code, f.b)
         rows.push(...coverageRows(m, def, f.b, f.a))
-        if (m.network) {
-          const bands = p.bands ?? [{ minArea: p.minArea ?? 0, radius: p.radius! }]
-          const n = networkFlags(m, p, bands, netCache)
-          covered.set(`${def.code}@network`, n.b)
-          rows.push(...asNetworkRows(m, coverageRows(m, def, n.b, n.a)))
-        }
+        if (m.network)
+          walking(() => {
+            const [{ p: np, bands }] = networkRequests(def)
+            const n = networkFlags(m, np, bands, netCache)
+            covered.set(`${def.code}@network`, n.b)
+            rows.push(...asNetworkRows(m, coverageRows(m, def, n.b, n.a)))
+          })
         break
       }
       case 'life_circle': {
@@ -397,20 +443,16 @@ export function* computeSteps(
         const rs = coverageRows(m, def, all, null)
         for (const r of rs) r.extra = { ...r.extra, missing: short.get(`${r.level}|${r.unit_code}`) ?? [] }
         rows.push(...rs)
-        if (m.network) {
-          const walk = new Uint8Array(B.n).fill(1)
-          for (const it of p.items!) {
-            const f = networkFlags(
-              m,
-              { types: it.types },
-              [{ minArea: it.minArea ?? 0, radius: it.radius }],
-              netCache,
-            ).b
-            for (let i = 0; i < B.n; i++) walk[i] &= f[i]
-          }
-          covered.set(`${def.code}@network`, walk)
-          rows.push(...asNetworkRows(m, coverageRows(m, def, walk, null)))
-        }
+        if (m.network)
+          walking(() => {
+            const walk = new Uint8Array(B.n).fill(1)
+            for (const r of networkRequests(def)) {
+              const f = networkFlags(m, r.p, r.bands, netCache).b
+              for (let i = 0; i < B.n; i++) walk[i] &= f[i]
+            }
+            covered.set(`${def.code}@network`, walk)
+            rows.push(...asNetworkRows(m, coverageRows(m, def, walk, null)))
+          })
         break
       }
       case 'complete_community': {
@@ -450,30 +492,27 @@ export function* computeSteps(
           return missing
         })
         rows.push(...completeRows(m, def, missingBy))
-        if (m.network) {
-          // Walking: an item is there for a 社区 when one of its homes reaches it, or it stands inside the 社区.
-          const cIndex = m.communities.length ? new Flatbush(m.communities.length) : null
-          if (cIndex) {
-            for (const c of m.communities) cIndex.add(c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3])
-            cIndex.finish()
-          }
-          const present = its.map((it) => {
-            const f = networkFlags(
-              m,
-              { types: it.types },
-              [{ minArea: it.minArea ?? 0, radius: it.radius }],
-              netCache,
-            ).b
-            const has = new Uint8Array(m.communities.length)
-            for (let i = 0; i < B.n; i++) if (f[i] && B.residential[i] && B.community[i] >= 0) has[B.community[i]] = 1
-            for (const site of sitesFor(m, { types: it.types, minArea: it.minArea }))
-              for (const ci of cIndex?.search(site.x, site.y, site.x, site.y) ?? [])
-                if (pointInMultiPolygon(site.x, site.y, m.communities[ci].geom)) has[ci] = 1
-            return has
+        if (m.network)
+          walking(() => {
+            // Walking: an item is there for a 社区 when one of its homes reaches it, or it stands inside the 社区.
+            const cIndex = m.communities.length ? new Flatbush(m.communities.length) : null
+            if (cIndex) {
+              for (const c of m.communities) cIndex.add(c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3])
+              cIndex.finish()
+            }
+            const requests = networkRequests(def)
+            const present = its.map((it, j) => {
+              const f = networkFlags(m, requests[j].p, requests[j].bands, netCache).b
+              const has = new Uint8Array(m.communities.length)
+              for (let i = 0; i < B.n; i++) if (f[i] && B.residential[i] && B.community[i] >= 0) has[B.community[i]] = 1
+              for (const site of sitesFor(m, { types: it.types, minArea: it.minArea }))
+                for (const ci of cIndex?.search(site.x, site.y, site.x, site.y) ?? [])
+                  if (pointInMultiPolygon(site.x, site.y, m.communities[ci].geom)) has[ci] = 1
+              return has
+            })
+            const walkMissing = m.communities.map((_, ci) => its.filter((_, j) => !present[j][ci]).map((it) => it.zh))
+            rows.push(...asNetworkRows(m, completeRows(m, def, walkMissing)))
           })
-          const walkMissing = m.communities.map((_, ci) => its.filter((_, j) => !present[j][ci]).map((it) => it.zh))
-          rows.push(...asNetworkRows(m, completeRows(m, def, walkMissing)))
-        }
         break
       }
       case 'park_per_capita': {
@@ -632,6 +671,14 @@ export function* computeSteps(
     }
   }
   if (rows.length) yield rows
+  if (later.length) {
+    yield NETWORK_NEXT
+    for (const part of later) {
+      rows = []
+      part()
+      if (rows.length) yield rows
+    }
+  }
   onProgress?.(1, 'done')
   return { covered, warnings: m.warnings.splice(ownWarnings) }
 }
@@ -719,8 +766,10 @@ export function noDataRows(
 ): ResultRow[] {
   const out: ResultRow[] = []
   m.warnings.push(`${def.code}：${reason.zh} / ${reason.en}`)
+  // One reason object for every row: a store writes its JSON once for the lot (db/bulk.ts copyLine).
+  const extra = { noData: reason }
   for (const [level, , u] of units(m, withAreas))
-    for (const v of variants) out.push(row(def, v, level, u, m, null, null, null, { noData: reason }))
+    for (const v of variants) out.push(row(def, v, level, u, m, null, null, null, extra))
   return out
 }
 

@@ -1,25 +1,48 @@
 // The walking network built on the second core (network/load.ts startNetwork): the graph from the
 // roads while the main thread reads the buildings, then the homes and 小区 joined to it once their
-// points arrive. Pure computation, no database; every typed array goes back transferred, not copied.
+// points arrive; then, asked once, the walking flags of a run's indicators while the main thread
+// computes the straight-line ones (network/indicators.ts networkFlagsAhead). Pure computation, no
+// database; every typed array goes back transferred, not copied.
 import { parentPort } from 'node:worker_threads'
-import { graphOf, joinNetwork, type NetworkInput, type NetworkSettings } from './load.ts'
+import type { CityModel } from '../indicators/model.ts'
+import { type FlagsRequest, networkFlags } from './indicators.ts'
+import { type CityNetwork, graphOf, joinNetwork, type NetworkInput, type NetworkSettings } from './load.ts'
 
 type Points = { x: Float64Array; y: Float64Array }
-let built: { input: NetworkInput; settings: NetworkSettings; graph: ReturnType<typeof graphOf> } | null = null
+type Message =
+  | { input: NetworkInput; settings: NetworkSettings }
+  | { residential: Points; areas: Points }
+  | { flags: FlagsRequest }
 
-parentPort!.on(
-  'message',
-  (msg: { input: NetworkInput; settings: NetworkSettings } | { residential: Points; areas: Points }) => {
-    if ('input' in msg) {
-      built = { input: msg.input, settings: msg.settings, graph: graphOf(msg.input, msg.settings) }
-      return
-    }
-    const net = joinNetwork(built!.input, built!.graph, built!.settings, msg)
-    const g = net.graph
-    const arrays = [g.x, g.y, g.off, g.adj, g.w, g.segA, g.segB, g.segLen, g.component, g.componentSize]
-    arrays.push(net.residential.seg, net.residential.t, net.residential.leg, net.areas.seg, net.areas.t, net.areas.leg)
-    const buffers = new Set<ArrayBuffer>(arrays.map((a) => a.buffer as ArrayBuffer))
-    if (g.index) buffers.add(g.index.data as ArrayBuffer)
-    parentPort!.postMessage({ ...net, graph: { ...g, index: g.index?.data ?? null } }, [...buffers])
-  },
-)
+let built: { input: NetworkInput; settings: NetworkSettings; graph: ReturnType<typeof graphOf> } | null = null
+let net: CityNetwork | null = null
+
+const buffersOf = (arrays: ArrayBufferView[]) => [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))]
+
+parentPort!.on('message', (msg: Message) => {
+  if ('input' in msg) {
+    built = { input: msg.input, settings: msg.settings, graph: graphOf(msg.input, msg.settings) }
+    return
+  }
+  if ('residential' in msg) {
+    net = joinNetwork(built!.input, built!.graph, built!.settings, msg)
+    // Copies go back (this thread keeps its own for the flags); the index as its raw buffer.
+    parentPort!.postMessage({ ...net, graph: { ...net.graph, index: net.graph.index?.data ?? null } })
+    return
+  }
+  // The model's parts networkFlags reads, rebuilt around this thread's network.
+  const r = msg.flags
+  const m = {
+    network: net,
+    b: { n: r.buildings },
+    areas: { length: r.areas },
+    residentialPoints: { ids: r.residentialIds },
+    areaPoints: { ids: r.areaIds },
+    facilities: r.facilities,
+    green: r.green,
+  } as unknown as CityModel
+  const cache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
+  for (const q of r.requests) networkFlags(m, q.p, q.bands, cache)
+  const out = [...cache]
+  parentPort!.postMessage(out, buffersOf(out.flatMap(([, f]) => [f.b, f.a])))
+})

@@ -3,9 +3,9 @@
 // legs included). Results carry the variant suffix `@network` and say how many homes are off it.
 import type { IndicatorDef } from '../indicators/registry.ts'
 import type { CityModel } from '../indicators/model.ts'
-import { type ResultRow, Sums, sitesFor } from '../indicators/compute.ts'
+import { type ResultRow, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
 import { markWithin, siteSources } from './reach.ts'
-import { WALK_SPEED_SOURCE } from './load.ts'
+import { WALK_SPEED_SOURCE, takeWorker } from './load.ts'
 
 export const NETWORK_MODEL =
   '步行网络距离（米）：沿可步行道路的最短路径，含建筑与设施到最近可步行路段的接入段；面状设施与公园从出入口（如有）或边界 30 米内的路段进入 / walking distance along the network, access legs included'
@@ -54,6 +54,45 @@ export function networkFlags(
   const out = { b, a, sites }
   cache.set(key, out)
   return out
+}
+
+/** What the network's worker needs to compute a run's walking flags (build-worker.ts). */
+export interface FlagsRequest {
+  requests: ReturnType<typeof networkRequests>
+  buildings: number
+  areas: number
+  residentialIds: Int32Array
+  areaIds: Int32Array
+  facilities: CityModel['facilities']
+  green: CityModel['green']
+}
+
+/**
+ * Starts the walking flags of these indicators on the worker that built the model's network (on a
+ * cold run: it still holds the graph), to fill computeSteps' netCache while the main thread computes
+ * the straight-line parts. Null when there is no such worker; an empty map should the worker fail,
+ * and the main thread then computes the flags itself.
+ */
+export function networkFlagsAhead(m: CityModel, defs: IndicatorDef[]): Promise<Map<string, Flags>> | null {
+  const w = m.network && takeWorker(m.network)
+  if (!w) return null
+  const request: FlagsRequest = {
+    requests: defs.flatMap(networkRequests),
+    buildings: m.b.n,
+    areas: m.areas.length,
+    residentialIds: m.residentialPoints.ids,
+    areaIds: m.areaPoints.ids,
+    facilities: m.facilities,
+    green: m.green,
+  }
+  const reply = new Promise<Map<string, Flags>>((resolve) => {
+    w.once('message', (flags: [string, Flags][]) => resolve(new Map(flags)))
+    w.once('error', () => resolve(new Map()))
+    w.once('exit', () => resolve(new Map()))
+  }).finally(() => w.terminate())
+  w.ref()
+  w.postMessage({ flags: request })
+  return reply
 }
 
 // Homes off the network per unit depend on the model only: counted once per model.

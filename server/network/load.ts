@@ -188,6 +188,17 @@ function resolved(specifier: string): string {
 /** Roads from which the network is built on a second core (below it a worker costs more than it saves). */
 export const WORKER_MIN_ROADS = 5000
 
+/** How long a network's worker waits to be asked for flags before it stops. */
+const HELPER_IDLE_MS = 60_000
+const helpers = new WeakMap<CityNetwork, Worker>()
+
+/** The worker that built this network, still holding it, for one use (null when there is none). */
+export function takeWorker(net: CityNetwork): Worker | null {
+  const w = helpers.get(net) ?? null
+  helpers.delete(net)
+  return w
+}
+
 export interface NetworkJob {
   /** The network with these points joined to it (null: no roads this year). */
   join(points: { residential: Points; areas: Points }): Promise<CityNetwork | null>
@@ -240,9 +251,16 @@ export function startNetwork(
       const { residential: r, areas: a } = points
       w.postMessage({ residential: { x: r.x, y: r.y }, areas: { x: a.x, y: a.y } })
       const net = await reply
-      void w.terminate()
       worker = null
-      return net ?? local(inp, points)
+      if (!net) {
+        void w.terminate()
+        return local(inp, points)
+      }
+      // The worker stays, for one request of walking flags (a run's), until it has been idle a while.
+      helpers.set(net, w)
+      w.unref()
+      setTimeout(() => takeWorker(net)?.terminate(), HELPER_IDLE_MS).unref()
+      return net
     },
     close() {
       if (worker) void (worker as Worker).terminate()

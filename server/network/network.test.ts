@@ -3,7 +3,12 @@
 // radius, and crossings that are (not) junctions. Then the network model through the API.
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AUTH, useTestApp } from '../../test/helpers/app.ts'
+import { AUTH, TEST_CITY, useTestApp } from '../../test/helpers/app.ts'
+import { NETWORK_NEXT, type ResultRow, computeAll, computeSteps } from '../indicators/compute.ts'
+import { loadCityModel } from '../indicators/model.ts'
+import { INDICATORS } from '../indicators/registry.ts'
+import { settingsFor } from '../indicators/service.ts'
+import { networkFlagsAhead } from './indicators.ts'
 import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../../test/helpers/city-fixture.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
 import proj4 from 'proj4'
@@ -246,6 +251,34 @@ describe('the network model through the API', () => {
     const straight = await request(t.app.server).post('/api/years/2025/siting').set(AUTH).send(body)
     expect(straight.body.distanceModel).toBe('euclidean')
     expect(straight.body.sites[0].newlyCoveredBuildings).toBeGreaterThanOrEqual(1)
+  })
+
+  it('a cold run whose network and walking flags come from a worker gives the main thread’s rows', async () => {
+    const settings = settingsFor(t.config, {})
+    const city = { code: TEST_CITY, zone: null }
+    const here = await loadCityModel(t.db.knex, city, 2025, settings, undefined, { networkWorker: 'never' })
+    const there = await loadCityModel(t.db.knex, city, 2025, settings, undefined, { networkWorker: 'always' })
+    expect(there.network!.residential).toEqual(here.network!.residential)
+    expect(networkFlagsAhead(here, INDICATORS)).toBeNull() // built here: no worker to ask
+    const ahead = networkFlagsAhead(there, INDICATORS)!
+    const netCache = new Map()
+    const rows: ResultRow[] = []
+    let filled = -1
+    const steps = computeSteps(there, INDICATORS, undefined, { deferNetwork: true, netCache })
+    for (let s = steps.next(); !s.done; s = steps.next()) {
+      if (s.value === NETWORK_NEXT) {
+        for (const [k, f] of await ahead) netCache.set(k, f)
+        filled = netCache.size
+      } else rows.push(...s.value)
+    }
+    expect(filled).toBeGreaterThan(10)
+    // Every flag the walking parts asked for was there already: none computed on this thread.
+    expect(netCache.size).toBe(filled)
+    const key = (r: ResultRow) => `${r.indicator}|${r.variant}|${r.level}|${r.unit_code}`
+    const sorted = (rs: ResultRow[]) => [...rs].sort((a, b) => key(a).localeCompare(key(b)))
+    const expected = computeAll(here, INDICATORS).rows
+    expect(rows.some((r) => r.variant.endsWith('@network'))).toBe(true)
+    expect(sorted(rows)).toEqual(sorted(expected))
   })
 
   it('builds the 问题清单 from the network model when the year says so', async () => {
