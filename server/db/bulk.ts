@@ -195,36 +195,81 @@ export async function copyColumns(
   let cap = 1 << 16
   let cols = Array.from({ length: ncols }, () => new Float64Array(cap))
   let n = 0
-  let rest = ''
-  const take = (line: string) => {
-    if (!line) return
-    if (n === cap) {
-      cap *= 2
-      cols = cols.map((c) => {
-        const d = new Float64Array(cap)
-        d.set(c)
-        return d
-      })
-    }
-    let start = 0
-    for (let k = 0; k < ncols; k++) {
-      let end = line.indexOf('\t', start)
-      if (end < 0) end = line.length
-      const f = line.slice(start, end)
-      cols[k][n] = f === '\\N' ? NaN : f === 't' ? 1 : f === 'f' ? 0 : Number(f)
-      start = end + 1
-    }
-    n++
+  const grow = () => {
+    cap *= 2
+    cols = cols.map((c) => {
+      const d = new Float64Array(cap)
+      d.set(c)
+      return d
+    })
   }
   const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`))
   // As for COPY FROM: the loop below sees the first error; a late duplicate must not go uncaught.
   stream.on('error', () => {})
+  // Parsed from the bytes: no string per line or field (a million rows of ten columns made 10 million
+  // short strings, and the collector's work with them, on every cold run).
+  let tail: Buffer | null = null
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const text = rest + chunk.toString('latin1')
-    const lines = text.split('\n')
-    rest = lines.pop()!
-    for (const l of lines) take(l)
+    const b: Buffer = tail ? Buffer.concat([tail, chunk]) : chunk
+    const end = b.lastIndexOf(0x0a) + 1 // whole rows only; the rest waits for the next chunk
+    // The same bytes as one string, for the fields the fast path leaves to Number() (one slice each).
+    const text = b.toString('latin1', 0, end)
+    let p = 0
+    while (p < end) {
+      if (n === cap) grow()
+      for (let k = 0; k < ncols; k++) {
+        let q = p
+        while (b[q] !== 0x09 && b[q] !== 0x0a) q++
+        cols[k][n] = fieldValue(b, p, q, text)
+        p = q + 1
+        if (b[q] === 0x0a && k < ncols - 1) {
+          for (let r = k + 1; r < ncols; r++) cols[r][n] = NaN
+          break
+        }
+        // Extra fields (never sent by our queries) are skipped with the rest of the row.
+        if (k === ncols - 1 && b[q] !== 0x0a) {
+          while (b[p - 1] !== 0x0a) p++
+        }
+      }
+      n++
+    }
+    tail = end < b.length ? b.subarray(end) : null
   }
-  take(rest)
   return { n, cols: cols.map((c) => c.subarray(0, n)) }
+}
+
+/** Powers of ten that are exact doubles. */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k)
+
+/**
+ * A COPY text field as a number: \N → NaN, t/f → 1/0. Plain decimals whose digits fit in 2^53 with at
+ * most 22 after the point are an exact integer divided by an exact power of ten — one correctly rounded
+ * operation, so the same double as Number() (Clinger's fast path); anything else (exponents, Infinity,
+ * NaN, longer digit strings) goes through Number() on `text`, the same bytes as a latin1 string.
+ * Measured on a million buildings' ten columns: 0.53 s, against 0.77 s splitting lines and fields
+ * into strings (and 0.87 s with every fallback making its own string).
+ */
+export function fieldValue(b: Uint8Array, start: number, end: number, text: string): number {
+  const len = end - start
+  if (len === 2 && b[start] === 0x5c && b[start + 1] === 0x4e) return NaN
+  if (len === 1 && b[start] === 0x74) return 1
+  if (len === 1 && b[start] === 0x66) return 0
+  let i = start
+  const neg = b[i] === 0x2d
+  if (neg) i++
+  let m = 0,
+    frac = -1,
+    digits = 0
+  for (; i < end; i++) {
+    const c = b[i]
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30)
+      digits++
+      if (frac >= 0) frac++
+    } else if (c === 0x2e && frac < 0) frac = 0
+    else break
+  }
+  if (i < end || !digits || m > Number.MAX_SAFE_INTEGER || frac > 22) return Number(text.slice(start, end))
+  const v = frac > 0 ? m / POW10[frac] : m
+  return neg ? -v : v
 }
