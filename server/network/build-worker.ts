@@ -1,12 +1,12 @@
 // The walking network built on the second core (network/load.ts startNetwork): the graph from the
 // roads while the main thread reads the buildings, then the homes and 小区 joined to it once their
-// points arrive; then, asked once, the walking flags of a run's indicators while the main thread
-// computes the straight-line ones (network/indicators.ts networkFlagsAhead). Pure computation, no
-// database; every typed array goes back transferred, not copied.
+// points arrive. Or, given a copy of a network, the walking flags of a run's indicators while the
+// main thread computes the straight-line ones (network/indicators.ts networkFlagsAhead). Pure
+// computation, no database; the flags go back transferred, not copied.
 import { parentPort } from 'node:worker_threads'
 import type { CityModel } from '../indicators/model.ts'
 import { type FlagsRequest, networkFlags } from './indicators.ts'
-import { type CityNetwork, graphOf, joinNetwork, type NetworkInput, type NetworkSettings } from './load.ts'
+import { graphOf, joinNetwork, type NetworkInput, type NetworkSettings, received, sendable } from './load.ts'
 
 type Points = { x: Float64Array; y: Float64Array }
 type Message =
@@ -15,7 +15,6 @@ type Message =
   | { flags: FlagsRequest }
 
 let built: { input: NetworkInput; settings: NetworkSettings; graph: ReturnType<typeof graphOf> } | null = null
-let net: CityNetwork | null = null
 
 const buffersOf = (arrays: ArrayBufferView[]) => [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))]
 
@@ -25,15 +24,20 @@ parentPort!.on('message', (msg: Message) => {
     return
   }
   if ('residential' in msg) {
-    net = joinNetwork(built!.input, built!.graph, built!.settings, msg)
-    // Copies go back (this thread keeps its own for the flags); the index as its raw buffer.
-    parentPort!.postMessage({ ...net, graph: { ...net.graph, index: net.graph.index?.data ?? null } })
+    const net = joinNetwork(built!.input, built!.graph, built!.settings, msg)
+    const g = net.graph
+    const arrays: ArrayBufferView[] = [g.x, g.y, g.off, g.adj, g.w, g.segA, g.segB, g.segLen, g.component]
+    arrays.push(g.componentSize)
+    for (const p of [net.residential, net.areas]) arrays.push(p.seg, p.t, p.leg)
+    const buffers = buffersOf(arrays)
+    if (g.index) buffers.push(g.index.data as ArrayBuffer)
+    parentPort!.postMessage(sendable(net), buffers)
     return
   }
-  // The model's parts networkFlags reads, rebuilt around this thread's network.
+  // The model's parts networkFlags reads, around the network as sent (its index rebuilt from its bytes).
   const r = msg.flags
   const m = {
-    network: net,
+    network: received(r.network),
     b: { n: r.buildings },
     areas: { length: r.areas },
     residentialPoints: { ids: r.residentialIds },

@@ -5,7 +5,7 @@ import type { IndicatorDef } from '../indicators/registry.ts'
 import type { CityModel } from '../indicators/model.ts'
 import { type ResultRow, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
 import { markWithin, siteSources } from './reach.ts'
-import { WALK_SPEED_SOURCE, takeWorker } from './load.ts'
+import { type SentNetwork, WALK_SPEED_SOURCE, networkWorker, sendable } from './load.ts'
 
 export const NETWORK_MODEL =
   '步行网络距离（米）：沿可步行道路的最短路径，含建筑与设施到最近可步行路段的接入段；面状设施与公园从出入口（如有）或边界 30 米内的路段进入 / walking distance along the network, access legs included'
@@ -56,8 +56,9 @@ export function networkFlags(
   return out
 }
 
-/** What the network's worker needs to compute a run's walking flags (build-worker.ts). */
+/** What a worker needs to compute a run's walking flags (build-worker.ts): the network and the sites. */
 export interface FlagsRequest {
+  network: SentNetwork
   requests: ReturnType<typeof networkRequests>
   buildings: number
   areas: number
@@ -67,17 +68,28 @@ export interface FlagsRequest {
   green: CityModel['green']
 }
 
+/** Homes from which a run's walking flags are worth a worker thread. */
+export const FLAGS_WORKER_MIN_HOMES = 50_000
+
 /**
- * Starts the walking flags of these indicators on the worker that built the model's network (on a
- * cold run: it still holds the graph), to fill computeSteps' netCache while the main thread computes
- * the straight-line parts. Null when there is no such worker; an empty map should the worker fail,
- * and the main thread then computes the flags itself.
+ * Starts the walking flags of these indicators in a worker thread, given a copy of the model's network
+ * (~30 MB at a million buildings, copied in tens of milliseconds), to fill computeSteps' netCache while
+ * the main thread computes the straight-line parts. Null below the size where that pays; an empty map
+ * should the worker fail, and the main thread then computes the flags itself.
  */
-export function networkFlagsAhead(m: CityModel, defs: IndicatorDef[]): Promise<Map<string, Flags>> | null {
-  const w = m.network && takeWorker(m.network)
-  if (!w) return null
+export function networkFlagsAhead(
+  m: CityModel,
+  defs: IndicatorDef[],
+  opts: { worker?: 'auto' | 'always' } = {},
+): Promise<Map<string, Flags>> | null {
+  const net = m.network
+  const requests = defs.flatMap(networkRequests)
+  if (!net || !requests.length) return null
+  if (opts.worker !== 'always' && m.residentialPoints.ids.length < FLAGS_WORKER_MIN_HOMES) return null
+  const w = networkWorker()
   const request: FlagsRequest = {
-    requests: defs.flatMap(networkRequests),
+    network: sendable(net),
+    requests,
     buildings: m.b.n,
     areas: m.areas.length,
     residentialIds: m.residentialPoints.ids,
@@ -90,7 +102,6 @@ export function networkFlagsAhead(m: CityModel, defs: IndicatorDef[]): Promise<M
     w.once('error', () => resolve(new Map()))
     w.once('exit', () => resolve(new Map()))
   }).finally(() => w.terminate())
-  w.ref()
   w.postMessage({ flags: request })
   return reply
 }

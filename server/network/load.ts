@@ -177,6 +177,20 @@ export async function loadNetwork(
 // The worker runs TypeScript as the server does: tsx's loader registered in the thread, then the module.
 const WORKER_ENTRY = `import(${JSON.stringify(resolved('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./build-worker.ts', import.meta.url).href)}) })`
 
+/** A network as it crosses between threads: the segment index as its bytes. */
+export type SentNetwork = Omit<CityNetwork, 'graph'> & { graph: Omit<Graph, 'index'> & { index: ArrayBuffer | null } }
+export const sendable = (net: CityNetwork): SentNetwork => ({
+  ...net,
+  graph: { ...net.graph, index: (net.graph.index?.data as ArrayBuffer | undefined) ?? null },
+})
+export const received = (net: SentNetwork): CityNetwork => ({
+  ...net,
+  graph: { ...net.graph, index: net.graph.index && Flatbush.from(net.graph.index) },
+})
+
+/** A worker thread running build-worker.ts (the graph and joins, or a run's walking flags). */
+export const networkWorker = () => new Worker(WORKER_ENTRY, { eval: true })
+
 function resolved(specifier: string): string {
   try {
     return import.meta.resolve(specifier)
@@ -187,17 +201,6 @@ function resolved(specifier: string): string {
 
 /** Roads from which the network is built on a second core (below it a worker costs more than it saves). */
 export const WORKER_MIN_ROADS = 5000
-
-/** How long a network's worker waits to be asked for flags before it stops. */
-const HELPER_IDLE_MS = 60_000
-const helpers = new WeakMap<CityNetwork, Worker>()
-
-/** The worker that built this network, still holding it, for one use (null when there is none). */
-export function takeWorker(net: CityNetwork): Worker | null {
-  const w = helpers.get(net) ?? null
-  helpers.delete(net)
-  return w
-}
 
 export interface NetworkJob {
   /** The network with these points joined to it (null: no roads this year). */
@@ -221,7 +224,7 @@ export function startNetwork(
   const useWorker = (n: number) => opts.worker === 'always' || (opts.worker !== 'never' && n >= WORKER_MIN_ROADS)
   const input = read.then((inp) => {
     if (inp && useWorker(inp.roads.length)) {
-      worker = new Worker(WORKER_ENTRY, { eval: true })
+      worker = networkWorker()
       worker.unref()
       worker.on('error', () => {
         failed = true
@@ -241,9 +244,7 @@ export function startNetwork(
       const w = worker as Worker | null
       if (!w || failed) return local(inp, points)
       const reply = new Promise<CityNetwork | null>((resolve) => {
-        w.once('message', (net: CityNetwork & { graph: { index: ArrayBuffer | null } }) =>
-          resolve({ ...net, graph: { ...net.graph, index: net.graph.index && Flatbush.from(net.graph.index) } }),
-        )
+        w.once('message', (net: SentNetwork) => resolve(received(net)))
         w.once('error', () => resolve(null))
         w.once('exit', () => resolve(null))
       })
@@ -251,16 +252,9 @@ export function startNetwork(
       const { residential: r, areas: a } = points
       w.postMessage({ residential: { x: r.x, y: r.y }, areas: { x: a.x, y: a.y } })
       const net = await reply
+      void w.terminate()
       worker = null
-      if (!net) {
-        void w.terminate()
-        return local(inp, points)
-      }
-      // The worker stays, for one request of walking flags (a run's), until it has been idle a while.
-      helpers.set(net, w)
-      w.unref()
-      setTimeout(() => takeWorker(net)?.terminate(), HELPER_IDLE_MS).unref()
-      return net
+      return net ?? local(inp, points)
     },
     close() {
       if (worker) void (worker as Worker).terminate()
