@@ -9,6 +9,7 @@ import {
   type MultiPoly,
 } from './geom.ts'
 import { allocateResidents, SOURCE } from './population.ts'
+import { inFidOrder } from './model.ts'
 import { statusOf } from './compute.ts'
 import { grade, shortfall } from '../problems/grade.ts'
 import { INDICATORS } from './registry.ts'
@@ -151,5 +152,19 @@ describe('CSV export', () => {
     )
     expect([...b.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf])
     expect(b.subarray(3).toString()).toBe('名称,note\r\n"甲, 乙","say ""hi"""\r\n,3\r\n')
+  })
+})
+
+describe('inFidOrder', () => {
+  it('puts rows that came rotated or shuffled back in fid order, every column with its row', () => {
+    const n = 1000
+    const fid = Float64Array.from({ length: n }, (_, i) => (i * 7919) % n) // a permutation of 0..999
+    const x = Float64Array.from(fid, (f) => f * 10 + 0.5)
+    const [f2, x2] = inFidOrder([fid, x])
+    expect([...f2]).toEqual(Array.from({ length: n }, (_, i) => i))
+    expect([...x2]).toEqual(Array.from({ length: n }, (_, i) => i * 10 + 0.5))
+    // Rows already in order are handed back as they are, no copy.
+    const sorted = [Float64Array.of(1, 2, 2, 5), Float64Array.of(9, 8, 7, 6)]
+    expect(inFidOrder(sorted)).toBe(sorted)
   })
 })
