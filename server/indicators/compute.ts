@@ -330,7 +330,7 @@ export function computeAll(
  * The indicators one at a time: yields each indicator's rows as soon as they are computed (so a run
  * can send them to the database while the next is computed), returns the flags and warnings.
  */
-type NetworkFlags = { b: Uint8Array; a: Uint8Array; sites: number }
+export type NetworkFlags = { b: Uint8Array; a: Uint8Array; sites: number }
 
 /** Yielded (empty) by computeSteps with deferNetwork before the first walking-network part. */
 export const NETWORK_NEXT: ResultRow[] = Object.freeze([]) as unknown as ResultRow[]

@@ -7,7 +7,7 @@ import { bulkWriter } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
 import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
-import { NETWORK_NEXT, computeSteps, type ComputeOutput, type ResultRow } from './compute.ts'
+import { NETWORK_NEXT, computeSteps, type ComputeOutput, type NetworkFlags, type ResultRow } from './compute.ts'
 import { cityYearCached } from '../db/cityyear.ts'
 import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
@@ -161,9 +161,9 @@ export async function computeYear(
   let results = 0,
     problems = 0
   let allWarnings: string[] = []
-  // On a cold run the network's worker computes the walking flags while this thread does the rest.
+  // At city scale a worker computes the walking flags while this thread does everything else.
   const ahead = db.supportsCopy ? networkFlagsAhead(model, defs) : null
-  const netCache = new Map()
+  const netCache = new Map<string, NetworkFlags>()
   const computing = computeSteps(model, defs, (p, m) => onProgress(0.5 + p * 0.4, m), {
     deferNetwork: ahead != null,
     netCache,

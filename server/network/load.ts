@@ -175,7 +175,9 @@ export async function loadNetwork(
 }
 
 // The worker runs TypeScript as the server does: tsx's loader registered in the thread, then the module.
-const WORKER_ENTRY = `import(${JSON.stringify(resolved('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./build-worker.ts', import.meta.url).href)}) })`
+const TSX_API = JSON.stringify(resolved('tsx/esm/api'))
+const WORKER_MODULE = JSON.stringify(new URL('./build-worker.ts', import.meta.url).href)
+const WORKER_ENTRY = `import(${TSX_API}).then((tsx) => { tsx.register(); return import(${WORKER_MODULE}) })`
 
 /** A network as it crosses between threads: the segment index as its bytes. */
 export type SentNetwork = Omit<CityNetwork, 'graph'> & { graph: Omit<Graph, 'index'> & { index: ArrayBuffer | null } }
@@ -189,7 +191,12 @@ export const received = (net: SentNetwork): CityNetwork => ({
 })
 
 /** A worker thread running build-worker.ts (the graph and joins, or a run's walking flags). */
-export const networkWorker = () => new Worker(WORKER_ENTRY, { eval: true })
+export function networkWorker(): Worker {
+  const w = new Worker(WORKER_ENTRY, { eval: true })
+  // Its callers listen for failure and fall back to this thread; a second error must not go uncaught.
+  w.on('error', () => {})
+  return w
+}
 
 function resolved(specifier: string): string {
   try {
