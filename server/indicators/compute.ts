@@ -216,9 +216,14 @@ function itemFlags(
   m: CityModel,
   item: { types: string[]; radius: number; minArea?: number },
   cache: Map<string, Uint8Array>,
+  coverage: Map<string, { b: Uint8Array }>,
 ): Uint8Array {
   const key = JSON.stringify([item.types, item.radius, item.minArea])
-  let f = cache.get(key)
+  // A coverage indicator of the same sites and radius has marked these homes already (the life circles'
+  // kindergarten, service station, … are the coverage indicators' own): its key as coverageFlags makes it.
+  let f =
+    cache.get(key) ??
+    coverage.get(JSON.stringify([item.types, null, [{ minArea: item.minArea ?? 0, radius: item.radius }]]))?.b
   if (!f) {
     f = new Uint8Array(m.b.n)
     markCovered(m.residentialPoints, sitesFor(m, { types: item.types, minArea: item.minArea }), item.radius, f)
@@ -408,7 +413,7 @@ export function* computeSteps(
           break
         }
         const all = new Uint8Array(B.n).fill(1)
-        const flags = p.items!.map((it) => itemFlags(m, it, items))
+        const flags = p.items!.map((it) => itemFlags(m, it, items, cache))
         for (const f of flags) for (let i = 0; i < B.n; i++) all[i] &= f[i]
         covered.set(def.code, all)
         // Which items fall short in each unit (some resident out of reach), for the suggestion.
