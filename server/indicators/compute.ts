@@ -331,10 +331,7 @@ export function computeAll(
   }
 }
 
-/**
- * The indicators one at a time: yields each indicator's rows as soon as they are computed (so a run
- * can send them to the database while the next is computed), returns the flags and warnings.
- */
+/** Homes and 小区 within reach of an indicator's sites, and how many sites there were. */
 export type NetworkFlags = { b: Uint8Array; a: Uint8Array; sites: number }
 
 /** Yielded (empty) by computeSteps with deferNetwork before the first walking-network part. */
@@ -355,6 +352,10 @@ export function networkRequests(def: IndicatorDef): {
   return []
 }
 
+/**
+ * The indicators one at a time: yields each indicator's rows as soon as they are computed (so a run
+ * can send them to the database while the next is computed), returns the flags and warnings.
+ */
 export function* computeSteps(
   m: CityModel,
   defs: IndicatorDef[],
