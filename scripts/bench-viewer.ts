@@ -87,6 +87,50 @@ async function firstMap(record = false): Promise<number> {
 }
 
 /**
+ * The baseline in the same run: bare MapLibre, no app code, drawing the same 社区 tiles from the same
+ * server in the same viewport and extent (fitted to the TileJSON's bounds, as the viewer does), one fill
+ * colour, from a fresh context. What is left between the two is the viewer's own work: its replies
+ * (session, years, definitions, summary), the colours by feature state, outlines and labels.
+ */
+const tilejson = (await (await fetch(`${base}/tiles/${BENCH_CITY.code}/2025/tilejson.json`)).json()) as {
+  bounds: [number, number, number, number]
+}
+const BARE = `<!doctype html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="/vendor/maplibre-gl/maplibre-gl.css">
+<style>html,body,#map{margin:0;height:100%}</style></head><body><div id="map"></div>
+<script type="module">
+const { Map } = await import('/vendor/maplibre-gl/maplibre-gl.mjs')
+const b = ${JSON.stringify(tilejson.bounds)}
+const map = new Map({ container: 'map', bounds: [[b[0], b[1]], [b[2], b[3]]], fitBoundsOptions: { padding: 20 },
+  style: { version: 8, sources: { communities: { type: 'vector', maxzoom: 16,
+    tiles: [location.origin + '/tiles/${BENCH_CITY.code}/2025/communities/{z}/{x}/{y}.pbf'] } },
+    layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#f4f1ea' } },
+      { id: 'units-fill', type: 'fill', source: 'communities', 'source-layer': 'communities',
+        paint: { 'fill-color': '#d9534f', 'fill-opacity': 0.55, 'fill-antialias': false } }] } })
+window.__bare = map
+</script></body></html>`
+
+async function bareMap(): Promise<number> {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } })
+  const page = await ctx.newPage()
+  await page.route(`${base}/__bare.html`, (r) => r.fulfill({ body: BARE, contentType: 'text/html' }))
+  const t0 = Date.now()
+  await page.goto(`${base}/__bare.html`)
+  await page.waitForFunction(
+    () => {
+      const m = (window as unknown as { __bare?: { loaded(): boolean; queryRenderedFeatures(o: object): unknown[] } })
+        .__bare
+      return !!m && m.loaded() && m.queryRenderedFeatures({ layers: ['units-fill'] }).length > 0
+    },
+    null,
+    { timeout: 120_000, polling: 20 },
+  )
+  const ms = Date.now() - t0
+  await ctx.close()
+  return ms
+}
+
+/**
  * Switches measured inside the page: from the select's change event to the map coloured for the new
  * indicator and idle (MapLibre has issued every draw). Timed in the page, so Playwright's own round trips
  * and actionability checks are not counted; the server replies are those of a warm server (each
@@ -122,11 +166,20 @@ async function switches(n: number): Promise<number[]> {
 const runs = Number(a.runs)
 await firstMap() // warm the server: indexes and caches, as after the first user of the day
 await firstMap(true) // and once more, counting what a first view asks for
-const first: number[] = []
-for (let i = 0; i < runs; i++) first.push(await firstMap())
+await bareMap()
+// The viewer and the bare map in alternation, so both see the same machine.
+const first: number[] = [],
+  bare: number[] = []
+for (let i = 0; i < runs; i++) {
+  first.push(await firstMap())
+  bare.push(await bareMap())
+}
 const sw = await switches(runs * 4)
 console.log(`viewer on ${run.buildings.toLocaleString()} buildings, Chromium (swiftshader), warm server`)
 console.log(`  first coloured map: median ${median(first)} ms (runs ${first.join(', ')}) · goal 2000 ms`)
+console.log(
+  `  bare MapLibre, same 社区 tiles and view (baseline): median ${median(bare)} ms (runs ${bare.join(', ')}) · viewer ${(median(first) / median(bare)).toFixed(2)}× it`,
+)
 console.log(`  indicator switch:   median ${median(sw)} ms (runs ${sw.join(', ')}) · goal 500 ms (timed in the page)`)
 console.log('  a first view asks for (bytes as sent, gzip where the server compresses):')
 for (const [kind, e] of [...asked].sort((p, q) => q[1].bytes - p[1].bytes))
