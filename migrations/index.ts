@@ -6,6 +6,7 @@ import * as m004 from './004_inspections.ts'
 import * as m005 from './005_network.ts'
 import * as m006 from './006_figures.ts'
 import * as m007 from './007_result_partitions.ts'
+import * as m008 from './008_result_sets.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '005_network': m005,
   '006_figures': m006,
   '007_result_partitions': m007,
+  '008_result_sets': m008,
 }

@@ -163,7 +163,7 @@ describe('cities', () => {
   })
 
   it('drops a city with everything it holds, and only that city', async () => {
-    // A run of its own first (streets only: every indicator no-data), so it has a results partition to lose.
+    // A run of its own first (streets only: every indicator no-data), so it has result sets to lose.
     const job = await request(t.app.server).post('/api/cities/320200/years/2025/indicators/compute').set(AUTH)
     for (let i = 0; i < 200 && (await request(t.app.server).get(job.body.status)).body.state !== 'succeeded'; i++)
       await new Promise((r) => setTimeout(r, 50))
@@ -174,10 +174,8 @@ describe('cities', () => {
     expect((await request(t.app.server).get('/api/cities/320200/years')).status).toBe(404)
     const left = await t.db.knex.raw("SELECT count(*)::int n FROM pg_tables WHERE tablename LIKE 'streets_u%'")
     expect(left.rows[0].n).toBe(3) // A's two versions and B's one
-    const parts = await t.db.knex.raw('SELECT count(*)::int n FROM pg_tables WHERE tablename = ANY(?)', [
-      runs.map((id) => `indicator_results_r${id}`),
-    ])
-    expect(parts.rows[0].n).toBe(0)
+    const sets = await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ANY(?)', [runs])
+    expect(sets.rows[0].n).toBe(0)
     expect(
       (await request(t.app.server).get(`/api/cities/${A}/years/2025/layers/streets`)).body.features[0].properties.name,
     ).toBe('南京二版')

@@ -5,7 +5,6 @@ import type { Knex } from 'knex'
 import type { Database } from '../db/engine.ts'
 import { AppError } from '../errors.ts'
 import { LAYERS } from '../layers/definitions.ts'
-import { resultPartition } from '../../migrations/007_result_partitions.ts'
 
 export interface City {
   code: string
@@ -94,9 +93,6 @@ export async function dropCity(db: Database, code: string): Promise<{ city: stri
       const def = LAYERS.find((l) => l.layer === u.layer)
       if (def) await trx.raw(`DROP TABLE IF EXISTS ${def.table}_u${Number(u.id)}`)
     }
-    // Its runs' result partitions too (the cascade would delete their rows one by one and leave the tables).
-    for (const r of await trx('indicator_runs').where({ city: code }).select('id'))
-      await trx.raw(`DROP TABLE IF EXISTS ${resultPartition(Number(r.id))}`)
     await trx('cities').where({ code }).delete()
   })
   await db.events.changed(code, null)

@@ -3,8 +3,7 @@
 // carry COPY. Geometries travel as hex EWKB text, which PostGIS parses on input.
 import type pg from 'pg'
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
-import { finished, pipeline } from 'node:stream/promises'
-import { once } from 'node:events'
+import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 
 /** COPY text format escaping: backslash, tab, newline, carriage return. */
@@ -21,22 +20,11 @@ export function copyText(v: unknown): string {
 
 const columnList = (columns: string[]) => columns.map((c) => `"${c}"`).join(', ')
 
-/**
- * One row as a line of COPY text, appended value by value: no array and join per row. With `last`, an
- * object the same as the previous row's in its column reuses that row's JSON (runs of rows share one).
- */
-function copyLine(r: unknown[], last?: { obj: unknown[]; text: string[] }): string {
+/** One row as a line of COPY text, appended value by value: no array and join per row. */
+function copyLine(r: unknown[]): string {
   let line = ''
   for (let k = 0; k < r.length; k++) {
-    const v = r[k]
-    let text: string
-    if (last && v !== null && typeof v === 'object') {
-      if (last.obj[k] !== v) {
-        last.obj[k] = v
-        last.text[k] = copyText(v)
-      }
-      text = last.text[k]
-    } else text = copyText(v)
+    const text = copyText(r[k])
     line += k ? `\t${text}` : text
   }
   return `${line}\n`
@@ -62,77 +50,6 @@ function jsonBatches(client: pg.ClientBase, table: string, columns: string[]) {
         o[c] = r[i]
       })
       batch.push(o)
-    },
-  }
-}
-
-export interface BulkWriter {
-  /** Sends the rows, then lets the event loop hand them to the socket; rejects once the COPY failed. */
-  write(rows: Iterable<unknown[]>): Promise<void>
-  /** Ends the COPY and waits until PostgreSQL has taken every row. */
-  end(): Promise<void>
-  /** Cancels the COPY (nothing it sent is kept), so the connection can take the rollback. */
-  abort(reason: unknown): Promise<void>
-}
-
-/**
- * A COPY kept open while the rows are still being produced, so PostgreSQL inserts one batch while
- * Node computes the next (an indicator run's million results: the database's core works beside Node's
- * instead of after it). A write waits for the socket only when far behind (64 MB buffered).
- */
-export function bulkWriter(client: pg.ClientBase, table: string, columns: string[], copy: boolean): BulkWriter {
-  if (!copy) {
-    const j = jsonBatches(client, table, columns)
-    return {
-      async write(rows) {
-        for (const r of rows) {
-          j.add(r)
-          if (j.batch.length >= 2000) await j.flush()
-        }
-      },
-      end: () => j.flush(),
-      abort: async () => {
-        j.batch.length = 0
-      },
-    }
-  }
-  const cols = columnList(columns)
-  const stream = client.query(copyFrom(`COPY ${table} (${cols}) FROM STDIN`))
-  let failed: unknown = null
-  stream.on('error', (e) => {
-    failed ??= e
-  })
-  const check = () => {
-    if (failed) throw failed
-  }
-  const last = { obj: [] as unknown[], text: [] as string[] }
-  return {
-    async write(rows) {
-      check()
-      let buf = '',
-        n = 0
-      for (const r of rows) {
-        buf += copyLine(r, last)
-        if (++n % 5000 === 0) {
-          stream.write(buf)
-          buf = ''
-        }
-      }
-      if (buf) stream.write(buf)
-      if (stream.writableLength > 64 << 20) await once(stream, 'drain')
-      else await new Promise(setImmediate)
-      check()
-    },
-    async end() {
-      check()
-      stream.end()
-      await finished(stream)
-      check()
-    },
-    async abort(reason) {
-      if (stream.destroyed) return
-      stream.destroy(reason instanceof Error ? reason : new Error(String(reason)))
-      await finished(stream).catch(() => {})
     },
   }
 }

@@ -772,7 +772,7 @@ export function noDataRows(
 ): ResultRow[] {
   const out: ResultRow[] = []
   m.warnings.push(`${def.code}：${reason.zh} / ${reason.en}`)
-  // One reason object for every row: a store writes its JSON once for the lot (db/bulk.ts copyLine).
+  // One reason object for every row: a store writes its JSON once for the lot (sets.ts jsonArray).
   const extra = { noData: reason }
   for (const [level, , u] of units(m, withAreas))
     for (const v of variants) out.push(row(def, v, level, u, m, null, null, null, extra))

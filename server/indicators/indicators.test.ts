@@ -289,22 +289,23 @@ describe('indicators on a hand-computed city', () => {
     }
   })
 
-  it('each run’s results are a partition of their own; runs beyond the kept three go with their partition', async () => {
+  it('stores a run as one set per indicator, variant and level; runs beyond the kept three go with their sets', async () => {
     for (let i = 0; i < 4; i++) await compute(2025)
     const runs = (await t.db.knex('indicator_runs').select('id', 'year')).map((r) => Number(r.id)).sort((a, b) => a - b)
-    const parts = (
-      await t.db.knex.raw(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'indicator_results' ORDER BY c.relname`)
-    ).rows.map((r: { relname: string }) => r.relname)
-    expect(parts.sort()).toEqual(runs.map((id) => `indicator_results_r${id}`).sort())
     expect(await t.db.knex('indicator_runs').where({ year: 2025 }).count('* as n')).toEqual([{ n: 3 }])
-    // No table left behind by a pruned run, and the latest run's results are all there.
-    const tables = (
-      await t.db.knex.raw(
-        `SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'indicator_results_r%' AND relkind = 'r'`,
-      )
-    ).rows[0].n
-    expect(tables).toBe(runs.length)
+    const latest = runs[runs.length - 1]
+    // No set of a pruned run is left; the latest run's sets unnest to one result per unit, as the view shows.
+    const held = await t.db.knex.raw('SELECT DISTINCT run_id FROM indicator_result_sets ORDER BY run_id')
+    expect(held.rows.map((r: { run_id: string }) => Number(r.run_id))).toEqual(runs)
+    const sets = await t.db.knex.raw(
+      `SELECT indicator, variant, level, cardinality(unit_codes) n FROM indicator_result_sets WHERE run_id = ?`,
+      [latest],
+    )
+    const rows = await t.db.knex('indicator_results').where({ run_id: latest })
+    expect(sets.rows.reduce((a: number, s: { n: number }) => a + s.n, 0)).toBe(rows.length)
+    const keys = new Set(rows.map((r) => `${r.indicator}|${r.variant}|${r.level}|${r.unit_code}`))
+    expect(keys.size).toBe(rows.length)
+    expect(sets.rows.length).toBe(new Set(rows.map((r) => `${r.indicator}|${r.variant}|${r.level}`)).size)
     expect((await results('kindergarten_coverage')).C2).toBeDefined()
   })
 

@@ -3,7 +3,6 @@
 import type { Knex } from 'knex'
 import type { Config } from '../config.ts'
 import type { Database } from '../db/engine.ts'
-import { bulkWriter } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
 import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
@@ -13,7 +12,7 @@ import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
 import { inspectionsVersion, loadInspectionFacts } from '../inspections/store.ts'
 import { networkDistanceModel, networkFlagsAhead } from '../network/indicators.ts'
-import { resultPartition } from '../../migrations/007_result_partitions.ts'
+import { setWriter } from './sets.ts'
 import {
   DISTANCE_MODEL,
   definitionsFor,
@@ -87,22 +86,6 @@ export interface RunSummary {
   durationMs: number
   warnings: string[]
 }
-
-const RESULT_COLUMNS = [
-  'city',
-  'run_id',
-  'indicator',
-  'variant',
-  'level',
-  'unit_code',
-  'unit_name',
-  'value',
-  'numerator',
-  'denominator',
-  'target',
-  'status',
-  'extra',
-]
 
 export async function computeYear(
   db: Database,
@@ -188,17 +171,9 @@ export async function computeYear(
       ],
     )
     const id = run.rows[0].id as number
-    // Into the run's own partition, attached once full (migrations/007_result_partitions.ts).
-    const part = resultPartition(id)
-    await client.query(`CREATE TABLE ${part} (LIKE indicator_results INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`)
-    // Declared here, so attaching needs no scan to prove every row belongs to this run.
-    await client.query(`ALTER TABLE ${part} ADD CONSTRAINT ${part}_run CHECK (run_id = ${id})`)
-    // The lookup index is built when the partition is attached: kept up row by row during the COPY it
-    // cost PostgreSQL 4.6 s instead of 2.2 s for a million rows (1.1 s to build it afterwards), CPU the
-    // indicators and the network's worker need meanwhile on a two-core machine.
-    // Each indicator's rows go to PostgreSQL as soon as they are computed: the database inserts them
+    // Each indicator's sets go to PostgreSQL as soon as they are computed: the database inserts them
     // on its own core while Node computes the next indicator (README: design notes).
-    const writer = bulkWriter(client, part, RESULT_COLUMNS, db.supportsCopy)
+    const writer = setWriter(client, city.code, id)
     let out: IteratorResult<ResultRow[], Omit<ComputeOutput, 'rows'>>
     try {
       while (!(out = steps.next()).done) {
@@ -208,11 +183,12 @@ export async function computeYear(
         }
         results += out.value.length
         problems += failingRows(defs, out.value).length
-        await writer.write(out.value.map((r) => resultTuple(city.code, id, r)))
+        writer.write(out.value)
+        // Lets the connection send what is queued before the next indicator holds the thread.
+        await new Promise(setImmediate)
       }
     } catch (e) {
-      // The connection is in COPY mode: it must be ended before the rollback can be sent.
-      await writer.abort(e)
+      await writer.abort()
       throw e
     }
     onProgress(0.9, 'store results')
@@ -220,7 +196,6 @@ export async function computeYear(
     // The run's own warnings leave the model (kept in memory for the next run), so they do not pile up.
     const own = model.warnings.splice(modelWarnings)
     allWarnings = [...model.warnings, ...own, ...out.value.warnings]
-    await client.query(`ALTER TABLE indicator_results ATTACH PARTITION ${part} FOR VALUES IN (${id})`)
     onProgress(0.95, 'store arrays')
     const arrays: [string, Buffer][] = [
       ['fid', Buffer.from(B.fid.buffer, B.fid.byteOffset, B.fid.byteLength)],
@@ -244,13 +219,12 @@ export async function computeYear(
       'DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)',
       [city.code, year, id],
     )
-    // Older runs of the year beyond the kept number go (~240 MB a run at a million buildings): their
-    // results as whole tables, then the runs.
+    // Older runs of the year beyond the kept number go, their result sets with them (~18 MB a run at a
+    // million buildings).
     const old = await client.query(
       'SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 ORDER BY id DESC OFFSET $3',
       [city.code, year, Math.max(1, config.keepRuns)],
     )
-    for (const r of old.rows) await client.query(`DROP TABLE IF EXISTS ${resultPartition(Number(r.id))}`)
     if (old.rows.length)
       await client.query('DELETE FROM indicator_runs WHERE id = ANY($1)', [old.rows.map((r) => r.id)])
     onProgress(0.98, 'commit')
@@ -288,23 +262,6 @@ function computed<T, R>(g: Generator<T, R>): Generator<T, R> {
     return last
   })()
 }
-
-/** A result row as the columns of indicator_results (RESULT_COLUMNS). */
-const resultTuple = (city: string, runId: number, r: ResultRow): unknown[] => [
-  city,
-  runId,
-  r.indicator,
-  r.variant,
-  r.level,
-  r.unit_code,
-  r.unit_name,
-  r.value,
-  r.numerator,
-  r.denominator,
-  r.target,
-  r.status,
-  r.extra,
-]
 
 /** Each 社区's 街道, each 小区's 社区 and each 街道's 区, by "level:code". */
 function unitParents(model: CityModel): Record<string, { code: string; name: string } | null> {

@@ -1,0 +1,143 @@
+// Result sets: the binary arrays carry every value exactly (quotes, backslashes,
+// braces, commas, NULL, non-finite numbers, JSON), the view unnests them back to the rows, and a set
+// PostgreSQL refuses fails the writer with nothing kept and the connection still able to roll back.
+import { describe, expect, it } from 'vitest'
+import { useTestApp } from '../../test/helpers/app.ts'
+import { inTransaction } from '../db/client.ts'
+import type { ResultRow } from './compute.ts'
+import { float8Array, groupSets, jsonArray, setWriter, textArray } from './sets.ts'
+
+const t = useTestApp()
+
+async function newRun(): Promise<number> {
+  await t.db.knex.raw(`INSERT INTO cities (code, name) VALUES ('990900', '集') ON CONFLICT DO NOTHING`)
+  const r = await t.db.knex.raw(
+    `INSERT INTO indicator_runs (city, year, data_versions, definitions, settings, distance_model)
+     VALUES ('990900', 2025, '{}', '[]', '{}', 'test') RETURNING id`,
+  )
+  return Number(r.rows[0].id)
+}
+
+const shared = { reason: '缺少 "幼儿园" \\ 数据', list: [1, 2] }
+const row = (k: number, over: Partial<ResultRow> = {}): ResultRow => ({
+  indicator: 'kindergarten_coverage',
+  variant: 'area',
+  level: 'community',
+  unit_code: `C${k}`,
+  unit_name: [`社区 ${k}`, 'a "quoted", {braced} \\ name', 'NULL', '', ' 空格 '][k % 5],
+  value: [k / 3, null, Number.NaN, 1e-300, -0.1 + 0.2][k % 5],
+  numerator: k % 4 === 0 ? null : k * 1234.5678,
+  denominator: Number.POSITIVE_INFINITY === k ? 0 : k + 0.1,
+  target: 85,
+  status: k % 3 ? 'pass' : 'fail',
+  extra: k % 2 ? shared : { k, note: `第${k}个\t"}{,` },
+  ...over,
+})
+
+describe('result sets', () => {
+  it('binary arrays: PostgreSQL reads back every element as sent', async () => {
+    const texts = ['plain', 'a "b"', 'c\\d', '{e,f}', 'NULL', '', ' g ', '中文，逗号', null]
+    const numbers = [0, -0.5, 1 / 3, 5e-324, 1.7976931348623157e308, null, Number.NaN, Number.NEGATIVE_INFINITY]
+    const json = [{ a: 'x"y\\z', b: [1, null] }, null, { c: '{,}' }, 'str', 3]
+    const r = await t.db.knex.raw('SELECT ?::text[] t, ?::float8[] n, ?::json[]::text[] j', [
+      textArray(texts),
+      float8Array(numbers),
+      jsonArray(json),
+    ])
+    expect(r.rows[0].t).toEqual(texts)
+    // Non-finite numbers are NULL, as the COPY text writes them; every finite one exact.
+    expect(r.rows[0].n.map((v: string | null) => (v == null ? null : Number(v)))).toEqual(
+      numbers.map((v) => (v == null || !Number.isFinite(v) ? null : v)),
+    )
+    expect(r.rows[0].j.map((v: string | null) => (v == null ? null : JSON.parse(v)))).toEqual(json)
+  })
+
+  it('groups rows by indicator, variant and level in the order they came', () => {
+    const rows = [row(1), row(2, { level: 'street' }), row(3), row(4, { variant: 'area@network' }), row(5)]
+    expect(groupSets(rows).map((s) => [s.variant, s.level, s.rows.map((r) => r.unit_code)])).toEqual([
+      ['area', 'community', ['C1', 'C3', 'C5']],
+      ['area', 'street', ['C2']],
+      ['area@network', 'community', ['C4']],
+    ])
+  })
+
+  it('writes sets while other work goes on, and the view gives the rows back', async () => {
+    const run = await newRun()
+    const rows = Array.from({ length: 3000 }, (_, k) => row(k, { level: k % 2 ? 'community' : 'area' }))
+    await inTransaction(t.db.knex, async (client) => {
+      const w = setWriter(client, '990900', run)
+      for (let b = 0; b < 3; b++) {
+        w.write(rows.slice(b * 1000, (b + 1) * 1000).map((r) => ({ ...r, indicator: `ind_${b}` })))
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      await w.end()
+    })
+    const sets = await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])
+    expect(sets.rows[0].n).toBe(6)
+    const back = await t.db.knex('indicator_results').where({ run_id: run }).orderByRaw('substr(unit_code, 2)::int')
+    expect(back.length).toBe(3000)
+    for (const [k, b] of back.entries()) {
+      const want = rows[k]
+      const v = want.value
+      expect(b).toMatchObject({
+        city: '990900',
+        indicator: `ind_${Math.floor(k / 1000)}`,
+        level: want.level,
+        unit_code: want.unit_code,
+        unit_name: want.unit_name,
+        value: v == null || !Number.isFinite(v) ? null : v,
+        numerator: want.numerator,
+        denominator: want.denominator,
+        target: 85,
+        status: want.status,
+        extra: want.extra,
+      })
+    }
+    // A filter on the run, indicator, variant and level applies to the sets before they are unnested.
+    const plan = await t.db.knex.raw(
+      `EXPLAIN SELECT * FROM indicator_results WHERE run_id = ? AND indicator = 'ind_1' AND variant = 'area' AND level = 'area'`,
+      [run],
+    )
+    expect(plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n')).toMatch(
+      /Index Cond: \(\(run_id = '?\d+'?(::bigint)?\) AND \(indicator = 'ind_1'::text\) AND \(variant = 'area'::text\) AND \(level = 'area'::text\)\)/,
+    )
+  })
+
+  it('a set PostgreSQL refuses fails the writer; nothing is kept and the connection rolls back and works', async () => {
+    const run = await newRun()
+    await expect(
+      inTransaction(t.db.knex, async (client) => {
+        const w = setWriter(client, '990900', run)
+        w.write([row(1), row(2)])
+        w.write([row(3, { level: 'planet' as ResultRow['level'] })]) // the level check refuses it
+        w.write([row(4, { indicator: 'later' })])
+        await w.end()
+      }),
+    ).rejects.toThrow(/check constraint/)
+    expect(
+      (await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])).rows[0].n,
+    ).toBe(0)
+    // Abandoned midway (an indicator failed): what was sent settles, the rollback goes through.
+    await expect(
+      inTransaction(t.db.knex, async (client) => {
+        const w = setWriter(client, '990900', run)
+        w.write([row(1)])
+        try {
+          throw new Error('an indicator failed')
+        } catch (e) {
+          await w.abort()
+          throw e
+        }
+      }),
+    ).rejects.toThrow('an indicator failed')
+    expect(
+      (await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])).rows[0].n,
+    ).toBe(0)
+    await inTransaction(t.db.knex, async (client) => {
+      const w = setWriter(client, '990900', run)
+      w.write([row(1), row(2)])
+      await w.end()
+    })
+    expect((await t.db.knex('indicator_results').where({ run_id: run })).length).toBe(2)
+  })
+})
