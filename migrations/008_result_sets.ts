@@ -11,7 +11,7 @@ import { resultPartition } from './007_result_partitions.ts'
 // and those are read once per run and kept (server/indicators/runcache.ts).
 const VIEW = `CREATE VIEW indicator_results AS
   SELECT s.city, s.run_id, s.indicator, s.variant, s.level, r.unit_code, r.unit_name, r.value, r.numerator,
-         r.denominator, r.target, r.status, r.extra
+         r.denominator, r.target, r.status, coalesce(s.extra_all, r.extra) AS extra
   FROM indicator_result_sets s
   CROSS JOIN LATERAL unnest(s.unit_codes, s.unit_names, s.value, s.numerator, s.denominator, s.target, s.status, s.extra)
     AS r(unit_code, unit_name, value, numerator, denominator, target, status, extra)`
@@ -34,8 +34,11 @@ export async function up(knex: Knex): Promise<void> {
       target double precision[] NOT NULL,
       status text[] NOT NULL,
       extra json[] NOT NULL,
+      -- Set instead of extra when every unit's is the same (a no-data reason): extra is then empty.
+      extra_all json,
       PRIMARY KEY (run_id, indicator, variant, level),
-      CHECK (cardinality(unit_codes) = cardinality(value) AND cardinality(unit_codes) = cardinality(status))
+      CHECK (cardinality(unit_codes) = cardinality(value) AND cardinality(unit_codes) = cardinality(status)),
+      CHECK (cardinality(extra) = CASE WHEN extra_all IS NULL THEN cardinality(unit_codes) ELSE 0 END)
     )`)
   // lz4 where the server has it: TOAST compresses each set's arrays as a run is written, and pglz took
   // ~0.7 s more of PostgreSQL's time than lz4 for a million results, for ~5 % less space.
@@ -49,7 +52,7 @@ export async function up(knex: Knex): Promise<void> {
       array_agg(unit_code ORDER BY unit_code), array_agg(unit_name ORDER BY unit_code),
       array_agg(value ORDER BY unit_code), array_agg(numerator ORDER BY unit_code),
       array_agg(denominator ORDER BY unit_code), array_agg(target ORDER BY unit_code),
-      array_agg(status ORDER BY unit_code), array_agg(extra ORDER BY unit_code)
+      array_agg(status ORDER BY unit_code), array_agg(extra ORDER BY unit_code), NULL
     FROM indicator_results GROUP BY run_id, indicator, variant, level`)
   await knex.raw('DROP TABLE indicator_results CASCADE')
   await knex.raw(VIEW)

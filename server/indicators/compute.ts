@@ -367,10 +367,12 @@ export function* computeSteps(
      */
     deferNetwork?: boolean
     netCache?: Map<string, NetworkFlags>
+    /** Filled with each indicator's building coverage as it is computed (else a map of its own). */
+    covered?: Map<string, Uint8Array>
   } = {},
 ): Generator<ResultRow[], Omit<ComputeOutput, 'rows'>> {
   let rows: ResultRow[] = []
-  const covered = new Map<string, Uint8Array>()
+  const covered = opts.covered ?? new Map<string, Uint8Array>()
   // Indicators append their no-data warnings to m.warnings; they are taken back out at the end, so a
   // model kept in memory for the next run does not collect them run after run.
   const ownWarnings = m.warnings.length

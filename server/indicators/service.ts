@@ -12,7 +12,7 @@ import { currentVersions, loadCityModel, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
 import { inspectionsVersion, loadInspectionFacts } from '../inspections/store.ts'
 import { networkDistanceModel, networkFlagsAhead } from '../network/indicators.ts'
-import { setWriter } from './sets.ts'
+import { multiInsert, setWriter } from './sets.ts'
 import {
   DISTANCE_MODEL,
   definitionsFor,
@@ -147,9 +147,11 @@ export async function computeYear(
   // At city scale a worker computes the walking flags while this thread does everything else.
   const ahead = db.supportsCopy ? networkFlagsAhead(model, defs) : null
   const netCache = new Map<string, NetworkFlags>()
+  const covered = new Map<string, Uint8Array>()
   const computing = computeSteps(model, defs, (p, m) => onProgress(0.5 + p * 0.4, m), {
     deferNetwork: ahead != null,
     netCache,
+    covered,
   })
   const steps = db.supportsCopy ? computing : computed(computing)
   const runId = await inTransaction(knex, async (client) => {
@@ -174,6 +176,24 @@ export async function computeYear(
     // Each indicator's sets go to PostgreSQL as soon as they are computed: the database inserts them
     // on its own core while Node computes the next indicator (README: design notes).
     const writer = setWriter(client, city.code, id)
+    // The per-building arrays go the same way: the buildings' now, each coverage bitset once computed.
+    const sendArrays = (arrays: [string, Buffer][]) => {
+      if (arrays.length)
+        writer.query(
+          ...multiInsert(
+            'indicator_arrays',
+            'city, run_id, name, data',
+            arrays.map(([name, data]) => [city.code, id, name, data]),
+          ),
+        )
+    }
+    sendArrays(buildingArrays(B))
+    const sentFlags = new Set<string>()
+    const sendFlags = () => {
+      const fresh = [...covered].filter(([code]) => !sentFlags.has(code))
+      for (const [code] of fresh) sentFlags.add(code)
+      sendArrays(fresh.map(([code, flags]) => [`covered:${code}`, packBits(flags)]))
+    }
     let out: IteratorResult<ResultRow[], Omit<ComputeOutput, 'rows'>>
     try {
       while (!(out = steps.next()).done) {
@@ -184,6 +204,7 @@ export async function computeYear(
         results += out.value.length
         problems += failingRows(defs, out.value).length
         writer.write(out.value)
+        sendFlags()
         // Lets the connection send what is queued before the next indicator holds the thread.
         await new Promise(setImmediate)
       }
@@ -191,29 +212,12 @@ export async function computeYear(
       await writer.abort()
       throw e
     }
+    sendFlags()
     onProgress(0.9, 'store results')
     await writer.end()
     // The run's own warnings leave the model (kept in memory for the next run), so they do not pile up.
     const own = model.warnings.splice(modelWarnings)
     allWarnings = [...model.warnings, ...own, ...out.value.warnings]
-    onProgress(0.95, 'store arrays')
-    const arrays: [string, Buffer][] = [
-      ['fid', Buffer.from(B.fid.buffer, B.fid.byteOffset, B.fid.byteLength)],
-      ['residents', Buffer.from(Float32Array.from(B.residents).buffer)],
-      ['residents_source', Buffer.from(B.residentsSource)],
-      ['residential', packBits(B.residential)],
-      ['street', Buffer.from(B.street.buffer, B.street.byteOffset, B.street.byteLength)],
-      ['community', Buffer.from(B.community.buffer, B.community.byteOffset, B.community.byteLength)],
-      ['area', Buffer.from(B.area.buffer, B.area.byteOffset, B.area.byteLength)],
-      ...[...out.value.covered].map(([code, flags]): [string, Buffer] => [`covered:${code}`, packBits(flags)]),
-    ]
-    for (const [name, data] of arrays)
-      await client.query('INSERT INTO indicator_arrays (city, run_id, name, data) VALUES ($4, $1, $2, $3)', [
-        id,
-        name,
-        data,
-        city.code,
-      ])
     // Per-building arrays are only needed for the latest run of a year.
     await client.query(
       'DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)',
@@ -261,6 +265,20 @@ function computed<T, R>(g: Generator<T, R>): Generator<T, R> {
     yield* items
     return last
   })()
+}
+
+/** A run's per-building arrays (the gap queries' and tiles' input), as stored in indicator_arrays. */
+function buildingArrays(B: CityModel['b']): [string, Buffer][] {
+  const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+  return [
+    ['fid', bytes(B.fid)],
+    ['residents', bytes(Float32Array.from(B.residents))],
+    ['residents_source', Buffer.from(B.residentsSource)],
+    ['residential', packBits(B.residential)],
+    ['street', bytes(B.street)],
+    ['community', bytes(B.community)],
+    ['area', bytes(B.area)],
+  ]
 }
 
 /** Each 社区's 街道, each 小区's 社区 and each 街道's 区, by "level:code". */

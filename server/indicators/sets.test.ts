@@ -103,6 +103,38 @@ describe('result sets', () => {
     )
   })
 
+  it('stores an extra every unit shares once, and units a level repeats once encoded, yet reads each back', async () => {
+    const run = await newRun()
+    const reason = { noData: { zh: '没有数据', en: 'no data' } }
+    const a = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'a', extra: reason }))
+    const b = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'b' }))
+    // The same codes under new names (a unit renamed between two sets of one level).
+    const c = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'c', unit_name: `改名 ${k}` }))
+    await inTransaction(t.db.knex, async (client) => {
+      const w = setWriter(client, '990900', run)
+      w.write([...a, ...b])
+      w.write(c)
+      await w.end()
+    })
+    const stored = await t.db.knex.raw(
+      'SELECT indicator, cardinality(extra) n, extra_all FROM indicator_result_sets WHERE run_id = ? ORDER BY indicator',
+      [run],
+    )
+    expect(stored.rows).toEqual([
+      { indicator: 'a', n: 0, extra_all: reason },
+      { indicator: 'b', n: 50, extra_all: null },
+      { indicator: 'c', n: 50, extra_all: null },
+    ])
+    const back = await t.db.knex('indicator_results').where({ run_id: run })
+    const of = (ind: string) =>
+      back
+        .filter((r) => r.indicator === ind)
+        .sort((x, y) => Number(x.unit_code.slice(1)) - Number(y.unit_code.slice(1)))
+    expect(of('a').map((r) => r.extra)).toEqual(a.map(() => reason))
+    expect(of('b').map((r) => [r.unit_name, r.extra])).toEqual(b.map((r) => [r.unit_name, r.extra]))
+    expect(of('c').map((r) => r.unit_name)).toEqual(c.map((r) => r.unit_name))
+  })
+
   it('a set PostgreSQL refuses fails the writer; nothing is kept and the connection rolls back and works', async () => {
     const run = await newRun()
     await expect(
