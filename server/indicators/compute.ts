@@ -233,17 +233,31 @@ function itemFlags(
 }
 
 /** Residential footprint, residents and 小区 counts, covered and in total, per unit. */
+// The coverage denominators (residential footprint and residents per unit) depend on the model only:
+// summed once, not for each of a run's ~60 coverage and life-circle row sets.
+const denominators = new WeakMap<CityModel, { area: Sums; residents: Sums }>()
+function coverageDenominators(m: CityModel) {
+  let hit = denominators.get(m)
+  if (hit) return hit
+  const B = m.b
+  hit = { area: new Sums(m), residents: new Sums(m) }
+  for (let i = 0; i < B.n; i++) {
+    if (!B.residential[i]) continue
+    hit.area.add(B.street[i], B.community[i], B.footprint[i])
+    hit.residents.add(B.street[i], B.community[i], B.residents[i])
+  }
+  denominators.set(m, hit)
+  return hit
+}
+
 export function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null): ResultRow[] {
   const B = m.b
-  const denA = new Sums(m),
-    numA = new Sums(m),
-    denR = new Sums(m),
+  const { area: denA, residents: denR } = coverageDenominators(m)
+  const numA = new Sums(m),
     numR = new Sums(m),
     gapB = new Sums(m)
   for (let i = 0; i < B.n; i++) {
     if (!B.residential[i]) continue
-    denA.add(B.street[i], B.community[i], B.footprint[i])
-    denR.add(B.street[i], B.community[i], B.residents[i])
     if (b[i]) {
       numA.add(B.street[i], B.community[i], B.footprint[i])
       numR.add(B.street[i], B.community[i], B.residents[i])
