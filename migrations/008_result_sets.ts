@@ -4,7 +4,7 @@ import { resultPartition } from './007_result_partitions.ts'
 // A run's results as one row per indicator, variant and level — the units' codes, names, values and
 // statuses as arrays in the order of the units — instead of one row per unit. At a million buildings
 // a run held 1,062,504 rows (~240 MB with its index, 194 MB of COPY text to write, ~3 s of Node to
-// encode and ~3 s of PostgreSQL to insert and index); as sets it is ~1,800 rows and ~18 MB. The
+// encode and ~3 s of PostgreSQL to insert and index); as sets it is 592 rows and ~24 MB. The
 // name `indicator_results` stays, as a view that unnests the sets, so every reader keeps its query:
 // a filter on run, indicator, variant or level is applied to the sets before anything is unnested.
 // The price is paid by reads of a whole run (all results, every failing one): ~2× a table scan,

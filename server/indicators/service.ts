@@ -205,8 +205,10 @@ export async function computeYear(
         problems += failingRows(defs, out.value).length
         writer.write(out.value)
         sendFlags()
-        // Lets the connection send what is queued before the next indicator holds the thread.
-        await new Promise(setImmediate)
+        // Lets the connection send what is queued before the next indicator holds the thread; far behind
+        // (PostgreSQL slower than Node), waits, so the queued sets stay within a bound as the COPY's did.
+        if (writer.backlog() > 64 << 20) await writer.settled()
+        else await new Promise(setImmediate)
       }
     } catch (e) {
       await writer.abort()
@@ -223,7 +225,7 @@ export async function computeYear(
       'DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)',
       [city.code, year, id],
     )
-    // Older runs of the year beyond the kept number go, their result sets with them (~18 MB a run at a
+    // Older runs of the year beyond the kept number go, their result sets with them (~24 MB a run at a
     // million buildings).
     const old = await client.query(
       'SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 ORDER BY id DESC OFFSET $3',

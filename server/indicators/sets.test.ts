@@ -114,6 +114,10 @@ describe('result sets', () => {
       const w = setWriter(client, '990900', run)
       w.write([...a, ...b])
       w.write(c)
+      // What is queued and not yet sent is counted, so a run can wait past a bound.
+      expect(w.backlog()).toBeGreaterThan(50 * 12)
+      await w.settled()
+      expect(w.backlog()).toBe(0)
       await w.end()
     })
     const stored = await t.db.knex.raw(

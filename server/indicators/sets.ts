@@ -1,6 +1,6 @@
 // A run's results are stored as sets: one row per indicator, variant and level, holding its units'
 // codes, names, values and statuses as arrays in one order (migrations/008_result_sets.ts; the view
-// `indicator_results` unnests them for every reader). A million results are ~1,800 rows.
+// `indicator_results` unnests them for every reader). A million results are 592 rows.
 import type pg from 'pg'
 import type { ResultRow } from './compute.ts'
 
@@ -182,6 +182,10 @@ export function setParams(city: string, runId: number, s: ResultSet, cache: Unit
 export interface SetWriter {
   /** Queues any other statement of the run behind the sets (its per-building arrays; see multiInsert). */
   query(text: string, params: unknown[]): void
+  /** Bytes of parameters queued and not yet sent: the caller waits (`settled`) past a bound. */
+  backlog(): number
+  /** Waits until everything queued so far is done. */
+  settled(): Promise<void>
   /** Sends the rows' sets; PostgreSQL inserts them while the caller computes the next rows. */
   write(rows: ResultRow[]): void
   /** Waits until every set is inserted; rejects with the first refusal. */
@@ -198,17 +202,25 @@ export function setWriter(client: pg.ClientBase, city: string, runId: number): S
   let tail: Promise<unknown> = Promise.resolve()
   let failed: unknown = null
   const cache: UnitCache = new Map()
+  let queued = 0
   const query = (text: string, params: unknown[]) => {
-    tail = tail.then(() =>
-      failed
+    const bytes = params.reduce<number>((a, p) => a + (Buffer.isBuffer(p) ? p.length : 0), 0)
+    queued += bytes
+    tail = tail.then(() => {
+      queued -= bytes
+      return failed
         ? undefined
         : client.query(text, params).catch((e) => {
             failed ??= e
-          }),
-    )
+          })
+    })
   }
   return {
     query,
+    backlog: () => queued,
+    async settled() {
+      await tail
+    },
     write(rows) {
       const sets = groupSets(rows).map((s) => setParams(city, runId, s, cache))
       if (sets.length) query(...multiInsert('indicator_result_sets', SET_COLUMNS, sets))
