@@ -9,6 +9,7 @@ import { buildApp } from '../server/app.ts'
 import { loadConfig } from '../server/config.ts'
 import { openDatabase, type Database } from '../server/db/engine.ts'
 import { openRuntime, type Runtime } from '../server/runtime.ts'
+import { computeYear } from '../server/indicators/service.ts'
 import { AUTH, TEST_CITY, TOKEN } from './helpers/app.ts'
 import { geojson, pointF, polygonF, rect, ll } from './helpers/fixtures.ts'
 import { get, upload } from './helpers/upload.ts'
@@ -85,6 +86,21 @@ describe('embedded PostGIS engine', () => {
     expect(r.status).toBe(200)
     expect(r.headers['content-type']).toBe('application/vnd.mapbox-vector-tile')
     expect((await get(app, '/api/config')).body).toEqual({ tianditu: null })
+  })
+
+  it('stores a run as result sets (binary arrays through the socket) and reads them back through the view', async () => {
+    const config = loadConfig({ CITYCHECK_DATA_DIR: dir, CITYCHECK_DEMO: '0' })
+    const city = { code: TEST_CITY, name: '测试市', nameEn: null, zone: null, createdAt: '' }
+    const run = await computeYear(db, config, city, 2025)
+    expect(run.results).toBeGreaterThan(0)
+    const sets = await db.knex('indicator_result_sets').where({ run_id: run.runId }).count('* as n')
+    expect(Number(sets[0].n)).toBeGreaterThan(0)
+    const rows = await db.knex('indicator_results').where({ run_id: run.runId })
+    expect(rows.length).toBe(run.results)
+    // The 街道 has no 社区 and no buildings: its kindergarten coverage is no-data, with the reason.
+    const k = rows.find((r) => r.indicator === 'kindergarten_coverage' && r.level === 'street' && r.variant === 'area')
+    expect(k).toMatchObject({ unit_code: 'S1', unit_name: '滨河街道', value: null, status: 'no-data' })
+    expect(k.extra.noData.zh).toBeTruthy()
   })
 
   it('never freezes the main thread: timers keep firing during a slow query', async () => {
