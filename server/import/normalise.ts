@@ -5,7 +5,7 @@ import { FirstSeen } from './codes.ts'
 import type { Geometry } from 'geojson'
 import { AppError, issue, type Issue } from '../errors.ts'
 import { FACILITY_TYPE_NAMES, resolveFacilityType } from '../layers/facility-types.ts'
-import { isResidentialUse, type FieldDef, type LayerDef } from '../layers/definitions.ts'
+import { isResidentialUse, layerDef, type FieldDef, type LayerDef } from '../layers/definitions.ts'
 import {
   CrsError,
   detectCrs,
@@ -26,7 +26,7 @@ import {
   type Extent,
   type Malformed,
 } from './geometry.ts'
-import type { ReadResult } from './readers/index.ts'
+import type { RawFeature, ReadResult } from './readers/index.ts'
 
 export const STORAGE_SRID = 4490
 
@@ -61,6 +61,22 @@ export interface Normalised {
   fieldMap: Record<string, string | null>
   warnings: Issue[]
   errors: Issue[]
+  /**
+   * The state behind `rows`, for a driver that converts some features elsewhere (import/parallel.ts:
+   * a worker thread) and brings their outcomes back in file order.
+   */
+  shared: {
+    ctx: ConvertContext
+    malformed: Map<number, Malformed>
+    /** Feature i converted here, exactly as `rows` does it. */
+    step(i: number): Row | null
+    add(issue: Issue): void
+    checkCode(code: string, fid: number): void
+    unknownType(value: string, fid: number): void
+    emitted(n: number): void
+    /** After the last feature: the unknown facility types reported. */
+    finish(): void
+  }
 }
 
 const MAX_ISSUES = 1000
@@ -278,13 +294,11 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
     throw new AppError(m.code, { file, feature: i + 1, field: 'geometry', reason: m.reason, reasonEn: m.reasonEn })
   }
   const { crs, source: crsSource, warnings } = resolveCrs(read, opts.crs, bbox, malformed)
-  const band = zoneBand(crs)
   const transform = toCgcs2000(crs)
   // The 3° zone of the layer's centre: the same rule the indicator model uses for the whole city.
   const centre: [number, number] = [(bbox.minX + bbox.maxX) / 2, (bbox.minY + bbox.maxY) / 2]
   const zone = localZoneEpsg((transform ? transform(centre[0], centre[1]) : centre)[0])
   const fieldMap = mapFields(def, read.fieldNames, opts.fields, file)
-  const mapped = new Set(Object.values(fieldMap).filter(Boolean) as string[])
   const errors: Issue[] = []
   const add = (i: Issue) => {
     if (errors.length < MAX_ISSUES) errors.push(i)
@@ -297,191 +311,41 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
   }
   const generateCodes = !fieldMap.code
   if (generateCodes) warnings.push(issue('CC_CODES_GENERATED', { file, field: 'code' }))
-  const fields = def.fields.map((f) => ({ f, src: fieldMap[f.name] }))
+  const ctx: ConvertContext = { file, layer: def.layer, fieldMap, types: opts.types, crs, bbox, generateCodes }
   let emitted = 0
-
-  function* rows(): Generator<Row> {
-    // The code as the row pass made it, for a feature seen before (the duplicate check re-reads it).
-    const codeDef = def.fields.find((f) => f.name === 'code')
-    const codeOf = (fid: number) =>
-      String(convertValue(read.features.at(fid - 1)!.properties[fieldMap.code!], codeDef!.type))
-    const seenCodes = def.uniqueCode && !generateCodes ? new FirstSeen(codeOf) : null
-    const unknownTypes = new Map<string, number>() // value → first feature
-    for (let i = 0; i < read.features.length; i++) {
-      const fid = i + 1
-      const feat = read.features.at(i)!
-      const bad0 = malformed.get(i)
-      if (bad0) {
-        add(issue(bad0.code, { file, feature: fid, field: 'geometry', reason: bad0.reason, reasonEn: bad0.reasonEn }))
-        continue
-      }
-      const g = feat.geometry!
-      if (!geometryOk(def, g)) {
-        add(
-          issue('CC_GEOMETRY_TYPE', {
-            file,
-            feature: fid,
-            type: g.type,
-            expected: EXPECTED_GEOMETRY[def.geometry],
-          }),
-        )
-        continue
-      }
-      if (band) {
-        let off: number | undefined
-        forEachPosition(g, (p) => {
-          if (off === undefined && (p[0] < band.min || p[0] > band.max)) off = p[0]
-        })
-        if (off !== undefined) {
-          const z = Math.floor(off / 1e6)
-          const guess = z >= 13 && z <= 45 ? `横坐标的带号是 ${z}，请检查声明的坐标系` : '请检查声明的坐标系与中央经线'
-          const guessEn =
-            z >= 13 && z <= 45
-              ? `the easting carries zone ${z}; check the declared CRS`
-              : 'check the declared CRS and its central meridian'
-          throw new AppError('CC_COORDS_OUTSIDE_ZONE', {
-            file,
-            feature: fid,
-            x: round(off),
-            crs: crs.id,
-            band: band.label,
-            hint: guess,
-            hintEn: guessEn,
-            field: 'crs',
-          })
-        }
-      }
-      if (transform) mapPositions(g, transform)
-      let outside: [number, number] | undefined
-      forEachPosition(g, (p) => {
-        if (!outside && !inChina(p[0], p[1])) outside = [p[0], p[1]]
-      })
-      if (outside) {
-        const d = detectCrs(bbox)
-        const guess = d.crs && d.crs.id !== crs.id ? `坐标更像是 ${d.crs.id}（${d.crs.label}）` : d.hint
-        const guessEn =
-          d.crs && d.crs.id !== crs.id ? `the coordinates look more like ${d.crs.id} (${d.crs.label})` : d.hintEn
-        throw new AppError('CC_COORDS_OUTSIDE_CHINA', {
+  // The code as the row pass made it, for a feature seen before (the duplicate check re-reads it).
+  const codeDef = def.fields.find((f) => f.name === 'code')
+  const codeOf = (fid: number) =>
+    String(convertValue(read.features.at(fid - 1)!.properties[fieldMap.code!], codeDef!.type))
+  const seenCodes = def.uniqueCode && !generateCodes ? new FirstSeen(codeOf) : null
+  const checkCode = (code: string, fid: number) => {
+    const prev = seenCodes?.check(code, fid)
+    if (prev !== undefined)
+      add(
+        issue('CC_DUPLICATE_CODE', {
           file,
           feature: fid,
-          x: round(outside[0]),
-          y: round(outside[1]),
-          crs: crs.id,
-          hint: guess,
-          hintEn: guessEn,
-          field: 'crs',
-        })
-      }
-
-      const values: Record<string, unknown> = {}
-      let bad = false
-      for (const { f, src } of fields) {
-        const raw = src ? feat.properties[src] : null
-        if (typeof raw === 'string' && CONTROL.test(raw)) {
-          add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: src! }))
-          bad = true
-          continue
-        }
-        const v = convertValue(raw, f.type)
-        if (typeof v === 'number' && ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max))) {
-          add(
-            issue('CC_FIELD_RANGE', {
-              file,
-              feature: fid,
-              field: src!,
-              value: v,
-              min: f.min ?? '−∞',
-              max: f.max ?? '∞',
-            }),
-          )
-          bad = true
-        } else if (v === undefined) {
-          add(
-            issue('CC_FIELD_TYPE', {
-              file,
-              feature: fid,
-              field: src!,
-              value: String(raw).slice(0, 40),
-              expected: EXPECTED[f.type][1],
-              expectedZh: EXPECTED[f.type][0],
-            }),
-          )
-          bad = true
-        } else if (v === null && f.required) {
-          add(issue('CC_FIELD_MISSING', { file, feature: fid, field: src ?? f.name }))
-          bad = true
-        } else values[f.name] = v
-      }
-      if (bad) continue
-      if (generateCodes) values.code = String(fid)
-      else if (values.code == null) {
-        add(issue('CC_FIELD_MISSING', { file, feature: fid, field: fieldMap.code! }))
-        continue
-      }
-
-      const code = String(values.code)
-      const prev = seenCodes?.check(code, fid)
-      if (prev !== undefined)
-        add(
-          issue('CC_DUPLICATE_CODE', {
-            file,
-            feature: fid,
-            field: fieldMap.code ?? 'code',
-            featureCode: code,
-            other: prev,
-          }),
-        )
-
-      if (def.layer === 'facilities') {
-        const t = resolveFacilityType(values.type, opts.types)
-        if (!t) {
-          // One issue per distinct unknown value (at its first feature), not one per feature.
-          if (!unknownTypes.has(String(values.type))) unknownTypes.set(String(values.type), fid)
-          continue
-        }
-        values.source_type = values.type
-        values.type = t
-      }
-      if (def.layer === 'buildings' && values.residential == null && values.use != null)
-        values.residential = isResidentialUse(String(values.use)) // may stay null: unknown
-
-      let props: Record<string, unknown> | null = null
-      let dirty: string | null = null
-      for (const k in feat.properties) {
-        const v = feat.properties[k]
-        if (v === null || v === undefined || mapped.has(k)) continue
-        // Nested values are kept as JSON, but not thousands deep (jsonb and JSON.stringify both recurse).
-        if (typeof v === 'object' && depthOver(v, 32)) {
-          add(
-            issue('CC_FIELD_TYPE', {
-              file,
-              feature: fid,
-              field: k,
-              value: '[…]',
-              expected: 'a value nested at most 32 deep',
-              expectedZh: '嵌套不超过 32 层的值',
-            }),
-          )
-          dirty = ''
-          break
-        }
-        // jsonb cannot hold NUL; the other control characters are refused with it, naming the field.
-        if (
-          CONTROL.test(k) ||
-          (typeof v === 'string' ? CONTROL.test(v) : typeof v === 'object' && CONTROL_JSON.test(JSON.stringify(v)))
-        ) {
-          dirty = k
-          break
-        }
-        ;(props ??= {})[k] = v
-      }
-      if (dirty !== null) {
-        if (dirty) add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: dirty.replace(CONTROL, '?') }))
-        continue
-      }
-      emitted++
-      yield { fid, values, props, geom: toEwkbHex(g, STORAGE_SRID, g.type === 'Polygon' || g.type === 'MultiPolygon') }
+          field: fieldMap.code ?? 'code',
+          featureCode: code,
+          other: prev,
+        }),
+      )
+  }
+  const unknownTypes = new Map<string, number>() // value → first feature
+  const convert = featureConverter(ctx)
+  /** One feature through the converter; the row, or null when it is left out. */
+  const step = (i: number): Row | null => {
+    const fid = i + 1
+    const out = convert(read.features.at(i)!, fid, malformed.get(i), add, checkCode)
+    if (!out) return null
+    if ('unknownType' in out) {
+      if (!unknownTypes.has(out.unknownType)) unknownTypes.set(out.unknownType, fid)
+      return null
     }
+    emitted++
+    return out.row
+  }
+  const reportUnknownTypes = () => {
     for (const [value, fid] of unknownTypes) {
       add(
         issue('CC_FIELD_UNKNOWN_VALUE', {
@@ -494,7 +358,234 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
       )
     }
   }
-  return { rows: rows(), count: () => emitted, zone, crs, crsSource, fieldMap, warnings, errors }
+
+  function* rows(): Generator<Row> {
+    for (let i = 0; i < read.features.length; i++) {
+      const r = step(i)
+      if (r) yield r
+    }
+    reportUnknownTypes()
+  }
+  return {
+    rows: rows(),
+    count: () => emitted,
+    zone,
+    crs,
+    crsSource,
+    fieldMap,
+    warnings,
+    errors,
+    shared: {
+      ctx,
+      malformed,
+      step,
+      add,
+      checkCode,
+      unknownType: (value, fid) => {
+        if (!unknownTypes.has(value)) unknownTypes.set(value, fid)
+      },
+      emitted: (n) => {
+        emitted += n
+      },
+      finish: reportUnknownTypes,
+    },
+  }
+}
+
+/** Everything converting one feature needs, as plain data: a worker thread rebuilds the rest from it. */
+export interface ConvertContext {
+  file: string
+  layer: string
+  fieldMap: Record<string, string | null>
+  types?: Record<string, string>
+  crs: Crs
+  bbox: Bbox
+  generateCodes: boolean
+}
+
+/** A feature converted: its row, or a facility type outside the vocabulary (one issue per value). */
+export type Converted = { row: Row } | { unknownType: string } | null
+
+/**
+ * The per-feature checks and conversion: geometry type, the CRS's zone band, the transform to
+ * CGCS2000, inside China, every mapped field's type, range and control characters, the code (handed to
+ * `checkCode` at the point where it is settled), the facility vocabulary, the unmapped attributes kept
+ * as props, and the EWKB. Issues go to `add`; a CRS problem throws (it is the file's, not a feature's).
+ */
+export function featureConverter(ctx: ConvertContext) {
+  const { file, fieldMap, crs, bbox, generateCodes } = ctx
+  const def = layerDef(ctx.layer)
+  if (!def) throw new Error(`unknown layer ${ctx.layer}`)
+  const band = zoneBand(crs)
+  const transform = toCgcs2000(crs)
+  const mapped = new Set(Object.values(fieldMap).filter(Boolean) as string[])
+  const fields = def.fields.map((f) => ({ f, src: fieldMap[f.name] }))
+  return (
+    feat: RawFeature,
+    fid: number,
+    bad0: Malformed | undefined,
+    add: (i: Issue) => void,
+    checkCode: (code: string, fid: number) => void,
+  ): Converted => {
+    if (bad0) {
+      add(issue(bad0.code, { file, feature: fid, field: 'geometry', reason: bad0.reason, reasonEn: bad0.reasonEn }))
+      return null
+    }
+    const g = feat.geometry!
+    if (!geometryOk(def, g)) {
+      add(
+        issue('CC_GEOMETRY_TYPE', {
+          file,
+          feature: fid,
+          type: g.type,
+          expected: EXPECTED_GEOMETRY[def.geometry],
+        }),
+      )
+      return null
+    }
+    if (band) {
+      let off: number | undefined
+      forEachPosition(g, (p) => {
+        if (off === undefined && (p[0] < band.min || p[0] > band.max)) off = p[0]
+      })
+      if (off !== undefined) {
+        const z = Math.floor(off / 1e6)
+        const guess = z >= 13 && z <= 45 ? `横坐标的带号是 ${z}，请检查声明的坐标系` : '请检查声明的坐标系与中央经线'
+        const guessEn =
+          z >= 13 && z <= 45
+            ? `the easting carries zone ${z}; check the declared CRS`
+            : 'check the declared CRS and its central meridian'
+        throw new AppError('CC_COORDS_OUTSIDE_ZONE', {
+          file,
+          feature: fid,
+          x: round(off),
+          crs: crs.id,
+          band: band.label,
+          hint: guess,
+          hintEn: guessEn,
+          field: 'crs',
+        })
+      }
+    }
+    if (transform) mapPositions(g, transform)
+    let outside: [number, number] | undefined
+    forEachPosition(g, (p) => {
+      if (!outside && !inChina(p[0], p[1])) outside = [p[0], p[1]]
+    })
+    if (outside) {
+      const d = detectCrs(bbox)
+      const guess = d.crs && d.crs.id !== crs.id ? `坐标更像是 ${d.crs.id}（${d.crs.label}）` : d.hint
+      const guessEn =
+        d.crs && d.crs.id !== crs.id ? `the coordinates look more like ${d.crs.id} (${d.crs.label})` : d.hintEn
+      throw new AppError('CC_COORDS_OUTSIDE_CHINA', {
+        file,
+        feature: fid,
+        x: round(outside[0]),
+        y: round(outside[1]),
+        crs: crs.id,
+        hint: guess,
+        hintEn: guessEn,
+        field: 'crs',
+      })
+    }
+
+    const values: Record<string, unknown> = {}
+    let bad = false
+    for (const { f, src } of fields) {
+      const raw = src ? feat.properties[src] : null
+      if (typeof raw === 'string' && CONTROL.test(raw)) {
+        add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: src! }))
+        bad = true
+        continue
+      }
+      const v = convertValue(raw, f.type)
+      if (typeof v === 'number' && ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max))) {
+        add(
+          issue('CC_FIELD_RANGE', {
+            file,
+            feature: fid,
+            field: src!,
+            value: v,
+            min: f.min ?? '−∞',
+            max: f.max ?? '∞',
+          }),
+        )
+        bad = true
+      } else if (v === undefined) {
+        add(
+          issue('CC_FIELD_TYPE', {
+            file,
+            feature: fid,
+            field: src!,
+            value: String(raw).slice(0, 40),
+            expected: EXPECTED[f.type][1],
+            expectedZh: EXPECTED[f.type][0],
+          }),
+        )
+        bad = true
+      } else if (v === null && f.required) {
+        add(issue('CC_FIELD_MISSING', { file, feature: fid, field: src ?? f.name }))
+        bad = true
+      } else values[f.name] = v
+    }
+    if (bad) return null
+    if (generateCodes) values.code = String(fid)
+    else if (values.code == null) {
+      add(issue('CC_FIELD_MISSING', { file, feature: fid, field: fieldMap.code! }))
+      return null
+    }
+    checkCode(String(values.code), fid)
+
+    if (def.layer === 'facilities') {
+      const t = resolveFacilityType(values.type, ctx.types)
+      if (!t) {
+        // One issue per distinct unknown value (at its first feature), not one per feature.
+        return { unknownType: String(values.type) }
+      }
+      values.source_type = values.type
+      values.type = t
+    }
+    if (def.layer === 'buildings' && values.residential == null && values.use != null)
+      values.residential = isResidentialUse(String(values.use)) // may stay null: unknown
+
+    let props: Record<string, unknown> | null = null
+    let dirty: string | null = null
+    for (const k in feat.properties) {
+      const v = feat.properties[k]
+      if (v === null || v === undefined || mapped.has(k)) continue
+      // Nested values are kept as JSON, but not thousands deep (jsonb and JSON.stringify both recurse).
+      if (typeof v === 'object' && depthOver(v, 32)) {
+        add(
+          issue('CC_FIELD_TYPE', {
+            file,
+            feature: fid,
+            field: k,
+            value: '[…]',
+            expected: 'a value nested at most 32 deep',
+            expectedZh: '嵌套不超过 32 层的值',
+          }),
+        )
+        dirty = ''
+        break
+      }
+      // jsonb cannot hold NUL; the other control characters are refused with it, naming the field.
+      if (
+        CONTROL.test(k) ||
+        (typeof v === 'string' ? CONTROL.test(v) : typeof v === 'object' && CONTROL_JSON.test(JSON.stringify(v)))
+      ) {
+        dirty = k
+        break
+      }
+      ;(props ??= {})[k] = v
+    }
+    if (dirty !== null) {
+      if (dirty) add(issue('CC_FIELD_CONTROL_CHAR', { file, feature: fid, field: dirty.replace(CONTROL, '?') }))
+      return null
+    }
+    return {
+      row: { fid, values, props, geom: toEwkbHex(g, STORAGE_SRID, g.type === 'Polygon' || g.type === 'MultiPolygon') },
+    }
+  }
 }
 
 const round = (n: number) => Math.round(n * 1e6) / 1e6
