@@ -6,6 +6,21 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 
+/** What bulkInsert takes beside single tuples: a batch of them, or rows already as COPY text. */
+export type BulkChunk = { tuples: unknown[][] } | { copy: Buffer; rows: number }
+
+function* batches(rows: Iterable<unknown[]>): Generator<BulkChunk> {
+  let tuples: unknown[][] = []
+  for (const r of rows) {
+    tuples.push(r)
+    if (tuples.length === 5000) {
+      yield { tuples }
+      tuples = []
+    }
+  }
+  if (tuples.length) yield { tuples }
+}
+
 /** COPY text format escaping: backslash, tab, newline, carriage return. */
 export function copyText(v: unknown): string {
   if (v === null || v === undefined) return '\\N'
@@ -21,7 +36,7 @@ export function copyText(v: unknown): string {
 const columnList = (columns: string[]) => columns.map((c) => `"${c}"`).join(', ')
 
 /** One row as a line of COPY text, appended value by value: no array and join per row. */
-function copyLine(r: unknown[]): string {
+export function copyLine(r: unknown[]): string {
   let line = ''
   for (let k = 0; k < r.length; k++) {
     const text = copyText(r[k])
@@ -58,7 +73,7 @@ export async function bulkInsert(
   client: pg.ClientBase,
   table: string,
   columns: string[],
-  rows: Iterable<unknown[]>,
+  rows: Iterable<unknown[]> | AsyncIterable<BulkChunk>,
   opts: { copy: boolean; total: number; onProgress?: (done: number) => void },
 ): Promise<void> {
   const cols = columnList(columns)
@@ -71,11 +86,28 @@ export async function bulkInsert(
     let done = 0
     async function* lines() {
       let buf = ''
-      for (const r of rows) {
+      let since = 0
+      const add = (r: unknown[]) => {
         buf += copyLine(r)
-        if (++done % 5000 === 0) {
-          yield buf
+        done++
+        since++
+      }
+      // Single tuples in batches: one await per batch, not per row.
+      const source = Symbol.asyncIterator in rows ? rows : batches(rows)
+      for await (const r of source) {
+        if ('tuples' in r) for (const t of r.tuples) add(t)
+        else {
+          // COPY text made elsewhere (a worker thread): sent as it is, after what came before it.
+          if (buf) yield buf
           buf = ''
+          yield r.copy
+          done += r.rows
+          since += r.rows
+        }
+        if (since >= 5000) {
+          if (buf) yield buf
+          buf = ''
+          since = 0
           opts.onProgress?.(done)
         }
       }
@@ -85,6 +117,7 @@ export async function bulkInsert(
     await pipeline(Readable.from(lines()), stream)
     return
   }
+  if (Symbol.asyncIterator in rows) throw new Error('chunks of COPY text need COPY')
   const j = jsonBatches(client, table, columns)
   let done = 0
   const flush = async () => {

@@ -71,7 +71,8 @@ export interface Normalised {
     /** Feature i converted here, exactly as `rows` does it. */
     step(i: number): Row | null
     add(issue: Issue): void
-    checkCode(code: string, fid: number): void
+    /** The duplicate check at feature `fid`; its issue to `to` (default: the errors). */
+    checkCode(code: string, fid: number, to?: (issue: Issue) => void): void
     unknownType(value: string, fid: number): void
     emitted(n: number): void
     /** After the last feature: the unknown facility types reported. */
@@ -318,10 +319,10 @@ export function normaliseStream(read: ReadResult, def: LayerDef, opts: ImportOpt
   const codeOf = (fid: number) =>
     String(convertValue(read.features.at(fid - 1)!.properties[fieldMap.code!], codeDef!.type))
   const seenCodes = def.uniqueCode && !generateCodes ? new FirstSeen(codeOf) : null
-  const checkCode = (code: string, fid: number) => {
+  const checkCode = (code: string, fid: number, to: (i: Issue) => void = add) => {
     const prev = seenCodes?.check(code, fid)
     if (prev !== undefined)
-      add(
+      to(
         issue('CC_DUPLICATE_CODE', {
           file,
           feature: fid,

@@ -11,6 +11,7 @@ import { bulkInsert } from '../db/bulk.ts'
 import { inTransaction } from '../db/client.ts'
 import { layerDef, LAYER_NAMES, type LayerDef } from '../layers/definitions.ts'
 import { normaliseStream, type ImportOptions } from './normalise.ts'
+import { convertInParallel, tupleOf } from './parallel.ts'
 import { readUpload, type RawFeature, type ReadResult } from './readers/index.ts'
 import { noCoordinates } from './readers/csv.ts'
 
@@ -35,6 +36,10 @@ export interface ImportLimits {
   keepVersions: number
   /** GeoJSON up to this size is parsed whole, a larger one from its bytes (see readers/geojson.ts) */
   keepParsedBytes?: number
+  /** Features from bytes converted on a second core too: from 50,000 features, always, or never (parallel.ts) */
+  convertWorker?: 'auto' | 'always' | 'never'
+  /** Features in a block of that conversion (tests make it small) */
+  convertBlock?: number
 }
 
 export type ProgressStage = 'read' | 'normalise' | 'write' | 'validate' | 'index' | 'done'
@@ -162,23 +167,20 @@ export async function importLayer(
       await createPartition(client, def.table, staging, uploadId, city)
       // Rows are converted while PostgreSQL parses the COPY stream: the two run on separate cores.
       onProgress?.('write', 0, total)
+      const tuple = tupleOf(columns, uploadId, norm.zone)
       function* tuples() {
-        for (const r of norm.rows)
-          yield columns.map((c) =>
-            c === 'upload_id'
-              ? uploadId
-              : c === 'fid'
-                ? r.fid
-                : c === 'props'
-                  ? r.props
-                  : c === 'geom'
-                    ? r.geom
-                    : c === 'zone'
-                      ? norm.zone
-                      : (r.values[c] ?? null),
-          )
+        for (const r of norm.rows) yield tuple(r)
       }
-      await bulkInsert(client, staging, columns, tuples(), {
+      // A large GeoJSON read from its bytes is converted on two cores (parallel.ts).
+      const parallel = db.supportsCopy
+        ? convertInParallel(
+            read.features,
+            norm,
+            { columns, uploadId, zone: norm.zone },
+            { mode: limits.convertWorker, block: limits.convertBlock },
+          )
+        : null
+      await bulkInsert(client, staging, columns, parallel ?? tuples(), {
         copy: db.supportsCopy,
         total,
         onProgress: (n) => onProgress?.('write', n, total),

@@ -1,7 +1,8 @@
 // Reads a year's roads (and gates) into the walking graph, in the model's metres, and joins every
 // residential building and 小区 point to it. Which road classes are walkable is data (below) and a
 // year setting; so are the access cap, walking speed and noding rule.
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { tsWorker } from '../threads.ts'
 import Flatbush from 'flatbush'
 import type { Knex } from 'knex'
 import { arrayRows } from '../db/client.ts'
@@ -174,11 +175,6 @@ export async function loadNetwork(
   return input && joinNetwork(input, graphOf(input, settings), settings, points)
 }
 
-// The worker runs TypeScript as the server does: tsx's loader registered in the thread, then the module.
-const TSX_API = JSON.stringify(resolved('tsx/esm/api'))
-const WORKER_MODULE = JSON.stringify(new URL('./build-worker.ts', import.meta.url).href)
-const WORKER_ENTRY = `import(${TSX_API}).then((tsx) => { tsx.register(); return import(${WORKER_MODULE}) })`
-
 /** A network as it crosses between threads: the segment index as its bytes. */
 export type SentNetwork = Omit<CityNetwork, 'graph'> & { graph: Omit<Graph, 'index'> & { index: ArrayBuffer | null } }
 export const sendable = (net: CityNetwork): SentNetwork => ({
@@ -191,20 +187,7 @@ export const received = (net: SentNetwork): CityNetwork => ({
 })
 
 /** A worker thread running build-worker.ts (the graph and joins, or a run's walking flags). */
-export function networkWorker(): Worker {
-  const w = new Worker(WORKER_ENTRY, { eval: true })
-  // Its callers listen for failure and fall back to this thread; a second error must not go uncaught.
-  w.on('error', () => {})
-  return w
-}
-
-function resolved(specifier: string): string {
-  try {
-    return import.meta.resolve(specifier)
-  } catch {
-    return specifier
-  }
-}
+export const networkWorker = (): Worker => tsWorker(new URL('./build-worker.ts', import.meta.url))
 
 /** Roads from which the network is built on a second core (below it a worker costs more than it saves). */
 export const WORKER_MIN_ROADS = 5000

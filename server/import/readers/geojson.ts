@@ -27,6 +27,8 @@ interface Text {
   confidence?: number
   /** The text of bytes [s, e); throws CC_ENCODING_INVALID naming `feature` when they do not decode. */
   decode: (s: number, e: number, feature?: number) => string
+  /** The TextDecoder label the bytes are decoded with (UTF-16 was converted to UTF-8 first). */
+  decoder: string
 }
 
 /** UTF-16 text as UTF-8 bytes, converted in pieces (no string of the whole file). */
@@ -68,13 +70,15 @@ function textOf(buf: Buffer, declared: string | undefined, file: string): Text {
     enc = 'utf-8'
   } else if (enc === 'utf-8' && source === 'declared' && !isUtf8(buf))
     throw new AppError('CC_ENCODING_INVALID', { file, encoding: enc, field: 'encoding' })
-  if (enc === 'utf-8') return { bytes, encoding, source, decode: (s, e) => bytes.toString('utf8', s, e) }
+  if (enc === 'utf-8')
+    return { bytes, encoding, source, decoder: 'utf-8', decode: (s, e) => bytes.toString('utf8', s, e) }
   const dec = new TextDecoder(enc, { fatal: true })
   return {
     bytes,
     encoding,
     source,
     confidence,
+    decoder: enc,
     decode: (s, e, feature) => {
       try {
         return dec.decode(bytes.subarray(s, e))
@@ -154,8 +158,19 @@ function rawOf(f: Partial<Feature> | null): RawFeature {
   }
 }
 
+/** A run of features as bytes of their own: what a worker thread is given to convert (import/parallel.ts). */
+export interface FeatureBlock {
+  /** the index of the block's first feature in the file */
+  first: number
+  bytes: Uint8Array
+  /** each feature's byte range within `bytes` */
+  starts: Float64Array
+  ends: Float64Array
+  decoder: string
+}
+
 /** Features parsed from their byte ranges on each access (a large file: see the header). */
-class FeaturesFromBytes implements FeatureList {
+export class FeaturesFromBytes implements FeatureList {
   constructor(
     private readonly text: Text,
     private readonly starts: Float64Array,
@@ -167,6 +182,29 @@ class FeaturesFromBytes implements FeatureList {
   at(i: number): RawFeature | undefined {
     if (i < 0 || i >= this.starts.length) return undefined
     return rawOf(JSON.parse(this.text.decode(this.starts[i], this.ends[i], i + 1)))
+  }
+  /** Features [from, to) copied out as a block. */
+  block(from: number, to: number): FeatureBlock {
+    const base = this.starts[from]
+    const starts = this.starts.slice(from, to)
+    const ends = this.ends.slice(from, to)
+    for (let k = 0; k < starts.length; k++) {
+      starts[k] -= base
+      ends[k] -= base
+    }
+    const bytes = new Uint8Array(this.text.bytes.subarray(base, this.ends[to - 1]))
+    return { first: from, bytes, starts, ends, decoder: this.text.decoder }
+  }
+}
+
+/** The features of a block, parsed as FeaturesFromBytes parses them (in a worker thread). */
+export function blockFeatures(b: FeatureBlock): (k: number) => RawFeature {
+  const buf = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength)
+  const dec = b.decoder === 'utf-8' ? null : new TextDecoder(b.decoder, { fatal: true })
+  return (k) => {
+    const s = b.starts[k],
+      e = b.ends[k]
+    return rawOf(JSON.parse(dec ? dec.decode(buf.subarray(s, e)) : buf.toString('utf8', s, e)))
   }
 }
 
