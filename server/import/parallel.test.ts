@@ -2,11 +2,13 @@
 // reports the same problems as one thread: duplicate codes across the blocks the two threads take,
 // field problems and control characters in the worker's blocks, unknown facility types first seen in
 // either, a coordinate outside the declared zone (a CRS error, thrown) in a worker's block.
+import iconv from 'iconv-lite'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../errors.ts'
 import { TEST_CITY, useTestApp } from '../../test/helpers/app.ts'
 import { geojson, ll, pointF, polygonF, rect } from '../../test/helpers/fixtures.ts'
 import { importLayer } from './pipeline.ts'
+import { readGeoJson } from './readers/geojson.ts'
 
 const t = useTestApp()
 const BLOCK = 50 // blocks of 50 features: feature 1–50 this thread, 51–100 the worker, …
@@ -81,6 +83,59 @@ describe('a large GeoJSON converted on two cores', () => {
       [56, 'CC_FIELD_UNKNOWN_VALUE', 'type'],
     ])
     expect(await run('facilities', file, 'always')).toEqual(one)
+  })
+
+  it('the first pass: names in file order, the extent and malformed features, the broken feature named', () => {
+    const read = (buf: Buffer, worker: 'always' | 'never') => {
+      try {
+        const r = readGeoJson(buf, 'f.geojson', {
+          maxUnpackedBytes: 0,
+          maxFeatures: 1e6,
+          keepParsedBytes: 0,
+          worker,
+          block: BLOCK,
+        })
+        return { names: r.fieldNames, extent: r.extent && { ...r.extent, malformed: [...r.extent.malformed] } }
+      } catch (e) {
+        return { error: (e as AppError).code, message: (e as AppError).message }
+      }
+    }
+    const features = Array.from({ length: 420 }, (_, k) => building(k, { [`only_${k}`]: k % 97 === 0 ? 1 : undefined }))
+    features[333] = building(333, { 晚到的字段: '只在第 334 个要素' }) // a name first seen in a worker block
+    features[64] = { ...building(64), geometry: { type: 'Polygon', coordinates: [[[117.2, 31.8]]] } }
+    const file = geojson(features)
+    const one = read(file, 'never')
+    expect(one.names).toContain('晚到的字段')
+    expect(one.extent?.malformed.map(([i]) => i)).toEqual([64])
+    expect(read(file, 'always')).toEqual(one)
+    // JSON broken in a worker block (feature 160), then bytes that are not GBK there (feature 180).
+    const text = file.toString('latin1')
+    const at = (k: number) => text.indexOf(`"code":"B${k}"`)
+    const broken = Buffer.from(`${text.slice(0, at(159))}"code":B159,${text.slice(at(159) + 12)}`, 'latin1')
+    const bad = read(broken, 'never')
+    expect(bad).toMatchObject({ error: 'CC_PARSE_FAILED', message: expect.stringContaining('160') })
+    expect(read(broken, 'always')).toEqual(bad)
+    const gbk = iconv.encode(file.toString('utf8'), 'gbk')
+    const gbkText = gbk.toString('latin1')
+    gbk.set([0x81, 0x20], gbkText.indexOf('"code":"B179"') + 8) // a lead byte and a space: not GBK
+    const notGbk = (w: 'always' | 'never') =>
+      (() => {
+        try {
+          readGeoJson(gbk, 'g.geojson', {
+            maxUnpackedBytes: 0,
+            maxFeatures: 1e6,
+            keepParsedBytes: 0,
+            encoding: 'gbk',
+            worker: w,
+            block: BLOCK,
+          })
+          return null
+        } catch (e) {
+          return { error: (e as AppError).code, params: (e as AppError).params }
+        }
+      })()
+    expect(notGbk('never')).toMatchObject({ error: 'CC_ENCODING_INVALID', params: { feature: 180 } })
+    expect(notGbk('always')).toEqual(notGbk('never'))
   })
 
   it('throws the same CRS error for a coordinate outside the declared zone in a worker block', async () => {

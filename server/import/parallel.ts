@@ -9,12 +9,8 @@ import { AppError, type ErrorCode, type Issue } from '../errors.ts'
 import { tsWorker } from '../threads.ts'
 import type { Malformed } from './geometry.ts'
 import type { ConvertContext, Normalised, Row } from './normalise.ts'
-import { FeaturesFromBytes, type FeatureBlock } from './readers/geojson.ts'
+import { BLOCK_FEATURES, FeaturesFromBytes, PARALLEL_MIN_FEATURES, type FeatureBlock } from './readers/geojson.ts'
 import type { FeatureList } from './readers/types.ts'
-
-/** Below this many features a second thread costs more than it saves. */
-export const PARALLEL_MIN_FEATURES = 50_000
-export const BLOCK_FEATURES = 5000
 
 /** A row as the COPY's columns, in the order of `columns` (pipeline.ts columnsOf). */
 export function tupleOf(columns: string[], uploadId: number, zone: number): (r: Row) => unknown[] {

@@ -36,7 +36,8 @@ export interface ImportLimits {
   keepVersions: number
   /** GeoJSON up to this size is parsed whole, a larger one from its bytes (see readers/geojson.ts) */
   keepParsedBytes?: number
-  /** Features from bytes converted on a second core too: from 50,000 features, always, or never (parallel.ts) */
+  /** A GeoJSON read from its bytes scanned and converted on a second core too: from 50,000 features,
+   * always, or never (readers/geojson.ts, parallel.ts) */
   convertWorker?: 'auto' | 'always' | 'never'
   /** Features in a block of that conversion (tests make it small) */
   convertBlock?: number
@@ -150,6 +151,8 @@ export async function importLayer(
       maxUnpackedBytes: limits.maxUnpackedBytes,
       maxFeatures: limits.maxFeatures,
       keepParsedBytes: limits.keepParsedBytes,
+      worker: limits.convertWorker,
+      block: limits.convertBlock,
     })
     if (read.attributeOnly) await placeByUnit(knex, city, year, def, read)
     const total = read.features.length

@@ -12,7 +12,16 @@ import { AppError } from '../../errors.ts'
 import { addToExtent, newExtent } from '../geometry.ts'
 import { decodeText, detectLegacy, normaliseEncoding } from './encoding.ts'
 import { skipWs, stringEnd, valueEnd } from './jsonscan.ts'
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
+import { tsWorker } from '../../threads.ts'
+import type { Extent, Malformed } from '../geometry.ts'
 import type { FeatureList, RawFeature, ReadOptions, ReadResult } from './types.ts'
+
+/** From this many features the first pass and the conversion use a second core (import/parallel.ts). */
+export const PARALLEL_MIN_FEATURES = 50_000
+export const BLOCK_FEATURES = 5000
+/** How long the first pass waits for a worker's block before doing it itself. */
+const WAIT_MS = 20_000
 
 /** Above this size a GeoJSON keeps its bytes, not its parsed features (~1.6 million footprints). */
 export const KEEP_PARSED_BYTES = 512 * 1024 * 1024
@@ -197,6 +206,121 @@ export class FeaturesFromBytes implements FeatureList {
   }
 }
 
+/** What the first pass gathers: the attribute names in file order, the extent, the malformed features. */
+export interface Scan {
+  names: string[]
+  /** a plain object is checked faster than a Set is added to */
+  seen: Record<string, true>
+  extent: Extent
+}
+export const newScan = (): Scan => ({ names: [], seen: Object.create(null), extent: newExtent() })
+
+/** Feature i taken into the first pass. */
+export function scanFeature(s: Scan, i: number, f: RawFeature): void {
+  for (const k in f.properties)
+    if (s.seen[k] === undefined) {
+      s.seen[k] = true
+      s.names.push(k)
+    }
+  addToExtent(s.extent, i, f.geometry)
+}
+
+/** A worker's first pass over a block, or where it stopped: a feature that is not JSON or not text. */
+export interface ScanReply {
+  first: number
+  names: string[]
+  bbox: Extent['bbox']
+  malformed: [number, Malformed][]
+  failed?: { feature: number; syntax?: string }
+}
+
+/**
+ * The first pass on two cores: every other block of features parsed in the worker thread while this
+ * thread parses the rest, the results taken in block order (so names keep their file order and the
+ * first broken feature is the one reported). The reader is synchronous, so this thread waits for a
+ * block with Atomics.wait and takes the reply with receiveMessageOnPort; a worker that does not answer
+ * within WAIT_MS leaves its blocks to this thread. False when not worth it (too few features) or off.
+ */
+function scanInParallel(
+  features: FeaturesFromBytes,
+  scan: Scan,
+  parseAt: (i: number) => RawFeature,
+  failure: (f: NonNullable<ScanReply['failed']>) => AppError,
+  opts: ReadOptions,
+): boolean {
+  const n = features.length
+  const mode = opts.worker ?? 'auto'
+  if (mode === 'never' || (mode === 'auto' && n < PARALLEL_MIN_FEATURES)) return false
+  const size = opts.block ?? BLOCK_FEATURES
+  const blocks = Math.ceil(n / size)
+  // [0]: replies sent, [1]: 1 once the worker is up (until then this thread does every block).
+  const signal = new Int32Array(new SharedArrayBuffer(8))
+  const { port1, port2 } = new MessageChannel()
+  const w = tsWorker(new URL('../convert-worker.ts', import.meta.url))
+  w.postMessage({ scanTo: port2, signal }, [port2])
+  let broken = false
+  let received = 0
+  let posted = -1
+  const given = new Set<number>()
+  const stash = new Map<number, ScanReply>()
+  /** The worker's odd blocks ahead of block k, once it is up. */
+  const feed = (k: number) => {
+    if (broken || Atomics.load(signal, 1) !== 1) return
+    for (let j = Math.max(posted + 1, k + 1); j <= Math.min(blocks - 1, k + 4); j++) {
+      posted = j
+      if (j % 2 === 0) continue
+      const b = features.block(j * size, Math.min(n, (j + 1) * size))
+      w.postMessage({ scan: b }, [b.bytes.buffer as ArrayBuffer])
+      given.add(j)
+    }
+  }
+  /** Block k's reply, waiting for it; null once the worker is given up. */
+  const reply = (k: number): ScanReply | null => {
+    const first = k * size
+    while (!broken && !stash.has(first)) {
+      const m = receiveMessageOnPort(port1)
+      if (m) {
+        received++
+        stash.set((m.message as ScanReply).first, m.message as ScanReply)
+      } else if (Atomics.wait(signal, 0, received, WAIT_MS) === 'timed-out' && Atomics.load(signal, 0) === received)
+        broken = true
+    }
+    const r = stash.get(first) ?? null
+    stash.delete(first)
+    return r
+  }
+  // Asked for always (the tests), the worker is waited for, so its part is sure to run.
+  if (mode === 'always') Atomics.wait(signal, 1, 0, WAIT_MS)
+  try {
+    for (let k = 0; k < blocks; k++) {
+      const from = k * size
+      const to = Math.min(n, from + size)
+      feed(k)
+      const r = given.has(k) ? reply(k) : null
+      if (r) {
+        for (const name of r.names)
+          if (scan.seen[name] === undefined) {
+            scan.seen[name] = true
+            scan.names.push(name)
+          }
+        const b = scan.extent.bbox
+        b.minX = Math.min(b.minX, r.bbox.minX)
+        b.minY = Math.min(b.minY, r.bbox.minY)
+        b.maxX = Math.max(b.maxX, r.bbox.maxX)
+        b.maxY = Math.max(b.maxY, r.bbox.maxY)
+        for (const [i, m] of r.malformed) scan.extent.malformed.set(i, m)
+        if (r.failed) throw failure(r.failed)
+        continue
+      }
+      for (let i = from; i < to; i++) scanFeature(scan, i, parseAt(i))
+    }
+  } finally {
+    port1.close()
+    void w.terminate()
+  }
+  return true
+}
+
 /** The features of a block, parsed as FeaturesFromBytes parses them (in a worker thread). */
 export function blockFeatures(b: FeatureBlock): (k: number) => RawFeature {
   const buf = Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength)
@@ -281,25 +405,32 @@ export function readGeoJson(buf: Uint8Array, fileName: string, opts: ReadOptions
   if (n > opts.maxFeatures) throw new AppError('CC_TOO_MANY_FEATURES', { file: fileName, limit: opts.maxFeatures })
   // Every feature is parsed once here: a syntax error is reported now, with its feature number, and the
   // attribute names and the extent are gathered on the way; the parsed objects are not kept.
-  // Attribute names in file order; a plain object is checked faster than a Set is added to.
-  const names: string[] = []
-  const seen: Record<string, true> = Object.create(null)
-  const extent = newExtent()
-  for (let i = 0; i < n; i++) {
-    let f: RawFeature
+  const features = new FeaturesFromBytes(t, Float64Array.from(top.starts), Float64Array.from(top.ends))
+  const scan = newScan()
+  const parseAt = (i: number): RawFeature => {
     try {
-      f = rawOf(JSON.parse(t.decode(top.starts[i], top.ends[i], i + 1)))
+      return rawOf(JSON.parse(t.decode(top.starts[i], top.ends[i], i + 1)))
     } catch (e) {
       if (e instanceof AppError) throw e
       throw parseFailed(fileName, (e as Error).message, i + 1)
     }
-    for (const k in f.properties)
-      if (seen[k] === undefined) {
-        seen[k] = true
-        names.push(k)
-      }
-    addToExtent(extent, i, f.geometry)
   }
-  const features = new FeaturesFromBytes(t, Float64Array.from(top.starts), Float64Array.from(top.ends))
+  const inParallel = scanInParallel(
+    features,
+    scan,
+    parseAt,
+    (f) => {
+      if (f.syntax !== undefined) return parseFailed(fileName, f.syntax, f.feature)
+      return new AppError('CC_ENCODING_INVALID', {
+        file: fileName,
+        encoding: t.decoder,
+        field: 'encoding',
+        feature: f.feature,
+      })
+    },
+    opts,
+  )
+  if (!inParallel) for (let i = 0; i < n; i++) scanFeature(scan, i, parseAt(i))
+  const { names, extent } = scan
   return { ...base, features, fieldNames: names, extent }
 }

@@ -49,4 +49,8 @@ export interface ReadOptions {
    * parses a feature again each time it is read (bounded memory, one extra parse; see geojson.ts).
    */
   keepParsedBytes?: number
+  /** Such a large GeoJSON read on a second core too: from 50,000 features, always, or never */
+  worker?: 'auto' | 'always' | 'never'
+  /** Features in a block of that work (tests make it small) */
+  block?: number
 }
