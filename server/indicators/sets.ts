@@ -4,7 +4,7 @@
 import type pg from 'pg'
 import type { ResultRow } from './compute.ts'
 
-/** One indicator's results at one level under one variant, as the columns of indicator_result_sets. */
+/** One indicator's results at one level under one variant: its rows, in the order they came. */
 export interface ResultSet {
   indicator: string
   variant: string
