@@ -5,6 +5,7 @@
 // check (the worker hands back each block's codes), the issues' cap and the first feature of each
 // unknown facility type. A worker that fails leaves its blocks to this thread. Measured in the README.
 import type { Worker } from 'node:worker_threads'
+import type { BulkChunk } from '../db/bulk.ts'
 import { AppError, type ErrorCode, type Issue } from '../errors.ts'
 import { tsWorker } from '../threads.ts'
 import type { Malformed } from './geometry.ts'
@@ -29,9 +30,6 @@ export function tupleOf(columns: string[], uploadId: number, zone: number): (r: 
                 : (r.values[c] ?? null),
     )
 }
-
-/** What the COPY is given: rows as tuples, or a block's rows as COPY text the worker made. */
-export type Chunk = { tuples: unknown[][] } | { copy: Buffer; rows: number }
 
 export interface WorkerInit {
   ctx: ConvertContext
@@ -62,7 +60,7 @@ export function convertInParallel(
   norm: Normalised,
   init: Omit<WorkerInit, 'ctx'>,
   opts: { mode?: 'auto' | 'always' | 'never'; block?: number } = {},
-): AsyncGenerator<Chunk> | null {
+): AsyncGenerator<BulkChunk> | null {
   const mode = opts.mode ?? 'auto'
   if (mode === 'never' || !(features instanceof FeaturesFromBytes)) return null
   if (mode === 'auto' && features.length < PARALLEL_MIN_FEATURES) return null
@@ -74,7 +72,7 @@ async function* chunks(
   norm: Normalised,
   init: Omit<WorkerInit, 'ctx'>,
   size: number,
-): AsyncGenerator<Chunk> {
+): AsyncGenerator<BulkChunk> {
   const { shared } = norm
   const tuple = tupleOf(init.columns, init.uploadId, init.zone)
   const n = features.length

@@ -9,12 +9,11 @@
 import { isUtf8 } from 'node:buffer'
 import type { Feature, Geometry } from 'geojson'
 import { AppError } from '../../errors.ts'
-import { addToExtent, newExtent } from '../geometry.ts'
+import { addToExtent, newExtent, type Extent, type Malformed } from '../geometry.ts'
 import { decodeText, detectLegacy, normaliseEncoding } from './encoding.ts'
 import { skipWs, stringEnd, valueEnd } from './jsonscan.ts'
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
 import { tsWorker } from '../../threads.ts'
-import type { Extent, Malformed } from '../geometry.ts'
 import type { FeatureList, RawFeature, ReadOptions, ReadResult } from './types.ts'
 
 /** From this many features the first pass and the conversion use a second core (import/parallel.ts). */
