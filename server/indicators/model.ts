@@ -5,7 +5,6 @@
 import type { Knex } from 'knex'
 import type pg from 'pg'
 import { arrayRows } from '../db/client.ts'
-import Flatbush from 'flatbush'
 import KDBush from 'kdbush'
 import { localZoneEpsg } from '../import/crs.ts'
 import { LAYERS } from '../layers/definitions.ts'
@@ -13,7 +12,8 @@ import { allocateResidents } from './population.ts'
 import { cityYearCached } from '../db/cityyear.ts'
 import { canCopy } from '../db/engine.ts'
 import { copyColumns } from '../db/bulk.ts'
-import { bboxOf, metresPerDegree, pointInMultiPolygon, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
+import { bboxOf, metresPerDegree, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
+import { UnitGrid } from './unitgrid.ts'
 import type { PointSet, Site } from './coverage.ts'
 import type { Settings } from './registry.ts'
 import { DEFAULT_NETWORK, type NetworkJob, readNetwork, startNetwork } from '../network/load.ts'
@@ -108,24 +108,6 @@ export function currentVersions(knex: Knex, city: string, year: number): Promise
   })
 }
 
-class UnitIndex {
-  private index: Flatbush | null
-  constructor(private units: Unit[]) {
-    if (!units.length) {
-      this.index = null
-      return
-    }
-    this.index = new Flatbush(units.length)
-    for (const u of units) this.index.add(u.bbox[0], u.bbox[1], u.bbox[2], u.bbox[3])
-    this.index.finish()
-  }
-  find(x: number, y: number): number {
-    if (!this.index) return -1
-    for (const i of this.index.search(x, y, x, y)) if (pointInMultiPolygon(x, y, this.units[i].geom)) return i
-    return -1
-  }
-}
-
 function pointSet(ids: number[], x: Float64Array, y: Float64Array): PointSet {
   const index = new KDBush(Math.max(1, ids.length), 64, Float64Array)
   const px = new Float64Array(ids.length),
@@ -179,8 +161,10 @@ async function buildingColumns(
     const client = (await knex.client.acquireConnection()) as pg.ClientBase
     try {
       // A scan of a big table may start where another left off (synchronize_seqscans), and the rows then
-      // come rotated: kept off so they come in the order they were written, which is fid order.
-      await client.query('SET synchronize_seqscans = off')
+      // come rotated; a parallel scan interleaves its workers' rows. Both kept off, so the rows come in
+      // the order they were written, which is fid order: sorting a million of them here took ~3 s of
+      // this thread (inFidOrder), more than the parallel scan saved PostgreSQL on two cores.
+      await client.query('SET synchronize_seqscans = off; SET max_parallel_workers_per_gather = 0')
       // COPY takes no parameters; both values are integers from our own tables.
       const out = await copyColumns(
         client,
@@ -189,7 +173,7 @@ async function buildingColumns(
       )
       return { n: out.n, cols: inFidOrder(out.cols) }
     } finally {
-      await client.query('RESET synchronize_seqscans').catch(() => {})
+      await client.query('RESET synchronize_seqscans; RESET max_parallel_workers_per_gather').catch(() => {})
       await knex.client.releaseConnection(client)
     }
   }
@@ -341,10 +325,10 @@ async function readModel(
     streets = toUnits(streetRows),
     communities = toUnits(communityRows),
     areas = toUnits(areaRows)
-  const districtIdx = new UnitIndex(districts),
-    streetIdx = new UnitIndex(streets),
-    communityIdx = new UnitIndex(communities),
-    areaIdx = new UnitIndex(areas)
+  const districtIdx = new UnitGrid(districts),
+    streetIdx = new UnitGrid(streets),
+    communityIdx = new UnitGrid(communities),
+    areaIdx = new UnitGrid(areas)
   // A 街道's district: from its parent_code where that names a district, else where its point lies.
   const districtByCode = new Map(districts.map((d, i) => [d.code, i]))
   streets.forEach((st, i) => {
