@@ -92,6 +92,13 @@ export interface CityModel {
   warnings: string[]
   /** the walking network with every residential building and 小区 joined to it, when roads exist */
   network: import('../network/load.ts').CityNetwork | null
+  /**
+   * Set while the network is still being built and joined on its worker (a model loaded with
+   * `deferNetwork`): `network` is null until settleNetwork(m) resolves.
+   */
+  networkPending?: Promise<import('../network/load.ts').CityNetwork | null>
+  /** what the walking network looks like (segments, components, homes off it), once it is there */
+  networkWarning?: string
   /** the latest inspection of each building and 小区, attached before each run (server/inspections) */
   inspections?: import('../inspections/compute.ts').InspectionFacts
 }
@@ -208,15 +215,47 @@ export async function loadCityModel(
   year: number,
   settings: Settings,
   onProgress?: (p: number, msg: string) => void,
-  options: { networkWorker?: 'auto' | 'always' | 'never' } = {},
+  options: ModelOptions = {},
 ): Promise<CityModel> {
   const started: NetworkJob[] = []
   try {
     return await readModel(knex, city, year, settings, onProgress, options, started)
-  } finally {
+  } catch (e) {
     // A load that failed before joining its network stops the worker building it.
     for (const j of started) j.close()
+    throw e
   }
+}
+
+export interface ModelOptions {
+  networkWorker?: 'auto' | 'always' | 'never'
+  /**
+   * Return once everything but the walking network is read: the network goes on being built and
+   * joined on its worker while the caller computes the straight-line indicators (networkPending).
+   */
+  deferNetwork?: boolean
+}
+
+/** Whether the model has, or will have, a walking network. */
+export const hasNetwork = (m: CityModel): boolean => m.network != null || m.networkPending != null
+
+/** The model's walking network, waited for if it is still being joined. */
+export async function settleNetwork(m: CityModel): Promise<CityModel['network']> {
+  if (m.networkPending) await m.networkPending
+  return m.network
+}
+
+/** What the model's warnings say of its walking network. */
+function describeNetwork(network: NonNullable<CityModel['network']>): string {
+  const off = network.residential.seg.reduce((a, s) => a + (s < 0 ? 1 : 0), 0)
+  const g = network.graph
+  const biggest = g.componentSize.reduce((a, v) => Math.max(a, v), 0)
+  // Homes joined to a small island of the network (under 1% of the largest part): flagged.
+  let island = 0
+  network.residential.seg.forEach((s) => {
+    if (s >= 0 && g.componentSize[g.component[g.segA[s]]] < biggest / 100) island++
+  })
+  return `步行网络：${network.lines} 条道路（${network.excluded} 条不可步行），${g.nodes} 个节点，${g.segA.length} 段，${g.componentSize.length} 个连通分量（最大含 ${biggest} 个节点）；${off} 栋住宅距可步行道路超过 ${network.settings.accessCapM} 米，${island} 栋只连到孤立的小片路网 / walking network: ${g.segA.length} segments, ${g.componentSize.length} components; ${off} homes off the network, ${island} on small islands`
 }
 
 async function readModel(
@@ -225,7 +264,7 @@ async function readModel(
   year: number,
   settings: Settings,
   onProgress: ((p: number, msg: string) => void) | undefined,
-  options: { networkWorker?: 'auto' | 'always' | 'never' },
+  options: ModelOptions,
   started: NetworkJob[],
 ): Promise<CityModel> {
   const versions = await currentVersions(knex, city.code, year)
@@ -492,23 +531,14 @@ async function readModel(
       `${commutes.unmatched} 条通勤记录的居住社区代码不在社区图层中 / commute rows whose origin code matches no community`,
     )
   onProgress?.(0.95, 'network')
-  const network = await joined
-  if (network) {
-    const off = network.residential.seg.reduce((a, s) => a + (s < 0 ? 1 : 0), 0)
-    const g = network.graph
-    const biggest = g.componentSize.reduce((a, v) => Math.max(a, v), 0)
-    // Homes joined to a small island of the network (under 1% of the largest part): flagged.
-    let island = 0
-    network.residential.seg.forEach((s) => {
-      if (s >= 0 && g.componentSize[g.component[g.segA[s]]] < biggest / 100) island++
-    })
-    warnings.push(
-      `步行网络：${network.lines} 条道路（${network.excluded} 条不可步行），${g.nodes} 个节点，${g.segA.length} 段，${g.componentSize.length} 个连通分量（最大含 ${biggest} 个节点）；${off} 栋住宅距可步行道路超过 ${network.settings.accessCapM} 米，${island} 栋只连到孤立的小片路网 / walking network: ${g.segA.length} segments, ${g.componentSize.length} components; ${off} homes off the network, ${island} on small islands`,
-    )
+  const attach = (network: CityModel['network']) => {
+    model.network = network
+    if (network) model.networkWarning = describeNetwork(network)
+    model.networkPending = undefined
+    return network
   }
-  onProgress?.(1, 'model ready')
-  return {
-    network,
+  const model: CityModel = {
+    network: null,
     city: city.code,
     year,
     srid,
@@ -529,4 +559,11 @@ async function readModel(
     settings,
     warnings,
   }
+  if (options.deferNetwork) {
+    model.networkPending = joined.then(attach)
+    // (its failure is the awaiting run's to report; unawaited, it must not go unhandled)
+    model.networkPending.catch(() => {})
+  } else attach(await joined)
+  onProgress?.(1, 'model ready')
+  return model
 }

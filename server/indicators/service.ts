@@ -8,7 +8,7 @@ import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
 import { NETWORK_NEXT, computeSteps, type ComputeOutput, type NetworkFlags, type ResultRow } from './compute.ts'
 import { cityYearCached } from '../db/cityyear.ts'
-import { currentVersions, loadCityModel, type CityModel } from './model.ts'
+import { currentVersions, loadCityModel, settleNetwork, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
 import { inspectionsVersion, loadInspectionFacts } from '../inspections/store.ts'
 import { networkDistanceModel, networkFlagsAhead } from '../network/indicators.ts'
@@ -54,15 +54,25 @@ export async function modelFor(
   year: number,
   settings: Settings,
   onProgress?: (p: number, m: string) => void,
+  opts: { deferNetwork?: boolean } = {},
 ): Promise<CityModel> {
   const key = JSON.stringify([await currentVersions(knex, city.code, year), settings, city.zone])
   const slot = `${city.code}|${year}`
   const hit = models.get(slot)
-  if (hit && hit.key === key) return hit.model
-  const model = await loadCityModel(knex, city, year, settings, onProgress)
-  models.delete(slot)
-  models.set(slot, { key, model })
-  if (models.size > 2) models.delete(models.keys().next().value!)
+  let model = hit && hit.key === key ? hit.model : null
+  if (!model) {
+    model = await loadCityModel(knex, city, year, settings, onProgress, { deferNetwork: opts.deferNetwork })
+    models.delete(slot)
+    models.set(slot, { key, model })
+    if (models.size > 2) models.delete(models.keys().next().value!)
+    // A network that failed to build is not kept: the next caller loads the model again.
+    const loaded = model
+    model.networkPending?.catch(() => {
+      if (models.get(slot)?.model === loaded) models.delete(slot)
+    })
+  }
+  // Only a run asks for the model before its network is joined; everyone else gets it whole.
+  if (!opts.deferNetwork) await settleNetwork(model)
   return model
 }
 
@@ -103,7 +113,11 @@ export async function computeYear(
   const versions = await currentVersions(knex, city.code, year)
   if (Object.values(versions).every((v) => v == null))
     throw new AppError('CC_NOT_FOUND', { what: `${city.name} ${year} 年度的数据 / data of ${city.code} for ${year}` })
-  const model = await modelFor(knex, city, year, settings, (p, m) => onProgress(p * 0.5, m))
+  // The walking network goes on being joined on its worker while the straight-line indicators are
+  // computed here (with COPY, where the network's flags are computed on that worker too).
+  const model = await modelFor(knex, city, year, settings, (p, m) => onProgress(p * 0.5, m), {
+    deferNetwork: db.supportsCopy,
+  })
   // Inspections change often (a record per building visit): read fresh each run, not cached with the model.
   const inspections = await inspectionsVersion(knex, city.code, year)
   const modelWarnings = model.warnings.length
@@ -146,6 +160,8 @@ export async function computeYear(
   let allWarnings: string[] = []
   // At city scale a worker computes the walking flags while this thread does everything else.
   const ahead = db.supportsCopy ? networkFlagsAhead(model, defs) : null
+  // Computed here after all (a small city, or no walking indicator): the network is needed whole.
+  if (!ahead) await settleNetwork(model)
   const netCache = new Map<string, NetworkFlags>()
   const covered = new Map<string, Uint8Array>()
   const computing = computeSteps(model, defs, (p, m) => onProgress(0.5 + p * 0.4, m), {
@@ -219,7 +235,8 @@ export async function computeYear(
     await writer.end()
     // The run's own warnings leave the model (kept in memory for the next run), so they do not pile up.
     const own = model.warnings.splice(modelWarnings)
-    allWarnings = [...model.warnings, ...own, ...out.value.warnings]
+    const network = model.networkWarning ? [model.networkWarning] : []
+    allWarnings = [...model.warnings, ...network, ...own, ...out.value.warnings]
     // Per-building arrays are only needed for the latest run of a year.
     await client.query(
       'DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)',

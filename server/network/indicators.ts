@@ -2,7 +2,7 @@
 // the straight-line ones: the same sites and radii, the distance walked along the network (access
 // legs included). Results carry the variant suffix `@network` and say how many homes are off it.
 import type { IndicatorDef } from '../indicators/registry.ts'
-import type { CityModel } from '../indicators/model.ts'
+import { type CityModel, hasNetwork, settleNetwork } from '../indicators/model.ts'
 import { type ResultRow, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
 import { markWithin, siteSources } from './reach.ts'
 import { type SentNetwork, WALK_SPEED_SOURCE, networkWorker, sendable } from './load.ts'
@@ -82,27 +82,32 @@ export function networkFlagsAhead(
   defs: IndicatorDef[],
   opts: { worker?: 'auto' | 'always' } = {},
 ): Promise<Map<string, Flags>> | null {
-  const net = m.network
   const requests = defs.flatMap(networkRequests)
-  if (!net || !requests.length) return null
+  if (!hasNetwork(m) || !requests.length) return null
   if (opts.worker !== 'always' && m.residentialPoints.ids.length < FLAGS_WORKER_MIN_HOMES) return null
+  // Started at once: the thread loads its modules while the network is still being joined.
   const w = networkWorker()
-  const request: FlagsRequest = {
-    network: sendable(net),
-    requests,
-    buildings: m.b.n,
-    areas: m.areas.length,
-    residentialIds: m.residentialPoints.ids,
-    areaIds: m.areaPoints.ids,
-    facilities: m.facilities,
-    green: m.green,
-  }
-  const reply = new Promise<Map<string, Flags>>((resolve) => {
+  const reply = new Promise<Map<string, Flags>>((resolve, reject) => {
     w.once('message', (flags: [string, Flags][]) => resolve(new Map(flags)))
     w.once('error', () => resolve(new Map()))
     w.once('exit', () => resolve(new Map()))
+    settleNetwork(m).then((net) => {
+      if (!net) return resolve(new Map())
+      const request: FlagsRequest = {
+        network: sendable(net),
+        requests,
+        buildings: m.b.n,
+        areas: m.areas.length,
+        residentialIds: m.residentialPoints.ids,
+        areaIds: m.areaPoints.ids,
+        facilities: m.facilities,
+        green: m.green,
+      }
+      w.postMessage({ flags: request })
+    }, reject)
   }).finally(() => w.terminate())
-  w.postMessage({ flags: request })
+  // A network that failed to build fails the run where it awaits this; a run that failed first never does.
+  reply.catch(() => {})
   return reply
 }
 

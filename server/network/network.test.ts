@@ -5,7 +5,7 @@ import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { AUTH, TEST_CITY, useTestApp } from '../../test/helpers/app.ts'
 import { NETWORK_NEXT, type ResultRow, computeAll, computeSteps } from '../indicators/compute.ts'
-import { loadCityModel } from '../indicators/model.ts'
+import { hasNetwork, loadCityModel, settleNetwork } from '../indicators/model.ts'
 import { INDICATORS } from '../indicators/registry.ts'
 import { settingsFor } from '../indicators/service.ts'
 import { networkFlagsAhead } from './indicators.ts'
@@ -279,6 +279,39 @@ describe('the network model through the API', () => {
     const expected = computeAll(here, INDICATORS).rows
     expect(rows.some((r) => r.variant.endsWith('@network'))).toBe(true)
     expect(sorted(rows)).toEqual(sorted(expected))
+  })
+
+  it('a run that starts before its network is joined (deferNetwork) gives the same rows and warning', async () => {
+    const settings = settingsFor(t.config, {})
+    const city = { code: TEST_CITY, zone: null }
+    const here = await loadCityModel(t.db.knex, city, 2025, settings, undefined, { networkWorker: 'never' })
+    const later = await loadCityModel(t.db.knex, city, 2025, settings, undefined, {
+      networkWorker: 'always',
+      deferNetwork: true,
+    })
+    // Returned while the worker is still at it: no network yet, but one on its way.
+    expect(later.network).toBeNull()
+    expect(later.networkPending).toBeInstanceOf(Promise)
+    expect(hasNetwork(later)).toBe(true)
+    const ahead = networkFlagsAhead(later, INDICATORS, { worker: 'always' })!
+    const netCache = new Map()
+    const rows: ResultRow[] = []
+    const steps = computeSteps(later, INDICATORS, undefined, { deferNetwork: true, netCache })
+    let pendingAtFirstStep: boolean | null = null
+    for (let s = steps.next(); !s.done; s = steps.next()) {
+      pendingAtFirstStep ??= later.networkPending != null
+      if (s.value === NETWORK_NEXT) for (const [k, f] of await ahead) netCache.set(k, f)
+      else rows.push(...s.value)
+    }
+    expect(pendingAtFirstStep).toBe(true)
+    expect(later.networkPending).toBeUndefined()
+    expect(later.network!.residential).toEqual(here.network!.residential)
+    expect(later.networkWarning).toBe(here.networkWarning)
+    expect(here.networkWarning).toMatch(/^步行网络：/)
+    const key = (r: ResultRow) => `${r.indicator}|${r.variant}|${r.level}|${r.unit_code}`
+    const sorted = (rs: ResultRow[]) => [...rs].sort((a, b) => key(a).localeCompare(key(b)))
+    expect(sorted(rows)).toEqual(sorted(computeAll(here, INDICATORS).rows))
+    expect(await settleNetwork(later)).toBe(later.network)
   })
 
   it('builds the 问题清单 from the network model when the year says so', async () => {
