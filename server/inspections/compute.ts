@@ -79,7 +79,8 @@ export function inspectionCountRows(m: CityModel, def: IndicatorDef): ResultRow[
       countUnit,
       ...(estimated ? { dwellingsEstimated: estimated, personsPerDwelling: PERSONS_PER_DWELLING } : {}),
     }
-    if (!n) out.push(row(def, 'value', level, u, m, null, null, null, { ...extra, noData: NOT_INSPECTED }))
+    if (!n)
+      out.push(row(def, 'value', level, u, m, null, null, null, Object.assign({}, extra, { noData: NOT_INSPECTED })))
     else out.push(row(def, 'value', level, u, m, found.get(level, i), n, found.get(level, i), extra))
   }
   return out
