@@ -312,7 +312,11 @@ export function snap(g: Graph, px: number, py: number, cap: number): Snap | null
 const SNAP_FIRST_M = 40
 
 function nearestOf(g: Graph, px: number, py: number, cap: number, candidates: number[]): Snap | null {
-  let best: Snap | null = null
+  // Compared by Math.sqrt, which is several times cheaper than Math.hypot in V8 (~20 candidates for
+  // each of a million homes); the winner's leg is then computed by Math.hypot as before.
+  let bestSeg = -1,
+    bestT = 0,
+    bestLeg = Infinity
   for (const s of candidates) {
     const ax = g.x[g.segA[s]],
       ay = g.y[g.segA[s]],
@@ -322,10 +326,19 @@ function nearestOf(g: Graph, px: number, py: number, cap: number, candidates: nu
       dy = by - ay
     const l2 = dx * dx + dy * dy
     const t = l2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0
-    const leg = Math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+    const ex = px - (ax + t * dx),
+      ey = py - (ay + t * dy)
+    const leg = Math.sqrt(ex * ex + ey * ey)
     // Ties go to the lower segment number, so the answer does not depend on the index's order.
-    if (leg <= cap && (!best || leg < best.leg - 1e-9 || (Math.abs(leg - best.leg) <= 1e-9 && s < best.seg)))
-      best = { seg: s, t, leg }
+    if (leg <= cap && (bestSeg < 0 || leg < bestLeg - 1e-9 || (Math.abs(leg - bestLeg) <= 1e-9 && s < bestSeg))) {
+      bestSeg = s
+      bestT = t
+      bestLeg = leg
+    }
   }
-  return best
+  if (bestSeg < 0) return null
+  const dx = g.x[g.segB[bestSeg]] - g.x[g.segA[bestSeg]],
+    dy = g.y[g.segB[bestSeg]] - g.y[g.segA[bestSeg]]
+  const leg = Math.hypot(px - (g.x[g.segA[bestSeg]] + bestT * dx), py - (g.y[g.segA[bestSeg]] + bestT * dy))
+  return leg <= cap ? { seg: bestSeg, t: bestT, leg } : null
 }
