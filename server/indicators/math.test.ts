@@ -168,3 +168,49 @@ describe('inFidOrder', () => {
     expect(inFidOrder(sorted)).toBe(sorted)
   })
 })
+
+describe('markCovered (a grid of the points, not a tree search per site)', () => {
+  it('marks exactly the points a brute-force test marks: points at the radius, polygon sites, points without coordinates', async () => {
+    const { markCovered, RADIUS_TOLERANCE_M } = await import('./coverage.ts')
+    const KDBush = (await import('kdbush')).default
+    let seed = 5
+    const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32
+    const n = 20_000
+    const x = new Float64Array(n),
+      y = new Float64Array(n)
+    for (let k = 0; k < n; k++) [x[k], y[k]] = [500_000 + 5000 * rnd(), 3_000_000 + 3000 * rnd()]
+    x[7] = NaN
+    y[8] = Infinity
+    const index = new KDBush(n, 64, Float64Array)
+    for (let k = 0; k < n; k++) index.add(x[k], y[k])
+    index.finish()
+    const ids = Int32Array.from({ length: n }, (_, k) => (k * 7) % n)
+    const points = { index, ids, x, y }
+    const r = 300
+    const sites = [
+      ...Array.from({ length: 40 }, () => ({ x: 500_000 + 5000 * rnd(), y: 3_000_000 + 3000 * rnd() })),
+      // a site exactly the radius from a point, along one axis
+      { x: x[11] + r, y: y[11] },
+      ...[0, 1, 2].map((i) => {
+        const geom = square(500_000 + 1500 * i, 3_001_000, 200)
+        return { x: 0, y: 0, geom, bbox: [500_000 + 1500 * i, 3_001_000, 500_200 + 1500 * i, 3_001_200] as BBoxT }
+      }),
+    ]
+    const out = new Uint8Array(n)
+    markCovered(points, sites, r, out)
+    const want = new Uint8Array(n)
+    const rr = r + RADIUS_TOLERANCE_M
+    for (let k = 0; k < n; k++)
+      for (const s of sites) {
+        const d = s.geom ? pointPolygonDistance(x[k], y[k], s.geom) : Math.sqrt((x[k] - s.x) ** 2 + (y[k] - s.y) ** 2)
+        if (s.geom ? d <= rr : (x[k] - s.x) ** 2 + (y[k] - s.y) ** 2 <= rr * rr) want[ids[k]] = 1
+      }
+    expect(Array.from(out)).toEqual(Array.from(want))
+    expect(out[ids[11]]).toBe(1)
+    expect(out[ids[7]] + out[ids[8]]).toBe(0)
+    expect(out.reduce((a, v) => a + v, 0)).toBeGreaterThan(1000)
+    const none = new Uint8Array(0)
+    markCovered({ index, ids: new Int32Array(0), x: new Float64Array(0), y: new Float64Array(0) }, sites, r, none)
+  })
+})
+type BBoxT = [number, number, number, number]
