@@ -187,7 +187,7 @@ describe('markCovered (a grid of the points, not a tree search per site)', () =>
     const ids = Int32Array.from({ length: n }, (_, k) => (k * 7) % n)
     const points = { index, ids, x, y }
     const r = 300
-    const sites = [
+    const sites: import('./coverage.ts').Site[] = [
       ...Array.from({ length: 40 }, () => ({ x: 500_000 + 5000 * rnd(), y: 3_000_000 + 3000 * rnd() })),
       // a site exactly the radius from a point, along one axis
       { x: x[11] + r, y: y[11] },
@@ -202,8 +202,10 @@ describe('markCovered (a grid of the points, not a tree search per site)', () =>
     const rr = r + RADIUS_TOLERANCE_M
     for (let k = 0; k < n; k++)
       for (const s of sites) {
-        const d = s.geom ? pointPolygonDistance(x[k], y[k], s.geom) : Math.sqrt((x[k] - s.x) ** 2 + (y[k] - s.y) ** 2)
-        if (s.geom ? d <= rr : (x[k] - s.x) ** 2 + (y[k] - s.y) ** 2 <= rr * rr) want[ids[k]] = 1
+        const dx = x[k] - s.x,
+          dy = y[k] - s.y
+        const within = s.geom ? pointPolygonDistance(x[k], y[k], s.geom) <= rr : dx * dx + dy * dy <= rr * rr
+        if (within) want[ids[k]] = 1
       }
     expect(Array.from(out)).toEqual(Array.from(want))
     expect(out[ids[11]]).toBe(1)
