@@ -187,7 +187,8 @@ export async function copyColumns(
     const len = b.length
     let p = 0
     if (header) {
-      if (len < 19) {
+      // (the signature, flags and the header extension's length, then the extension: waited for whole)
+      if (len < 19 || len < 19 + b.readUInt32BE(15)) {
         tail = b
         continue
       }
