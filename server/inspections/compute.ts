@@ -186,28 +186,96 @@ export interface SeatAllocation {
   allocated: number
 }
 
+/** Each point's reachable sites as one flat list: point k's are site[off[k] .. off[k + 1]), ascending. */
+export interface Reach {
+  off: Int32Array
+  site: Int32Array
+}
+
+/** Lists of sites per point as a Reach (each list ascending). */
+export function reachOf(lists: number[][]): Reach {
+  const off = new Int32Array(lists.length + 1)
+  lists.forEach((l, k) => {
+    off[k + 1] = off[k] + l.length
+  })
+  return { off, site: Int32Array.from(lists.flat()) }
+}
+
+/**
+ * reachLists for point sites, as one flat list: at a million homes the lists were a million small
+ * arrays, most kept until the seats were allocated (so the collector moved them to its old space).
+ * Pairs are gathered site by site and then put in point order, a stable sort, so each point's sites
+ * stay ascending as reachLists has them.
+ */
+export function pointReach(points: PointSet, sites: Site[], radius: number): Reach {
+  const n = points.ids.length
+  const r = radius + RADIUS_TOLERANCE_M
+  let pk = new Int32Array(1 << 16),
+    pj = new Int32Array(1 << 16),
+    used = 0
+  const off = new Int32Array(n + 1)
+  const add = (k: number, j: number) => {
+    if (used === pk.length) {
+      const k2 = new Int32Array(used * 2),
+        j2 = new Int32Array(used * 2)
+      k2.set(pk)
+      j2.set(pj)
+      pk = k2
+      pj = j2
+    }
+    pk[used] = k
+    pj[used++] = j
+    off[k + 1]++
+  }
+  sites.forEach((s, j) => {
+    if (!s.geom) {
+      for (const k of points.index.within(s.x, s.y, r)) if (k < n) add(k, j)
+      return
+    }
+    const b = s.bbox!
+    for (const k of points.index.range(b[0] - r, b[1] - r, b[2] + r, b[3] + r))
+      if (k < n && pointPolygonDistance(points.x[k], points.y[k], s.geom) <= r) add(k, j)
+  })
+  for (let k = 0; k < n; k++) off[k + 1] += off[k]
+  const next = off.slice(0, n)
+  const site = new Int32Array(used)
+  for (let e = 0; e < used; e++) site[next[pk[e]]++] = pj[e]
+  return { off, site }
+}
+
 /**
  * The largest number of children that can be given a seat at a school within reach, each school
  * taking at most its seats: a maximum flow. Points with the same set of reachable schools are one
  * node (exact: they are interchangeable), so the graph stays small; a node's shortfall is shared
  * among its points in proportion to their children.
  */
-export function allocateSeats(children: Float64Array, reach: number[][], seats: number[]): SeatAllocation {
-  const groups = new Map<string, number>()
+export function allocateSeats(children: Float64Array, reach: Reach, seats: number[]): SeatAllocation {
+  const { off, site } = reach
+  // Points grouped by their list of schools: a hash of the list, then the lists compared (a string key
+  // per point was a million strings at city scale).
+  const byHash = new Map<number, number[]>()
   const groupOf = new Int32Array(children.length).fill(-1)
   const members: number[][] = []
-  reach.forEach((js, k) => {
-    if (!js.length || !(children[k] > 0)) return
-    const key = js.join(',')
-    let g = groups.get(key)
+  const sameList = (k: number, q: number) => {
+    if (off[k + 1] - off[k] !== off[q + 1] - off[q]) return false
+    for (let a = off[k], b = off[q]; a < off[k + 1]; a++, b++) if (site[a] !== site[b]) return false
+    return true
+  }
+  for (let k = 0; k < children.length; k++) {
+    if (off[k] === off[k + 1] || !(children[k] > 0)) continue
+    let h = 0x811c9dc5
+    for (let a = off[k]; a < off[k + 1]; a++) h = Math.imul(h ^ site[a], 0x01000193)
+    let groups = byHash.get(h)
+    if (!groups) byHash.set(h, (groups = []))
+    let g = groups.find((c) => sameList(members[c][0], k))
     if (g === undefined) {
       g = members.length
-      groups.set(key, g)
+      groups.push(g)
       members.push([])
     }
     groupOf[k] = g
     members[g].push(k)
-  })
+  }
   const G = members.length
   const S = 0,
     T = 1
@@ -215,7 +283,8 @@ export function allocateSeats(children: Float64Array, reach: number[][], seats: 
   const demand = new Float64Array(G)
   for (let k = 0; k < children.length; k++) if (groupOf[k] >= 0) demand[groupOf[k]] += children[k]
   const source = members.map((ms, g) => {
-    for (const j of reach[ms[0]]) graph.add(2 + g, 2 + G + j, Infinity)
+    const k = ms[0]
+    for (let a = off[k]; a < off[k + 1]; a++) graph.add(2 + g, 2 + G + site[a], Infinity)
     return graph.add(S, 2 + g, demand[g])
   })
   seats.forEach((c, j) => {
@@ -263,7 +332,7 @@ export function schoolSeatRows(m: CityModel, def: IndicatorDef): ResultRow[] {
   const children = Float64Array.from(rp.ids, (id) => B.residents[id] * share)
   const { gap } = allocateSeats(
     children,
-    reachLists(rp, schools, p.radius!),
+    pointReach(rp, schools, p.radius!),
     schools.map((s) => s.capacity!),
   )
   const kids = new Sums(m),

@@ -9,7 +9,9 @@ import { AUTH, useTestApp } from '../../test/helpers/app.ts'
 import { CRS, LOAD_ORDER, X0, Y0, fixture, sq } from '../../test/helpers/city-fixture.ts'
 import { geojson } from '../../test/helpers/fixtures.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
-import { allocateSeats, twoStepFloatingCatchment } from './compute.ts'
+import KDBush from 'kdbush'
+import { bboxOf, type MultiPoly } from '../indicators/geom.ts'
+import { allocateSeats, pointReach, reachLists, reachOf, twoStepFloatingCatchment } from './compute.ts'
 import { FlowGraph } from './maxflow.ts'
 
 const B3 = 500 / 36.5 // B3's residents, estimated from its floor area (see indicators.test.ts)
@@ -37,17 +39,17 @@ describe('seat allocation and 2SFCA (pure)', () => {
   it('solves a tight case that a nearest-first greedy gets wrong', () => {
     // b can use either school; a only school 0, c only school 1. Seats 10 + 20, demand 30: all fit
     // only if b goes to school 1. A greedy that sends b to its first school leaves a 10 short.
-    const r = allocateSeats(Float64Array.from([10, 10, 10]), [[0], [0, 1], [1]], [10, 20])
+    const r = allocateSeats(Float64Array.from([10, 10, 10]), reachOf([[0], [0, 1], [1]]), [10, 20])
     expect(r.allocated).toBeCloseTo(30, 9)
     expect([...r.gap]).toEqual([0, 0, 0])
   })
   it('leaves exactly demand − max flow unallocated, shared within a group by children', () => {
     // Seats 15 + 10 = 25 for 30 children: 5 short, all at c's side (school 1 is c's only one).
-    const r = allocateSeats(Float64Array.from([10, 10, 10, 0]), [[0], [0, 1], [1], []], [15, 10])
+    const r = allocateSeats(Float64Array.from([10, 10, 10, 0]), reachOf([[0], [0, 1], [1], []]), [15, 10])
     expect(r.allocated).toBeCloseTo(25, 9)
     expect(r.gap.reduce((a, b) => a + b, 0)).toBeCloseTo(5, 9)
     // Two points with the same reach are one group: their shortfall is split by their children.
-    const g = allocateSeats(Float64Array.from([6, 2]), [[0], [0]], [4])
+    const g = allocateSeats(Float64Array.from([6, 2]), reachOf([[0], [0]]), [4])
     expect([...g.gap].map((x) => Math.round(x * 1e9) / 1e9)).toEqual([3, 1])
   })
   it('equals the minimum cut on random instances', () => {
@@ -72,6 +74,50 @@ describe('seat allocation and 2SFCA (pure)', () => {
       })
       expect(g.maxFlow(0, 1)).toBeCloseTo(bruteMaxFlow(demand, reach, seats), 9)
     }
+  })
+  it('pointReach lists the same sites per point as reachLists, in the same order', () => {
+    let seed = 11
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    const n = 3000
+    const x = Float64Array.from({ length: n }, () => rnd() * 2000),
+      y = Float64Array.from({ length: n }, () => rnd() * 2000)
+    const index = new KDBush(n, 64, Float64Array)
+    for (let k = 0; k < n; k++) index.add(x[k], y[k])
+    index.finish()
+    const points = { index, ids: Int32Array.from({ length: n }, (_, k) => k), x, y }
+    // Point sites, and square parks (reached at their edge), some on top of each other.
+    const sites = Array.from({ length: 60 }, (_, j) => {
+      const sx = Math.round(rnd() * 20) * 100,
+        sy = Math.round(rnd() * 20) * 100
+      if (j % 3) return { x: sx, y: sy }
+      const geom: MultiPoly = [
+        [
+          [
+            [sx, sy],
+            [sx + 80, sy],
+            [sx + 80, sy + 80],
+            [sx, sy + 80],
+            [sx, sy],
+          ],
+        ],
+      ]
+      return { x: sx + 40, y: sy + 40, geom, bbox: bboxOf(geom) }
+    })
+    for (const radius of [0, 150, 500]) {
+      const lists = reachLists(points, sites, radius)
+      const flat = pointReach(points, sites, radius)
+      expect(Array.from({ length: n }, (_, k) => [...flat.site.subarray(flat.off[k], flat.off[k + 1])])).toEqual(lists)
+      // and the seats come out the same from either form
+      const children = Float64Array.from({ length: n }, () => Math.round(rnd() * 3))
+      const seats = sites.map(() => Math.round(rnd() * 40))
+      expect([...allocateSeats(children, flat, seats).gap]).toEqual([
+        ...allocateSeats(children, reachOf(lists), seats).gap,
+      ])
+    }
+    expect(reachLists(points, sites, 500).some((l) => l.length > 1)).toBe(true)
   })
   it('2SFCA shares a site among the 小区 that reach it', () => {
     // Site 0 (10 seats) is reached by 小区 0 (100 people) and 1 (400); site 1 (5) by 小区 1 only.
