@@ -692,12 +692,9 @@ export function* computeSteps(
         const nums = new Float64Array(m.communities.length),
           dens = new Float64Array(m.communities.length)
         const rp = m.residentialPoints
-        const resGrid = new DiscSums(
-          rp.x,
-          rp.y,
-          Float64Array.from(rp.ids, (id) => B.residents[id]),
-          r / 20,
-        )
+        const homeResidents = new Float64Array(rp.ids.length)
+        for (let k = 0; k < rp.ids.length; k++) homeResidents[k] = B.residents[rp.ids[k]]
+        const resGrid = new DiscSums(rp.x, rp.y, homeResidents, r / 20)
         const jobGrid = new DiscSums(m.jobs.x, m.jobs.y, m.jobs.jobs, r / 20)
         m.communities.forEach((c, ci) => {
           const j = jobGrid.sum(c.x, c.y, r)

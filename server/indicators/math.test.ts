@@ -211,6 +211,11 @@ describe('markCovered (a grid of the points, not a tree search per site)', () =>
     expect(out[ids[11]]).toBe(1)
     expect(out[ids[7]] + out[ids[8]]).toBe(0)
     expect(out.reduce((a, v) => a + v, 0)).toBeGreaterThan(1000)
+    // Marks add up across calls on one output (bands of one indicator): half the sites, then the rest.
+    const twice = new Uint8Array(n)
+    markCovered(points, sites.slice(0, 20), r, twice)
+    markCovered(points, sites.slice(20), r, twice)
+    expect(Array.from(twice)).toEqual(Array.from(want))
     const none = new Uint8Array(0)
     markCovered({ index, ids: new Int32Array(0), x: new Float64Array(0), y: new Float64Array(0) }, sites, r, none)
   })

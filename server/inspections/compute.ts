@@ -267,8 +267,9 @@ export function allocateSeats(children: Float64Array, reach: Reach, seats: numbe
     for (let a = off[k]; a < off[k + 1]; a++) h = Math.imul(h ^ site[a], 0x01000193)
     let groups = byHash.get(h)
     if (!groups) byHash.set(h, (groups = []))
-    let g = groups.find((c) => sameList(members[c][0], k))
-    if (g === undefined) {
+    let g = -1
+    for (let c = 0; c < groups.length && g < 0; c++) if (sameList(members[groups[c]][0], k)) g = groups[c]
+    if (g < 0) {
       g = members.length
       groups.push(g)
       members.push([])
@@ -291,11 +292,13 @@ export function allocateSeats(children: Float64Array, reach: Reach, seats: numbe
     graph.add(2 + G + j, T, c)
   })
   const allocated = graph.maxFlow(S, T)
-  const gap = Float64Array.from(children, (c, k) => (groupOf[k] >= 0 ? 0 : Math.max(c, 0)))
-  members.forEach((ms, g) => {
+  // (loops written out: Float64Array.from with a callback is several times slower in V8)
+  const gap = new Float64Array(children.length)
+  for (let k = 0; k < children.length; k++) if (groupOf[k] < 0) gap[k] = Math.max(children[k], 0)
+  for (let g = 0; g < G; g++) {
     const short = Math.max(0, demand[g] - graph.flowOn(source[g]))
-    for (const k of ms) gap[k] = (short * children[k]) / demand[g]
-  })
+    for (const k of members[g]) gap[k] = (short * children[k]) / demand[g]
+  }
   return { gap, allocated }
 }
 
@@ -329,7 +332,8 @@ export function schoolSeatRows(m: CityModel, def: IndicatorDef): ResultRow[] {
   const rp = m.residentialPoints
   const B = m.b
   const share = p.ageShare!
-  const children = Float64Array.from(rp.ids, (id) => B.residents[id] * share)
+  const children = new Float64Array(rp.ids.length)
+  for (let k = 0; k < children.length; k++) children[k] = B.residents[rp.ids[k]] * share
   const { gap } = allocateSeats(
     children,
     pointReach(rp, schools, p.radius!),
@@ -337,10 +341,11 @@ export function schoolSeatRows(m: CityModel, def: IndicatorDef): ResultRow[] {
   )
   const kids = new Sums(m),
     short = new Sums(m)
-  rp.ids.forEach((id, k) => {
+  for (let k = 0; k < rp.ids.length; k++) {
+    const id = rp.ids[k]
     kids.add(B.street[id], B.community[id], children[k], B.area[id])
     short.add(B.street[id], B.community[id], gap[k], B.area[id])
-  })
+  }
   const out: ResultRow[] = []
   for (const [level, i, u] of units(m, withAreas)) {
     const c = kids.get(level, i)

@@ -118,9 +118,11 @@ function offNetwork(m: CityModel) {
   if (hit) return hit
   const off = new Sums(m)
   const net = m.network!
-  m.residentialPoints.ids.forEach((id, k) => {
+  const ids = m.residentialPoints.ids
+  for (let k = 0; k < ids.length; k++) {
+    const id = ids[k]
     if (net.residential.seg[k] < 0) off.add(m.b.street[id], m.b.community[id], 1, m.b.area[id])
-  })
+  }
   const idx = new Map<string, number>()
   for (const [level, us] of [
     ['district', m.districts],

@@ -15,7 +15,7 @@ import proj4 from 'proj4'
 import { gaussKrugerEpsg } from '../import/crs.ts'
 import { type RoadLine, buildGraph, snap } from './graph.ts'
 import { DEFAULT_NETWORK, walkable } from './load.ts'
-import { markNetworkCovered, pointDistances, siteSources, snapAll } from './reach.ts'
+import { markNetworkCovered, nodeDistances, pointDistances, siteSources, snapAll } from './reach.ts'
 
 const line = (level: number, ...pts: [number, number][]): RoadLine => ({ coords: Float64Array.from(pts.flat()), level })
 const pts = (...p: [number, number][]) => ({
@@ -126,6 +126,79 @@ describe('walking distance on hand-made networks', () => {
     const s = snap(g1, 0, 0, 10)!
     const p = snapAll(g1, Float64Array.from([100]), Float64Array.from([100]), 10)
     expect(pointDistances(g1, p, [s], 1e9)[0]).toBeCloseTo(200, 9)
+  })
+})
+
+describe('distances over contracted chains', () => {
+  /** Dijkstra over every node with a binary heap: the reference the chain search must equal. */
+  function reference(
+    g: ReturnType<typeof buildGraph>,
+    sources: { seg: number; t: number; leg: number }[],
+    bound: number,
+  ) {
+    const d = new Float64Array(g.nodes).fill(Infinity)
+    const heap: [number, number][] = []
+    const push = (k: number, v: number) => {
+      if (!(k < d[v]) || k > bound) return
+      d[v] = k
+      heap.push([k, v])
+      heap.sort((a, b) => b[0] - a[0])
+    }
+    for (const s of sources) {
+      push(s.leg + s.t * g.segLen[s.seg], g.segA[s.seg])
+      push(s.leg + (1 - s.t) * g.segLen[s.seg], g.segB[s.seg])
+    }
+    while (heap.length) {
+      const [k, u] = heap.pop()!
+      if (k > d[u]) continue
+      for (let x = g.off[u]; x < g.off[u + 1]; x++) push(k + g.w[x], g.adj[x])
+    }
+    return d
+  }
+  it('equals a search over every node: chains, dead ends, parallel roads, loops, rings with no junction, bounds', () => {
+    let seed = 3
+    const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32
+    for (let t = 0; t < 30; t++) {
+      const lines: RoadLine[] = []
+      // Roads between points of a coarse grid (so they meet at shared vertices), bent through shape points.
+      const grid = () => [Math.floor(rnd() * 6) * 100, Math.floor(rnd() * 6) * 100] as [number, number]
+      for (let k = 0; k < 25; k++) {
+        const [a, b] = [grid(), grid()]
+        const bends = Math.floor(rnd() * 5)
+        const p: [number, number][] = [a]
+        for (let q = 1; q <= bends; q++)
+          p.push([
+            a[0] + ((b[0] - a[0]) * q) / (bends + 1) + rnd() * 7,
+            a[1] + ((b[1] - a[1]) * q) / (bends + 1) + rnd() * 7,
+          ])
+        p.push(b)
+        lines.push(line(0, ...p))
+        // the same road twice (parallel edges of one length), now and then
+        if (rnd() < 0.1) lines.push(line(0, ...p))
+      }
+      // a loop leaving and returning to one grid point, and a ring touching nothing
+      const o = grid()
+      lines.push(line(0, o, [o[0] + 30, o[1] + 5], [o[0] + 20, o[1] + 40], o))
+      const r0 = 2000 + t * 10
+      lines.push(line(0, [r0, 0], [r0 + 50, 0], [r0 + 50, 50], [r0, 50], [r0, 0]))
+      const g = buildGraph(lines, { noding: 'vertices' })
+      const sources = Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => ({
+        seg: Math.floor(rnd() * g.segA.length),
+        t: rnd(),
+        leg: rnd() * 20,
+      }))
+      // sometimes a source on the ring, sometimes two on one segment
+      if (t % 3 === 0) sources.push({ seg: g.segA.length - 1, t: 0.5, leg: 1 })
+      if (t % 4 === 0) sources.push({ ...sources[0], t: 1 - sources[0].t })
+      for (const bound of [150, 400, 1e5]) {
+        const want = reference(g, sources, bound)
+        const got = nodeDistances(g, sources, bound)
+        for (let v = 0; v < g.nodes; v++) {
+          if (want[v] === Infinity) expect(got[v]).toBe(Infinity)
+          else expect(Math.abs(got[v] - want[v])).toBeLessThan(1e-9)
+        }
+      }
+    }
   })
 })
 

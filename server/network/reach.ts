@@ -27,15 +27,164 @@ export function snapAll(g: Graph, xs: Float64Array, ys: Float64Array, cap: numbe
 }
 
 /**
- * Network distance from the nearest source to every node, up to `bound` (Infinity beyond): Dijkstra
- * with a bucket queue (2 m buckets, so no heap); nodes that share a bucket may be settled out of order,
- * so a node is relaxed again whenever its distance improves (label-correcting): the result is exact.
+ * The graph with its chains of degree-2 nodes contracted: junctions (every node of another degree)
+ * joined by chains. Most nodes of a road network only shape a road between two junctions (92 % of a
+ * generated million-building city's 1.04 M nodes), so the search runs on the junctions and each chain's
+ * nodes are then filled in by one sweep along it from either end. Made once per graph.
+ */
+interface Chains {
+  /** junction number of each node, −1 for a chain's inner node */
+  junction: Int32Array
+  /** the node of each junction */
+  junctionNode: Int32Array
+  /** junction CSR: junction i's chains are entries jOff[i] .. jOff[i + 1]: far junction, length, chain */
+  jOff: Int32Array
+  jAdj: Int32Array
+  jW: Float64Array
+  jChain: Int32Array
+  /** chain c runs from junction node `from[c]` through inner nodes inner[iOff[c] .. iOff[c + 1]) to `to[c]` */
+  from: Int32Array
+  to: Int32Array
+  iOff: Int32Array
+  inner: Int32Array
+  /** the length of the edge before each inner node, and of each chain's last edge */
+  innerW: Float64Array
+  lastW: Float64Array
+  /** the chain of each node (inner nodes only; −1 for junctions) */
+  chainOf: Int32Array
+}
+const chainsOf = new WeakMap<Graph, Chains>()
+
+function chains(g: Graph): Chains {
+  const hit = chainsOf.get(g)
+  if (hit) return hit
+  const { off, adj, w } = g
+  const n = g.nodes
+  const junction = new Int32Array(n).fill(-1)
+  const junctionNodes: number[] = []
+  const mark = (v: number) => {
+    junction[v] = junctionNodes.length
+    junctionNodes.push(v)
+  }
+  for (let v = 0; v < n; v++) if (off[v + 1] - off[v] !== 2) mark(v)
+  const chainOf = new Int32Array(n).fill(-1)
+  const from: number[] = [],
+    to: number[] = [],
+    iOff: number[] = [0],
+    inner: number[] = [],
+    innerW: number[] = [],
+    lastW: number[] = [],
+    length: number[] = []
+  // Entry x of node u leads to adj[x]; the entry back is the other node's entry to u of the same length
+  // (parallel edges of one length are interchangeable).
+  const otherEntry = (v: number, cameFrom: number, weight: number) => {
+    const a = off[v],
+      b = a + 1
+    return adj[a] === cameFrom && w[a] === weight ? b : a
+  }
+  // Chains from each junction's entries; a chain is kept once, from its end reached first.
+  const chainOfEntry = new Int32Array(adj.length).fill(-1)
+  const walkFrom = (start: number) => {
+    for (let x = off[start]; x < off[start + 1]; x++) {
+      if (chainOfEntry[x] >= 0) continue
+      const c = from.length
+      from.push(start)
+      chainOfEntry[x] = c
+      let prev = start,
+        v = adj[x],
+        weight = w[x],
+        total = 0
+      while (junction[v] < 0) {
+        chainOf[v] = c
+        inner.push(v)
+        innerW.push(weight)
+        total += weight
+        const y = otherEntry(v, prev, weight)
+        prev = v
+        v = adj[y]
+        weight = w[y]
+      }
+      total += weight
+      to.push(v)
+      lastW.push(weight)
+      length.push(total)
+      iOff.push(inner.length)
+      // The far end's entry back along this chain is this chain too.
+      const last = inner.length > iOff[c] ? inner[inner.length - 1] : start
+      for (let y = off[v]; y < off[v + 1]; y++)
+        if (chainOfEntry[y] < 0 && adj[y] === last && w[y] === weight && !(v === start && y === x)) {
+          chainOfEntry[y] = c
+          break
+        }
+    }
+  }
+  for (let j = 0; j < junctionNodes.length; j++) walkFrom(junctionNodes[j])
+  // A ring of degree-2 nodes only (no junction on it): one of its nodes is made a junction.
+  for (let v = 0; v < n; v++)
+    if (junction[v] < 0 && chainOf[v] < 0) {
+      mark(v)
+      walkFrom(v)
+    }
+  const J = junctionNodes.length
+  const deg = new Int32Array(J + 1)
+  for (let c = 0; c < from.length; c++) {
+    deg[junction[from[c]] + 1]++
+    deg[junction[to[c]] + 1]++
+  }
+  for (let i = 0; i < J; i++) deg[i + 1] += deg[i]
+  const fill = deg.slice(0, J)
+  const jAdj = new Int32Array(deg[J]),
+    jW = new Float64Array(deg[J]),
+    jChain = new Int32Array(deg[J])
+  for (let c = 0; c < from.length; c++) {
+    const a = junction[from[c]],
+      b = junction[to[c]]
+    jAdj[fill[a]] = b
+    jW[fill[a]] = length[c]
+    jChain[fill[a]++] = c
+    jAdj[fill[b]] = a
+    jW[fill[b]] = length[c]
+    jChain[fill[b]++] = c
+  }
+  const out: Chains = {
+    junction,
+    junctionNode: Int32Array.from(junctionNodes),
+    jOff: deg,
+    jAdj,
+    jW,
+    jChain,
+    from: Int32Array.from(from),
+    to: Int32Array.from(to),
+    iOff: Int32Array.from(iOff),
+    inner: Int32Array.from(inner),
+    innerW: Float64Array.from(innerW),
+    lastW: Float64Array.from(lastW),
+    chainOf,
+  }
+  chainsOf.set(g, out)
+  return out
+}
+
+/**
+ * Network distance from the nearest source to every node, up to `bound` (Infinity beyond). Each
+ * source starts both ends of its segment; the search runs over the junctions (Dijkstra with a bucket
+ * queue of 2 m buckets, so no heap; junctions that share a bucket may be settled out of order, so one is
+ * relaxed again whenever its distance improves: label-correcting, exact), a source inside a chain
+ * starting the chain's two junctions; then each chain reached is swept from either end, edge by edge,
+ * taking the sources on it as it passes them. Exact as a search over every node (tested against one),
+ * to the last bits of the sums: a chain's length is summed before it is added.
  */
 export function nodeDistances(g: Graph, sources: Snap[], bound: number, dist?: Float64Array): Float64Array {
-  const W = 2
+  const ch = chains(g)
   const d = dist ?? new Float64Array(g.nodes)
   d.fill(Infinity)
-  const done = new Float64Array(g.nodes).fill(Infinity)
+  const J = ch.junctionNode.length
+  const D = new Float64Array(J).fill(Infinity)
+  const done = new Float64Array(J).fill(Infinity)
+  // Sources on a chain's inner nodes: the best start at each such node (in d, swept below), their chains.
+  const seeded: number[] = []
+  const isSeeded = new Uint8Array(ch.from.length)
+  const W = 2
   const buckets = Math.floor(bound / W) + 1
   const head = new Int32Array(buckets).fill(-1)
   let node = new Int32Array(1024),
@@ -55,34 +204,94 @@ export function nodeDistances(g: Graph, sources: Snap[], bound: number, dist?: F
     next[used] = head[b]
     head[b] = used++
   }
-  const relax = (v: number, k: number) => {
-    if (k < d[v] && k <= bound) {
-      d[v] = k
-      push(v, k)
+  const relaxJ = (j: number, k: number) => {
+    if (k < D[j] && k <= bound) {
+      D[j] = k
+      push(j, k)
+    }
+  }
+  const start = (v: number, k: number) => {
+    if (!(k <= bound)) return
+    const j = ch.junction[v]
+    if (j >= 0) return relaxJ(j, k)
+    if (k >= d[v]) return
+    d[v] = k
+    const c = ch.chainOf[v]
+    if (!isSeeded[c]) {
+      isSeeded[c] = 1
+      seeded.push(c)
     }
   }
   for (const s of sources) {
-    relax(g.segA[s.seg], s.leg + s.t * g.segLen[s.seg])
-    relax(g.segB[s.seg], s.leg + (1 - s.t) * g.segLen[s.seg])
+    start(g.segA[s.seg], s.leg + s.t * g.segLen[s.seg])
+    start(g.segB[s.seg], s.leg + (1 - s.t) * g.segLen[s.seg])
   }
-  const { off, adj, w } = g
+  // An inner source reaches its chain's ends along the chain: swept now so the ends start the search.
+  const { iOff, inner, innerW, lastW, from, to } = ch
+  for (const c of seeded) {
+    let best = Infinity
+    for (let q = iOff[c]; q < iOff[c + 1]; q++) {
+      if (q > iOff[c]) best += innerW[q]
+      if (d[inner[q]] < best) best = d[inner[q]]
+    }
+    relaxJ(ch.junction[to[c]], best + lastW[c])
+    best = Infinity
+    for (let q = iOff[c + 1] - 1; q >= iOff[c]; q--) {
+      if (q < iOff[c + 1] - 1) best += innerW[q + 1]
+      if (d[inner[q]] < best) best = d[inner[q]]
+    }
+    relaxJ(ch.junction[from[c]], best + innerW[iOff[c]])
+  }
+  const { jOff, jAdj, jW } = ch
   for (let b = 0; b < buckets; b++)
     while (head[b] !== -1) {
       const e = head[b]
       head[b] = next[e]
       const u = node[e]
-      const k = d[u]
+      const k = D[u]
       if (k >= done[u]) continue
       done[u] = k
-      for (let x = off[u]; x < off[u + 1]; x++) {
-        const v = adj[x],
-          nk = k + w[x]
-        if (nk < d[v] && nk <= bound) {
-          d[v] = nk
+      for (let x = jOff[u]; x < jOff[u + 1]; x++) {
+        const v = jAdj[x],
+          nk = k + jW[x]
+        if (nk < D[v] && nk <= bound) {
+          D[v] = nk
           push(v, nk)
         }
       }
     }
+  // Junctions, then the inner nodes of every chain with a reached end or a source: forward from its
+  // first junction, then back from its last, each node taking the lower.
+  const { junctionNode, jChain } = ch
+  const swept = new Uint8Array(from.length)
+  const sweep = (c: number) => {
+    if (swept[c]) return
+    swept[c] = 1
+    const a = iOff[c],
+      z = iOff[c + 1]
+    if (a === z) return
+    let best = D[ch.junction[from[c]]]
+    for (let q = a; q < z; q++) {
+      best += innerW[q]
+      const v = inner[q]
+      if (d[v] < best) best = d[v]
+      else d[v] = best
+    }
+    best = D[ch.junction[to[c]]] + lastW[c]
+    for (let q = z - 1; q >= a; q--) {
+      const v = inner[q]
+      if (d[v] < best) best = d[v]
+      else d[v] = best
+      best += innerW[q]
+    }
+    for (let q = a; q < z; q++) if (d[inner[q]] > bound) d[inner[q]] = Infinity
+  }
+  for (let j = 0; j < J; j++) {
+    if (D[j] === Infinity) continue
+    d[junctionNode[j]] = D[j]
+    for (let x = jOff[j]; x < jOff[j + 1]; x++) sweep(jChain[x])
+  }
+  for (const c of seeded) sweep(c)
   return d
 }
 
