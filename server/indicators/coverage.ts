@@ -2,7 +2,6 @@
 // footprints); facilities are points or polygons, reached at their nearest edge. The buildings are
 // bucketed into a grid once and the cells around each facility searched, so the cost follows the
 // number of covered pairs, not buildings × facilities.
-import type KDBush from 'kdbush'
 import { pointPolygonDistance, type BBox, type MultiPoly } from './geom.ts'
 
 /** Distances within this of the radius count as inside: it absorbs projection round-off (≪ 1 cm). */
@@ -16,7 +15,6 @@ export interface Site {
 }
 
 export interface PointSet {
-  index: KDBush
   ids: Int32Array
   x: Float64Array
   y: Float64Array
@@ -93,6 +91,42 @@ export function markCovered(points: PointSet, sites: Site[], radius: number, out
 }
 
 /**
+ * Calls visit(k, j) for every point k within `radius` of site j (polygon sites at their nearest edge),
+ * site after site, with the same tests as markCovered (and the KDBush searches both replaced).
+ */
+export function visitWithin(
+  points: PointSet,
+  sites: Site[],
+  radius: number,
+  visit: (k: number, j: number) => void,
+): void {
+  const r = radius + RADIUS_TOLERANCE_M
+  const r2 = r * r
+  const g = gridOf(points)
+  if (!g) return
+  const { gx, gy, gk, start, nx } = g
+  for (let j = 0; j < sites.length; j++) {
+    const s = sites[j]
+    const b = s.geom ? s.bbox! : null
+    const minX = (b ? b[0] : s.x) - r,
+      minY = (b ? b[1] : s.y) - r,
+      maxX = (b ? b[2] : s.x) + r,
+      maxY = (b ? b[3] : s.y) + r
+    const cx0 = g.cell(minX, g.x0, nx),
+      cx1 = g.cell(maxX, g.x0, nx)
+    for (let cy = g.cell(minY, g.y0, g.ny), cy1 = g.cell(maxY, g.y0, g.ny); cy <= cy1; cy++)
+      for (let q = start[cy * nx + cx0], to = start[cy * nx + cx1 + 1]; q < to; q++) {
+        const x = gx[q],
+          y = gy[q]
+        if (!b) {
+          if ((x - s.x) * (x - s.x) + (y - s.y) * (y - s.y) <= r2) visit(gk[q], j)
+        } else if (x >= minX && x <= maxX && y >= minY && y <= maxY && pointPolygonDistance(x, y, s.geom!) <= r)
+          visit(gk[q], j)
+      }
+  }
+}
+
+/**
  * A point set's points bucketed into square cells (~32 points a cell), their coordinates copied in
  * cell order. A KDBush search per facility allocated an array of every point it found (thousands for
  * a bus stop's 500 m in a dense city, ~60 searches of 75,000 facilities a run): the searches and the
@@ -106,10 +140,11 @@ interface PointGrid {
   /** a cell's side (m): cell cx spans [x0 + cx * size, x0 + (cx + 1) * size] */
   size: number
   cell: (v: number, origin: number, n: number) => number
-  /** cell c's points are j in [start[c], start[c + 1]): at (gx[j], gy[j]), the point of id gid[j] */
+  /** cell c's points are j in [start[c], start[c + 1]): at (gx[j], gy[j]), point number gk[j] of id gid[j] */
   start: Int32Array
   gx: Float64Array
   gy: Float64Array
+  gk: Int32Array
   gid: Int32Array
 }
 const grids = new WeakMap<PointSet, PointGrid | null>()
@@ -155,15 +190,17 @@ function gridOf(points: PointSet): PointGrid | null {
   const next = start.slice(0, nx * ny)
   const gx = new Float64Array(finite),
     gy = new Float64Array(finite),
+    gk = new Int32Array(finite),
     gid = new Int32Array(finite)
   for (let k = 0; k < n; k++) {
     if (of[k] < 0) continue
     const j = next[of[k]]++
     gx[j] = points.x[k]
     gy[j] = points.y[k]
+    gk[j] = k
     gid[j] = points.ids[k]
   }
-  const g: PointGrid = { x0, y0, nx, ny, size, cell, start, gx, gy, gid }
+  const g: PointGrid = { x0, y0, nx, ny, size, cell, start, gx, gy, gk, gid }
   grids.set(points, g)
   return g
 }

@@ -172,7 +172,6 @@ describe('inFidOrder', () => {
 describe('markCovered (a grid of the points, not a tree search per site)', () => {
   it('marks exactly the points a brute-force test marks: points at the radius, polygon sites, points without coordinates', async () => {
     const { markCovered, RADIUS_TOLERANCE_M } = await import('./coverage.ts')
-    const KDBush = (await import('kdbush')).default
     let seed = 5
     const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32
     const n = 20_000
@@ -181,11 +180,8 @@ describe('markCovered (a grid of the points, not a tree search per site)', () =>
     for (let k = 0; k < n; k++) [x[k], y[k]] = [500_000 + 5000 * rnd(), 3_000_000 + 3000 * rnd()]
     x[7] = NaN
     y[8] = Infinity
-    const index = new KDBush(n, 64, Float64Array)
-    for (let k = 0; k < n; k++) index.add(x[k], y[k])
-    index.finish()
     const ids = Int32Array.from({ length: n }, (_, k) => (k * 7) % n)
-    const points = { index, ids, x, y }
+    const points = { ids, x, y }
     const r = 300
     const sites: import('./coverage.ts').Site[] = [
       ...Array.from({ length: 40 }, () => ({ x: 500_000 + 5000 * rnd(), y: 3_000_000 + 3000 * rnd() })),
@@ -217,7 +213,7 @@ describe('markCovered (a grid of the points, not a tree search per site)', () =>
     markCovered(points, sites.slice(20), r, twice)
     expect(Array.from(twice)).toEqual(Array.from(want))
     const none = new Uint8Array(0)
-    markCovered({ index, ids: new Int32Array(0), x: new Float64Array(0), y: new Float64Array(0) }, sites, r, none)
+    markCovered({ ids: new Int32Array(0), x: new Float64Array(0), y: new Float64Array(0) }, sites, r, none)
   })
 })
 type BBoxT = [number, number, number, number]

@@ -116,17 +116,13 @@ export function currentVersions(knex: Knex, city: string, year: number): Promise
 }
 
 function pointSet(ids: number[], x: Float64Array, y: Float64Array): PointSet {
-  const index = new KDBush(Math.max(1, ids.length), 64, Float64Array)
   const px = new Float64Array(ids.length),
     py = new Float64Array(ids.length)
-  ids.forEach((id, k) => {
-    px[k] = x[id]
-    py[k] = y[id]
-    index.add(px[k], py[k])
-  })
-  if (!ids.length) index.add(Infinity, Infinity)
-  index.finish()
-  return { index, ids: Int32Array.from(ids), x: px, y: py }
+  for (let k = 0; k < ids.length; k++) {
+    px[k] = x[ids[k]]
+    py[k] = y[ids[k]]
+  }
+  return { ids: Int32Array.from(ids), x: px, y: py }
 }
 
 const query = arrayRows

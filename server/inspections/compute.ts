@@ -2,7 +2,7 @@
 // activity sites they should have, and school-seat gaps. Pure: from a CityModel (plus the latest
 // inspection of each building and 小区), no database. A unit with nothing to count is `no-data`
 // with its reason, never 0.
-import { RADIUS_TOLERANCE_M, type PointSet, type Site } from '../indicators/coverage.ts'
+import { type PointSet, type Site, visitWithin } from '../indicators/coverage.ts'
 import { type NoData, type ResultRow, Sums, noDataRows, row, sitesFor, units } from '../indicators/compute.ts'
 import { area as polygonArea, pointPolygonDistance } from '../indicators/geom.ts'
 import type { CityModel } from '../indicators/model.ts'
@@ -86,18 +86,11 @@ export function inspectionCountRows(m: CityModel, def: IndicatorDef): ResultRow[
   return out
 }
 
-/** For each indexed point, the sites within `radius` (polygon sites reached at their nearest edge). */
+/** For each point, the sites within `radius` (polygon sites reached at their nearest edge), ascending. */
 export function reachLists(points: PointSet, sites: Site[], radius: number): number[][] {
-  const r = radius + RADIUS_TOLERANCE_M
   const out: number[][] = Array.from({ length: points.ids.length }, () => [])
-  sites.forEach((s, j) => {
-    if (!s.geom) {
-      for (const k of points.index.within(s.x, s.y, r)) if (k < out.length) out[k].push(j)
-      return
-    }
-    const b = s.bbox!
-    for (const k of points.index.range(b[0] - r, b[1] - r, b[2] + r, b[3] + r))
-      if (k < out.length && pointPolygonDistance(points.x[k], points.y[k], s.geom) <= r) out[k].push(j)
+  visitWithin(points, sites, radius, (k, j) => {
+    out[k].push(j)
   })
   return out
 }
@@ -209,7 +202,6 @@ export function reachOf(lists: number[][]): Reach {
  */
 export function pointReach(points: PointSet, sites: Site[], radius: number): Reach {
   const n = points.ids.length
-  const r = radius + RADIUS_TOLERANCE_M
   let pk = new Int32Array(1 << 16),
     pj = new Int32Array(1 << 16),
     used = 0
@@ -227,15 +219,7 @@ export function pointReach(points: PointSet, sites: Site[], radius: number): Rea
     pj[used++] = j
     off[k + 1]++
   }
-  sites.forEach((s, j) => {
-    if (!s.geom) {
-      for (const k of points.index.within(s.x, s.y, r)) if (k < n) add(k, j)
-      return
-    }
-    const b = s.bbox!
-    for (const k of points.index.range(b[0] - r, b[1] - r, b[2] + r, b[3] + r))
-      if (k < n && pointPolygonDistance(points.x[k], points.y[k], s.geom) <= r) add(k, j)
-  })
+  visitWithin(points, sites, radius, add)
   for (let k = 0; k < n; k++) off[k + 1] += off[k]
   const next = off.slice(0, n)
   const site = new Int32Array(used)
