@@ -4,7 +4,7 @@
 // with its reason, never 0.
 import { type PointSet, type Site, visitWithin } from '../indicators/coverage.ts'
 import { type NoData, type ResultRow, Sums, noDataRows, row, sitesFor, units } from '../indicators/compute.ts'
-import { area as polygonArea, pointPolygonDistance } from '../indicators/geom.ts'
+import { area as polygonArea } from '../indicators/geom.ts'
 import type { CityModel } from '../indicators/model.ts'
 import type { IndicatorDef } from '../indicators/registry.ts'
 import { FlowGraph } from './maxflow.ts'
