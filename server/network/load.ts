@@ -89,8 +89,50 @@ const levelOf = (bridge: string | null, tunnel: string | null, layer: number | n
 
 const rows = arrayRows
 
-/** A road as read: kind, foot, access, bridge, tunnel, layer and its geometry as GeoJSON in metres. */
-export type RoadRow = [string | null, string | null, string | null, string | null, string | null, number | null, string]
+/**
+ * A road as read: kind, foot, access, bridge, tunnel, layer, and each of its lines' coordinates in
+ * metres (x0, y0, x1, y1, …).
+ */
+export type RoadRow = [
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  number | null,
+  Float64Array[],
+]
+
+/**
+ * The lines of a (multi)linestring's WKB, each coordinate rounded to the millimetre (as the GeoJSON
+ * with 3 decimals this replaced had them, so the graph's nodes are where they were). Read here rather
+ * than through GeoJSON: the text of a million vertices, printed by PostgreSQL and parsed by
+ * JSON.parse into arrays of arrays, was ~1.2 s of the network's thread at city scale (wkx, which the
+ * GeoPackage reader uses, would build an object per point).
+ */
+export function wkbLines(wkb: Uint8Array): Float64Array[] {
+  const v = new DataView(wkb.buffer, wkb.byteOffset, wkb.byteLength)
+  const out: Float64Array[] = []
+  const mm = (x: number) => Math.round(x * 1000) / 1000
+  const line = (p: number): number => {
+    const le = v.getUint8(p) === 1
+    const type = v.getUint32(p + 1, le)
+    if (type === 5) {
+      const parts = v.getUint32(p + 5, le)
+      let q = p + 9
+      for (let k = 0; k < parts; k++) q = line(q)
+      return q
+    }
+    if (type !== 2) throw new Error(`wkbLines: geometry type ${type} is not a line`)
+    const n = v.getUint32(p + 5, le)
+    const c = new Float64Array(2 * n)
+    for (let k = 0, q = p + 9; k < 2 * n; k++, q += 8) c[k] = mm(v.getFloat64(q, le))
+    out.push(c)
+    return p + 9 + 16 * n
+  }
+  line(0)
+  return out
+}
 
 export interface NetworkInput {
   roads: RoadRow[]
@@ -109,10 +151,13 @@ export async function readNetwork(
   const [roads, gates] = await Promise.all([
     rows(
       knex,
-      `SELECT kind, foot, access, bridge, tunnel, layer, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3)
+      `SELECT kind, foot, access, bridge, tunnel, layer, ST_AsBinary(ST_Force2D(ST_Transform(geom, $2::int)))
        FROM roads WHERE upload_id = $1 ORDER BY fid`,
       [versions.roads, srid],
-    ),
+    ).then((rs) => {
+      for (const r of rs) r[6] = wkbLines(r[6] as Uint8Array)
+      return rs
+    }),
     versions.gates == null
       ? []
       : rows(knex, 'SELECT ST_X(p), ST_Y(p) FROM gates, ST_Transform(geom, $2::int) p WHERE upload_id = $1', [
@@ -129,15 +174,14 @@ export function graphOf(input: NetworkInput, settings: NetworkSettings) {
   const lines: RoadLine[] = []
   let excluded = 0,
     osm = 0
-  for (const [kind, foot, access, bridge, tunnel, layer, gj] of input.roads) {
+  for (const [kind, foot, access, bridge, tunnel, layer, parts] of input.roads) {
     if (kind && OSM_KINDS.test(kind)) osm++
     if (!walkable({ kind, foot, access }, exclude)) {
       excluded++
       continue
     }
     const level = levelOf(bridge, tunnel, layer)
-    for (const part of (JSON.parse(gj) as { coordinates: number[][][] }).coordinates)
-      if (part.length >= 2) lines.push({ coords: Float64Array.from(part.flat()), level })
+    for (const coords of parts) if (coords.length >= 4) lines.push({ coords, level })
   }
   const noding: CityNetwork['noding'] =
     settings.noding === 'auto' ? (osm > input.roads.length / 2 ? 'vertices' : 'crossings') : settings.noding

@@ -14,7 +14,7 @@ import { get, upload } from '../../test/helpers/upload.ts'
 import proj4 from 'proj4'
 import { gaussKrugerEpsg } from '../import/crs.ts'
 import { type RoadLine, buildGraph, snap } from './graph.ts'
-import { DEFAULT_NETWORK, walkable } from './load.ts'
+import { DEFAULT_NETWORK, walkable, wkbLines } from './load.ts'
 import { markNetworkCovered, nodeDistances, pointDistances, siteSources, snapAll } from './reach.ts'
 
 const line = (level: number, ...pts: [number, number][]): RoadLine => ({ coords: Float64Array.from(pts.flat()), level })
@@ -126,6 +126,37 @@ describe('walking distance on hand-made networks', () => {
     const s = snap(g1, 0, 0, 10)!
     const p = snapAll(g1, Float64Array.from([100]), Float64Array.from([100]), 10)
     expect(pointDistances(g1, p, [s], 1e9)[0]).toBeCloseTo(200, 9)
+  })
+})
+
+describe('reading roads as WKB', () => {
+  /** A WKB LineString in either byte order. */
+  const lineWkb = (le: boolean, pts: number[]) => {
+    const b = Buffer.alloc(9 + 8 * pts.length)
+    b.writeUInt8(le ? 1 : 0, 0)
+    if (le) b.writeUInt32LE(2, 1)
+    else b.writeUInt32BE(2, 1)
+    if (le) b.writeUInt32LE(pts.length / 2, 5)
+    else b.writeUInt32BE(pts.length / 2, 5)
+    for (let k = 0; k < pts.length; k++)
+      if (le) b.writeDoubleLE(pts[k], 9 + 8 * k)
+      else b.writeDoubleBE(pts[k], 9 + 8 * k)
+    return b
+  }
+  it('reads lines and multilines of either byte order, to the millimetre, and refuses other types', () => {
+    expect(wkbLines(lineWkb(true, [500000.12345, 3000000.0004, 500010, 3000000.9996]))).toEqual([
+      Float64Array.from([500000.123, 3000000, 500010, 3000001]),
+    ])
+    const head = Buffer.alloc(9)
+    head.writeUInt8(0, 0)
+    head.writeUInt32BE(5, 1)
+    head.writeUInt32BE(2, 5)
+    const multi = Buffer.concat([head, lineWkb(false, [0, 0, 1, 1]), lineWkb(true, [2, 2, 3, 3, 4, 4])])
+    expect(wkbLines(multi)).toEqual([Float64Array.from([0, 0, 1, 1]), Float64Array.from([2, 2, 3, 3, 4, 4])])
+    const point = Buffer.alloc(21)
+    point.writeUInt8(1, 0)
+    point.writeUInt32LE(1, 1)
+    expect(() => wkbLines(point)).toThrow(/not a line/)
   })
 })
 

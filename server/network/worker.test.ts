@@ -13,7 +13,7 @@ function city(): { roads: RoadRow[]; gates: [number, number][] } {
     bridge,
     null,
     null,
-    JSON.stringify({ type: 'MultiLineString', coordinates: [pts] }),
+    [Float64Array.from(pts.flat())],
   ]
   // 40 × 40 streets 100 m apart, each drawn end to end so only crossings join them.
   for (let k = 0; k <= 40; k++) {
