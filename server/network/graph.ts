@@ -311,6 +311,101 @@ export function snap(g: Graph, px: number, py: number, cap: number): Snap | null
 /** The first square's half-width: a typical home's distance to its street. */
 const SNAP_FIRST_M = 40
 
+/**
+ * The segments bucketed into square cells by their boxes: what snapMany asks instead of the index. A
+ * Flatbush search returns a fresh array per square, a million times when a city's homes are joined
+ * (with the collector's work, ~2.5 s of the network's thread); a cell lists its segments in place.
+ * A cell's segments are a superset of those whose boxes meet a square covering it, and every segment
+ * outside the square is farther than its half-width, so the nearest is the one snap finds.
+ */
+interface SegmentGrid {
+  x0: number
+  y0: number
+  size: number
+  nx: number
+  ny: number
+  /** cell c's segments are seg[start[c] .. start[c + 1]) */
+  start: Int32Array
+  seg: Int32Array
+}
+const segmentGrids = new WeakMap<Graph, SegmentGrid>()
+
+function segmentGrid(g: Graph): SegmentGrid {
+  const hit = segmentGrids.get(g)
+  if (hit) return hit
+  const E = g.segA.length
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity]
+  for (let v = 0; v < g.nodes; v++) {
+    if (g.x[v] < x0) x0 = g.x[v]
+    if (g.x[v] > x1) x1 = g.x[v]
+    if (g.y[v] < y0) y0 = g.y[v]
+    if (g.y[v] > y1) y1 = g.y[v]
+  }
+  // Cells of the first square's half-width, at most ~4M of them however far the roads spread.
+  const size = Math.max(SNAP_FIRST_M, Math.sqrt(((x1 - x0) * (y1 - y0)) / (4 << 20)), 1e-6)
+  const nx = Math.floor((x1 - x0) / size) + 1,
+    ny = Math.floor((y1 - y0) / size) + 1
+  const cx = (x: number) => Math.min(nx - 1, Math.max(0, Math.floor((x - x0) / size)))
+  const cy = (y: number) => Math.min(ny - 1, Math.max(0, Math.floor((y - y0) / size)))
+  const start = new Int32Array(nx * ny + 1)
+  const each = (e: number, f: (c: number) => void) => {
+    const ax = g.x[g.segA[e]],
+      ay = g.y[g.segA[e]],
+      bx = g.x[g.segB[e]],
+      by = g.y[g.segB[e]]
+    for (let j = cy(Math.min(ay, by)), j1 = cy(Math.max(ay, by)); j <= j1; j++)
+      for (let i = cx(Math.min(ax, bx)), i1 = cx(Math.max(ax, bx)); i <= i1; i++) f(j * nx + i)
+  }
+  for (let e = 0; e < E; e++)
+    each(e, (c) => {
+      start[c + 1]++
+    })
+  for (let c = 0; c < nx * ny; c++) start[c + 1] += start[c]
+  const fill = start.slice(0, nx * ny)
+  const seg = new Int32Array(start[nx * ny])
+  for (let e = 0; e < E; e++)
+    each(e, (c) => {
+      seg[fill[c]++] = e
+    })
+  const out = { x0, y0, size, nx, ny, start, seg }
+  segmentGrids.set(g, out)
+  return out
+}
+
+/** snap for many points: the same answers, from the segment grid (see SegmentGrid). */
+export function snapMany(
+  g: Graph,
+  xs: Float64Array,
+  ys: Float64Array,
+  cap: number,
+  each: (i: number, s: Snap) => void,
+) {
+  if (!g.index || !g.segA.length) return
+  const grid = segmentGrid(g)
+  const { x0, y0, size, nx, ny, start, seg } = grid
+  const candidates: number[] = []
+  for (let i = 0; i < xs.length; i++) {
+    const px = xs[i],
+      py = ys[i]
+    if (!Number.isFinite(px) || !Number.isFinite(py)) continue
+    for (let r = Math.min(SNAP_FIRST_M, cap); ; r = Math.min(r * 2, cap)) {
+      candidates.length = 0
+      const i0 = Math.max(0, Math.floor((px - r - x0) / size)),
+        i1 = Math.min(nx - 1, Math.floor((px + r - x0) / size))
+      const j0 = Math.max(0, Math.floor((py - r - y0) / size)),
+        j1 = Math.min(ny - 1, Math.floor((py + r - y0) / size))
+      for (let j = j0; j <= j1; j++)
+        for (let c = j * nx + i0, c1 = j * nx + i1; c <= c1; c++)
+          for (let q = start[c]; q < start[c + 1]; q++) candidates.push(seg[q])
+      const best = nearestOf(g, px, py, cap, candidates)
+      if ((best && best.leg <= r) || r >= cap) {
+        if (best) each(i, best)
+        break
+      }
+    }
+  }
+}
+
 function nearestOf(g: Graph, px: number, py: number, cap: number, candidates: number[]): Snap | null {
   // Compared by Math.sqrt, which is several times cheaper than Math.hypot in V8 (~20 candidates for
   // each of a million homes); the winner's leg is then computed by Math.hypot as before.

@@ -263,6 +263,19 @@ describe('snapping a point to its nearest segment', () => {
       if (got) found++
     }
     expect(found).toBeGreaterThan(500)
+    // snapAll (the segment grid) joins every point where snap does, to the same place.
+    for (const cap of [10, 60, 300]) {
+      const xs = Float64Array.from({ length: 3000 }, () => rnd() * 1.2 - 100)
+      const ys = Float64Array.from({ length: 3000 }, () => rnd() * 1.2 - 100)
+      xs[0] = NaN
+      const all = snapAll(g, xs, ys, cap)
+      for (let i = 0; i < xs.length; i++) {
+        const one = snap(g, xs[i], ys[i], cap)
+        expect([all.seg[i], all.seg[i] < 0 ? 0 : all.t[i], all.seg[i] < 0 ? 0 : all.leg[i]]).toEqual(
+          one ? [one.seg, one.t, one.leg] : [-1, 0, 0],
+        )
+      }
+    }
   })
 })
 

@@ -4,7 +4,7 @@
 // directly when a site joins the same segment. Pure, no database.
 import { pointPolygonDistance, type MultiPoly } from '../indicators/geom.ts'
 import { RADIUS_TOLERANCE_M } from '../indicators/coverage.ts'
-import { type Graph, type Snap, snap } from './graph.ts'
+import { type Graph, type Snap, snap, snapMany } from './graph.ts'
 
 /** Points joined to the network, in the order of their point set; seg = −1 when off the network. */
 export interface Snapped {
@@ -16,13 +16,11 @@ export interface Snapped {
 export function snapAll(g: Graph, xs: Float64Array, ys: Float64Array, cap: number): Snapped {
   const n = xs.length
   const out: Snapped = { seg: new Int32Array(n).fill(-1), t: new Float64Array(n), leg: new Float64Array(n) }
-  for (let i = 0; i < n; i++) {
-    const s = snap(g, xs[i], ys[i], cap)
-    if (!s) continue
+  snapMany(g, xs, ys, cap, (i, s) => {
     out.seg[i] = s.seg
     out.t[i] = s.t
     out.leg[i] = s.leg
-  }
+  })
   return out
 }
 
