@@ -345,28 +345,30 @@ function segmentGrid(g: Graph): SegmentGrid {
   const size = Math.max(SNAP_FIRST_M, Math.sqrt(((x1 - x0) * (y1 - y0)) / (4 << 20)), 1e-6)
   const nx = Math.floor((x1 - x0) / size) + 1,
     ny = Math.floor((y1 - y0) / size) + 1
-  const cx = (x: number) => Math.min(nx - 1, Math.max(0, Math.floor((x - x0) / size)))
-  const cy = (y: number) => Math.min(ny - 1, Math.max(0, Math.floor((y - y0) / size)))
+  const cell = (v: number, origin: number, n: number) => Math.min(n - 1, Math.max(0, Math.floor((v - origin) / size)))
+  // Each segment's cell range, then a count and a fill pass over it (written out: a callback per cell
+  // cost more than the passes).
+  const i0 = new Int32Array(E),
+    i1 = new Int32Array(E),
+    j0 = new Int32Array(E),
+    j1 = new Int32Array(E)
   const start = new Int32Array(nx * ny + 1)
-  const each = (e: number, f: (c: number) => void) => {
+  for (let e = 0; e < E; e++) {
     const ax = g.x[g.segA[e]],
       ay = g.y[g.segA[e]],
       bx = g.x[g.segB[e]],
       by = g.y[g.segB[e]]
-    for (let j = cy(Math.min(ay, by)), j1 = cy(Math.max(ay, by)); j <= j1; j++)
-      for (let i = cx(Math.min(ax, bx)), i1 = cx(Math.max(ax, bx)); i <= i1; i++) f(j * nx + i)
+    i0[e] = cell(Math.min(ax, bx), x0, nx)
+    i1[e] = cell(Math.max(ax, bx), x0, nx)
+    j0[e] = cell(Math.min(ay, by), y0, ny)
+    j1[e] = cell(Math.max(ay, by), y0, ny)
+    for (let j = j0[e]; j <= j1[e]; j++) for (let i = i0[e]; i <= i1[e]; i++) start[j * nx + i + 1]++
   }
-  for (let e = 0; e < E; e++)
-    each(e, (c) => {
-      start[c + 1]++
-    })
   for (let c = 0; c < nx * ny; c++) start[c + 1] += start[c]
   const fill = start.slice(0, nx * ny)
   const seg = new Int32Array(start[nx * ny])
   for (let e = 0; e < E; e++)
-    each(e, (c) => {
-      seg[fill[c]++] = e
-    })
+    for (let j = j0[e]; j <= j1[e]; j++) for (let i = i0[e]; i <= i1[e]; i++) seg[fill[j * nx + i]++] = e
   const out = { x0, y0, size, nx, ny, start, seg }
   segmentGrids.set(g, out)
   return out
