@@ -99,24 +99,35 @@ export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'cros
     serials += Math.max(0, l.coords.length / 2 - 1)
   }
   if (opts.noding === 'crossings' && serials > 1) {
-    const fb = new Flatbush(serials)
     const segLine = new Int32Array(serials)
     const segJ = new Int32Array(serials)
+    const ax = new Float64Array(serials),
+      ay = new Float64Array(serials),
+      bx = new Float64Array(serials),
+      by = new Float64Array(serials)
     lines.forEach((l, k) => {
       const c = l.coords
       for (let j = 0; j + 3 < c.length; j += 2) {
         const s = serialOf[k] + j / 2
         segLine[s] = k
         segJ[s] = j
-        fb.add(
-          Math.min(c[j], c[j + 2]),
-          Math.min(c[j + 1], c[j + 3]),
-          Math.max(c[j], c[j + 2]),
-          Math.max(c[j + 1], c[j + 3]),
-        )
+        ax[s] = c[j]
+        ay[s] = c[j + 1]
+        bx[s] = c[j + 2]
+        by[s] = c[j + 3]
       }
     })
-    fb.finish()
+    // Candidates from a grid of the segments' boxes (cells ~2 mean segments wide), not a Flatbush search
+    // per segment and line end (a fresh array each: ~2 s of the network's thread for a million
+    // segments). A cell's segments are a superset of those whose boxes meet a box inside it, and the
+    // tests below decide on the segments themselves, so the same crossings and T-junctions are found;
+    // a pair seen in two cells is tested once (`seen`).
+    let total = 0
+    for (let s = 0; s < serials; s++) total += Math.abs(bx[s] - ax[s]) + Math.abs(by[s] - ay[s])
+    const grid = boxGrid(ax, ay, bx, by, Math.max(1, total / serials))
+    const { x0: gx0, y0: gy0, size, nx, ny, start, seg } = grid
+    const cell = (v: number, origin: number, n: number) => Math.min(n - 1, Math.max(0, Math.floor((v - origin) / size)))
+    const seen = new Int32Array(serials).fill(-1)
     const add = (s: number, t: number, at?: [number, number]) => {
       const c = lines[segLine[s]].coords
       const j = segJ[s]
@@ -128,47 +139,55 @@ export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'cros
       else splits.set(s, [p])
     }
     // A line's end on another line's interior is a T-junction, whatever the levels (a bridge lands there).
+    let query = 0
     lines.forEach((l, k) => {
       const c = l.coords
       for (const j of [0, c.length - 2]) {
         const px = c[j],
           py = c[j + 1]
-        for (const o of fb.search(px - 0.01, py - 0.01, px + 0.01, py + 0.01)) {
-          if (segLine[o] === k && (segJ[o] === j || segJ[o] + 2 === j)) continue
-          const d = lines[segLine[o]].coords
-          const j2 = segJ[o]
-          const dx = d[j2 + 2] - d[j2],
-            dy = d[j2 + 3] - d[j2 + 1]
-          const l2 = dx * dx + dy * dy
-          if (!(l2 > 0)) continue
-          const t = ((px - d[j2]) * dx + (py - d[j2 + 1]) * dy) / l2
-          if (t <= 1e-9 || t >= 1 - 1e-9) continue
-          if (Math.hypot(px - (d[j2] + t * dx), py - (d[j2 + 1] + t * dy)) <= 0.01) add(o, t, [px, py])
-        }
+        query++
+        for (let cy = cell(py - 0.01, gy0, ny), cy1 = cell(py + 0.01, gy0, ny); cy <= cy1; cy++)
+          for (let cx = cell(px - 0.01, gx0, nx), cx1 = cell(px + 0.01, gx0, nx); cx <= cx1; cx++)
+            for (let q = start[cy * nx + cx]; q < start[cy * nx + cx + 1]; q++) {
+              const o = seg[q]
+              if (seen[o] === -query - 1) continue
+              seen[o] = -query - 1
+              if (segLine[o] === k && (segJ[o] === j || segJ[o] + 2 === j)) continue
+              const d = lines[segLine[o]].coords
+              const j2 = segJ[o]
+              const dx = d[j2 + 2] - d[j2],
+                dy = d[j2 + 3] - d[j2 + 1]
+              const l2 = dx * dx + dy * dy
+              if (!(l2 > 0)) continue
+              const t = ((px - d[j2]) * dx + (py - d[j2 + 1]) * dy) / l2
+              if (t <= 1e-9 || t >= 1 - 1e-9) continue
+              if (Math.hypot(px - (d[j2] + t * dx), py - (d[j2 + 1] + t * dy)) <= 0.01) add(o, t, [px, py])
+            }
       }
     })
+    // Crossings: each pair of segments sharing a cell, tested once (o > s, not seen for this s).
+    seen.fill(-1)
     for (let s = 0; s < serials; s++) {
       const l = lines[segLine[s]]
       const j = segJ[s]
       const c = l.coords
-      for (const o of fb.search(
-        Math.min(c[j], c[j + 2]),
-        Math.min(c[j + 1], c[j + 3]),
-        Math.max(c[j], c[j + 2]),
-        Math.max(c[j + 1], c[j + 3]),
-      )) {
-        if (o <= s) continue
-        const l2 = lines[segLine[o]]
-        if (l2.level !== l.level) continue
-        const d = l2.coords
-        const j2 = segJ[o]
-        const hit = crossing(c[j], c[j + 1], c[j + 2], c[j + 3], d[j2], d[j2 + 1], d[j2 + 2], d[j2 + 3])
-        if (!hit) continue
-        // Both sides get the same point, computed once, so they meet at one node.
-        const at: [number, number] = [c[j] + hit[0] * (c[j + 2] - c[j]), c[j + 1] + hit[0] * (c[j + 3] - c[j + 1])]
-        add(s, hit[0], at)
-        add(o, hit[1], at)
-      }
+      for (let cy = grid.j0[s]; cy <= grid.j1[s]; cy++)
+        for (let cx = grid.i0[s]; cx <= grid.i1[s]; cx++)
+          for (let q = start[cy * nx + cx]; q < start[cy * nx + cx + 1]; q++) {
+            const o = seg[q]
+            if (o <= s || seen[o] === s) continue
+            seen[o] = s
+            const l2 = lines[segLine[o]]
+            if (l2.level !== l.level) continue
+            const d = l2.coords
+            const j2 = segJ[o]
+            const hit = crossing(c[j], c[j + 1], c[j + 2], c[j + 3], d[j2], d[j2 + 1], d[j2 + 2], d[j2 + 3])
+            if (!hit) continue
+            // Both sides get the same point, computed once, so they meet at one node.
+            const at: [number, number] = [c[j] + hit[0] * (c[j + 2] - c[j]), c[j + 1] + hit[0] * (c[j + 3] - c[j + 1])]
+            add(s, hit[0], at)
+            add(o, hit[1], at)
+          }
     }
   }
 
@@ -327,26 +346,33 @@ interface SegmentGrid {
   /** cell c's segments are seg[start[c] .. start[c + 1]) */
   start: Int32Array
   seg: Int32Array
+  /** each segment's cells: columns i0[e] .. i1[e], rows j0[e] .. j1[e] */
+  i0: Int32Array
+  i1: Int32Array
+  j0: Int32Array
+  j1: Int32Array
 }
 const segmentGrids = new WeakMap<Graph, SegmentGrid>()
 
-function segmentGrid(g: Graph): SegmentGrid {
-  const hit = segmentGrids.get(g)
-  if (hit) return hit
-  const E = g.segA.length
+/**
+ * Boxes (segment k from (ax[k], ay[k]) to (bx[k], by[k])) bucketed into square cells of at least
+ * `minSize`, at most ~4M cells however far they spread: each box listed in every cell it meets.
+ */
+function boxGrid(ax: Float64Array, ay: Float64Array, bx: Float64Array, by: Float64Array, minSize: number): SegmentGrid {
+  const E = ax.length
   let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity]
-  for (let v = 0; v < g.nodes; v++) {
-    if (g.x[v] < x0) x0 = g.x[v]
-    if (g.x[v] > x1) x1 = g.x[v]
-    if (g.y[v] < y0) y0 = g.y[v]
-    if (g.y[v] > y1) y1 = g.y[v]
+  for (let e = 0; e < E; e++) {
+    x0 = Math.min(x0, ax[e], bx[e])
+    x1 = Math.max(x1, ax[e], bx[e])
+    y0 = Math.min(y0, ay[e], by[e])
+    y1 = Math.max(y1, ay[e], by[e])
   }
-  // Cells of the first square's half-width, at most ~4M of them however far the roads spread.
-  const size = Math.max(SNAP_FIRST_M, Math.sqrt(((x1 - x0) * (y1 - y0)) / (4 << 20)), 1e-6)
+  if (!E) [x0, y0, x1, y1] = [0, 0, 0, 0]
+  const size = Math.max(minSize, Math.sqrt(((x1 - x0) * (y1 - y0)) / (4 << 20)), 1e-6)
   const nx = Math.floor((x1 - x0) / size) + 1,
     ny = Math.floor((y1 - y0) / size) + 1
   const cell = (v: number, origin: number, n: number) => Math.min(n - 1, Math.max(0, Math.floor((v - origin) / size)))
-  // Each segment's cell range, then a count and a fill pass over it (written out: a callback per cell
+  // Each box's cell range, then a count and a fill pass over it (written out: a callback per cell
   // cost more than the passes).
   const i0 = new Int32Array(E),
     i1 = new Int32Array(E),
@@ -354,14 +380,10 @@ function segmentGrid(g: Graph): SegmentGrid {
     j1 = new Int32Array(E)
   const start = new Int32Array(nx * ny + 1)
   for (let e = 0; e < E; e++) {
-    const ax = g.x[g.segA[e]],
-      ay = g.y[g.segA[e]],
-      bx = g.x[g.segB[e]],
-      by = g.y[g.segB[e]]
-    i0[e] = cell(Math.min(ax, bx), x0, nx)
-    i1[e] = cell(Math.max(ax, bx), x0, nx)
-    j0[e] = cell(Math.min(ay, by), y0, ny)
-    j1[e] = cell(Math.max(ay, by), y0, ny)
+    i0[e] = cell(Math.min(ax[e], bx[e]), x0, nx)
+    i1[e] = cell(Math.max(ax[e], bx[e]), x0, nx)
+    j0[e] = cell(Math.min(ay[e], by[e]), y0, ny)
+    j1[e] = cell(Math.max(ay[e], by[e]), y0, ny)
     for (let j = j0[e]; j <= j1[e]; j++) for (let i = i0[e]; i <= i1[e]; i++) start[j * nx + i + 1]++
   }
   for (let c = 0; c < nx * ny; c++) start[c + 1] += start[c]
@@ -369,9 +391,27 @@ function segmentGrid(g: Graph): SegmentGrid {
   const seg = new Int32Array(start[nx * ny])
   for (let e = 0; e < E; e++)
     for (let j = j0[e]; j <= j1[e]; j++) for (let i = i0[e]; i <= i1[e]; i++) seg[fill[j * nx + i]++] = e
-  const out = { x0, y0, size, nx, ny, start, seg }
-  segmentGrids.set(g, out)
-  return out
+  return { x0, y0, size, nx, ny, start, seg, i0, i1, j0, j1 }
+}
+
+function segmentGrid(g: Graph): SegmentGrid {
+  let hit = segmentGrids.get(g)
+  if (hit) return hit
+  const E = g.segA.length
+  const ax = new Float64Array(E),
+    ay = new Float64Array(E),
+    bx = new Float64Array(E),
+    by = new Float64Array(E)
+  for (let e = 0; e < E; e++) {
+    ax[e] = g.x[g.segA[e]]
+    ay[e] = g.y[g.segA[e]]
+    bx[e] = g.x[g.segB[e]]
+    by[e] = g.y[g.segB[e]]
+  }
+  // Cells of the first square's half-width.
+  hit = boxGrid(ax, ay, bx, by, SNAP_FIRST_M)
+  segmentGrids.set(g, hit)
+  return hit
 }
 
 /** snap for many points: the same answers, from the segment grid (see SegmentGrid). */
