@@ -13,12 +13,14 @@ import { zipSync } from 'fflate'
 import { BENCH_CITY, benchCity, ensureCity, scratchDb } from './bench-common.ts'
 import { openDatabase } from '../server/db/engine.ts'
 import { importLayer } from '../server/import/pipeline.ts'
+import { PARALLEL_MIN_FEATURES } from '../server/import/readers/geojson.ts'
 import { progressBar } from './progress.ts'
 
 const { values: a } = parseArgs({
   options: {
     buildings: { type: 'string', default: '1000000' },
-    // GeoJSON up to this size is parsed whole (the server's CITYCHECK_GEOJSON_PARSE_WHOLE_MB); 0 = from bytes
+    // GeoJSON up to this size with under 50,000 features is parsed whole (the server's
+    // CITYCHECK_GEOJSON_PARSE_WHOLE_MB); 0 = always from its bytes
     'parse-whole-mb': { type: 'string', default: '512' },
     'skip-ogr2ogr': { type: 'boolean', default: false },
     format: { type: 'string', default: 'geojson' },
@@ -137,7 +139,7 @@ await scratch.drop()
 const mb = (x: number) => (x / 1048576).toFixed(0)
 const path_ = shapefile
   ? 'zipped Shapefile'
-  : bytes <= keepParsedBytes
+  : bytes <= keepParsedBytes && n < PARALLEL_MIN_FEATURES
     ? 'GeoJSON parsed whole'
     : 'GeoJSON read from bytes'
 console.log(`\n${path_}, ${mb(bytes)} MB; memory = peak resident size above the process before the file was read`)

@@ -30,7 +30,7 @@ export interface Config {
   maxUploadBytes: number
   maxUnpackedBytes: number
   maxFeatures: number
-  /** GeoJSON up to this size is parsed whole; a larger one is read feature by feature from its bytes. */
+  /** GeoJSON up to this size with under 50,000 features is parsed whole; others are read from their bytes. */
   keepParsedBytes: number
   /** Versions kept per (year, layer) besides the current one; older ones are dropped. */
   keepVersions: number

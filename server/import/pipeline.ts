@@ -34,7 +34,8 @@ export interface ImportLimits {
   maxUnpackedBytes: number
   maxFeatures: number
   keepVersions: number
-  /** GeoJSON up to this size is parsed whole, a larger one from its bytes (see readers/geojson.ts) */
+  /** GeoJSON up to this size with under 50,000 features is parsed whole, others from their bytes
+   * (see readers/geojson.ts) */
   keepParsedBytes?: number
   /** A GeoJSON read from its bytes scanned and converted on a second core too: from 50,000 features,
    * always, or never (readers/geojson.ts, parallel.ts) */

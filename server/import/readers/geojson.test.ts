@@ -101,4 +101,28 @@ describe('GeoJSON read from bytes', () => {
       expect.objectContaining({ code: 'CC_PARSE_FAILED' }),
     )
   })
+
+  it('reads a file of 50,000 features or more from its bytes (two cores), fewer parsed whole, by count not size', () => {
+    const points = (n: number, pad = 0) =>
+      Buffer.from(
+        `{"type":"FeatureCollection","features":[${Array.from(
+          { length: n },
+          (_, i) =>
+            `{"type":"Feature","properties":{"code":"P${i}","note":"${'x'.repeat(pad)}"},"geometry":{"type":"Point","coordinates":[117.${i},31.8]}}`,
+        ).join(',')}]}`,
+      )
+    const R = { ...OPTS, maxFeatures: 1e6 }
+    const many = points(50_000)
+    const few = points(1_000, 5000)
+    // both past the size below which a file is parsed whole unseen, both under keepParsedBytes
+    for (const b of [many, few]) expect(b.length).toBeGreaterThan(4 * 1024 * 1024)
+    const fromBytes = readGeoJson(many, 'many.geojson', R)
+    expect(Array.isArray(fromBytes.features)).toBe(false)
+    expect(fromBytes.features.length).toBe(50_000)
+    expect(fromBytes.features.at(49_999)?.properties.code).toBe('P49999')
+    expect(fromBytes.fieldNames).toEqual(['code', 'note'])
+    expect(Array.isArray(readGeoJson(few, 'few.geojson', R).features)).toBe(true)
+    // with the second core turned off, a file that fits is parsed whole however many features it has
+    expect(Array.isArray(readGeoJson(many, 'many.geojson', { ...R, worker: 'never' }).features)).toBe(true)
+  })
 })

@@ -1,11 +1,12 @@
-// GeoJSON (RFC 7946, plus the legacy `crs` member). Two ways to read one, by size:
-// - up to `keepParsedBytes` (512 MB), the whole file is decoded and JSON.parse'd at once and the parsed
-//   features are kept: the fastest way (one native parse; see the README's import figures).
-// - a larger file — one V8 could not even hold as a string (~512 MB, ~1.6 million footprints) — is
-//   read from its bytes: the FeatureCollection's members and each feature's extent are found by a
-//   byte scan (jsonscan.ts), every feature is decoded and parsed on its own (attribute names and the
-//   extent gathered on the way), and only the bytes and the features' offsets (16 bytes each) are
-//   kept: a feature is parsed again when the import reads it. Memory stays near the file's size.
+// GeoJSON (RFC 7946, plus the legacy `crs` member). Two ways to read one, by size and feature count:
+// - a file of fewer than 50,000 features (PARALLEL_MIN_FEATURES) up to `keepParsedBytes` (512 MB) is
+//   decoded and JSON.parse'd at once and the parsed features are kept: one native parse, one thread.
+// - one of more features, or a larger file (one V8 could not even hold as a string: ~512 MB, ~1.6
+//   million footprints), is read from its bytes, on two cores from 50,000 features: the
+//   FeatureCollection's members and each feature's extent are found by a byte scan (jsonscan.ts),
+//   every feature is decoded and parsed on its own (attribute names and the extent gathered on the
+//   way), and only the bytes and the features' offsets (16 bytes each) are kept: a feature is parsed
+//   again when the import reads it. Memory stays near the file's size.
 import { isUtf8 } from 'node:buffer'
 import type { Feature, Geometry } from 'geojson'
 import { AppError } from '../../errors.ts'
@@ -22,8 +23,13 @@ export const BLOCK_FEATURES = 5000
 /** How long the first pass waits for a worker's block before doing it itself. */
 const WAIT_MS = 20_000
 
-/** Above this size a GeoJSON keeps its bytes, not its parsed features (~1.6 million footprints). */
+/**
+ * Above this size a GeoJSON keeps its bytes, not its parsed features (~1.6 million footprints), however
+ * many features it has; below it, one with too few features for the second core is parsed whole.
+ */
 export const KEEP_PARSED_BYTES = 512 * 1024 * 1024
+/** Below this size a GeoJSON is parsed whole without looking for its features first. */
+const WHOLE_BELOW_BYTES = 4 * 1024 * 1024
 
 /** Encodings whose two-byte characters may end in 0x5C (see jsonscan.ts). */
 const DOUBLE_BYTE = new Set(['gbk', 'gb18030', 'big5', 'shift_jis', 'euc-kr'])
@@ -366,13 +372,23 @@ function readWhole(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadRe
   }
 }
 
-/** GeoJSON FeatureCollection, Feature or bare geometry: parsed whole, or from its bytes when large. */
+/**
+ * GeoJSON FeatureCollection, Feature or bare geometry: parsed whole, or from its bytes when large or
+ * when it has features enough for the second core (a whole parse is one thread's work and holds ~7× the
+ * file in parsed objects; from its bytes, 1,033,809 footprints took 17.6–21.3 s and 0.60 KB a building
+ * against 20.9 s and 2.32 KB parsed whole: `npm run bench:import`).
+ */
 export function readGeoJson(buf: Uint8Array, fileName: string, opts: ReadOptions): ReadResult {
-  if (buf.length <= (opts.keepParsedBytes ?? KEEP_PARSED_BYTES)) return readWhole(buf, fileName, opts)
+  const keep = opts.keepParsedBytes ?? KEEP_PARSED_BYTES
+  const mode = opts.worker ?? 'auto'
+  // Too small to hold the features that make a second core worth it (50,000 points are ~5 MB).
+  if (buf.length <= Math.min(keep, WHOLE_BELOW_BYTES) && mode !== 'always') return readWhole(buf, fileName, opts)
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
   const t = textOf(bytes, opts.encoding, fileName)
   const dbcs = DOUBLE_BYTE.has(normaliseEncoding(t.encoding))
   const top = scanTop(t, fileName, dbcs)
+  const twoCores = mode === 'always' || (mode === 'auto' && (top?.starts.length ?? 0) >= PARALLEL_MIN_FEATURES)
+  if (buf.length <= keep && !twoCores) return readWhole(buf, fileName, opts)
   const base = {
     format: 'geojson' as const,
     fileName,

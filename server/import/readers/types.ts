@@ -45,8 +45,9 @@ export interface ReadOptions {
   maxUnpackedBytes: number
   maxFeatures: number
   /**
-   * GeoJSON up to this many bytes keeps its parsed features; a larger file keeps only its bytes and
-   * parses a feature again each time it is read (bounded memory, one extra parse; see geojson.ts).
+   * GeoJSON up to this many bytes with under 50,000 features keeps its parsed features; a larger file,
+   * or one of more features, keeps only its bytes and parses a feature again each time it is read
+   * (bounded memory, one extra parse, a second core; see geojson.ts).
    */
   keepParsedBytes?: number
   /** Such a large GeoJSON read on a second core too: from 50,000 features, always, or never */
