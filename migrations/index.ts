@@ -7,6 +7,7 @@ import * as m005 from './005_network.ts'
 import * as m006 from './006_figures.ts'
 import * as m007 from './007_result_partitions.ts'
 import * as m008 from './008_result_sets.ts'
+import * as m009 from './009_arrays_lz4.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '006_figures': m006,
   '007_result_partitions': m007,
   '008_result_sets': m008,
+  '009_arrays_lz4': m009,
 }

@@ -32,6 +32,12 @@ it('four processes opening one empty database at once all start; each migration 
   const dbs = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const rows = await dbs[0].knex('knex_migrations').select('name')
   expect(rows.map((r) => r.name).sort()).toEqual(Object.keys(migrations).sort())
+  // A run's arrays and result sets are compressed by lz4 (this server is built with it: 008, 009).
+  const lz4 = await dbs[0].knex.raw(
+    `SELECT attrelid::regclass::text AS t, attname, attcompression FROM pg_attribute
+     WHERE attrelid IN ('indicator_arrays'::regclass, 'indicator_result_sets'::regclass) AND attname IN ('data', 'unit_codes')`,
+  )
+  expect(lz4.rows.map((r: { attcompression: string }) => r.attcompression)).toEqual(['l', 'l'])
   await Promise.all(dbs.map((d) => d.close()))
 }, 60_000)
 
