@@ -1,7 +1,8 @@
 // Numeric columns read back through a binary COPY: the same numbers PostgreSQL prints, bit for bit.
 import { describe, expect, it } from 'vitest'
 import { useTestApp } from '../../test/helpers/app.ts'
-import { copyColumns } from './bulk.ts'
+import { readRunArrays } from '../indicators/service.ts'
+import { copyColumns, copyRawRows } from './bulk.ts'
 
 const t = useTestApp()
 
@@ -63,5 +64,38 @@ describe('copyColumns', () => {
     } finally {
       await t.db.knex.client.releaseConnection(client)
     }
+  })
+})
+
+describe('copyRawRows', () => {
+  it('gives each field its own bytes: bytea of every byte value across chunks, empty, NULL and UTF-8 text', async () => {
+    const client = (await t.db.knex.client.acquireConnection()) as import('pg').ClientBase
+    try {
+      // every byte value, an empty value, NULL, text with 中文 and a quote, then 5 MB (many COPY chunks)
+      await client.query(`CREATE TEMP TABLE cc_raw AS SELECT * FROM (VALUES
+        (1, '社区''一', decode((SELECT string_agg(lpad(to_hex(b), 2, '0'), '') FROM generate_series(0, 255) b), 'hex')),
+        (2, 'b', ''::bytea), (3, NULL, NULL)) v(i, name, data)`)
+      await client.query(
+        `INSERT INTO cc_raw SELECT 4, 'big', decode(string_agg(lpad(to_hex(g % 256), 2, '0'), ''), 'hex') FROM generate_series(0, 5242879) g`,
+      )
+      const rows = await copyRawRows(client, 'SELECT name, data FROM cc_raw ORDER BY i')
+      const plain = (await client.query('SELECT name, data FROM cc_raw ORDER BY i')).rows
+      expect(rows).toHaveLength(4)
+      rows.forEach(([name, data], i) => {
+        expect(name?.toString('utf8') ?? null).toBe(plain[i].name)
+        expect(data === null ? null : data.equals(plain[i].data)).toBe(plain[i].data === null ? null : true)
+      })
+      expect(rows[0][0]!.toString('utf8')).toBe("社区'一")
+      expect(rows[1][1]!.length).toBe(0)
+      expect(rows[3][1]!.length).toBe(5242880)
+      expect(rows[3][1]![300]).toBe(300 % 256)
+    } finally {
+      await t.db.knex.client.releaseConnection(client)
+    }
+  })
+
+  it("reads a run's arrays by name, a name with quotes taken as a name", async () => {
+    expect(await readRunArrays(t.db.knex, 0, ["x') OR true OR ('", 'fid'])).toEqual({})
+    expect(await readRunArrays(t.db.knex, 0, [])).toEqual({})
   })
 })

@@ -233,3 +233,40 @@ export async function copyColumns(
   if (!ended) throw new Error('copyColumns: the COPY stream ended early')
   return { n, cols: cols.map((c) => c.subarray(0, n)) }
 }
+
+/**
+ * The rows of `sql` by a binary COPY, each field as its own bytes (null for NULL). For bytea, which a
+ * plain query sends hex-encoded (twice the bytes to send and decode) and pg cannot take in binary
+ * (its protocol parser reads every field as UTF-8 text). The stream is gathered whole, then cut.
+ */
+export async function copyRawRows(client: pg.ClientBase, sql: string): Promise<(Buffer | null)[][]> {
+  const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`))
+  stream.on('error', () => {}) // (the loop below sees the first error; see copyColumns)
+  const chunks: Buffer[] = []
+  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk)
+  const b = Buffer.concat(chunks)
+  const broken = () => new Error('copyRawRows: not a whole binary COPY stream')
+  if (b.length < 19 || !b.subarray(0, 11).equals(SIGNATURE)) throw broken()
+  let p = 19 + b.readUInt32BE(15)
+  const rows: (Buffer | null)[][] = []
+  for (;;) {
+    if (p + 2 > b.length) throw broken()
+    const count = b.readInt16BE(p)
+    p += 2
+    if (count === -1) return rows
+    const row: (Buffer | null)[] = []
+    for (let k = 0; k < count; k++) {
+      if (p + 4 > b.length) throw broken()
+      const size = b.readInt32BE(p)
+      p += 4
+      if (size < 0) row.push(null)
+      else {
+        if (p + size > b.length) throw broken()
+        // a copy: a field kept must not hold the whole stream's buffer alive
+        row.push(Buffer.from(b.subarray(p, p + size)))
+        p += size
+      }
+    }
+    rows.push(row)
+  }
+}

@@ -11,12 +11,16 @@ import type { Facility } from './model.ts'
 import { bboxOf, toMultiPoly } from './geom.ts'
 import { SOURCE_NAMES } from './population.ts'
 import { indicatorByCode, type IndicatorDef } from './registry.ts'
-import { definitions, latestRun, modelFor, settingsFor, unpackBit, yearConfig, isStale } from './service.ts'
-
-async function arrays(knex: Knex, runId: number, names: string[]): Promise<Record<string, Buffer>> {
-  const rows = await knex('indicator_arrays').where({ run_id: runId }).whereIn('name', names).select('name', 'data')
-  return Object.fromEntries(rows.map((r) => [r.name, Buffer.from(r.data)]))
-}
+import {
+  definitions,
+  latestRun,
+  modelFor,
+  readRunArrays,
+  settingsFor,
+  unpackBit,
+  yearConfig,
+  isStale,
+} from './service.ts'
 
 /**
  * Uncovered residential buildings of a unit ('city', a 街道 code or a 社区 code), most residents first.
@@ -34,7 +38,7 @@ export async function coverageGaps(
 ) {
   const run = await latestRun(knex, city, year)
   if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果 / computed results for ${year}` })
-  const a = await arrays(knex, run.id, [
+  const a = await readRunArrays(knex, run.id, [
     'fid',
     'residents',
     'residents_source',

@@ -2,7 +2,9 @@
 // staleness and year-over-year change; the 问题清单 refreshed from each run.
 import type { Knex } from 'knex'
 import type { Config } from '../config.ts'
-import type { Database } from '../db/engine.ts'
+import { canCopy, type Database } from '../db/engine.ts'
+import { copyRawRows } from '../db/bulk.ts'
+import type pg from 'pg'
 import { inTransaction } from '../db/client.ts'
 import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
@@ -284,6 +286,29 @@ function computed<T, R>(g: Generator<T, R>): Generator<T, R> {
     yield* items
     return last
   })()
+}
+
+/**
+ * Named per-building arrays of a run (missing names are absent). On PostgreSQL by a binary COPY: a
+ * query sends bytea hex-encoded, and the tiles' 8 MB at a million buildings took 95–165 ms that way.
+ */
+export async function readRunArrays(knex: Knex, runId: number, names: string[]): Promise<Record<string, Buffer>> {
+  if (!canCopy(knex)) {
+    const rows = await knex('indicator_arrays').where({ run_id: runId }).whereIn('name', names).select('name', 'data')
+    return Object.fromEntries(rows.map((r) => [r.name, Buffer.from(r.data)]))
+  }
+  const client = (await knex.client.acquireConnection()) as pg.Client
+  try {
+    // COPY takes no parameters: the run id is a number, the names quoted by the driver.
+    const list = names.map((n) => client.escapeLiteral(n)).join(', ')
+    const rows = await copyRawRows(
+      client,
+      `SELECT name, data FROM indicator_arrays WHERE run_id = ${Number(runId)} AND name IN (${list || 'NULL'})`,
+    )
+    return Object.fromEntries(rows.map(([name, data]) => [name!.toString('utf8'), data!]))
+  } finally {
+    await knex.client.releaseConnection(client)
+  }
 }
 
 /** A run's per-building arrays (the gap queries' and tiles' input), as stored in indicator_arrays. */

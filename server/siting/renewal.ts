@@ -4,7 +4,7 @@
 //   小区: Σ over coverage and life-circle indicators of weight × share of the 小区's residents left uncovered
 import type { Knex } from 'knex'
 import { AppError } from '../errors.ts'
-import { definitions, latestRun, unpackBit } from '../indicators/service.ts'
+import { definitions, latestRun, readRunArrays, unpackBit } from '../indicators/service.ts'
 import { listProblems } from '../problems/store.ts'
 
 export interface RenewalWeights {
@@ -64,11 +64,12 @@ export async function rankForRenewal(
   const run = await latestRun(knex, city, year)
   if (!run) throw new AppError('CC_NOT_FOUND', { what: `${year} 年度的指标计算结果 / computed results for ${year}` })
   const defs = (await definitions(knex, city, year)).filter((d) => d.kind === 'coverage' || d.kind === 'life_circle')
-  const arr = await knex('indicator_arrays')
-    .where({ run_id: run.id })
-    .whereIn('name', ['residents', 'residential', 'area', ...defs.map((d) => `covered:${d.code}`)])
-    .select('name', 'data')
-  const a = Object.fromEntries(arr.map((r) => [r.name, Buffer.from(r.data)]))
+  const a = await readRunArrays(knex, run.id, [
+    'residents',
+    'residential',
+    'area',
+    ...defs.map((d) => `covered:${d.code}`),
+  ])
   if (!a.area)
     throw new AppError('CC_NOT_FOUND', {
       what: '小区归属（请重新计算指标）/ 小区 membership (recompute the indicators)',

@@ -11,7 +11,7 @@ import vtpbf from 'vt-pbf'
 import { AppError } from '../errors.ts'
 import type { EventBus } from '../db/events.ts'
 import { currentVersions } from '../indicators/model.ts'
-import { latestRun, unpackBit } from '../indicators/service.ts'
+import { latestRun, readRunArrays, unpackBit } from '../indicators/service.ts'
 import { listProblems } from '../problems/store.ts'
 import { Lru } from '../lru.ts'
 
@@ -408,11 +408,7 @@ export class TileService {
       p = (async () => {
         const run = await latestRun(this.knex, city, year)
         if (!run) return null
-        const arr = await this.knex('indicator_arrays')
-          .where({ run_id: run.id })
-          .whereIn('name', ['fid', 'residents', 'residential'])
-          .select('name', 'data')
-        const a = Object.fromEntries(arr.map((r) => [r.name, Buffer.from(r.data)]))
+        const a = await readRunArrays(this.knex, run.id, ['fid', 'residents', 'residential'])
         if (!a.fid) return null
         const fid = new Int32Array(a.fid.buffer.slice(a.fid.byteOffset, a.fid.byteOffset + a.fid.byteLength))
         let max = 0
@@ -441,10 +437,7 @@ export class TileService {
     if (!ra) return null
     let bits = ra.covered.get(indicator)
     if (!bits) {
-      bits = this.knex('indicator_arrays')
-        .where({ run_id: ra.runId, name: `covered:${indicator}` })
-        .first('data')
-        .then((r) => (r ? Buffer.from(r.data) : null))
+      bits = readRunArrays(this.knex, ra.runId, [`covered:${indicator}`]).then((r) => r[`covered:${indicator}`] ?? null)
       ra.covered.set(indicator, bits)
     }
     const cov = await bits
