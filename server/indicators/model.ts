@@ -97,6 +97,11 @@ export interface CityModel {
    * `deferNetwork`): `network` is null until settleNetwork(m) resolves.
    */
   networkPending?: Promise<import('../network/load.ts').CityNetwork | null>
+  /**
+   * The worker that joined the network and still holds it (a model loaded with `deferNetwork`), for
+   * the run's walking flags: null once taken, or when there is none (network/load.ts takeWorker).
+   */
+  takeNetworkWorker?: () => import('node:worker_threads').Worker | null
   /** what the walking network looks like (segments, components, homes off it), once it is there */
   networkWarning?: string
   /** the latest inspection of each building and 小区, attached before each run (server/inspections) */
@@ -282,7 +287,7 @@ async function readModel(
   const networkJob = startNetwork(
     readNetwork(knex, versions, srid),
     { ...DEFAULT_NETWORK, ...(settings.network ?? {}) },
-    { worker: options.networkWorker },
+    { worker: options.networkWorker, keep: options.deferNetwork },
   )
   started.push(networkJob)
   // Every query at once, each on its own connection: PostgreSQL works on them in parallel while
@@ -556,6 +561,7 @@ async function readModel(
     warnings,
   }
   if (options.deferNetwork) {
+    model.takeNetworkWorker = () => networkJob.takeWorker()
     model.networkPending = joined.then(attach)
     // (its failure is the awaiting run's to report; unawaited, it must not go unhandled)
     model.networkPending.catch(() => {})

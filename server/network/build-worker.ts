@@ -6,7 +6,16 @@
 import { parentPort } from 'node:worker_threads'
 import type { CityModel } from '../indicators/model.ts'
 import { type FlagsRequest, networkFlags } from './indicators.ts'
-import { graphOf, joinNetwork, type NetworkInput, type NetworkSettings, received, sendable } from './load.ts'
+import Flatbush from 'flatbush'
+import {
+  type CityNetwork,
+  graphOf,
+  joinNetwork,
+  type NetworkInput,
+  type NetworkSettings,
+  received,
+  sendable,
+} from './load.ts'
 
 type Points = { x: Float64Array; y: Float64Array }
 type Message =
@@ -15,8 +24,40 @@ type Message =
   | { flags: FlagsRequest }
 
 let built: { input: NetworkInput; settings: NetworkSettings; graph: ReturnType<typeof graphOf> } | null = null
+/** The joined network, kept for the run's walking flags (its arrays shared with the main thread). */
+let held: CityNetwork | null = null
 
 const buffersOf = (arrays: ArrayBufferView[]) => [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))]
+
+/** A typed array's copy in shared memory: posted to another thread, it is shared, not copied. */
+function shared<T extends Float64Array | Int32Array>(a: T): T {
+  const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength))
+  out.set(a)
+  return out
+}
+
+/** The network with every array (and the segment index) in shared memory. */
+function inSharedMemory(net: CityNetwork): CityNetwork {
+  const g = net.graph
+  const index = g.index && new SharedArrayBuffer(g.index.data.byteLength)
+  if (index) new Uint8Array(index).set(new Uint8Array(g.index!.data))
+  const pts = (p: CityNetwork['residential']) => ({ ...p, seg: shared(p.seg), t: shared(p.t), leg: shared(p.leg) })
+  return {
+    ...net,
+    graph: {
+      ...g,
+      ...Object.fromEntries(
+        (['x', 'y', 'off', 'adj', 'w', 'segA', 'segB', 'segLen', 'component', 'componentSize'] as const).map((k) => [
+          k,
+          shared(g[k]),
+        ]),
+      ),
+      index: index && Flatbush.from(index),
+    },
+    residential: pts(net.residential),
+    areas: pts(net.areas),
+  }
+}
 
 parentPort!.on('message', (msg: Message) => {
   if ('input' in msg) {
@@ -24,20 +65,17 @@ parentPort!.on('message', (msg: Message) => {
     return
   }
   if ('residential' in msg) {
-    const net = joinNetwork(built!.input, built!.graph, built!.settings, msg)
-    const g = net.graph
-    const arrays: ArrayBufferView[] = [g.x, g.y, g.off, g.adj, g.w, g.segA, g.segB, g.segLen, g.component]
-    arrays.push(g.componentSize)
-    for (const p of [net.residential, net.areas]) arrays.push(p.seg, p.t, p.leg)
-    const buffers = buffersOf(arrays)
-    if (g.index) buffers.push(g.index.data as ArrayBuffer)
-    parentPort!.postMessage(sendable(net), buffers)
+    // Kept here for the flags and shared with the main thread, which reads it from the same memory.
+    held = inSharedMemory(joinNetwork(built!.input, built!.graph, built!.settings, msg))
+    built = null
+    parentPort!.postMessage(sendable(held))
     return
   }
-  // The model's parts networkFlags reads, around the network as sent (its index rebuilt from its bytes).
+  // The model's parts networkFlags reads, around the network held here or as sent (its index rebuilt
+  // from its bytes).
   const r = msg.flags
   const m = {
-    network: received(r.network),
+    network: r.network ? received(r.network) : held,
     b: { n: r.buildings },
     areas: { length: r.areas },
     residentialPoints: { ids: r.residentialIds },

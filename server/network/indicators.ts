@@ -5,6 +5,7 @@ import type { IndicatorDef } from '../indicators/registry.ts'
 import { type CityModel, hasNetwork, settleNetwork } from '../indicators/model.ts'
 import { type ResultRow, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
 import { markWithin, siteSources } from './reach.ts'
+import type { Worker } from 'node:worker_threads'
 import { type SentNetwork, WALK_SPEED_SOURCE, networkWorker, sendable } from './load.ts'
 
 export const NETWORK_MODEL =
@@ -58,7 +59,8 @@ export function networkFlags(
 
 /** What a worker needs to compute a run's walking flags (build-worker.ts): the network and the sites. */
 export interface FlagsRequest {
-  network: SentNetwork
+  /** null: the worker's own, as it joined it (startNetwork's kept worker) */
+  network: SentNetwork | null
   requests: ReturnType<typeof networkRequests>
   buildings: number
   areas: number
@@ -72,10 +74,12 @@ export interface FlagsRequest {
 export const FLAGS_WORKER_MIN_HOMES = 50_000
 
 /**
- * Starts the walking flags of these indicators in a worker thread, given a copy of the model's network
- * (posting it and the sites takes ~0.25 s of this thread at a million buildings), to fill computeSteps' netCache while
- * the main thread computes the straight-line parts. Null below the size where that pays; an empty map
- * should the worker fail, and the main thread then computes the flags itself.
+ * Starts the walking flags of these indicators in a worker thread, to fill computeSteps' netCache while
+ * the main thread computes the straight-line parts: in the worker that joined the model's network and
+ * still holds it (a model loaded with `deferNetwork`), else in a new one given a copy of the network
+ * (posting it took ~0.35 s of this thread at a million buildings, and the thread ~0.6 s to start). Null
+ * below the size where that pays; an empty map should the worker fail, and the main thread then
+ * computes the flags itself.
  */
 export function networkFlagsAhead(
   m: CityModel,
@@ -85,16 +89,25 @@ export function networkFlagsAhead(
   const requests = defs.flatMap(networkRequests)
   if (!hasNetwork(m) || !requests.length) return null
   if (opts.worker !== 'always' && m.residentialPoints.ids.length < FLAGS_WORKER_MIN_HOMES) return null
-  // Started at once: the thread loads its modules while the network is still being joined.
-  const w = networkWorker()
+  // Without a worker to take over, one is started at once: it loads its modules while the network is
+  // still being joined.
+  const fresh = m.takeNetworkWorker ? null : networkWorker()
+  let w: Worker | null = fresh
   const reply = new Promise<Map<string, Flags>>((resolve, reject) => {
-    w.once('message', (flags: [string, Flags][]) => resolve(new Map(flags)))
-    w.once('error', () => resolve(new Map()))
-    w.once('exit', () => resolve(new Map()))
+    const listen = (worker: Worker) => {
+      worker.once('message', (flags: [string, Flags][]) => resolve(new Map(flags)))
+      worker.once('error', () => resolve(new Map()))
+      worker.once('exit', () => resolve(new Map()))
+    }
+    if (fresh) listen(fresh)
     settleNetwork(m).then((net) => {
       if (!net) return resolve(new Map())
+      const own = fresh ? null : m.takeNetworkWorker!()
+      w = fresh ?? own ?? networkWorker()
+      if (!fresh) listen(w)
+      w.ref()
       const request: FlagsRequest = {
-        network: sendable(net),
+        network: own ? null : sendable(net),
         requests,
         buildings: m.b.n,
         areas: m.areas.length,
@@ -105,7 +118,7 @@ export function networkFlagsAhead(
       }
       w.postMessage({ flags: request })
     }, reject)
-  }).finally(() => w.terminate())
+  }).finally(() => w?.terminate())
   // A network that failed to build fails the run where it awaits this; a run that failed first never does.
   reply.catch(() => {})
   return reply

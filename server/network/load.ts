@@ -239,9 +239,18 @@ export const WORKER_MIN_ROADS = 5000
 export interface NetworkJob {
   /** The network with these points joined to it (null: no roads this year). */
   join(points: { residential: Points; areas: Points }): Promise<CityNetwork | null>
+  /**
+   * The worker that joined the network, still holding it (started with `keep`): the run's walking
+   * flags are computed there, with no second thread to start and no copy of the network to send.
+   * Null if there is none (no worker, not kept, already taken or past KEEP_MS); the taker ends it.
+   */
+  takeWorker(): Worker | null
   /** Stops the worker if the model was not finished. */
   close(): void
 }
+
+/** How long a kept worker waits to be taken before it is ended. */
+const KEEP_MS = 60_000
 
 /**
  * Starts reading the roads at once and, for a city-sized network, builds the graph in a worker thread
@@ -251,9 +260,10 @@ export interface NetworkJob {
 export function startNetwork(
   read: Promise<NetworkInput | null>,
   settings: NetworkSettings,
-  opts: { worker?: 'auto' | 'always' | 'never' } = {},
+  opts: { worker?: 'auto' | 'always' | 'never'; keep?: boolean } = {},
 ): NetworkJob {
   let worker: Worker | null = null
+  let kept: { w: Worker; timer: NodeJS.Timeout } | null = null
   let failed = false
   const useWorker = (n: number) => opts.worker === 'always' || (opts.worker !== 'never' && n >= WORKER_MIN_ROADS)
   const input = read.then((inp) => {
@@ -271,7 +281,7 @@ export function startNetwork(
   input.catch(() => {})
   const local = (inp: NetworkInput, points: { residential: Points; areas: Points }) =>
     joinNetwork(inp, graphOf(inp, settings), settings, points)
-  return {
+  const job: NetworkJob = {
     async join(points) {
       const inp = await input
       if (!inp) return null
@@ -286,13 +296,24 @@ export function startNetwork(
       const { residential: r, areas: a } = points
       w.postMessage({ residential: { x: r.x, y: r.y }, areas: { x: a.x, y: a.y } })
       const net = await reply
-      void w.terminate()
       worker = null
+      if (net && opts.keep) {
+        w.unref()
+        kept = { w, timer: setTimeout(() => job.close(), KEEP_MS).unref() }
+      } else void w.terminate()
       return net ?? local(inp, points)
+    },
+    takeWorker() {
+      const k = kept
+      kept = null
+      if (k) clearTimeout(k.timer)
+      return k?.w ?? null
     },
     close() {
       if (worker) void (worker as Worker).terminate()
       worker = null
+      void job.takeWorker()?.terminate()
     },
   }
+  return job
 }

@@ -415,12 +415,22 @@ describe('the network model through the API', () => {
     const rows: ResultRow[] = []
     const steps = computeSteps(later, INDICATORS, undefined, { deferNetwork: true, netCache })
     let pendingAtFirstStep: boolean | null = null
+    let filled = -1
     for (let s = steps.next(); !s.done; s = steps.next()) {
       pendingAtFirstStep ??= later.networkPending != null
-      if (s.value === NETWORK_NEXT) for (const [k, f] of await ahead) netCache.set(k, f)
-      else rows.push(...s.value)
+      if (s.value === NETWORK_NEXT) {
+        for (const [k, f] of await ahead) netCache.set(k, f)
+        filled = netCache.size
+      } else rows.push(...s.value)
     }
     expect(pendingAtFirstStep).toBe(true)
+    // The flags came from the worker that joined the network (taken, so no longer on offer), which
+    // shares the network's memory with this thread rather than sending a copy.
+    expect(filled).toBeGreaterThan(10)
+    expect(netCache.size).toBe(filled)
+    expect(later.takeNetworkWorker!()).toBeNull()
+    expect(later.network!.residential.seg.buffer).toBeInstanceOf(SharedArrayBuffer)
+    expect(later.network!.graph.x.buffer).toBeInstanceOf(SharedArrayBuffer)
     expect(later.networkPending).toBeUndefined()
     expect(later.network!.residential).toEqual(here.network!.residential)
     expect(later.networkWarning).toBe(here.networkWarning)
