@@ -14,7 +14,7 @@ import { currentVersions, loadCityModel, settleNetwork, type CityModel } from '.
 import { SOURCE_NAMES } from './population.ts'
 import { inspectionsVersion, loadInspectionFacts } from '../inspections/store.ts'
 import { networkDistanceModel, networkFlagsAhead } from '../network/indicators.ts'
-import { multiInsert, setWriter } from './sets.ts'
+import { setWriter } from './sets.ts'
 import {
   DISTANCE_MODEL,
   definitionsFor,
@@ -195,16 +195,12 @@ export async function computeYear(
     // on its own core while Node computes the next indicator (README: design notes).
     const writer = setWriter(client, city.code, id)
     // The per-building arrays go the same way: the buildings' now, each coverage bitset once computed.
-    const sendArrays = (arrays: [string, Buffer][]) => {
-      if (arrays.length)
-        writer.query(
-          ...multiInsert(
-            'indicator_arrays',
-            'city, run_id, name, data',
-            arrays.map(([name, data]) => [city.code, id, name, data]),
-          ),
-        )
-    }
+    const sendArrays = (arrays: [string, Buffer][]) =>
+      writer.insert(
+        'indicator_arrays',
+        'city, run_id, name, data',
+        arrays.map(([name, data]) => [city.code, id, name, data]),
+      )
     sendArrays(buildingArrays(B))
     const sentFlags = new Set<string>()
     const sendFlags = () => {

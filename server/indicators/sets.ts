@@ -180,9 +180,9 @@ export function setParams(city: string, runId: number, s: ResultSet, cache: Unit
 }
 
 export interface SetWriter {
-  /** Queues any other statement of the run behind the sets (its per-building arrays; see multiInsert). */
-  query(text: string, params: unknown[]): void
-  /** Bytes of parameters queued and not yet sent: the caller waits (`settled`) past a bound. */
+  /** Queues rows of another table of the run behind the sets (its per-building arrays). */
+  insert(table: string, columns: string, rows: unknown[][]): void
+  /** Bytes of parameters queued and not yet inserted: the caller waits (`settled`) past a bound. */
   backlog(): number
   /** Waits until everything queued so far is done. */
   settled(): Promise<void>
@@ -194,43 +194,64 @@ export interface SetWriter {
   abort(): Promise<void>
 }
 
+/** PostgreSQL's limit on one statement's parameters. */
+const MAX_PARAMS = 65535
+
 /**
- * Inserts a run's result sets on `client` as they are computed, one after another on the connection:
- * the database inserts one while Node computes the next indicator.
+ * Inserts a run's result sets on `client` as they are computed: the database inserts them while Node
+ * computes the next indicator. A statement's reply is read only when Node's thread is free (between
+ * indicators), and the next statement waits for it; so whatever was queued meanwhile goes in one
+ * statement per table. Sent one statement per write, the run's ~200 statements fell behind at the
+ * walking indicators, and the run waited ~0.55 s for 64 MB of them (1M buildings; README: design notes).
  */
 export function setWriter(client: pg.ClientBase, city: string, runId: number): SetWriter {
-  let tail: Promise<unknown> = Promise.resolve()
   let failed: unknown = null
   const cache: UnitCache = new Map()
   let queued = 0
-  const query = (text: string, params: unknown[]) => {
-    const bytes = params.reduce<number>((a, p) => a + (Buffer.isBuffer(p) ? p.length : 0), 0)
+  // Rows waiting for the connection, by table, in the order the tables were first queued.
+  const waiting = new Map<string, { columns: string; rows: unknown[][]; bytes: number }>()
+  let sending: Promise<void> | null = null
+  const send = async () => {
+    while (waiting.size) {
+      const [table, w] = waiting.entries().next().value!
+      waiting.delete(table)
+      const per = Math.floor(MAX_PARAMS / w.rows[0].length)
+      for (let i = 0; i < w.rows.length && !failed; i += per)
+        await client.query(...multiInsert(table, w.columns, w.rows.slice(i, i + per))).catch((e) => {
+          failed ??= e
+        })
+      queued -= w.bytes
+    }
+  }
+  const insert = (table: string, columns: string, rows: unknown[][]) => {
+    if (!rows.length) return
+    let bytes = 0
+    for (const r of rows) for (const v of r) if (Buffer.isBuffer(v)) bytes += v.length
     queued += bytes
-    tail = tail.then(() => {
-      queued -= bytes
-      return failed
-        ? undefined
-        : client.query(text, params).catch((e) => {
-            failed ??= e
-          })
+    const w = waiting.get(table)
+    if (w) {
+      w.rows.push(...rows)
+      w.bytes += bytes
+    } else waiting.set(table, { columns, rows, bytes })
+    sending ??= send().finally(() => {
+      sending = null
     })
   }
+  const settled = async () => {
+    while (sending) await sending
+  }
   return {
-    query,
+    insert,
     backlog: () => queued,
-    async settled() {
-      await tail
-    },
+    settled,
     write(rows) {
       const sets = groupSets(rows).map((s) => setParams(city, runId, s, cache))
-      if (sets.length) query(...multiInsert('indicator_result_sets', SET_COLUMNS, sets))
+      insert('indicator_result_sets', SET_COLUMNS, sets)
     },
     async end() {
-      await tail
+      await settled()
       if (failed) throw failed
     },
-    async abort() {
-      await tail
-    },
+    abort: settled,
   }
 }
