@@ -139,6 +139,26 @@ describe('result sets', () => {
     expect(of('c').map((r) => r.unit_name)).toEqual(c.map((r) => r.unit_name))
   })
 
+  it('what is queued while a statement is in flight goes in one statement per table', async () => {
+    const run = await newRun()
+    await inTransaction(t.db.knex, async (client) => {
+      const statements: string[] = []
+      // the real connection, its statements counted
+      const counted = Object.create(client) as typeof client
+      counted.query = ((text: string, params: unknown[]) => {
+        statements.push(text.slice(0, 30))
+        return client.query(text, params)
+      }) as typeof client.query
+      const w = setWriter(counted, '990900', run)
+      for (let b = 0; b < 10; b++) w.write([row(b, { indicator: `ind_${b}` })])
+      await w.end()
+      // the first write's statement at once, the nine written meanwhile in one more
+      expect(statements).toEqual(Array(2).fill('INSERT INTO indicator_result_s'))
+    })
+    const sets = await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])
+    expect(sets.rows[0].n).toBe(10)
+  })
+
   it('a set PostgreSQL refuses fails the writer; nothing is kept and the connection rolls back and works', async () => {
     const run = await newRun()
     await expect(

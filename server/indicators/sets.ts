@@ -223,6 +223,13 @@ export function setWriter(client: pg.ClientBase, city: string, runId: number): S
       queued -= w.bytes
     }
   }
+  // (restarted should rows have come in after the loop found none and before it ended)
+  const start = () => {
+    sending = send().finally(() => {
+      sending = null
+      if (waiting.size) start()
+    })
+  }
   const insert = (table: string, columns: string, rows: unknown[][]) => {
     if (!rows.length) return
     let bytes = 0
@@ -230,12 +237,10 @@ export function setWriter(client: pg.ClientBase, city: string, runId: number): S
     queued += bytes
     const w = waiting.get(table)
     if (w) {
-      w.rows.push(...rows)
+      for (const r of rows) w.rows.push(r)
       w.bytes += bytes
     } else waiting.set(table, { columns, rows, bytes })
-    sending ??= send().finally(() => {
-      sending = null
-    })
+    if (!sending) start()
   }
   const settled = async () => {
     while (sending) await sending

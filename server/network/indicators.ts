@@ -87,8 +87,15 @@ export function networkFlagsAhead(
   opts: { worker?: 'auto' | 'always' } = {},
 ): Promise<Map<string, Flags>> | null {
   const requests = defs.flatMap(networkRequests)
-  if (!hasNetwork(m) || !requests.length) return null
-  if (opts.worker !== 'always' && m.residentialPoints.ids.length < FLAGS_WORKER_MIN_HOMES) return null
+  if (!hasNetwork(m)) return null
+  if (!requests.length || (opts.worker !== 'always' && m.residentialPoints.ids.length < FLAGS_WORKER_MIN_HOMES)) {
+    // No flags for it: the worker that joined the network is not kept waiting.
+    settleNetwork(m).then(
+      () => m.takeNetworkWorker?.()?.terminate(),
+      () => {},
+    )
+    return null
+  }
   // Without a worker to take over, one is started at once: it loads its modules while the network is
   // still being joined.
   const fresh = m.takeNetworkWorker ? null : networkWorker()
