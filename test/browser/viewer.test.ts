@@ -143,20 +143,31 @@ describe('问题地图 viewer in Chromium', () => {
     // can land on the map beneath it and open the card of the 社区 there (seen once: 二社区's).
     await idle(page)
     await page.waitForSelector('#problem-list[data-for="kindergarten_coverage|community"]')
-    // A 社区 row (a building row under 一社区 would open the building's card instead).
-    await page.locator('#problem-list li[data-level="community"]', { hasText: '一社区' }).first().click()
-    await page
-      .waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('一社区'), null, {
-        timeout: 15_000,
+    // A 社区 row (a building row under 一社区 would open the building's card instead). Clicked again if
+    // the card does not follow: under a loaded CI machine a click has still landed on the map beside
+    // the list (the card stayed 二社区's: seen in a clean-clone CI run in session 14, after the wait for
+    // the idle map above); the row's own handler is what is tested.
+    const row = page.locator('#problem-list li[data-level="community"]', { hasText: '一社区' }).first()
+    const opened = () =>
+      page.waitForFunction(() => document.querySelector('#card-title')?.textContent?.includes('一社区'), null, {
+        timeout: 5_000,
       })
-      .catch(async (e) => {
+    let tries = 0
+    for (;;) {
+      await row.click()
+      try {
+        await opened()
+        break
+      } catch (e) {
+        if (++tries < 3) continue
         // What the page showed instead, for the log of a failure.
         const seen = await page.evaluate(() => ({
           card: document.querySelector('#card')?.textContent?.slice(0, 200),
           list: document.querySelector('#problem-list')?.textContent?.slice(0, 300),
         }))
         throw new Error(`${(e as Error).message}; the page showed ${JSON.stringify(seen)}`)
-      })
+      }
+    }
     await page.click('#lang')
     await page.waitForFunction(
       () => document.querySelector('header h1 .long')?.textContent === 'Urban health check · Problem map',
