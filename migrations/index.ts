@@ -8,6 +8,7 @@ import * as m006 from './006_figures.ts'
 import * as m007 from './007_result_partitions.ts'
 import * as m008 from './008_result_sets.ts'
 import * as m009 from './009_arrays_lz4.ts'
+import * as m010 from './010_footprint_columns.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '007_result_partitions': m007,
   '008_result_sets': m008,
   '009_arrays_lz4': m009,
+  '010_footprint_columns': m010,
 }

@@ -38,6 +38,18 @@ it('four processes opening one empty database at once all start; each migration 
      WHERE attrelid IN ('indicator_arrays'::regclass, 'indicator_result_sets'::regclass) AND attname IN ('data', 'unit_codes')`,
   )
   expect(lz4.rows.map((r: { attcompression: string }) => r.attcompression)).toEqual(['l', 'l'])
+  // A building's footprint area and southern latitude are computed as it is stored (010), as pos is.
+  const generated = await dbs[0].knex.raw(
+    `SELECT column_name, generation_expression FROM information_schema.columns
+     WHERE table_name = 'buildings' AND is_generated = 'ALWAYS' ORDER BY column_name`,
+  )
+  expect(generated.rows.map((r: { column_name: string }) => r.column_name)).toEqual([
+    'footprint_deg2',
+    'footprint_ymin',
+    'pos',
+  ])
+  expect(generated.rows[0].generation_expression).toMatch(/st_area\(geom\)/)
+  expect(generated.rows[1].generation_expression).toMatch(/st_ymin\(/)
   await Promise.all(dbs.map((d) => d.close()))
 }, 60_000)
 

@@ -142,8 +142,9 @@ const SQL = {
   // No ORDER BY (sorting a million rows spills to disk): the rows come in fid order, as written, or
   // are put in it (inFidOrder).
   // pos was computed at import in the zone the import chose; another zone is transformed here.
-  // ST_YMin (a bounding-box read) is latitude enough to turn a footprint's square degrees into m².
-  buildings: `SELECT fid, ST_X(p), ST_Y(p), ST_YMin(geom), ST_Area(geom), floors, height, residential, residents, built_year
+  // The footprint's southern latitude (ST_YMin) is latitude enough to turn its square degrees (ST_Area)
+  // into m²; both were computed at import too (migrations/010).
+  buildings: `SELECT fid, ST_X(p), ST_Y(p), footprint_ymin, footprint_deg2, floors, height, residential, residents, built_year
     FROM buildings, LATERAL (SELECT CASE WHEN zone = $2::int THEN pos ELSE ST_Transform(ST_PointOnSurface(geom), $2::int) END AS p) x
     WHERE upload_id = $1`,
   sites: (tbl: string, cols: string) =>
