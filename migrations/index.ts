@@ -9,6 +9,7 @@ import * as m007 from './007_result_partitions.ts'
 import * as m008 from './008_result_sets.ts'
 import * as m009 from './009_arrays_lz4.ts'
 import * as m010 from './010_footprint_columns.ts'
+import * as m011 from './011_network_cache.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '008_result_sets': m008,
   '009_arrays_lz4': m009,
   '010_footprint_columns': m010,
+  '011_network_cache': m011,
 }

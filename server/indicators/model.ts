@@ -17,6 +17,7 @@ import { UnitGrid } from './unitgrid.ts'
 import type { PointSet, Site } from './coverage.ts'
 import type { Settings } from './registry.ts'
 import { DEFAULT_NETWORK, type NetworkJob, readNetwork, startNetwork } from '../network/load.ts'
+import { graphKey, homesKey, keepNetwork, keptHomes } from '../network/cache.ts'
 
 export interface Unit {
   code: string
@@ -102,6 +103,11 @@ export interface CityModel {
    * the run's walking flags: null once taken, or when there is none (network/load.ts takeWorker).
    */
   takeNetworkWorker?: () => import('node:worker_threads').Worker | null
+  /**
+   * Settles once what this load built of the network afresh is kept for the next (network/cache.ts);
+   * a run waits for it at its end, so no write outlives the run.
+   */
+  networkKept?: Promise<void>
   /** what the walking network looks like (segments, components, homes off it), once it is there */
   networkWarning?: string
   /** the latest inspection of each building and 小区, attached before each run (server/inspections) */
@@ -285,11 +291,11 @@ async function readModel(
   }
   onProgress?.(0.05, 'query')
   // The walking network is read and built beside everything else (a worker thread for a city's roads).
-  const networkJob = startNetwork(
-    readNetwork(knex, versions, srid),
-    { ...DEFAULT_NETWORK, ...(settings.network ?? {}) },
-    { worker: options.networkWorker, keep: options.deferNetwork },
-  )
+  const netSettings = { ...DEFAULT_NETWORK, ...(settings.network ?? {}) }
+  const networkJob = startNetwork(readNetwork(knex, versions, srid, netSettings), netSettings, {
+    worker: options.networkWorker,
+    keep: options.deferNetwork,
+  })
   started.push(networkJob)
   // Every query at once, each on its own connection: PostgreSQL works on them in parallel while
   // Node parses what has arrived (on the embedded engine's single connection they simply queue).
@@ -458,9 +464,38 @@ async function readModel(
     Float64Array.from(areas, (a) => a.y),
   )
 
-  // The homes go to the network's worker now, to be joined while the facilities and jobs are read here.
-  const joined = networkJob.join({ residential: residentialPoints, areas: areaPoints })
+  // The homes go to the network's worker now, to be joined while the facilities and jobs are read here
+  // (or their join as kept for this graph, when these homes were joined to it before).
+  const graphAt = versions.roads == null ? null : graphKey(versions.roads, srid, netSettings)
+  const homesAt =
+    graphAt &&
+    homesKey(graphAt, netSettings.accessCapM, residentialPoints.ids, residentialPoints.x, residentialPoints.y)
+  const joined = networkJob.join(
+    { residential: residentialPoints, areas: areaPoints },
+    homesAt ? keptHomes(knex, homesAt, residentialPoints.ids.length) : undefined,
+  )
   joined.catch(() => {})
+  const from = (...layers: string[]) => layers.map((l) => versions[l]).filter((v): v is number => v != null)
+  const networkKept = joined
+    .then((net) =>
+      net && graphAt && homesAt
+        ? keepNetwork(
+            knex,
+            {
+              city: city.code,
+              graphKey: graphAt,
+              homesKey: homesAt,
+              uploads: { graph: from('roads'), homes: from('roads', 'buildings', 'residential-areas') },
+            },
+            net,
+          )
+        : undefined,
+    )
+    // A row not kept is only a saving lost: the next load builds it again.
+    .then(
+      () => {},
+      () => {},
+    )
 
   const toSites = (gj: { type: string; coordinates: unknown }): Site[] => {
     if (gj.type === 'Point') {
@@ -561,12 +596,16 @@ async function readModel(
     settings,
     warnings,
   }
+  model.networkKept = networkKept
   if (options.deferNetwork) {
     model.takeNetworkWorker = () => networkJob.takeWorker()
     model.networkPending = joined.then(attach)
     // (its failure is the awaiting run's to report; unawaited, it must not go unhandled)
     model.networkPending.catch(() => {})
-  } else attach(await joined)
+  } else {
+    attach(await joined)
+    await networkKept
+  }
   onProgress?.(1, 'model ready')
   return model
 }

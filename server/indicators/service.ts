@@ -256,6 +256,9 @@ export async function computeYear(
     return id
   })
   await db.events.changed(city.code, year)
+  // (what the model's load built of the network is kept by now, on its own connection: it is not
+  // left writing behind the finished run)
+  await model.networkKept
   onProgress(1, 'done')
   return {
     runId,

@@ -20,7 +20,7 @@ import {
 type Points = { x: Float64Array; y: Float64Array }
 type Message =
   | { input: NetworkInput; settings: NetworkSettings }
-  | { residential: Points; areas: Points }
+  | { residential: Points & { snapped?: import('./reach.ts').Snapped | null }; areas: Points }
   | { flags: FlagsRequest }
 
 let built: { input: NetworkInput; settings: NetworkSettings; graph: ReturnType<typeof graphOf> } | null = null

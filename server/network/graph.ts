@@ -207,15 +207,11 @@ export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'cros
     return id
   }
   const ea: number[] = [],
-    eb: number[] = [],
-    el: number[] = []
+    eb: number[] = []
   const edge = (a: number, b: number) => {
-    if (a === b) return
-    const len = Math.hypot(xs[b] - xs[a], ys[b] - ys[a])
-    if (!(len > 0)) return
+    if (a === b || !(Math.hypot(xs[b] - xs[a], ys[b] - ys[a]) > 0)) return
     ea.push(a)
     eb.push(b)
-    el.push(len)
   }
   lines.forEach((l, k) => {
     const c = l.coords
@@ -236,12 +232,23 @@ export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'cros
     }
   })
 
-  const nodes = xs.length
-  const E = ea.length
+  return graphFromEdges(Float64Array.from(xs), Float64Array.from(ys), Int32Array.from(ea), Int32Array.from(eb))
+}
+
+/**
+ * The graph of these nodes and edges: adjacency, lengths, segment index and components, all derived
+ * from the nodes' positions and each edge's two ends (so a stored graph keeps only those: cache.ts).
+ */
+export function graphFromEdges(x: Float64Array, y: Float64Array, segA: Int32Array, segB: Int32Array): Graph {
+  const nodes = x.length
+  const E = segA.length
+  // The same expression as when the edge was made, so a graph rebuilt from its edges is the same.
+  const segLen = new Float64Array(E)
+  for (let e = 0; e < E; e++) segLen[e] = Math.hypot(x[segB[e]] - x[segA[e]], y[segB[e]] - y[segA[e]])
   const deg = new Int32Array(nodes + 1)
   for (let e = 0; e < E; e++) {
-    deg[ea[e] + 1]++
-    deg[eb[e] + 1]++
+    deg[segA[e] + 1]++
+    deg[segB[e] + 1]++
   }
   for (let i = 0; i < nodes; i++) deg[i + 1] += deg[i]
   const off = deg
@@ -249,22 +256,20 @@ export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'cros
   const adj = new Int32Array(2 * E),
     w = new Float64Array(2 * E)
   for (let e = 0; e < E; e++) {
-    adj[fill[ea[e]]] = eb[e]
-    w[fill[ea[e]]++] = el[e]
-    adj[fill[eb[e]]] = ea[e]
-    w[fill[eb[e]]++] = el[e]
+    adj[fill[segA[e]]] = segB[e]
+    w[fill[segA[e]]++] = segLen[e]
+    adj[fill[segB[e]]] = segA[e]
+    w[fill[segB[e]]++] = segLen[e]
   }
-  const x = Float64Array.from(xs),
-    y = Float64Array.from(ys)
   let index: Flatbush | null = null
   if (E) {
     index = new Flatbush(E)
     for (let e = 0; e < E; e++)
       index.add(
-        Math.min(x[ea[e]], x[eb[e]]),
-        Math.min(y[ea[e]], y[eb[e]]),
-        Math.max(x[ea[e]], x[eb[e]]),
-        Math.max(y[ea[e]], y[eb[e]]),
+        Math.min(x[segA[e]], x[segB[e]]),
+        Math.min(y[segA[e]], y[segB[e]]),
+        Math.max(x[segA[e]], x[segB[e]]),
+        Math.max(y[segA[e]], y[segB[e]]),
       )
     index.finish()
   }
@@ -290,20 +295,7 @@ export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'cros
     }
     sizes.push(size)
   }
-  return {
-    nodes,
-    x,
-    y,
-    off,
-    adj,
-    w,
-    segA: Int32Array.from(ea),
-    segB: Int32Array.from(eb),
-    segLen: Float64Array.from(el),
-    index,
-    component,
-    componentSize: Int32Array.from(sizes),
-  }
+  return { nodes, x, y, off, adj, w, segA, segB, segLen, index, component, componentSize: Int32Array.from(sizes) }
 }
 
 /** A point joined to the network: the nearest segment, the fraction along it, and the access leg. */

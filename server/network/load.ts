@@ -8,6 +8,7 @@ import type { Knex } from 'knex'
 import { arrayRows } from '../db/client.ts'
 import { type Graph, type RoadLine, buildGraph } from './graph.ts'
 import { type Snapped, snapAll } from './reach.ts'
+import { graphKey, readCached, unpackGraph } from './cache.ts'
 
 export interface NetworkSettings {
   /** road classes nobody walks along (OSM highway values and Chinese 道路等级) */
@@ -66,6 +67,8 @@ export interface CityNetwork {
   gates: { x: Float64Array; y: Float64Array }
   lines: number
   excluded: number
+  /** which parts came from the kept rows (network/cache.ts) rather than built in this run */
+  kept: { graph: boolean; homes: boolean }
 }
 
 /** Whether people can walk along a road of this class with these tags. */
@@ -135,29 +138,45 @@ export function wkbLines(wkb: Uint8Array): Float64Array[] {
 }
 
 export interface NetworkInput {
+  /** the roads as read; none when the graph was kept (`kept`) */
   roads: RoadRow[]
   gates: [number, number][]
+  /** the graph's key among the kept rows (network/cache.ts), when it was looked up */
+  graphKey?: string
+  /** the graph as kept (packGraph's bytes): the roads were not read */
+  kept?: Uint8Array
 }
 
 type Points = { x: Float64Array; y: Float64Array }
 
-/** The year's roads and gates in the model's metres (null when the year has no roads layer). */
+/**
+ * The year's roads and gates in the model's metres (null when the year has no roads layer). Given the
+ * settings, the graph kept for these roads is looked up first, and the roads are read only without it.
+ */
 export async function readNetwork(
   knex: Knex,
   versions: Record<string, number | null>,
   srid: number,
+  settings?: NetworkSettings,
 ): Promise<NetworkInput | null> {
   if (versions.roads == null) return null
+  const roadsUpload = versions.roads
+  const key = settings && graphKey(roadsUpload, srid, settings)
   const [roads, gates] = await Promise.all([
-    rows(
-      knex,
-      `SELECT kind, foot, access, bridge, tunnel, layer, ST_AsBinary(ST_Force2D(ST_Transform(geom, $2::int)))
-       FROM roads WHERE upload_id = $1 ORDER BY fid`,
-      [versions.roads, srid],
-    ).then((rs) => {
-      for (const r of rs) r[6] = wkbLines(r[6] as Uint8Array)
-      return rs
-    }),
+    (key ? readCached(knex, key) : Promise.resolve(null)).then(
+      (kept): Promise<Partial<NetworkInput>> | Partial<NetworkInput> =>
+        kept
+          ? { kept }
+          : rows(
+              knex,
+              `SELECT kind, foot, access, bridge, tunnel, layer, ST_AsBinary(ST_Force2D(ST_Transform(geom, $2::int)))
+             FROM roads WHERE upload_id = $1 ORDER BY fid`,
+              [roadsUpload, srid],
+            ).then((rs) => {
+              for (const r of rs) r[6] = wkbLines(r[6] as Uint8Array)
+              return { roads: rs as RoadRow[] }
+            }),
+    ),
     versions.gates == null
       ? []
       : rows(knex, 'SELECT ST_X(p), ST_Y(p) FROM gates, ST_Transform(geom, $2::int) p WHERE upload_id = $1', [
@@ -165,11 +184,17 @@ export async function readNetwork(
           srid,
         ]),
   ])
-  return { roads: roads as RoadRow[], gates: gates as [number, number][] }
+  return { roads: [], ...roads, gates: gates as [number, number][], graphKey: key }
 }
 
-/** The walking graph from the roads as read: walkable classes only, noded as the settings say. */
+/** The walking graph from the roads as read (walkable classes only, noded as the settings say), or as kept. */
 export function graphOf(input: NetworkInput, settings: NetworkSettings) {
+  if (input.kept) {
+    const u = unpackGraph(input.kept)
+    // (the key names every input of the graph, so an unreadable row is damage, not a stale entry)
+    if (!u) throw new Error(`graphOf: the kept walking graph ${input.graphKey} cannot be read`)
+    return { graph: u.graph, noding: u.meta.noding, excluded: u.meta.excluded, lines: u.meta.lines, kept: true }
+  }
   const exclude = new Set(settings.excludeKinds.map((k) => k.toLowerCase()))
   const lines: RoadLine[] = []
   let excluded = 0,
@@ -185,26 +210,31 @@ export function graphOf(input: NetworkInput, settings: NetworkSettings) {
   }
   const noding: CityNetwork['noding'] =
     settings.noding === 'auto' ? (osm > input.roads.length / 2 ? 'vertices' : 'crossings') : settings.noding
-  return { graph: buildGraph(lines, { noding }), noding, excluded }
+  return { graph: buildGraph(lines, { noding }), noding, excluded, lines: input.roads.length, kept: false }
 }
+
+/** Points to join; `snapped`, the same points' join as kept (network/cache.ts), is used as it is. */
+type JoinPoints = Points & { snapped?: Snapped | null }
 
 /** The network with the homes and 小区 joined to it. */
 export function joinNetwork(
   input: NetworkInput,
   built: ReturnType<typeof graphOf>,
   settings: NetworkSettings,
-  points: { residential: Points; areas: Points },
+  points: { residential: JoinPoints; areas: Points },
 ): CityNetwork {
   const { graph } = built
+  const { residential: r } = points
   return {
     graph,
     settings,
     noding: built.noding,
-    residential: snapAll(graph, points.residential.x, points.residential.y, settings.accessCapM),
+    residential: r.snapped ?? snapAll(graph, r.x, r.y, settings.accessCapM),
     areas: snapAll(graph, points.areas.x, points.areas.y, settings.accessCapM),
     gates: { x: Float64Array.from(input.gates, (g) => g[0]), y: Float64Array.from(input.gates, (g) => g[1]) },
-    lines: input.roads.length,
+    lines: built.lines,
     excluded: built.excluded,
+    kept: { graph: built.kept, homes: r.snapped != null },
   }
 }
 
@@ -215,7 +245,7 @@ export async function loadNetwork(
   settings: NetworkSettings,
   points: { residential: Points; areas: Points },
 ): Promise<CityNetwork | null> {
-  const input = await readNetwork(knex, versions, srid)
+  const input = await readNetwork(knex, versions, srid, settings)
   return input && joinNetwork(input, graphOf(input, settings), settings, points)
 }
 
@@ -237,8 +267,11 @@ export const networkWorker = (): Worker => tsWorker(new URL('./build-worker.ts',
 export const WORKER_MIN_ROADS = 5000
 
 export interface NetworkJob {
-  /** The network with these points joined to it (null: no roads this year). */
-  join(points: { residential: Points; areas: Points }): Promise<CityNetwork | null>
+  /**
+   * The network with these points joined to it (null: no roads this year); `homes`, the residential
+   * points' join as kept, if it was (network/cache.ts).
+   */
+  join(points: { residential: Points; areas: Points }, homes?: Promise<Snapped | null>): Promise<CityNetwork | null>
   /**
    * The worker that joined the network, still holding it (started with `keep`): the run's walking
    * flags are computed there, with no second thread to start and no copy of the network to send.
@@ -279,12 +312,15 @@ export function startNetwork(
   })
   // The caller may fail before it joins: the read's own failure then has nowhere else to go.
   input.catch(() => {})
-  const local = (inp: NetworkInput, points: { residential: Points; areas: Points }) =>
+  const local = (inp: NetworkInput, points: { residential: JoinPoints; areas: Points }) =>
     joinNetwork(inp, graphOf(inp, settings), settings, points)
   const job: NetworkJob = {
-    async join(points) {
+    async join(given, homes) {
       const inp = await input
       if (!inp) return null
+      // A kept join fits only the graph it was joined to: with a graph built afresh it is not asked for.
+      const snapped = inp.kept ? await (homes ?? null)?.catch(() => null) : null
+      const points = { ...given, residential: { ...given.residential, snapped } }
       const w = worker as Worker | null
       if (!w || failed) return local(inp, points)
       const reply = new Promise<CityNetwork | null>((resolve) => {
@@ -294,7 +330,7 @@ export function startNetwork(
       })
       w.ref()
       const { residential: r, areas: a } = points
-      w.postMessage({ residential: { x: r.x, y: r.y }, areas: { x: a.x, y: a.y } })
+      w.postMessage({ residential: { x: r.x, y: r.y, snapped }, areas: { x: a.x, y: a.y } })
       const net = await reply
       worker = null
       if (net && opts.keep) {

@@ -441,6 +441,42 @@ describe('the network model through the API', () => {
     expect(await settleNetwork(later)).toBe(later.network)
   })
 
+  it('keeps the walking graph and the homes’ join for the next load, which then builds neither', async () => {
+    const settings = settingsFor(t.config, {})
+    const city = { code: TEST_CITY, zone: null }
+    const kept = () =>
+      t.db.knex('network_cache').orderBy('kind').select('kind', t.db.knex.raw('uploads::int[] uploads'))
+    const versions = Object.fromEntries(
+      (await t.db.knex('layer_current').where({ city: TEST_CITY, year: 2025 }).select('layer', 'upload_id')).map(
+        (r) => [r.layer, Number(r.upload_id)],
+      ),
+    )
+    // The run in beforeAll kept them, each naming the uploads it was made from.
+    expect(await kept()).toEqual([
+      { kind: 'graph', uploads: [versions.roads] },
+      { kind: 'homes', uploads: [versions.roads, versions.buildings, versions['residential-areas']] },
+    ])
+    const load = (s = settings) => loadCityModel(t.db.knex, city, 2025, s, undefined, { networkWorker: 'never' })
+    const again = await load()
+    expect(again.network!.kept).toEqual({ graph: true, homes: true })
+    await t.db.knex('network_cache').delete()
+    const fresh = await load()
+    expect(fresh.network!.kept).toEqual({ graph: false, homes: false })
+    expect((await kept()).length).toBe(2)
+    // The graph as kept is the graph as built: every array, and the same joins and warning.
+    const { index: a, ...keptGraph } = again.network!.graph
+    const { index: b, ...builtGraph } = fresh.network!.graph
+    expect(keptGraph).toEqual(builtGraph)
+    expect(a!.data).toEqual(b!.data)
+    expect(again.network!.residential).toEqual(fresh.network!.residential)
+    expect(again.networkWarning).toBe(fresh.networkWarning)
+    // Other settings make another graph: a motorway people may walk along joins K1 to the network.
+    const walkAll = await load({ ...settings, network: { excludeKinds: [] } })
+    expect(walkAll.network!.kept).toEqual({ graph: false, homes: false })
+    expect(walkAll.network!.graph.segA.length).toBeGreaterThan(fresh.network!.graph.segA.length)
+    expect((await kept()).length).toBe(4)
+  })
+
   it('builds the 问题清单 from the network model when the year says so', async () => {
     const before = await get(t.app, '/api/years/2025/problems?indicator=kindergarten_coverage&level=community')
     expect(before.body.problems.find((p: { unitCode: string }) => p.unitCode === 'C1').variant).toBe('area')
