@@ -487,8 +487,7 @@ export function* computeSteps(
   const cache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
   const items = new Map<string, Uint8Array>()
   const B = m.b
-  const residents = new Sums(m)
-  for (let i = 0; i < B.n; i++) if (B.residential[i]) residents.add(B.street[i], B.community[i], B.residents[i])
+  const residents = residentSums(m)
   const pop = unitPopulation(m, residents)
 
   for (const [k, def] of defs.entries()) {
@@ -520,47 +519,12 @@ export function* computeSteps(
           noDataBoth(def, ['area', 'residents'], absent(none.map((it) => it.zh).join('、')))
           break
         }
-        const all = new Uint8Array(B.n).fill(1)
-        const flags = p.items!.map((it) => itemFlags(m, it, items, cache))
-        for (const f of flags) for (let i = 0; i < B.n; i++) all[i] &= f[i]
+        const { all, short } = lifeCircleFlags(
+          m,
+          def,
+          p.items!.map((it) => itemFlags(m, it, items, cache)),
+        )
         covered.set(def.code, all)
-        // Which items fall short in each unit (some resident out of reach), for the suggestion.
-        const short = new Map<string, string[]>()
-        // (found per cell of homes, then per unit: a loop over the homes, not all buildings, per item)
-        const cells = residentialCells(m)
-        const homes = m.residentialPoints.ids
-        flags.forEach((f, j) => {
-          const shortCell = new Uint8Array(cells.n)
-          for (let k = 0; k < homes.length; k++) {
-            const i = homes[k]
-            if (!f[i] && B.residents[i] > 0) shortCell[cells.of[k]] = 1
-          }
-          const st = new Uint8Array(m.streets.length),
-            cm = new Uint8Array(m.communities.length),
-            ds = new Uint8Array(m.districts.length)
-          let city = 0
-          for (let c = 0; c < cells.n; c++) {
-            if (!shortCell[c]) continue
-            city = 1
-            const street = cells.street[c]
-            if (street >= 0) {
-              st[street] = 1
-              if (m.streetDistrict[street] >= 0) ds[m.streetDistrict[street]] = 1
-            }
-            if (cells.community[c] >= 0) cm[cells.community[c]] = 1
-          }
-          const add = (k: string) => short.set(k, [...(short.get(k) ?? []), p.items![j].zh])
-          if (city) add(`city|${CITY}`)
-          ds.forEach((v, i) => {
-            if (v) add(`district|${m.districts[i].code}`)
-          })
-          st.forEach((v, i) => {
-            if (v) add(`street|${m.streets[i].code}`)
-          })
-          cm.forEach((v, i) => {
-            if (v) add(`community|${m.communities[i].code}`)
-          })
-        })
         const rs = coverageRows(m, def, all, null)
         for (const r of rs)
           r.extra = Object.assign({}, r.extra, { missing: short.get(`${r.level}|${r.unit_code}`) ?? [] })
@@ -642,133 +606,19 @@ export function* computeSteps(
           rows.push(...noDataRows(m, def, ['value'], NO_LAYER('green-spaces', '绿地')))
           break
         }
-        for (const [level, i, u] of units(m)) {
-          const area =
-            level === 'city'
-              ? m.parkArea.city
-              : level === 'district'
-                ? m.parkArea.district[i]
-                : level === 'street'
-                  ? m.parkArea.street[i]
-                  : m.parkArea.community[i]
-          const d = pop(level, i)
-          rows.push(
-            row(def, 'value', level, u, m, area, d, d > 0 ? area / d : null, {
-              populationSource:
-                u?.population != null || (level === 'city' && m.streets.every((s) => s.population != null))
-                  ? 'declared'
-                  : 'buildings',
-            }),
-          )
-        }
+        rows.push(...parkPerCapitaRows(m, def, pop))
         break
       }
-      case 'jobs_housing': {
-        const jobs = new Sums(m)
-        for (let j = 0; j < m.jobs.jobs.length; j++) jobs.add(m.jobs.street[j], m.jobs.community[j], m.jobs.jobs[j])
-        const share = p.workerShare ?? m.settings.workerShare
-        for (const [level, i, u] of units(m)) {
-          const d = pop(level, i) * share
-          rows.push(
-            row(
-              def,
-              'value',
-              level,
-              u,
-              m,
-              jobs.get(level, i),
-              d,
-              d > 0 && m.jobs.jobs.length ? jobs.get(level, i) / d : null,
-              { workerShare: share },
-            ),
-          )
-        }
+      case 'jobs_housing':
+        rows.push(...jobsHousingRows(m, def, pop))
         break
-      }
-      case 'jobs_housing_radius': {
-        const r = p.radius!
-        const share = p.workerShare ?? m.settings.workerShare
-        const ratio = new Float64Array(m.communities.length).fill(NaN)
-        const nums = new Float64Array(m.communities.length),
-          dens = new Float64Array(m.communities.length)
-        const rp = m.residentialPoints
-        const homeResidents = new Float64Array(rp.ids.length)
-        for (let k = 0; k < rp.ids.length; k++) homeResidents[k] = B.residents[rp.ids[k]]
-        const resGrid = new DiscSums(rp.x, rp.y, homeResidents, r / 20)
-        const jobGrid = new DiscSums(m.jobs.x, m.jobs.y, m.jobs.jobs, r / 20)
-        m.communities.forEach((c, ci) => {
-          const j = jobGrid.sum(c.x, c.y, r)
-          nums[ci] = j
-          dens[ci] = resGrid.sum(c.x, c.y, r) * share
-          if (dens[ci] > 0 && m.jobs.jobs.length) ratio[ci] = j / dens[ci]
-        })
-        for (const [level, i, u] of units(m)) {
-          if (level === 'community') {
-            rows.push(
-              row(def, 'value', level, u, m, nums[i], dens[i], Number.isNaN(ratio[i]) ? null : ratio[i], {
-                radius: r,
-                workerShare: share,
-              }),
-            )
-            continue
-          }
-          // 街道, district and city: the mean of their 社区's ratios, weighted by residents.
-          let sw = 0,
-            sv = 0
-          m.communities.forEach((_, ci) => {
-            if (communityIn(m, level, i, ci) && !Number.isNaN(ratio[ci])) {
-              const wgt = residents.community[ci]
-              sw += wgt
-              sv += wgt * ratio[ci]
-            }
-          })
-          rows.push(
-            row(def, 'value', level, u, m, null, null, sw > 0 ? sv / sw : null, {
-              radius: r,
-              workerShare: share,
-              aggregation: 'residents-weighted mean of 社区',
-            }),
-          )
-        }
+      case 'jobs_housing_radius':
+        rows.push(...jobsHousingRadiusRows(m, def, residents))
         break
-      }
       case 'commute_share':
-      case 'commute_distance': {
-        const total = new Sums(m),
-          near = new Sums(m),
-          dist = new Sums(m)
-        const C = m.commutes
-        for (let k = 0; k < C.count.length; k++) {
-          const ci = C.origin[k]
-          if (ci < 0) continue
-          const c = m.communities[ci]
-          const d = Math.hypot(C.x[k] - c.x, C.y[k] - c.y)
-          total.add(c.street, ci, C.count[k])
-          if (d <= (p.radius ?? 5000) + RADIUS_TOLERANCE_M) near.add(c.street, ci, C.count[k])
-          dist.add(c.street, ci, C.count[k] * d)
-        }
-        for (const [level, i, u] of units(m)) {
-          const t = total.get(level, i)
-          if (def.kind === 'commute_share')
-            rows.push(
-              row(def, 'value', level, u, m, near.get(level, i), t, t > 0 ? (100 * near.get(level, i)) / t : null),
-            )
-          else
-            rows.push(
-              row(
-                def,
-                'value',
-                level,
-                u,
-                m,
-                dist.get(level, i) / 1000,
-                t,
-                t > 0 ? dist.get(level, i) / 1000 / t : null,
-              ),
-            )
-        }
+      case 'commute_distance':
+        rows.push(...commuteRows(m, def))
         break
-      }
       case 'stock_share':
       case 'tall_new_residential':
         if (!knownYears(m)) {
@@ -800,6 +650,196 @@ export function* computeSteps(
   }
   onProgress?.(1, 'done')
   return { covered, warnings: m.warnings.splice(ownWarnings) }
+}
+
+/** 人均公园绿地面积 per unit. */
+function parkPerCapitaRows(m: CityModel, def: IndicatorDef, pop: (level: Level, i: number) => number): ResultRow[] {
+  const out: ResultRow[] = []
+  for (const [level, i, u] of units(m)) {
+    const area =
+      level === 'city'
+        ? m.parkArea.city
+        : level === 'district'
+          ? m.parkArea.district[i]
+          : level === 'street'
+            ? m.parkArea.street[i]
+            : m.parkArea.community[i]
+    const d = pop(level, i)
+    out.push(
+      row(def, 'value', level, u, m, area, d, d > 0 ? area / d : null, {
+        populationSource:
+          u?.population != null || (level === 'city' && m.streets.every((s) => s.population != null))
+            ? 'declared'
+            : 'buildings',
+      }),
+    )
+  }
+  return out
+}
+
+/** 职住比 per unit: jobs over working residents. */
+function jobsHousingRows(m: CityModel, def: IndicatorDef, pop: (level: Level, i: number) => number): ResultRow[] {
+  const p = def.params
+  const out: ResultRow[] = []
+  const jobs = new Sums(m)
+  for (let j = 0; j < m.jobs.jobs.length; j++) jobs.add(m.jobs.street[j], m.jobs.community[j], m.jobs.jobs[j])
+  const share = p.workerShare ?? m.settings.workerShare
+  for (const [level, i, u] of units(m)) {
+    const d = pop(level, i) * share
+    out.push(
+      row(
+        def,
+        'value',
+        level,
+        u,
+        m,
+        jobs.get(level, i),
+        d,
+        d > 0 && m.jobs.jobs.length ? jobs.get(level, i) / d : null,
+        { workerShare: share },
+      ),
+    )
+  }
+  return out
+}
+
+/** 职住比 within a radius of each 社区, and its residents-weighted mean above. */
+function jobsHousingRadiusRows(m: CityModel, def: IndicatorDef, residents: Sums): ResultRow[] {
+  const p = def.params
+  const B = m.b
+  const out: ResultRow[] = []
+  const r = p.radius!
+  const share = p.workerShare ?? m.settings.workerShare
+  const ratio = new Float64Array(m.communities.length).fill(NaN)
+  const nums = new Float64Array(m.communities.length),
+    dens = new Float64Array(m.communities.length)
+  const rp = m.residentialPoints
+  const homeResidents = new Float64Array(rp.ids.length)
+  for (let k = 0; k < rp.ids.length; k++) homeResidents[k] = B.residents[rp.ids[k]]
+  const resGrid = new DiscSums(rp.x, rp.y, homeResidents, r / 20)
+  const jobGrid = new DiscSums(m.jobs.x, m.jobs.y, m.jobs.jobs, r / 20)
+  m.communities.forEach((c, ci) => {
+    const j = jobGrid.sum(c.x, c.y, r)
+    nums[ci] = j
+    dens[ci] = resGrid.sum(c.x, c.y, r) * share
+    if (dens[ci] > 0 && m.jobs.jobs.length) ratio[ci] = j / dens[ci]
+  })
+  for (const [level, i, u] of units(m)) {
+    if (level === 'community') {
+      out.push(
+        row(def, 'value', level, u, m, nums[i], dens[i], Number.isNaN(ratio[i]) ? null : ratio[i], {
+          radius: r,
+          workerShare: share,
+        }),
+      )
+      continue
+    }
+    // 街道, district and city: the mean of their 社区's ratios, weighted by residents.
+    let sw = 0,
+      sv = 0
+    m.communities.forEach((_, ci) => {
+      if (communityIn(m, level, i, ci) && !Number.isNaN(ratio[ci])) {
+        const wgt = residents.community[ci]
+        sw += wgt
+        sv += wgt * ratio[ci]
+      }
+    })
+    out.push(
+      row(def, 'value', level, u, m, null, null, sw > 0 ? sv / sw : null, {
+        radius: r,
+        workerShare: share,
+        aggregation: 'residents-weighted mean of 社区',
+      }),
+    )
+  }
+  return out
+}
+
+/** Commutes from each 社区: the share within the radius, or the mean distance. */
+function commuteRows(m: CityModel, def: IndicatorDef): ResultRow[] {
+  const p = def.params
+  const out: ResultRow[] = []
+  const total = new Sums(m),
+    near = new Sums(m),
+    dist = new Sums(m)
+  const C = m.commutes
+  for (let k = 0; k < C.count.length; k++) {
+    const ci = C.origin[k]
+    if (ci < 0) continue
+    const c = m.communities[ci]
+    const d = Math.hypot(C.x[k] - c.x, C.y[k] - c.y)
+    total.add(c.street, ci, C.count[k])
+    if (d <= (p.radius ?? 5000) + RADIUS_TOLERANCE_M) near.add(c.street, ci, C.count[k])
+    dist.add(c.street, ci, C.count[k] * d)
+  }
+  for (const [level, i, u] of units(m)) {
+    const t = total.get(level, i)
+    if (def.kind === 'commute_share')
+      out.push(row(def, 'value', level, u, m, near.get(level, i), t, t > 0 ? (100 * near.get(level, i)) / t : null))
+    else
+      out.push(
+        row(def, 'value', level, u, m, dist.get(level, i) / 1000, t, t > 0 ? dist.get(level, i) / 1000 / t : null),
+      )
+  }
+  return out
+}
+
+/** Residents per unit, of the residential buildings. */
+function residentSums(m: CityModel): Sums {
+  const B = m.b
+  const residents = new Sums(m)
+  for (let i = 0; i < B.n; i++) if (B.residential[i]) residents.add(B.street[i], B.community[i], B.residents[i])
+  return residents
+}
+
+/**
+ * A life circle's homes with every item in reach (the items' flags AND-ed), and which items fall short
+ * in each unit. (Out of computeSteps, as the other per-building loops: a loop there had V8 compile the
+ * whole generator again for each on-stack replacement, ~1 s of a cold run's compiler threads.)
+ */
+function lifeCircleFlags(m: CityModel, def: IndicatorDef, flags: Uint8Array[]) {
+  const B = m.b
+  const p = def.params
+  const all = new Uint8Array(B.n).fill(1)
+  for (const f of flags) for (let i = 0; i < B.n; i++) all[i] &= f[i]
+  // Which items fall short in each unit (some resident out of reach), for the suggestion.
+  const short = new Map<string, string[]>()
+  // (found per cell of homes, then per unit: a loop over the homes, not all buildings, per item)
+  const cells = residentialCells(m)
+  const homes = m.residentialPoints.ids
+  flags.forEach((f, j) => {
+    const shortCell = new Uint8Array(cells.n)
+    for (let k = 0; k < homes.length; k++) {
+      const i = homes[k]
+      if (!f[i] && B.residents[i] > 0) shortCell[cells.of[k]] = 1
+    }
+    const st = new Uint8Array(m.streets.length),
+      cm = new Uint8Array(m.communities.length),
+      ds = new Uint8Array(m.districts.length)
+    let city = 0
+    for (let c = 0; c < cells.n; c++) {
+      if (!shortCell[c]) continue
+      city = 1
+      const street = cells.street[c]
+      if (street >= 0) {
+        st[street] = 1
+        if (m.streetDistrict[street] >= 0) ds[m.streetDistrict[street]] = 1
+      }
+      if (cells.community[c] >= 0) cm[cells.community[c]] = 1
+    }
+    const add = (k: string) => short.set(k, [...(short.get(k) ?? []), p.items![j].zh])
+    if (city) add(`city|${CITY}`)
+    ds.forEach((v, i) => {
+      if (v) add(`district|${m.districts[i].code}`)
+    })
+    st.forEach((v, i) => {
+      if (v) add(`street|${m.streets[i].code}`)
+    })
+    cm.forEach((v, i) => {
+      if (v) add(`community|${m.communities[i].code}`)
+    })
+  })
+  return { all, short }
 }
 
 function stockShare(m: CityModel, def: IndicatorDef): ResultRow[] {

@@ -50,6 +50,11 @@ export async function definitions(knex: Knex, city: string, year: number): Promi
 // data versions, so any upload or restore makes it miss.
 const models = new Map<string, { key: string; model: CityModel }>()
 
+/** Forgets the models kept in memory (the benchmarks' cold runs in a warm process). */
+export function forgetModels(): void {
+  models.clear()
+}
+
 export async function modelFor(
   knex: Knex,
   city: City,

@@ -71,6 +71,17 @@ export function unpackArrays(buf: Uint8Array): { meta: unknown; arrays: Arrays }
   }
 }
 
+/** The header of packArrays' bytes alone (no array copied), or null. */
+export function packedMeta(buf: Uint8Array): unknown {
+  try {
+    const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+    if (b.length < 8 || b.readUInt32LE(0) !== MAGIC) return null
+    return (JSON.parse(b.toString('utf8', 8, 8 + b.readUInt32LE(4))) as { meta: unknown }).meta
+  } catch {
+    return null
+  }
+}
+
 /** A graph as kept: its nodes' positions and edges (the rest is derived: graphFromEdges). */
 export const packGraph = (g: Graph, meta: GraphMeta): Buffer =>
   packArrays(meta, { x: g.x, y: g.y, segA: g.segA, segB: g.segB })

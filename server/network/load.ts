@@ -8,7 +8,7 @@ import type { Knex } from 'knex'
 import { arrayRows } from '../db/client.ts'
 import { type Graph, type RoadLine, buildGraph } from './graph.ts'
 import { type Snapped, snapAll } from './reach.ts'
-import { graphKey, readCached, unpackGraph } from './cache.ts'
+import { type GraphMeta, graphKey, packedMeta, readCached, unpackGraph } from './cache.ts'
 
 export interface NetworkSettings {
   /** road classes nobody walks along (OSM highway values and Chinese 道路等级) */
@@ -145,6 +145,8 @@ export interface NetworkInput {
   graphKey?: string
   /** the graph as kept (packGraph's bytes): the roads were not read */
   kept?: Uint8Array
+  /** how many roads the graph is of, whether read or kept (what sizes a worker's use) */
+  size: number
 }
 
 type Points = { x: Float64Array; y: Float64Array }
@@ -184,7 +186,8 @@ export async function readNetwork(
           srid,
         ]),
   ])
-  return { roads: [], ...roads, gates: gates as [number, number][], graphKey: key }
+  const size = roads.kept ? ((packedMeta(roads.kept) as GraphMeta | null)?.lines ?? 0) : (roads.roads?.length ?? 0)
+  return { roads: [], ...roads, gates: gates as [number, number][], graphKey: key, size }
 }
 
 /** The walking graph from the roads as read (walkable classes only, noded as the settings say), or as kept. */
@@ -300,7 +303,7 @@ export function startNetwork(
   let failed = false
   const useWorker = (n: number) => opts.worker === 'always' || (opts.worker !== 'never' && n >= WORKER_MIN_ROADS)
   const input = read.then((inp) => {
-    if (inp && useWorker(inp.roads.length)) {
+    if (inp && useWorker(inp.size)) {
       worker = networkWorker()
       worker.unref()
       worker.on('error', () => {

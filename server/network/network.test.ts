@@ -14,7 +14,7 @@ import { get, upload } from '../../test/helpers/upload.ts'
 import proj4 from 'proj4'
 import { gaussKrugerEpsg } from '../import/crs.ts'
 import { type RoadLine, buildGraph, snap } from './graph.ts'
-import { DEFAULT_NETWORK, walkable, wkbLines } from './load.ts'
+import { DEFAULT_NETWORK, readNetwork, walkable, wkbLines } from './load.ts'
 import { markNetworkCovered, nodeDistances, pointDistances, siteSources, snapAll } from './reach.ts'
 
 const line = (level: number, ...pts: [number, number][]): RoadLine => ({ coords: Float64Array.from(pts.flat()), level })
@@ -459,6 +459,11 @@ describe('the network model through the API', () => {
     const load = (s = settings) => loadCityModel(t.db.knex, city, 2025, s, undefined, { networkWorker: 'never' })
     const again = await load()
     expect(again.network!.kept).toEqual({ graph: true, homes: true })
+    // Read as kept, the roads are not read, and the graph still says how many roads it is of (a city's
+    // size decides whether it gets a worker thread).
+    const input = (await readNetwork(t.db.knex, again.versions, again.srid, DEFAULT_NETWORK))!
+    expect(input.kept).toBeInstanceOf(Buffer)
+    expect([input.roads.length, input.size]).toEqual([0, 2])
     await t.db.knex('network_cache').delete()
     const fresh = await load()
     expect(fresh.network!.kept).toEqual({ graph: false, homes: false })

@@ -176,106 +176,151 @@ export function nodeDistances(g: Graph, sources: Snap[], bound: number, dist?: F
   const ch = chains(g)
   const d = dist ?? new Float64Array(g.nodes)
   d.fill(Infinity)
-  const J = ch.junctionNode.length
-  const D = new Float64Array(J).fill(Infinity)
-  const done = new Float64Array(J).fill(Infinity)
-  // Sources on a chain's inner nodes: the best start at each such node (in d, swept below), their chains.
-  const seeded: number[] = []
-  const isSeeded = new Uint8Array(ch.from.length)
-  const W = 2
-  const buckets = Math.floor(bound / W) + 1
-  const head = new Int32Array(buckets).fill(-1)
-  let node = new Int32Array(1024),
-    next = new Int32Array(1024),
-    used = 0
-  const push = (v: number, k: number) => {
-    if (used === node.length) {
-      const n2 = new Int32Array(used * 2)
-      n2.set(node)
-      node = n2
-      const x2 = new Int32Array(used * 2)
-      x2.set(next)
-      next = x2
-    }
-    const b = Math.floor(k / W)
-    node[used] = v
-    next[used] = head[b]
-    head[b] = used++
-  }
-  const relaxJ = (j: number, k: number) => {
-    if (k < D[j] && k <= bound) {
-      D[j] = k
-      push(j, k)
-    }
-  }
-  const start = (v: number, k: number) => {
-    if (!(k <= bound)) return
-    const j = ch.junction[v]
-    if (j >= 0) return relaxJ(j, k)
-    if (k >= d[v]) return
-    d[v] = k
-    const c = ch.chainOf[v]
-    if (!isSeeded[c]) {
-      isSeeded[c] = 1
-      seeded.push(c)
-    }
-  }
+  const q = new ChainSearch(ch, d, bound)
   for (const s of sources) {
-    start(g.segA[s.seg], s.leg + s.t * g.segLen[s.seg])
-    start(g.segB[s.seg], s.leg + (1 - s.t) * g.segLen[s.seg])
+    q.start(g.segA[s.seg], s.leg + s.t * g.segLen[s.seg])
+    q.start(g.segB[s.seg], s.leg + (1 - s.t) * g.segLen[s.seg])
   }
   // An inner source reaches its chain's ends along the chain: swept now so the ends start the search.
   const { iOff, inner, innerW, lastW, from, to } = ch
-  for (const c of seeded) {
+  for (const c of q.seeded) {
     let best = Infinity
-    for (let q = iOff[c]; q < iOff[c + 1]; q++) {
-      if (q > iOff[c]) best += innerW[q]
-      if (d[inner[q]] < best) best = d[inner[q]]
+    for (let k = iOff[c]; k < iOff[c + 1]; k++) {
+      if (k > iOff[c]) best += innerW[k]
+      if (d[inner[k]] < best) best = d[inner[k]]
     }
-    relaxJ(ch.junction[to[c]], best + lastW[c])
+    q.relaxJ(ch.junction[to[c]], best + lastW[c])
     best = Infinity
-    for (let q = iOff[c + 1] - 1; q >= iOff[c]; q--) {
-      if (q < iOff[c + 1] - 1) best += innerW[q + 1]
-      if (d[inner[q]] < best) best = d[inner[q]]
+    for (let k = iOff[c + 1] - 1; k >= iOff[c]; k--) {
+      if (k < iOff[c + 1] - 1) best += innerW[k + 1]
+      if (d[inner[k]] < best) best = d[inner[k]]
     }
-    relaxJ(ch.junction[from[c]], best + innerW[iOff[c]])
+    q.relaxJ(ch.junction[from[c]], best + innerW[iOff[c]])
   }
-  const { jOff, jAdj, jW } = ch
-  for (let b = 0; b < buckets; b++)
-    while (head[b] !== -1) {
-      const e = head[b]
-      head[b] = next[e]
-      const u = node[e]
-      const k = D[u]
-      if (k >= done[u]) continue
-      done[u] = k
-      for (let x = jOff[u]; x < jOff[u + 1]; x++) {
-        const v = jAdj[x],
-          nk = k + jW[x]
-        if (nk < D[v] && nk <= bound) {
-          D[v] = nk
-          push(v, nk)
-        }
-      }
-    }
+  q.settle()
   // Junctions, then the inner nodes of every chain with a reached end or a source: forward from its
   // first junction, then back from its last, each node taking the lower.
-  const { junctionNode, jChain } = ch
-  const swept = new Uint8Array(from.length)
-  const sweep = (c: number) => {
-    if (swept[c]) return
-    swept[c] = 1
+  const { junctionNode, jOff, jChain } = ch
+  const { D } = q
+  for (let j = 0; j < D.length; j++) {
+    if (D[j] === Infinity) continue
+    d[junctionNode[j]] = D[j]
+    for (let x = jOff[j]; x < jOff[j + 1]; x++) q.sweep(jChain[x])
+  }
+  for (const c of q.seeded) q.sweep(c)
+  return d
+}
+
+/**
+ * One nodeDistances search: the junctions' labels and bucket queue, and the chains swept. A class, not
+ * closures made per call: V8 inlines a closure as that very function object, so each search's fresh
+ * closures sent the optimised search back to the interpreter ("wrong call target") — 21 compilations,
+ * ~0.75 s of a cold run's compiler threads at a million buildings. Methods keep one target.
+ */
+class ChainSearch {
+  /** each junction's distance; `done` the distance it was settled at */
+  readonly D: Float64Array
+  private readonly done: Float64Array
+  /** chains with a source on an inner node */
+  readonly seeded: number[] = []
+  private readonly isSeeded: Uint8Array
+  private readonly swept: Uint8Array
+  private readonly head: Int32Array
+  private node = new Int32Array(1024)
+  private next = new Int32Array(1024)
+  private used = 0
+  /** bucket width (m) */
+  private static readonly W = 2
+
+  constructor(
+    private readonly ch: Chains,
+    private readonly d: Float64Array,
+    private readonly bound: number,
+  ) {
+    const J = ch.junctionNode.length
+    this.D = new Float64Array(J).fill(Infinity)
+    this.done = new Float64Array(J).fill(Infinity)
+    this.isSeeded = new Uint8Array(ch.from.length)
+    this.swept = new Uint8Array(ch.from.length)
+    this.head = new Int32Array(Math.floor(bound / ChainSearch.W) + 1).fill(-1)
+  }
+
+  private push(v: number, k: number) {
+    if (this.used === this.node.length) {
+      const n2 = new Int32Array(this.used * 2)
+      n2.set(this.node)
+      this.node = n2
+      const x2 = new Int32Array(this.used * 2)
+      x2.set(this.next)
+      this.next = x2
+    }
+    const b = Math.floor(k / ChainSearch.W)
+    this.node[this.used] = v
+    this.next[this.used] = this.head[b]
+    this.head[b] = this.used++
+  }
+
+  relaxJ(j: number, k: number) {
+    if (k < this.D[j] && k <= this.bound) {
+      this.D[j] = k
+      this.push(j, k)
+    }
+  }
+
+  /** A source's start at node v, k metres from it. */
+  start(v: number, k: number) {
+    if (!(k <= this.bound)) return
+    const j = this.ch.junction[v]
+    if (j >= 0) return this.relaxJ(j, k)
+    if (k >= this.d[v]) return
+    this.d[v] = k
+    const c = this.ch.chainOf[v]
+    if (!this.isSeeded[c]) {
+      this.isSeeded[c] = 1
+      this.seeded.push(c)
+    }
+  }
+
+  /** The search over the junctions, bucket by bucket. */
+  settle() {
+    const { head, D, done, bound } = this
+    const { jOff, jAdj, jW } = this.ch
+    for (let b = 0; b < head.length; b++)
+      while (head[b] !== -1) {
+        const e = head[b]
+        head[b] = this.next[e]
+        const u = this.node[e]
+        const k = D[u]
+        if (k >= done[u]) continue
+        done[u] = k
+        for (let x = jOff[u]; x < jOff[u + 1]; x++) {
+          const v = jAdj[x],
+            nk = k + jW[x]
+          if (nk < D[v] && nk <= bound) {
+            D[v] = nk
+            this.push(v, nk)
+          }
+        }
+      }
+  }
+
+  /** Chain c's inner nodes from either end (once). */
+  sweep(c: number) {
+    if (this.swept[c]) return
+    this.swept[c] = 1
+    const { iOff, inner, innerW, lastW, from, to, junction } = this.ch
+    const { d, D, bound } = this
     const a = iOff[c],
       z = iOff[c + 1]
     if (a === z) return
-    let best = D[ch.junction[from[c]]]
+    let best = D[junction[from[c]]]
     for (let q = a; q < z; q++) {
       best += innerW[q]
       const v = inner[q]
       if (d[v] < best) best = d[v]
       else d[v] = best
     }
-    best = D[ch.junction[to[c]]] + lastW[c]
+    best = D[junction[to[c]]] + lastW[c]
     for (let q = z - 1; q >= a; q--) {
       const v = inner[q]
       if (d[v] < best) best = d[v]
@@ -284,13 +329,6 @@ export function nodeDistances(g: Graph, sources: Snap[], bound: number, dist?: F
     }
     for (let q = a; q < z; q++) if (d[inner[q]] > bound) d[inner[q]] = Infinity
   }
-  for (let j = 0; j < J; j++) {
-    if (D[j] === Infinity) continue
-    d[junctionNode[j]] = D[j]
-    for (let x = jOff[j]; x < jOff[j + 1]; x++) sweep(jChain[x])
-  }
-  for (const c of seeded) sweep(c)
-  return d
 }
 
 /**

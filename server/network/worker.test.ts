@@ -2,9 +2,9 @@
 // graph, index and joins, on a grid of streets that cross without shared vertices (crossings noded),
 // with a motorway nobody walks along and a bridge over it.
 import { describe, expect, it } from 'vitest'
-import { type CityNetwork, DEFAULT_NETWORK, type RoadRow, startNetwork } from './load.ts'
+import { type CityNetwork, DEFAULT_NETWORK, type NetworkInput, type RoadRow, startNetwork } from './load.ts'
 
-function city(): { roads: RoadRow[]; gates: [number, number][] } {
+function city(): NetworkInput {
   const roads: RoadRow[] = []
   const line = (kind: string | null, pts: [number, number][], bridge: string | null = null): RoadRow => [
     kind,
@@ -46,7 +46,7 @@ function city(): { roads: RoadRow[]; gates: [number, number][] } {
       'yes',
     ),
   )
-  return { roads, gates: [[1000, 1000]] }
+  return { roads, gates: [[1000, 1000]], size: roads.length }
 }
 
 function points(n: number, seed: number) {
