@@ -174,6 +174,7 @@ export async function keepNetwork(
     kept: { graph: boolean; homes: boolean }
   },
 ): Promise<void> {
+  if (!canCopy(knex)) return
   if (!net.kept.graph) {
     const meta: GraphMeta = { noding: net.noding, lines: net.lines, excluded: net.excluded }
     const data = packGraph(net.graph, meta)
