@@ -241,17 +241,6 @@ export function joinNetwork(
   }
 }
 
-export async function loadNetwork(
-  knex: Knex,
-  versions: Record<string, number | null>,
-  srid: number,
-  settings: NetworkSettings,
-  points: { residential: Points; areas: Points },
-): Promise<CityNetwork | null> {
-  const input = await readNetwork(knex, versions, srid, settings)
-  return input && joinNetwork(input, graphOf(input, settings), settings, points)
-}
-
 /** A network as it crosses between threads: the segment index as its bytes. */
 export type SentNetwork = Omit<CityNetwork, 'graph'> & { graph: Omit<Graph, 'index'> & { index: ArrayBuffer | null } }
 export const sendable = (net: CityNetwork): SentNetwork => ({
