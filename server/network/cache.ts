@@ -45,41 +45,49 @@ export function packArrays(meta: unknown, arrays: Arrays): Buffer {
   return out
 }
 
-/** What packArrays packed (each array a copy, aligned), or null if the bytes are not such a buffer. */
-export function unpackArrays(buf: Uint8Array): { meta: unknown; arrays: Arrays } | null {
+/** packArrays' header, where its arrays start, and whether the bytes hold every array it lists; else null. */
+function layout(b: Buffer) {
   try {
-    const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
     if (b.length < 8 || b.readUInt32LE(0) !== MAGIC) return null
     const len = b.readUInt32LE(4)
-    const { meta, arrays: list } = JSON.parse(b.toString('utf8', 8, 8 + len)) as {
+    const head = JSON.parse(b.toString('utf8', 8, 8 + len)) as {
       meta: unknown
       arrays: [string, keyof typeof TYPES, number][]
     }
-    const arrays: Arrays = {}
     let o = Math.ceil((8 + len) / 8) * 8
-    for (const [name, type, n] of list) {
+    const start = o
+    for (const [, type, n] of head.arrays) {
       const T = TYPES[type]
-      if (!T || !(n >= 0) || o + n * T.BYTES_PER_ELEMENT > b.length) return null
-      const a = new T(n)
-      new Uint8Array(a.buffer).set(b.subarray(o, o + a.byteLength))
-      arrays[name] = a
-      o += Math.ceil(a.byteLength / 8) * 8
+      if (!T || !(Number.isInteger(n) && n >= 0)) return null
+      o += Math.ceil((n * T.BYTES_PER_ELEMENT) / 8) * 8
     }
-    return { meta, arrays }
+    return o <= b.length ? { ...head, start } : null
   } catch {
     return null
   }
 }
 
-/** The header of packArrays' bytes alone (no array copied), or null. */
-export function packedMeta(buf: Uint8Array): unknown {
-  try {
-    const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
-    if (b.length < 8 || b.readUInt32LE(0) !== MAGIC) return null
-    return (JSON.parse(b.toString('utf8', 8, 8 + b.readUInt32LE(4))) as { meta: unknown }).meta
-  } catch {
-    return null
+const asBuffer = (buf: Uint8Array) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+
+/** What packArrays packed (each array a copy, aligned), or null if the bytes are not such a buffer. */
+export function unpackArrays(buf: Uint8Array): { meta: unknown; arrays: Arrays } | null {
+  const b = asBuffer(buf)
+  const l = layout(b)
+  if (!l) return null
+  const arrays: Arrays = {}
+  let o = l.start
+  for (const [name, type, n] of l.arrays) {
+    const a = new TYPES[type](n)
+    new Uint8Array(a.buffer).set(b.subarray(o, o + a.byteLength))
+    arrays[name] = a
+    o += Math.ceil(a.byteLength / 8) * 8
   }
+  return { meta: l.meta, arrays }
+}
+
+/** The header of packArrays' bytes alone (no array copied), or null if they do not hold what it lists. */
+export function packedMeta(buf: Uint8Array): unknown {
+  return layout(asBuffer(buf))?.meta ?? null
 }
 
 /** A graph as kept: its nodes' positions and edges (the rest is derived: graphFromEdges). */
@@ -139,14 +147,14 @@ export async function readCached(knex: Knex, key: string): Promise<Buffer | null
   }
 }
 
-/** Keeps a row (a key already kept stays as it is: the same inputs made the same bytes). */
+/** Keeps a row (over one kept under the key: the same inputs make the same bytes, and a damaged row heals). */
 export async function writeCached(
   knex: Knex,
   row: { key: string; city: string; kind: 'graph' | 'homes'; uploads: number[]; data: Buffer },
 ): Promise<void> {
   if (!canCopy(knex)) return
   await knex.raw(
-    'INSERT INTO network_cache (key, city, kind, uploads, data) VALUES (?, ?, ?, ?::bigint[], ?) ON CONFLICT (key) DO NOTHING',
+    'INSERT INTO network_cache (key, city, kind, uploads, data) VALUES (?, ?, ?, ?::bigint[], ?) ON CONFLICT (key) DO UPDATE SET data = excluded.data, created_at = now()',
     [row.key, row.city, row.kind, row.uploads, row.data],
   )
 }

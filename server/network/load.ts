@@ -166,8 +166,9 @@ export async function readNetwork(
   const key = settings && graphKey(roadsUpload, srid, settings)
   const [roads, gates] = await Promise.all([
     (key ? readCached(knex, key) : Promise.resolve(null)).then(
+      // (a kept row that does not hold what its header lists is read past: the roads are read instead)
       (kept): Promise<Partial<NetworkInput>> | Partial<NetworkInput> =>
-        kept
+        kept && packedMeta(kept)
           ? { kept }
           : rows(
               knex,
