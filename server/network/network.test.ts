@@ -477,7 +477,9 @@ describe('the network model through the API', () => {
     expect(again.networkWarning).toBe(fresh.networkWarning)
     // A kept graph that does not hold what its header lists is read past (the roads read instead) and
     // written again.
-    await t.db.knex.raw("UPDATE network_cache SET data = substring(data from 1 for length(data) - 8) WHERE kind = 'graph'")
+    await t.db.knex.raw(
+      "UPDATE network_cache SET data = substring(data from 1 for length(data) - 8) WHERE kind = 'graph'",
+    )
     const healed = await load()
     expect(healed.network!.kept).toEqual({ graph: false, homes: false })
     expect(healed.network!.graph.segA).toEqual(fresh.network!.graph.segA)
