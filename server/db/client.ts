@@ -1,15 +1,19 @@
 import type { Knex } from 'knex'
 import type pg from 'pg'
 
-/** A query's rows as arrays (no per-row objects: a million rows cost far less), on one pooled connection. */
-export async function arrayRows(knex: Knex, text: string, values: unknown[]): Promise<unknown[][]> {
-  const client = (await knex.client.acquireConnection()) as pg.ClientBase
+/** Runs `fn` on one pooled connection of its own (a COPY, or a query in array mode), then gives it back. */
+export async function onConnection<T>(knex: Knex, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = (await knex.client.acquireConnection()) as pg.Client
   try {
-    return (await client.query({ text, values, rowMode: 'array' })).rows
+    return await fn(client)
   } finally {
     await knex.client.releaseConnection(client)
   }
 }
+
+/** A query's rows as arrays (no per-row objects: a million rows cost far less), on one pooled connection. */
+export const arrayRows = (knex: Knex, text: string, values: unknown[]): Promise<unknown[][]> =>
+  onConnection(knex, async (client) => (await client.query({ text, values, rowMode: 'array' })).rows)
 
 /** Runs `fn` on one pooled connection inside BEGIN/COMMIT; any error rolls the whole thing back. */
 export async function inTransaction<T>(knex: Knex, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {

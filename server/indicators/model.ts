@@ -472,7 +472,7 @@ async function readModel(
     homesKey(graphAt, netSettings.accessCapM, residentialPoints.ids, residentialPoints.x, residentialPoints.y)
   const joined = networkJob.join(
     { residential: residentialPoints, areas: areaPoints },
-    homesAt ? keptHomes(knex, homesAt, residentialPoints.ids.length) : undefined,
+    homesAt ? () => keptHomes(knex, homesAt, residentialPoints.ids.length) : undefined,
   )
   joined.catch(() => {})
   const from = (...layers: string[]) => layers.map((l) => versions[l]).filter((v): v is number => v != null)

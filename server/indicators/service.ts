@@ -4,8 +4,7 @@ import type { Knex } from 'knex'
 import type { Config } from '../config.ts'
 import { canCopy, type Database } from '../db/engine.ts'
 import { copyRawRows } from '../db/bulk.ts'
-import type pg from 'pg'
-import { inTransaction } from '../db/client.ts'
+import { inTransaction, onConnection } from '../db/client.ts'
 import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
 import { NETWORK_NEXT, computeSteps, type ComputeOutput, type NetworkFlags, type ResultRow } from './compute.ts'
@@ -301,8 +300,7 @@ export async function readRunArrays(knex: Knex, runId: number, names: string[]):
     const rows = await knex('indicator_arrays').where({ run_id: runId }).whereIn('name', names).select('name', 'data')
     return Object.fromEntries(rows.map((r) => [r.name, Buffer.from(r.data)]))
   }
-  const client = (await knex.client.acquireConnection()) as pg.Client
-  try {
+  return onConnection(knex, async (client) => {
     // COPY takes no parameters: the run id is a number, the names quoted by the driver.
     const list = names.map((n) => client.escapeLiteral(n)).join(', ')
     const rows = await copyRawRows(
@@ -310,9 +308,7 @@ export async function readRunArrays(knex: Knex, runId: number, names: string[]):
       `SELECT name, data FROM indicator_arrays WHERE run_id = ${Number(runId)} AND name IN (${list || 'NULL'})`,
     )
     return Object.fromEntries(rows.map(([name, data]) => [name!.toString('utf8'), data!]))
-  } finally {
-    await knex.client.releaseConnection(client)
-  }
+  })
 }
 
 /** A run's per-building arrays (the gap queries' and tiles' input), as stored in indicator_arrays. */

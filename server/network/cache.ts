@@ -13,6 +13,7 @@ import type { Knex } from 'knex'
 import type pg from 'pg'
 import { canCopy } from '../db/engine.ts'
 import { copyRawRows } from '../db/bulk.ts'
+import { onConnection } from '../db/client.ts'
 import { type Graph, graphFromEdges } from './graph.ts'
 import type { Snapped } from './reach.ts'
 
@@ -137,14 +138,9 @@ export const homesKey = (graph: string, cap: number, ids: Int32Array, x: Float64
 /** A kept row's bytes, or null. */
 export async function readCached(knex: Knex, key: string): Promise<Buffer | null> {
   if (!canCopy(knex)) return null
-  const client = (await knex.client.acquireConnection()) as pg.Client
-  try {
-    // A binary COPY: a query would send the tens of MB hex-encoded (see readRunArrays).
-    const rows = await copyRawRows(client, `SELECT data FROM network_cache WHERE key = ${client.escapeLiteral(key)}`)
-    return rows[0]?.[0] ?? null
-  } finally {
-    await knex.client.releaseConnection(client)
-  }
+  // A binary COPY: a query would send the tens of MB hex-encoded (see readRunArrays).
+  const sql = (c: pg.Client) => `SELECT data FROM network_cache WHERE key = ${c.escapeLiteral(key)}`
+  return onConnection(knex, async (c) => (await copyRawRows(c, sql(c)))[0]?.[0] ?? null)
 }
 
 /** Keeps a row (over one kept under the key: the same inputs make the same bytes, and a damaged row heals). */

@@ -261,10 +261,13 @@ export const WORKER_MIN_ROADS = 5000
 
 export interface NetworkJob {
   /**
-   * The network with these points joined to it (null: no roads this year); `homes`, the residential
-   * points' join as kept, if it was (network/cache.ts).
+   * The network with these points joined to it (null: no roads this year); `homes` looks up the
+   * residential points' join as kept (network/cache.ts), asked only when the graph was kept too.
    */
-  join(points: { residential: Points; areas: Points }, homes?: Promise<Snapped | null>): Promise<CityNetwork | null>
+  join(
+    points: { residential: Points; areas: Points },
+    homes?: () => Promise<Snapped | null>,
+  ): Promise<CityNetwork | null>
   /**
    * The worker that joined the network, still holding it (started with `keep`): the run's walking
    * flags are computed there, with no second thread to start and no copy of the network to send.
@@ -312,7 +315,7 @@ export function startNetwork(
       const inp = await input
       if (!inp) return null
       // A kept join fits only the graph it was joined to: with a graph built afresh it is not asked for.
-      const snapped = inp.kept ? await (homes ?? null)?.catch(() => null) : null
+      const snapped = inp.kept && homes ? await homes().catch(() => null) : null
       const points = { ...given, residential: { ...given.residential, snapped } }
       const w = worker as Worker | null
       if (!w || failed) return local(inp, points)
