@@ -10,6 +10,7 @@ import * as m008 from './008_result_sets.ts'
 import * as m009 from './009_arrays_lz4.ts'
 import * as m010 from './010_footprint_columns.ts'
 import * as m011 from './011_network_cache.ts'
+import * as m012 from './012_derived_cache.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '009_arrays_lz4': m009,
   '010_footprint_columns': m010,
   '011_network_cache': m011,
+  '012_derived_cache': m012,
 }

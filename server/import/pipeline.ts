@@ -347,7 +347,7 @@ async function pruneVersions(client: pg.ClientBase, city: string, year: number, 
   for (const { id } of old.rows) {
     await client.query(`DROP TABLE IF EXISTS ${def.table}_u${id}`)
     // (the walking graphs and joined homes made from it: network/cache.ts)
-    await client.query('DELETE FROM network_cache WHERE uploads @> ARRAY[$1::bigint]', [id])
+    await client.query('DELETE FROM derived_cache WHERE uploads @> ARRAY[$1::bigint]', [id])
     await client.query(`UPDATE uploads SET status = 'dropped' WHERE id = $1`, [id])
   }
 }

@@ -70,7 +70,7 @@ describe('versions and atomicity', () => {
     ).toBe('CC_VERSION_NOT_FOUND')
     // Rows derived from an upload (network/cache.ts) go when it is dropped; others stay.
     const cached = (key: string, uploads: number[]) =>
-      t.db.knex('network_cache').insert({ key, city: TEST_CITY, kind: 'graph', uploads, data: Buffer.from([1]) })
+      t.db.knex('derived_cache').insert({ key, city: TEST_CITY, kind: 'graph', uploads, data: Buffer.from([1]) })
     await cached('graph:from-v1', [Number(v1), 999998])
     await cached('graph:from-others', [999999])
     // KEEP_VERSIONS=2: after two more uploads, the oldest non-current version is dropped.
@@ -82,7 +82,7 @@ describe('versions and atomicity', () => {
       after.filter((v: { restorable: boolean }) => v.restorable).map((v: { file_name: string }) => v.file_name),
     ).toEqual(['v6.geojson', 'v5.geojson', 'v4.geojson'])
     expect(after.find((v: { file_name: string }) => v.file_name === 'v1.geojson').status).toBe('dropped')
-    expect((await t.db.knex('network_cache').select('key')).map((r) => r.key)).toEqual(['graph:from-others'])
+    expect((await t.db.knex('derived_cache').select('key')).map((r) => r.key)).toEqual(['graph:from-others'])
   })
 
   it('each year is its own edition; a version can be carried forward to a new year', async () => {

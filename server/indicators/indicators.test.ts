@@ -6,7 +6,9 @@
 import request from 'supertest'
 import ExcelJS from 'exceljs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AUTH, useTestApp } from '../../test/helpers/app.ts'
+import { AUTH, TEST_CITY, useTestApp } from '../../test/helpers/app.ts'
+import { loadCityModel } from './model.ts'
+import { settingsFor } from './service.ts'
 import { CRS, LOAD_ORDER, X0, Y0, fixture } from '../../test/helpers/city-fixture.ts'
 import { geojson } from '../../test/helpers/fixtures.ts'
 import { get, upload } from '../../test/helpers/upload.ts'
@@ -307,6 +309,38 @@ describe('indicators on a hand-computed city', () => {
     expect(keys.size).toBe(rows.length)
     expect(sets.rows.length).toBe(new Set(rows.map((r) => `${r.indicator}|${r.variant}|${r.level}`)).size)
     expect((await results('kindergarten_coverage')).C2).toBeDefined()
+  })
+
+  it('keeps the buildings with their 社区, 街道 and 小区 for the next load, which reads them as the first did', async () => {
+    const { knex } = t.db
+    const city = await knex('cities').where({ code: TEST_CITY }).first('code', 'zone')
+    const settings = settingsFor(t.config, {})
+    const load = () => loadCityModel(knex, city, 2025, settings, undefined, { networkWorker: 'never' })
+    const kept = () => knex('derived_cache').where({ kind: 'buildings' }).select(knex.raw('uploads::int[] uploads'))
+    const v = Object.fromEntries(
+      (await knex('layer_current').where({ city: TEST_CITY, year: 2025 }).select('layer', 'upload_id')).map((r) => [
+        r.layer,
+        Number(r.upload_id),
+      ]),
+    )
+    // The runs before kept them, naming the buildings and every unit layer they were placed in.
+    const uploads = [v.buildings, v.communities, v.streets, v['residential-areas']]
+    expect(await kept()).toEqual([{ uploads }])
+    const fromKept = await load()
+    await knex('derived_cache').where({ kind: 'buildings' }).delete()
+    const fromCopy = await load()
+    expect(await kept()).toEqual([{ uploads }])
+    // B7 straddles C1 and C2 and lies, by its point, in C2; B8 is a shop: as read by the COPY.
+    expect(fromKept.b).toEqual(fromCopy.b)
+    expect(fromCopy.b.community[6]).toBe(fromCopy.communities.findIndex((c) => c.code === 'C2'))
+    // A row cut short is read past (the buildings read again) and written again whole.
+    await knex.raw(
+      "UPDATE derived_cache SET data = substring(data from 1 for length(data) - 8) WHERE kind = 'buildings'",
+    )
+    expect((await load()).b).toEqual(fromCopy.b)
+    const [{ n }] = (await knex.raw("SELECT count(*)::int n FROM derived_cache WHERE kind = 'buildings'")).rows
+    expect(n).toBe(1)
+    expect((await load()).b).toEqual(fromCopy.b)
   })
 
   it('exports the problem list as CSV and XLSX', async () => {

@@ -18,6 +18,16 @@ import type { PointSet, Site } from './coverage.ts'
 import type { Settings } from './registry.ts'
 import { DEFAULT_NETWORK, type NetworkJob, readNetwork, startNetwork } from '../network/load.ts'
 import { graphKey, homesKey, keepNetwork, keptHomes } from '../network/cache.ts'
+import {
+  type KeptBuildings,
+  type Membership,
+  buildingsKey,
+  buildingsUploads,
+  extentCentre,
+  keepBuildings,
+  keptBuildingBytes,
+  unpackBuildings,
+} from './kept.ts'
 
 export interface Unit {
   code: string
@@ -104,10 +114,11 @@ export interface CityModel {
    */
   takeNetworkWorker?: () => import('node:worker_threads').Worker | null
   /**
-   * Settles once what this load built of the network afresh is kept for the next (network/cache.ts);
-   * a run waits for it at its end, so no write outlives the run.
+   * Settles once what this load read or built afresh is kept for the next (its buildings and their
+   * units: kept.ts; its walking network: network/cache.ts); a run waits for it at its end, so no
+   * write outlives the run.
    */
-  networkKept?: Promise<void>
+  keeping?: Promise<void>
   /** what the walking network looks like (segments, components, homes off it), once it is there */
   networkWarning?: string
   /** the latest inspection of each building and 小区, attached before each run (server/inspections) */
@@ -164,6 +175,35 @@ const SQL = {
   parkAreaCity: `SELECT coalesce(sum(ST_Area(ST_Intersection(g.geom, u.geom)::geography)), 0) FROM green_spaces g
     JOIN (SELECT ST_Union(geom) geom FROM streets WHERE upload_id = $3) u ON ST_Intersects(u.geom, g.geom) WHERE g.upload_id = $1 AND g.kind ~* $2`,
   parkAreaAll: `SELECT coalesce(sum(ST_Area(g.geom::geography)), 0) FROM green_spaces g WHERE g.upload_id = $1 AND g.kind ~* $2`,
+}
+
+/** The buildings as kept by an earlier load under `key` (their bytes, unpacked once the units are read), else read. */
+async function readBuildings(
+  knex: Knex,
+  uploadId: number,
+  srid: number,
+  key: string,
+): Promise<{ n: number; cols: Float64Array[] } | { kept: Buffer }> {
+  const kept = await keptBuildingBytes(knex, key).catch(() => null)
+  return kept ? { kept } : buildingColumns(knex, uploadId, srid)
+}
+
+/** Each building's 社区, 街道 and 小区: the units its point lies in (a 社区's 街道 where it has one). */
+function unitMembership(
+  x: Float64Array,
+  y: Float64Array,
+  grids: { community: UnitGrid; street: UnitGrid; area: UnitGrid },
+  communities: Unit[],
+): Membership {
+  const n = x.length
+  const m: Membership = { community: new Int32Array(n), street: new Int32Array(n), area: new Int32Array(n) }
+  for (let i = 0; i < n; i++) {
+    const c = (m.community[i] = grids.community.find(x[i], y[i]))
+    // A building's 街道 is its 社区's (found once per 社区); direct only outside every 社区.
+    m.street[i] = c >= 0 && communities[c].street >= 0 ? communities[c].street : grids.street.find(x[i], y[i])
+    m.area[i] = grids.area.find(x[i], y[i])
+  }
+  return m
 }
 
 /** The buildings' columns as Float64Arrays: streamed with COPY where the engine can, else a plain query. */
@@ -282,14 +322,18 @@ async function readModel(
   const anchorTable = versions.buildings ? 'buildings' : versions.communities ? 'communities' : 'streets'
   let srid = city.zone ?? 4548
   if (anchor && !city.zone) {
-    const r = await query(
-      knex,
-      `SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM ${anchorTable} WHERE upload_id = $1) s`,
-      [anchor],
-    )
-    srid = localZoneEpsg(Number(r[0][0]))
+    const measure = async () => {
+      const r = await query(
+        knex,
+        `SELECT (ST_XMin(e) + ST_XMax(e)) / 2 FROM (SELECT ST_Extent(geom) e FROM ${anchorTable} WHERE upload_id = $1) s`,
+        [anchor],
+      )
+      return Number(r[0][0])
+    }
+    srid = localZoneEpsg(await extentCentre(knex, city.code, { table: anchorTable, upload: anchor }, measure))
   }
   onProgress?.(0.05, 'query')
+  const buildingsAt = versions.buildings == null ? null : buildingsKey(versions, srid)
   // The walking network is read and built beside everything else (a worker thread for a city's roads).
   const netSettings = { ...DEFAULT_NETWORK, ...(settings.network ?? {}) }
   const networkJob = startNetwork(readNetwork(knex, versions, srid, netSettings), netSettings, {
@@ -327,9 +371,9 @@ async function readModel(
     versions['residential-areas'] == null
       ? none
       : query(knex, SQL.units('residential_areas', 'population'), [versions['residential-areas'], srid]),
-    versions.buildings == null
+    versions.buildings == null || buildingsAt == null
       ? Promise.resolve({ n: 0, cols: [] as Float64Array[] })
-      : buildingColumns(knex, versions.buildings, srid),
+      : readBuildings(knex, versions.buildings, srid, buildingsAt),
     versions.facilities == null
       ? none
       : query(knex, SQL.sites('facilities', 'type, name, capacity'), [versions.facilities, srid]),
@@ -390,8 +434,33 @@ async function readModel(
   }
 
   onProgress?.(0.4, 'buildings')
+  // As kept by an earlier load, if that fits the units read now; else as read (by COPY).
+  const units = { communities: communities.length, streets: streets.length, areas: areas.length }
+  const kept: KeptBuildings | null = 'kept' in buildingRows ? unpackBuildings(buildingRows.kept, units) : null
+  const read =
+    'kept' in buildingRows
+      ? kept
+        ? { n: kept.cols[0].length, cols: kept.cols }
+        : await buildingColumns(knex, versions.buildings!, srid)
+      : buildingRows
   // columns: fid, x, y, latitude, area (deg²), floors, height, residential, residents, built_year
-  const { n, cols: c } = buildingRows
+  const { n, cols: c } = read
+  const membership =
+    kept?.membership ??
+    unitMembership(
+      c[1] ?? new Float64Array(0),
+      c[2] ?? new Float64Array(0),
+      { community: communityIdx, street: streetIdx, area: areaIdx },
+      communities,
+    )
+  const buildingsKept =
+    kept || !n || buildingsAt == null
+      ? Promise.resolve()
+      : keepBuildings(
+          knex,
+          { city: city.code, key: buildingsAt, uploads: buildingsUploads(versions) },
+          { cols: c, membership },
+        )
   const b: Buildings = {
     n,
     fid: new Int32Array(n),
@@ -405,9 +474,9 @@ async function readModel(
     residentsSource: new Uint8Array(n),
     builtYear: new Int32Array(n),
     height: new Float64Array(n),
-    street: new Int32Array(n),
-    community: new Int32Array(n),
-    area: new Int32Array(n),
+    street: membership.street,
+    community: membership.community,
+    area: membership.area,
   }
   const givenResidents = n ? c[8] : new Float64Array(0)
   for (let i = 0; i < n; i++) {
@@ -426,13 +495,6 @@ async function readModel(
     }
     b.floorArea[i] = b.footprint[i] * floors
     b.builtYear[i] = Number.isNaN(c[9][i]) ? 0 : c[9][i]
-    b.community[i] = communityIdx.find(b.x[i], b.y[i])
-    // A building's 街道 is its 社区's (found once per 社区); direct only outside every 社区.
-    b.street[i] =
-      b.community[i] >= 0 && communities[b.community[i]].street >= 0
-        ? communities[b.community[i]].street
-        : streetIdx.find(b.x[i], b.y[i])
-    b.area[i] = areaIdx.find(b.x[i], b.y[i])
     // Residential: as flagged; unknown use counts when the building stands in a 小区.
     const flag = c[7][i]
     b.residential[i] = flag === 1 || (Number.isNaN(flag) && b.area[i] >= 0) ? 1 : 0
@@ -596,7 +658,8 @@ async function readModel(
     settings,
     warnings,
   }
-  model.networkKept = networkKept
+  // (a row not kept is only a saving lost: the next load reads or builds it again)
+  model.keeping = Promise.all([networkKept, buildingsKept.catch(() => {})]).then(() => {})
   if (options.deferNetwork) {
     model.takeNetworkWorker = () => networkJob.takeWorker()
     model.networkPending = joined.then(attach)
@@ -604,7 +667,7 @@ async function readModel(
     model.networkPending.catch(() => {})
   } else {
     attach(await joined)
-    await networkKept
+    await model.keeping
   }
   onProgress?.(1, 'model ready')
   return model

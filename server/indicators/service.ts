@@ -260,9 +260,9 @@ export async function computeYear(
     return id
   })
   await db.events.changed(city.code, year)
-  // (what the model's load built of the network is kept by now, on its own connection: it is not
+  // (what the model's load read or built afresh is kept by now, on its own connection: it is not
   // left writing behind the finished run)
-  await model.networkKept
+  await model.keeping
   onProgress(1, 'done')
   return {
     runId,

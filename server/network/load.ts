@@ -8,7 +8,8 @@ import type { Knex } from 'knex'
 import { arrayRows } from '../db/client.ts'
 import { type Graph, type RoadLine, buildGraph } from './graph.ts'
 import { type Snapped, snapAll } from './reach.ts'
-import { type GraphMeta, graphKey, packedMeta, readCached, unpackGraph } from './cache.ts'
+import { packedMeta, readCached } from '../db/derived.ts'
+import { type GraphMeta, graphKey, unpackGraph } from './cache.ts'
 
 export interface NetworkSettings {
   /** road classes nobody walks along (OSM highway values and Chinese 道路等级) */

@@ -445,7 +445,11 @@ describe('the network model through the API', () => {
     const settings = settingsFor(t.config, {})
     const city = { code: TEST_CITY, zone: null }
     const kept = () =>
-      t.db.knex('network_cache').orderBy('kind').select('kind', t.db.knex.raw('uploads::int[] uploads'))
+      t.db
+        .knex('derived_cache')
+        .whereIn('kind', ['graph', 'homes'])
+        .orderBy('kind')
+        .select('kind', t.db.knex.raw('uploads::int[] uploads'))
     const versions = Object.fromEntries(
       (await t.db.knex('layer_current').where({ city: TEST_CITY, year: 2025 }).select('layer', 'upload_id')).map(
         (r) => [r.layer, Number(r.upload_id)],
@@ -464,7 +468,7 @@ describe('the network model through the API', () => {
     const input = (await readNetwork(t.db.knex, again.versions, again.srid, DEFAULT_NETWORK))!
     expect(input.kept).toBeInstanceOf(Buffer)
     expect([input.roads.length, input.size]).toEqual([0, 2])
-    await t.db.knex('network_cache').delete()
+    await t.db.knex('derived_cache').whereIn('kind', ['graph', 'homes']).delete()
     const fresh = await load()
     expect(fresh.network!.kept).toEqual({ graph: false, homes: false })
     expect((await kept()).length).toBe(2)
@@ -478,7 +482,7 @@ describe('the network model through the API', () => {
     // A kept graph that does not hold what its header lists is read past (the roads read instead) and
     // written again.
     await t.db.knex.raw(
-      "UPDATE network_cache SET data = substring(data from 1 for length(data) - 8) WHERE kind = 'graph'",
+      "UPDATE derived_cache SET data = substring(data from 1 for length(data) - 8) WHERE kind = 'graph'",
     )
     const healed = await load()
     expect(healed.network!.kept).toEqual({ graph: false, homes: false })

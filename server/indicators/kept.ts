@@ -1,0 +1,124 @@
+// The buildings as the model reads them, kept between runs (db/derived.ts): the columns the COPY
+// brought (position in the zone, footprint, floors, height, use, residents, year) and the 社区, 街道
+// and 小区 each building stands in. At a million buildings the COPY and the point-in-polygon tests took
+// ~3 s of every cold run — after a facilities upload or a restart as much as after new buildings.
+// A kept row is keyed by the buildings, the units' uploads and the zone, so it is stale never, and
+// everything that depends on settings (floor area, residents, what counts as a home) is still derived
+// from it on every read.
+import type { Knex } from 'knex'
+import { canCopy } from '../db/engine.ts'
+import { type Arrays, packArrays, readCached, sha1, unpackArrays, writeCached } from '../db/derived.ts'
+
+/** Bumped whenever what a row holds, or how a building's units are found, changes. */
+const FORMAT = 1
+
+/** The number of columns the model reads per building (model.ts SQL.buildings). */
+export const BUILDING_COLUMNS = 10
+
+/** Each building's unit by index (-1: none), in the order of the units the model reads. */
+export interface Membership {
+  community: Int32Array
+  street: Int32Array
+  area: Int32Array
+}
+
+export interface KeptBuildings {
+  cols: Float64Array[]
+  membership: Membership
+}
+
+type Uploads = Record<string, number | null>
+
+/** The uploads a kept row comes from: the buildings and every unit layer their membership depends on. */
+export const buildingsUploads = (v: Uploads): number[] =>
+  [v.buildings, v.communities, v.streets, v['residential-areas']].filter((x): x is number => x != null)
+
+export const buildingsKey = (v: Uploads, srid: number): string =>
+  `buildings:${sha1([JSON.stringify([FORMAT, v.buildings, v.communities, v.streets, v['residential-areas'], srid])])}`
+
+/** The column as float32 where that loses nothing (counts, years, flags, NaN), else as it is. */
+export function narrowed(c: Float64Array): Float64Array | Float32Array {
+  for (let i = 0; i < c.length; i++) if (Math.fround(c[i]) !== c[i] && c[i] === c[i]) return c
+  return Float32Array.from(c)
+}
+
+export function packBuildings(k: KeptBuildings): Buffer {
+  const arrays: Arrays = {}
+  k.cols.forEach((c, i) => {
+    arrays[`c${i}`] = narrowed(c)
+  })
+  return packArrays(null, { ...arrays, ...k.membership })
+}
+
+/**
+ * What packBuildings packed, or null unless every array is there, each as long as the rest, and each
+ * unit index names one of `units` (a row that does not fit the units read with it is a miss).
+ */
+export function unpackBuildings(
+  buf: Uint8Array,
+  units: { communities: number; streets: number; areas: number },
+): KeptBuildings | null {
+  const a = unpackArrays(buf)?.arrays
+  if (!a) return null
+  const cols: Float64Array[] = []
+  for (let i = 0; i < BUILDING_COLUMNS; i++) {
+    const c = a[`c${i}`]
+    if (c instanceof Float64Array) cols.push(c)
+    else if (c instanceof Float32Array) cols.push(Float64Array.from(c))
+    else return null
+  }
+  const n = cols[0].length
+  if (cols.some((c) => c.length !== n)) return null
+  const of = (name: string, count: number): Int32Array | null => {
+    const m = a[name]
+    if (!(m instanceof Int32Array) || m.length !== n) return null
+    for (let i = 0; i < n; i++) if (m[i] < -1 || m[i] >= count) return null
+    return m
+  }
+  const community = of('community', units.communities)
+  const street = of('street', units.streets)
+  const area = of('area', units.areas)
+  return community && street && area ? { cols, membership: { community, street, area } } : null
+}
+
+/** The kept row's bytes under this key, if there is one (unpacked once the units are read). */
+export const keptBuildingBytes = (knex: Knex, key: string): Promise<Buffer | null> => readCached(knex, key)
+
+/** Keeps the buildings as this load read them, for the next (a lost saving if it fails). */
+export async function keepBuildings(
+  knex: Knex,
+  at: { city: string; key: string; uploads: number[] },
+  k: KeptBuildings,
+): Promise<void> {
+  if (!canCopy(knex)) return
+  await writeCached(knex, {
+    key: at.key,
+    city: at.city,
+    kind: 'buildings',
+    uploads: at.uploads,
+    data: packBuildings(k),
+  })
+}
+
+/**
+ * The easting's centre of an upload's extent (in CGCS2000 degrees), which picks the city's zone when
+ * it names none: kept per upload, as the ST_Extent over a million footprints took ~0.3 s of every
+ * cold run before anything else could start.
+ */
+export async function extentCentre(
+  knex: Knex,
+  city: string,
+  at: { table: string; upload: number },
+  measure: () => Promise<number>,
+): Promise<number> {
+  const key = `extent:${sha1([JSON.stringify([FORMAT, at.table, at.upload])])}`
+  const kept = await readCached(knex, key).catch(() => null)
+  const meta = kept && (unpackArrays(kept)?.meta as { x?: unknown } | undefined)
+  if (meta && typeof meta.x === 'number' && Number.isFinite(meta.x)) return meta.x
+  const x = await measure()
+  if (Number.isFinite(x) && canCopy(knex))
+    await writeCached(knex, { key, city, kind: 'extent', uploads: [at.upload], data: packArrays({ x }, {}) }).catch(
+      () => {},
+    )
+  return x
+}
