@@ -11,12 +11,12 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('ALTER TABLE derived_cache RENAME CONSTRAINT network_cache_city_fkey TO derived_cache_city_fkey')
   await knex.raw('ALTER TABLE derived_cache DROP CONSTRAINT network_cache_kind_check')
   await knex.raw(
-    "ALTER TABLE derived_cache ADD CONSTRAINT derived_cache_kind_check CHECK (kind IN ('graph', 'homes', 'buildings', 'extent'))",
+    "ALTER TABLE derived_cache ADD CONSTRAINT derived_cache_kind_check CHECK (kind IN ('graph', 'homes', 'buildings', 'extent', 'parks'))",
   )
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.raw("DELETE FROM derived_cache WHERE kind IN ('buildings', 'extent')")
+  await knex.raw("DELETE FROM derived_cache WHERE kind IN ('buildings', 'extent', 'parks')")
   await knex.raw('ALTER TABLE derived_cache DROP CONSTRAINT derived_cache_kind_check')
   await knex.raw("ALTER TABLE derived_cache ADD CONSTRAINT network_cache_kind_check CHECK (kind IN ('graph', 'homes'))")
   await knex.raw('ALTER TABLE derived_cache RENAME CONSTRAINT derived_cache_city_fkey TO network_cache_city_fkey')

@@ -15,7 +15,7 @@ import { copyRawRows } from './bulk.ts'
 import { onConnection } from './client.ts'
 import { canCopy } from './engine.ts'
 
-export type Kind = 'graph' | 'homes' | 'buildings' | 'extent'
+export type Kind = 'graph' | 'homes' | 'buildings' | 'extent' | 'parks'
 
 export type Arrays = Record<string, Float64Array | Float32Array | Int32Array>
 const TYPES = { f64: Float64Array, f32: Float32Array, i32: Int32Array } as const

@@ -311,7 +311,7 @@ describe('indicators on a hand-computed city', () => {
     expect((await results('kindergarten_coverage')).C2).toBeDefined()
   })
 
-  it('keeps the buildings with their 社区, 街道 and 小区 for the next load, which reads them as the first did', async () => {
+  it('keeps the buildings with their 社区, 街道 and 小区, and the park area per unit, for the next load, which reads them as the first did', async () => {
     const { knex } = t.db
     const city = await knex('cities').where({ code: TEST_CITY }).first('code', 'zone')
     const settings = settingsFor(t.config, {})
@@ -326,10 +326,17 @@ describe('indicators on a hand-computed city', () => {
     // The runs before kept them, naming the buildings and every unit layer they were placed in.
     const uploads = [v.buildings, v.communities, v.streets, v['residential-areas']]
     expect(await kept()).toEqual([{ uploads }])
+    // So are the park area per unit and, for a city that names no zone, its extent's centre.
+    const kinds = async () =>
+      (await knex('derived_cache').distinct('kind').orderBy('kind')).map((r: { kind: string }) => r.kind)
+    expect(await kinds()).toEqual(city.zone ? ['buildings', 'parks'] : ['buildings', 'extent', 'parks'])
     const fromKept = await load()
-    await knex('derived_cache').where({ kind: 'buildings' }).delete()
+    await knex('derived_cache').whereIn('kind', ['buildings', 'parks', 'extent']).delete()
     const fromCopy = await load()
     expect(await kept()).toEqual([{ uploads }])
+    expect(await kinds()).toEqual(city.zone ? ['buildings', 'parks'] : ['buildings', 'extent', 'parks'])
+    expect([fromKept.srid, fromKept.parkArea]).toEqual([fromCopy.srid, fromCopy.parkArea])
+    expect(fromCopy.parkArea.city).toBeGreaterThan(0)
     // B7 straddles C1 and C2 and lies, by its point, in C2; B8 is a shop: as read by the COPY.
     expect(fromKept.b).toEqual(fromCopy.b)
     expect(fromCopy.b.community[6]).toBe(fromCopy.communities.findIndex((c) => c.code === 'C2'))

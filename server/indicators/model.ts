@@ -24,6 +24,7 @@ import {
   buildingsKey,
   buildingsUploads,
   extentCentre,
+  parkRows,
   keepBuildings,
   keptBuildingBytes,
   unpackBuildings,
@@ -354,10 +355,7 @@ async function readModel(
     buildingRows,
     facilityRows,
     greenRows,
-    parkDistrictRows,
-    parkStreetRows,
-    parkCommunityRows,
-    parkCityRows,
+    parks,
     jobRows,
     odRows,
   ] = await Promise.all([
@@ -378,18 +376,21 @@ async function readModel(
       ? none
       : query(knex, SQL.sites('facilities', 'type, name, capacity'), [versions.facilities, srid]),
     g == null ? none : query(knex, SQL.sites('green_spaces', 'kind, area_m2'), [g, srid]),
-    g == null || versions.districts == null
-      ? none
-      : query(knex, SQL.parkArea('districts'), [g, parkRe, versions.districts]),
-    g == null || versions.streets == null ? none : query(knex, SQL.parkArea('streets'), [g, parkRe, versions.streets]),
-    g == null || versions.communities == null
-      ? none
-      : query(knex, SQL.parkArea('communities'), [g, parkRe, versions.communities]),
     g == null
-      ? none
-      : versions.streets != null
-        ? query(knex, SQL.parkAreaCity, [g, parkRe, versions.streets])
-        : query(knex, SQL.parkAreaAll, [g, parkRe]),
+      ? Promise.resolve({ district: [], street: [], community: [], city: [] })
+      : parkRows(knex, city.code, versions, parkRe, async () => {
+          const [district, street, community, all] = await Promise.all([
+            versions.districts == null ? none : query(knex, SQL.parkArea('districts'), [g, parkRe, versions.districts]),
+            versions.streets == null ? none : query(knex, SQL.parkArea('streets'), [g, parkRe, versions.streets]),
+            versions.communities == null
+              ? none
+              : query(knex, SQL.parkArea('communities'), [g, parkRe, versions.communities]),
+            versions.streets != null
+              ? query(knex, SQL.parkAreaCity, [g, parkRe, versions.streets])
+              : query(knex, SQL.parkAreaAll, [g, parkRe]),
+          ])
+          return { district, street, community, city: all }
+        }),
     versions.jobs == null ? none : query(knex, SQL.points('jobs', 'jobs'), [versions.jobs, srid]),
     versions.commutes == null
       ? none
@@ -581,14 +582,14 @@ async function readModel(
   }
   // Park area clipped to each unit, on the ellipsoid; the city is the union of its 街道 where they exist.
   const byCode = (rs: unknown[][]) => new Map(rs.map((r) => [String(r[0]), Number(r[1])]))
-  const ps = byCode(parkStreetRows),
-    pc = byCode(parkCommunityRows),
-    pd = byCode(parkDistrictRows)
+  const ps = byCode(parks.street),
+    pc = byCode(parks.community),
+    pd = byCode(parks.district)
   const parkArea = {
     district: Float64Array.from(districts, (u) => pd.get(u.code) ?? 0),
     street: Float64Array.from(streets, (u) => ps.get(u.code) ?? 0),
     community: Float64Array.from(communities, (u) => pc.get(u.code) ?? 0),
-    city: parkCityRows.length ? Number(parkCityRows[0][0]) : 0,
+    city: parks.city.length ? Number(parks.city[0][0]) : 0,
   }
   onProgress?.(0.8, 'jobs')
 
