@@ -417,10 +417,10 @@ async function readModel(
     streets = toUnits(streetRows),
     communities = toUnits(communityRows),
     areas = toUnits(areaRows)
+  // (the 小区' grid only places buildings: not made when they come as kept, with their 小区)
   const districtIdx = new UnitGrid(districts),
     streetIdx = new UnitGrid(streets),
-    communityIdx = new UnitGrid(communities),
-    areaIdx = new UnitGrid(areas)
+    communityIdx = new UnitGrid(communities)
   // A 街道's district: from its parent_code where that names a district, else where its point lies.
   const districtByCode = new Map(districts.map((d, i) => [d.code, i]))
   streets.forEach((st, i) => {
@@ -451,7 +451,7 @@ async function readModel(
     unitMembership(
       c[1] ?? new Float64Array(0),
       c[2] ?? new Float64Array(0),
-      { community: communityIdx, street: streetIdx, area: areaIdx },
+      { community: communityIdx, street: streetIdx, area: new UnitGrid(areas) },
       communities,
     )
   const buildingsKept =
