@@ -132,7 +132,7 @@ export function networkFlagsAhead(
 }
 
 // Homes off the network per unit depend on the model only: counted once per model.
-const offByModel = new WeakMap<CityModel, { off: Sums; idx: Map<string, number> }>()
+const offByModel = new WeakMap<CityModel, { off: Sums; idx: Map<string, Map<string, number>> }>()
 function offNetwork(m: CityModel) {
   let hit = offByModel.get(m)
   if (hit) return hit
@@ -143,16 +143,15 @@ function offNetwork(m: CityModel) {
     const id = ids[k]
     if (net.residential.seg[k] < 0) off.add(m.b.street[id], m.b.community[id], 1, m.b.area[id])
   }
-  const idx = new Map<string, number>()
+  // Each level's units by code (a map per level: no key string made per row).
+  const idx = new Map<string, Map<string, number>>()
   for (const [level, us] of [
     ['district', m.districts],
     ['street', m.streets],
     ['community', m.communities],
     ['area', m.areas],
   ] as const)
-    us.forEach((u, i) => {
-      idx.set(`${level}|${u.code}`, i)
-    })
+    idx.set(level, new Map(us.map((u, i) => [u.code, i])))
   hit = { off, idx }
   offByModel.set(m, hit)
   return hit
@@ -161,25 +160,38 @@ function offNetwork(m: CityModel) {
 /** The same rows under the network model: variant `x@network`, with the homes off the network per unit. */
 export function asNetworkRows(m: CityModel, rows: ResultRow[]): ResultRow[] {
   const { off, idx } = offNetwork(m)
+  // A unit's rows share one `extra` (coverageRows' variants, one after another): they share its
+  // network counterpart too, made once. (Only the same unit's: every unit's no-data rows share one
+  // reason object, and their homes off the network differ.)
+  let lastIn: ResultRow['extra'] | null = null
+  let lastLevel = ''
+  let lastCode = ''
+  let lastOut: ResultRow['extra'] = {}
   // Written out rather than spread: ~300,000 rows a run at city scale, and `{ ...r, k: v }` (a spread
   // with properties after it) is ~10× slower in V8 than the same object written out or Object.assign:
   // ~1.1 s of the main thread (the same in compute.ts's row()).
-  return rows.map((r) => ({
-    indicator: r.indicator,
-    variant: `${r.variant}@network` as ResultRow['variant'],
-    level: r.level,
-    unit_code: r.unit_code,
-    unit_name: r.unit_name,
-    value: r.value,
-    numerator: r.numerator,
-    denominator: r.denominator,
-    target: r.target,
-    status: r.status,
-    extra: Object.assign({}, r.extra, {
-      distanceModel: 'network',
-      offNetwork: r.level === 'city' ? off.city : off.get(r.level, idx.get(`${r.level}|${r.unit_code}`) ?? -1) || 0,
-    }),
-  }))
+  return rows.map((r) => {
+    if (r.extra !== lastIn || r.unit_code !== lastCode || r.level !== lastLevel) {
+      lastIn = r.extra
+      lastLevel = r.level
+      lastCode = r.unit_code
+      const offNet = r.level === 'city' ? off.city : off.get(r.level, idx.get(r.level)?.get(r.unit_code) ?? -1) || 0
+      lastOut = Object.assign({}, r.extra, { distanceModel: 'network', offNetwork: offNet })
+    }
+    return {
+      indicator: r.indicator,
+      variant: `${r.variant}@network` as ResultRow['variant'],
+      level: r.level,
+      unit_code: r.unit_code,
+      unit_name: r.unit_name,
+      value: r.value,
+      numerator: r.numerator,
+      denominator: r.denominator,
+      target: r.target,
+      status: r.status,
+      extra: lastOut,
+    }
+  })
 }
 
 export const networkDistanceModel = (walkSpeed: number) =>
