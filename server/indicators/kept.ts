@@ -38,7 +38,7 @@ export const buildingsKey = (v: Uploads, srid: number): string =>
 
 /** The column as float32 where that loses nothing (counts, years, flags, NaN), else as it is. */
 export function narrowed(c: Float64Array): Float64Array | Float32Array {
-  for (let i = 0; i < c.length; i++) if (Math.fround(c[i]) !== c[i] && c[i] === c[i]) return c
+  for (let i = 0; i < c.length; i++) if (Math.fround(c[i]) !== c[i] && !Number.isNaN(c[i])) return c
   return Float32Array.from(c)
 }
 
