@@ -64,7 +64,7 @@ export function unpackBuildings(
   for (let i = 0; i < BUILDING_COLUMNS; i++) {
     const c = a[`c${i}`]
     if (c instanceof Float64Array) cols.push(c)
-    else if (c instanceof Float32Array) cols.push(Float64Array.from(c))
+    else if (c instanceof Float32Array) cols.push(new Float64Array(c))
     else return null
   }
   const n = cols[0].length
