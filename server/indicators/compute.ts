@@ -9,7 +9,7 @@ import { DiscSums, pointInMultiPolygon, polygonPolygonDistance, pointPolygonDist
 import { type CityModel, type Unit, hasNetwork } from './model.ts'
 import type { IndicatorDef, Target, Variant } from './registry.ts'
 import { areaShortfallRows, inspectionCountRows, schoolSeatRows } from '../inspections/compute.ts'
-import { asNetworkRows, networkFlags } from '../network/indicators.ts'
+import { asNetworkRows, asNetworkSets, networkFlags } from '../network/indicators.ts'
 
 export type Level = 'city' | 'district' | 'street' | 'community' | 'area'
 export const LEVELS: Level[] = ['city', 'district', 'street', 'community', 'area']
@@ -135,9 +135,6 @@ export function row(
   extra: Record<string, unknown> = {},
 ): ResultRow {
   const v = value === null || !Number.isFinite(value) ? null : value
-  // (Object.assign, not `{ ...extra, k: v }`: V8 makes a spread followed by properties ~10× slower,
-  // and a run makes a million rows)
-  if (v === null && !extra.noData) extra = Object.assign({}, extra, { noData: NO_VALUE })
   return {
     indicator: def.code,
     variant,
@@ -149,12 +146,103 @@ export function row(
     denominator: den,
     target: targetValue(def.target),
     status: statusOf(v, def.target),
-    extra:
-      def.target?.direction === 'between'
-        ? Object.assign({}, extra, { band: [def.target.min, def.target.max] })
-        : extra,
+    extra: finalExtra(def, v, extra),
   }
 }
+
+/** A result's `extra` as stored: with why there is no value, and the target's band where it has one. */
+function finalExtra(def: IndicatorDef, v: number | null, extra: Record<string, unknown>): Record<string, unknown> {
+  // (Object.assign, not `{ ...extra, k: v }`: V8 makes a spread followed by properties ~10× slower,
+  // and a run makes a million rows)
+  if (v === null && !extra.noData) extra = Object.assign({}, extra, { noData: NO_VALUE })
+  return def.target?.direction === 'between'
+    ? Object.assign({}, extra, { band: [def.target.min, def.target.max] })
+    : extra
+}
+
+/**
+ * One indicator's results at one level under one variant, by column: what a coverage indicator makes
+ * (three variants at every level, twice with the walking network: half of a run's million results).
+ * As rows, their objects, their grouping into sets and their encoding were ~1.2 s of a 1M run's main
+ * thread, measured alone (README: design notes); the store encodes these columns directly.
+ */
+export interface ColumnSet {
+  indicator: string
+  variant: Variant
+  level: Level
+  units: LevelUnits
+  /** NaN: no value (stored as NULL, as a row's null) */
+  value: Float64Array
+  numerator: Float64Array
+  denominator: Float64Array
+  target: number | null
+  status: Status[]
+  extra: Record<string, unknown>[]
+}
+
+/** A level's units in the model's order, with their codes and names: made once per model and level. */
+export interface LevelUnits {
+  level: Level
+  units: (Unit | null)[]
+  codes: string[]
+  names: string[]
+}
+const levelsByModel = new WeakMap<CityModel, LevelUnits[]>()
+
+/** The city, each 区, 街道 and 社区 (no 小区), as units() lists them. */
+export function levelUnits(m: CityModel): LevelUnits[] {
+  let hit = levelsByModel.get(m)
+  if (hit) return hit
+  const of = (level: Level, us: (Unit | null)[]): LevelUnits => ({
+    level,
+    units: us,
+    codes: us.map(unitCode),
+    names: us.map(unitName),
+  })
+  hit = [of('city', [null]), of('district', m.districts), of('street', m.streets), of('community', m.communities)]
+  levelsByModel.set(m, hit)
+  return hit
+}
+
+/** What computeSteps yields at a time: rows, or sets by column. */
+export type Step = ResultRow[] | ColumnSet[]
+
+export const isColumnSets = (s: Step): s is ColumnSet[] => s.length > 0 && 'units' in s[0]
+
+/**
+ * The rows of column sets, in the order coverage rows came before they were sets: unit by unit through each level,
+ * each unit's variants in the order of the sets.
+ */
+export function rowsOfSets(sets: ColumnSet[]): ResultRow[] {
+  const out: ResultRow[] = []
+  const byLevel = new Map<Level, ColumnSet[]>()
+  for (const c of sets) {
+    const l = byLevel.get(c.level)
+    if (l) l.push(c)
+    else byLevel.set(c.level, [c])
+  }
+  const num = (x: number) => (Number.isFinite(x) ? x : null)
+  for (const [level, group] of byLevel)
+    for (let i = 0; i < group[0].units.codes.length; i++)
+      for (const c of group)
+        out.push({
+          indicator: c.indicator,
+          variant: c.variant,
+          level,
+          unit_code: c.units.codes[i],
+          unit_name: c.units.names[i],
+          value: num(c.value[i]),
+          numerator: num(c.numerator[i]),
+          denominator: num(c.denominator[i]),
+          target: c.target,
+          status: c.status[i],
+          extra: c.extra[i],
+        })
+  return out
+}
+
+/** A step as rows (column sets unfolded). */
+export const stepRows = (s: Step): ResultRow[] => (isColumnSets(s) ? rowsOfSets(s) : s)
 
 /** Sites (facilities or green spaces) an item or indicator refers to. */
 export function sitesFor(
@@ -260,7 +348,7 @@ function itemFlags(
 /**
  * The residential buildings grouped by their (街道, 社区) pair: a cell. A unit's sum over homes is its
  * cells' sums, so an indicator's per-home loop adds to one cell instead of a unit at every level
- * (city, 区, 街道, 社区: twelve adds a home for coverageRows' three sums, ~60 times a run — 1.6 s of
+ * (city, 区, 街道, 社区: twelve adds a home for coverageSets' three sums, ~60 times a run — 1.6 s of
  * the main thread at a million buildings in a CPU profile; a few thousand cells at city scale).
  */
 export interface Cells {
@@ -327,8 +415,8 @@ function coverageDenominators(m: CityModel) {
   return hit
 }
 
-/** Residential footprint, residents and 小区 counts, covered and in total, per unit. */
-export function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null): ResultRow[] {
+/** Residential footprint, residents and 小区 counts, covered and in total, per unit: a set per variant and level. */
+export function coverageSets(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null): ColumnSet[] {
   const B = m.b
   const { area: denA, residents: denR } = coverageDenominators(m)
   const cells = residentialCells(m)
@@ -354,54 +442,52 @@ export function coverageRows(m: CityModel, def: IndicatorDef, b: Uint8Array, a: 
       denX.add(ar.street, ar.parent, 1)
       if (a[k]) numX.add(ar.street, ar.parent, 1)
     })
-  const out: ResultRow[] = []
-  const pct = (n: number, d: number) => (d > 0 ? (100 * n) / d : null)
-  for (const [level, i, u] of units(m)) {
-    // Radius and sites are the indicator's, not the unit's: they live in the run's definitions.
-    const extra = {
-      gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)),
-      gapBuildings: gapB.get(level, i),
+  const variants: [Variant, Sums, Sums][] = [
+    ['area', numA, denA],
+    ['residents', numR, denR],
+    ...(a ? [['areas', numX, denX] as [Variant, Sums, Sums]] : []),
+  ]
+  const target = targetValue(def.target)
+  const out: ColumnSet[] = []
+  for (const lu of levelUnits(m)) {
+    const { level } = lu
+    const n = lu.codes.length
+    // (a level without units has no rows, so no set: a city without 区 stores none for them)
+    if (!n) continue
+    // Radius and sites are the indicator's, not the unit's: they live in the run's definitions. One
+    // object a unit, shared by its variants (unless one adds to it).
+    const extras = new Array<Record<string, unknown>>(n)
+    for (let i = 0; i < n; i++)
+      extras[i] = {
+        gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)),
+        gapBuildings: gapB.get(level, i),
+      }
+    for (const [variant, num, den] of variants) {
+      const set: ColumnSet = {
+        indicator: def.code,
+        variant,
+        level,
+        units: lu,
+        value: new Float64Array(n),
+        numerator: new Float64Array(n),
+        denominator: new Float64Array(n),
+        target,
+        status: new Array<Status>(n),
+        extra: new Array<Record<string, unknown>>(n),
+      }
+      for (let i = 0; i < n; i++) {
+        const nu = num.get(level, i),
+          de = den.get(level, i)
+        const raw = de > 0 ? (100 * nu) / de : null
+        const v = raw === null || !Number.isFinite(raw) ? null : raw
+        set.value[i] = v === null ? Number.NaN : v
+        set.numerator[i] = nu
+        set.denominator[i] = de
+        set.status[i] = statusOf(v, def.target)
+        set.extra[i] = finalExtra(def, v, extras[i])
+      }
+      out.push(set)
     }
-    out.push(
-      row(
-        def,
-        'area',
-        level,
-        u,
-        m,
-        numA.get(level, i),
-        denA.get(level, i),
-        pct(numA.get(level, i), denA.get(level, i)),
-        extra,
-      ),
-    )
-    out.push(
-      row(
-        def,
-        'residents',
-        level,
-        u,
-        m,
-        numR.get(level, i),
-        denR.get(level, i),
-        pct(numR.get(level, i), denR.get(level, i)),
-        extra,
-      ),
-    )
-    if (a)
-      out.push(
-        row(
-          def,
-          'areas',
-          level,
-          u,
-          m,
-          numX.get(level, i),
-          denX.get(level, i),
-          pct(numX.get(level, i), denX.get(level, i)),
-          extra,
-        ),
-      )
   }
   return out
 }
@@ -425,7 +511,7 @@ export function computeAll(
   for (;;) {
     const s = steps.next()
     if (s.done) return { rows, ...s.value }
-    for (const r of s.value) rows.push(r)
+    for (const r of stepRows(s.value)) rows.push(r)
   }
 }
 
@@ -468,8 +554,9 @@ export function* computeSteps(
     /** Filled with each indicator's building coverage as it is computed (else a map of its own). */
     covered?: Map<string, Uint8Array>
   } = {},
-): Generator<ResultRow[], Omit<ComputeOutput, 'rows'>> {
+): Generator<Step, Omit<ComputeOutput, 'rows'>> {
   let rows: ResultRow[] = []
+  let sets: ColumnSet[] = []
   const covered = opts.covered ?? new Map<string, Uint8Array>()
   // Indicators append their no-data warnings to m.warnings; they are taken back out at the end, so a
   // model kept in memory for the next run does not collect them run after run.
@@ -492,7 +579,9 @@ export function* computeSteps(
 
   for (const [k, def] of defs.entries()) {
     if (rows.length) yield rows
+    if (sets.length) yield sets
     rows = []
+    sets = []
     onProgress?.(k / defs.length, def.code)
     const p = def.params
     switch (def.kind) {
@@ -503,13 +592,13 @@ export function* computeSteps(
           break
         }
         covered.set(def.code, f.b)
-        rows.push(...coverageRows(m, def, f.b, f.a))
+        sets.push(...coverageSets(m, def, f.b, f.a))
         if (hasNetwork(m))
           walking(() => {
             const [{ p: np, bands }] = networkRequests(def)
             const n = networkFlags(m, np, bands, netCache)
             covered.set(`${def.code}@network`, n.b)
-            rows.push(...asNetworkRows(m, coverageRows(m, def, n.b, n.a)))
+            sets.push(...asNetworkSets(m, coverageSets(m, def, n.b, n.a)))
           })
         break
       }
@@ -525,10 +614,12 @@ export function* computeSteps(
           p.items!.map((it) => itemFlags(m, it, items, cache)),
         )
         covered.set(def.code, all)
-        const rs = coverageRows(m, def, all, null)
-        for (const r of rs)
-          r.extra = Object.assign({}, r.extra, { missing: short.get(`${r.level}|${r.unit_code}`) ?? [] })
-        rows.push(...rs)
+        const cs = coverageSets(m, def, all, null)
+        for (const c of cs)
+          c.extra = c.extra.map((e, i) =>
+            Object.assign({}, e, { missing: short.get(`${c.level}|${c.units.codes[i]}`) ?? [] }),
+          )
+        sets.push(...cs)
         if (hasNetwork(m))
           walking(() => {
             const walk = new Uint8Array(B.n).fill(1)
@@ -537,7 +628,7 @@ export function* computeSteps(
               for (let i = 0; i < B.n; i++) walk[i] &= f[i]
             }
             covered.set(`${def.code}@network`, walk)
-            rows.push(...asNetworkRows(m, coverageRows(m, def, walk, null)))
+            sets.push(...asNetworkSets(m, coverageSets(m, def, walk, null)))
           })
         break
       }
@@ -640,12 +731,15 @@ export function* computeSteps(
     }
   }
   if (rows.length) yield rows
+  if (sets.length) yield sets
   if (later.length) {
     yield NETWORK_NEXT
     for (const part of later) {
       rows = []
+      sets = []
       part()
       if (rows.length) yield rows
+      if (sets.length) yield sets
     }
   }
   onProgress?.(1, 'done')

@@ -7,7 +7,15 @@ import { copyRawRows } from '../db/bulk.ts'
 import { inTransaction, onConnection } from '../db/client.ts'
 import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
-import { NETWORK_NEXT, computeSteps, type ComputeOutput, type NetworkFlags, type ResultRow } from './compute.ts'
+import {
+  type ComputeOutput,
+  NETWORK_NEXT,
+  type NetworkFlags,
+  type ResultRow,
+  type Step,
+  computeSteps,
+  isColumnSets,
+} from './compute.ts'
 import { cityYearCached } from '../db/cityyear.ts'
 import { currentVersions, loadCityModel, settleNetwork, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
@@ -212,15 +220,15 @@ export async function computeYear(
       for (const [code] of fresh) sentFlags.add(code)
       sendArrays(fresh.map(([code, flags]) => [`covered:${code}`, packBits(flags)]))
     }
-    let out: IteratorResult<ResultRow[], Omit<ComputeOutput, 'rows'>>
+    let out: IteratorResult<Step, Omit<ComputeOutput, 'rows'>>
     try {
       while (!(out = steps.next()).done) {
         if (out.value === NETWORK_NEXT) {
           for (const [key, flags] of await ahead!) netCache.set(key, flags)
           continue
         }
-        results += out.value.length
-        problems += failingRows(defs, out.value).length
+        results += isColumnSets(out.value) ? out.value.reduce((a, c) => a + c.value.length, 0) : out.value.length
+        problems += failingCount(defs, out.value)
         writer.write(out.value)
         sendFlags()
         // Lets the connection send what is queued before the next indicator holds the thread; far behind
@@ -335,6 +343,17 @@ function unitParents(model: CityModel): Record<string, { code: string; name: str
       model.streets.map((s, i) => [`street:${s.code}`, of(model.districts[model.streetDistrict[i]])]),
     ),
   }
+}
+
+/** How many problems a step holds (failingRows' count, for rows or column sets). */
+function failingCount(defs: IndicatorDef[], step: Step): number {
+  if (!isColumnSets(step)) return failingRows(defs, step).length
+  let n = 0
+  for (const c of step) {
+    const def = indicatorByCode(defs, c.indicator)
+    if (def && c.variant === (def.params.primary ?? 'area')) for (const s of c.status) if (s === 'fail') n++
+  }
+  return n
 }
 
 /** A problem is a failing unit × indicator, in the indicator's primary variant. */

@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest'
 import { useTestApp } from '../../test/helpers/app.ts'
 import { inTransaction } from '../db/client.ts'
-import type { ResultRow } from './compute.ts'
-import { float8Array, groupSets, jsonArray, setWriter, textArray } from './sets.ts'
+import { type ColumnSet, type ResultRow, rowsOfSets } from './compute.ts'
+import { columnSetParams, float8Array, groupSets, jsonArray, setParams, setWriter, textArray } from './sets.ts'
 
 const t = useTestApp()
 
@@ -59,6 +59,40 @@ describe('result sets', () => {
       ['area', 'street', ['C2']],
       ['area@network', 'community', ['C4']],
     ])
+  })
+
+  it('a set by column is stored byte for byte as its rows would be', () => {
+    const n = 7
+    const units = {
+      level: 'community' as const,
+      units: [],
+      codes: Array.from({ length: n }, (_, i) => `C${i}`),
+      names: Array.from({ length: n }, (_, i) => `社区 "${i}"`),
+    }
+    const own = Array.from({ length: n }, (_, i) => ({ gapResidents: i, gapBuildings: 2 * i }))
+    const set = (variant: ColumnSet['variant'], extra: Record<string, unknown>[]): ColumnSet => ({
+      indicator: 'kindergarten_coverage',
+      variant,
+      level: 'community',
+      units,
+      value: Float64Array.from([50, Number.NaN, 1 / 3, 0, 100, Number.NaN, 85]),
+      numerator: Float64Array.from([1, 0, 1, 0, 2, 0, 17]),
+      denominator: Float64Array.from([2, 0, 3, 5, 2, 0, 20]),
+      target: 85,
+      status: ['fail', 'no-data', 'fail', 'fail', 'pass', 'no-data', 'pass'],
+      extra,
+    })
+    const sets = [set('area', own), set('residents', Array(n).fill(shared))]
+    const rows = rowsOfSets(sets)
+    expect(rows.map((r) => [r.variant, r.unit_code])).toEqual(
+      units.codes.flatMap((c) => [
+        ['area', c],
+        ['residents', c],
+      ]),
+    )
+    expect(rows[2]).toMatchObject({ unit_name: '社区 "1"', value: null, numerator: 0, status: 'no-data' })
+    const fromRows = groupSets(rows).map((s) => setParams('990900', 1, s))
+    expect(sets.map((s) => columnSetParams('990900', 1, s))).toEqual(fromRows)
   })
 
   it('writes sets while other work goes on, and the view gives the rows back', async () => {

@@ -2,7 +2,7 @@
 // codes, names, values and statuses as arrays in one order (migrations/008_result_sets.ts; the view
 // `indicator_results` unnests them for every reader). A million results are 592 rows.
 import type pg from 'pg'
-import type { ResultRow } from './compute.ts'
+import { type ColumnSet, type ResultRow, type Step, isColumnSets } from './compute.ts'
 
 /** One indicator's results at one level under one variant: its rows, in the order they came. */
 export interface ResultSet {
@@ -57,7 +57,7 @@ function putFloat8(buf: Buffer, o: number, v: number | null | undefined): number
 }
 
 /** Numbers as a binary float8[]; null and non-finite values are NULL (as the COPY text writes them). */
-export function float8Array(values: readonly (number | null | undefined)[]): Buffer {
+export function float8Array(values: ArrayLike<number | null | undefined>): Buffer {
   const n = values.length
   const buf = Buffer.allocUnsafe(headerSize(n) + n * 12)
   let o = headerSize(n)
@@ -147,15 +147,15 @@ function numberColumns(rows: readonly ResultRow[]): Buffer[] {
   })
 }
 
-/** The rows' statuses as a binary text[]: short ASCII words, copied byte by byte (no UTF-8 encoder). */
-function statusColumn(rows: readonly ResultRow[]): Buffer {
-  const n = rows.length
+/** Statuses as a binary text[]: short ASCII words, copied byte by byte (no UTF-8 encoder). */
+function statusColumn(statuses: readonly string[]): Buffer {
+  const n = statuses.length
   let size = headerSize(n)
-  for (let i = 0; i < n; i++) size += 4 + rows[i].status.length
+  for (let i = 0; i < n; i++) size += 4 + statuses[i].length
   const buf = Buffer.allocUnsafe(size)
   let o = headerSize(n)
   for (let i = 0; i < n; i++) {
-    const s = rows[i].status
+    const s = statuses[i]
     buf.writeInt32BE(s.length, o)
     o += 4
     for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k)
@@ -181,16 +181,17 @@ export function multiInsert(table: string, columns: string, rows: unknown[][]): 
 /** The units of the last set at each level, encoded: most sets of a level list the same units. */
 type UnitCache = Map<string, { codes: string[]; names: string[]; codeBuf: Buffer; nameBuf: Buffer }>
 
-function unitArrays(s: ResultSet, cache: UnitCache): [Buffer, Buffer] {
-  const codes = s.rows.map((r) => r.unit_code)
-  const hit = cache.get(s.level)
-  if (hit && hit.codes.length === codes.length && hit.codes.every((c, i) => c === codes[i])) {
+function unitArrays(level: string, codes: string[], names: string[], cache: UnitCache): [Buffer, Buffer] {
+  const hit = cache.get(level)
+  if (
+    hit &&
+    (hit.codes === codes || (hit.codes.length === codes.length && hit.codes.every((c, i) => c === codes[i])))
+  ) {
     // Same codes; the names too, unless a row says otherwise.
-    if (s.rows.every((r, i) => r.unit_name === hit.names[i])) return [hit.codeBuf, hit.nameBuf]
+    if (hit.names === names || names.every((nm, i) => nm === hit.names[i])) return [hit.codeBuf, hit.nameBuf]
   }
-  const names = s.rows.map((r) => r.unit_name)
   const out = { codes, names, codeBuf: textArray(codes), nameBuf: textArray(names) }
-  cache.set(s.level, out)
+  cache.set(level, out)
   return [out.codeBuf, out.nameBuf]
 }
 
@@ -200,7 +201,12 @@ function unitArrays(s: ResultSet, cache: UnitCache): [Buffer, Buffer] {
  */
 export function setParams(city: string, runId: number, s: ResultSet, cache: UnitCache = new Map()): unknown[] {
   const { rows } = s
-  const [codes, names] = unitArrays(s, cache)
+  const [codes, names] = unitArrays(
+    s.level,
+    rows.map((r) => r.unit_code),
+    rows.map((r) => r.unit_name),
+    cache,
+  )
   const first = rows[0].extra
   const shared = first != null && rows.every((r) => r.extra === first)
   const [value, numerator, denominator, target] = numberColumns(rows)
@@ -216,8 +222,31 @@ export function setParams(city: string, runId: number, s: ResultSet, cache: Unit
     numerator,
     denominator,
     target,
-    statusColumn(rows),
+    statusColumn(rows.map((r) => r.status)),
     shared ? jsonArray([]) : jsonArray(rows.map((r) => r.extra)),
+    shared ? JSON.stringify(first) : null,
+  ]
+}
+
+/** setParams for a set given by columns: the same parameters its rows would give. */
+export function columnSetParams(city: string, runId: number, s: ColumnSet, cache: UnitCache = new Map()): unknown[] {
+  const [codes, names] = unitArrays(s.level, s.units.codes, s.units.names, cache)
+  const first = s.extra[0]
+  const shared = first != null && s.extra.every((e) => e === first)
+  return [
+    runId,
+    city,
+    s.indicator,
+    s.variant,
+    s.level,
+    codes,
+    names,
+    float8Array(s.value),
+    float8Array(s.numerator),
+    float8Array(s.denominator),
+    float8Array(new Array<number | null>(s.value.length).fill(s.target)),
+    statusColumn(s.status),
+    shared ? jsonArray([]) : jsonArray(s.extra),
     shared ? JSON.stringify(first) : null,
   ]
 }
@@ -229,8 +258,8 @@ export interface SetWriter {
   backlog(): number
   /** Waits until everything queued so far is done. */
   settled(): Promise<void>
-  /** Sends the rows' sets; PostgreSQL inserts them while the caller computes the next rows. */
-  write(rows: ResultRow[]): void
+  /** Sends a step's sets; PostgreSQL inserts them while the caller computes the next. */
+  write(step: Step): void
   /** Waits until every set is inserted; rejects with the first refusal. */
   end(): Promise<void>
   /** Waits for what was sent to settle (its errors dropped), so the connection can take the rollback. */
@@ -292,8 +321,10 @@ export function setWriter(client: pg.ClientBase, city: string, runId: number): S
     insert,
     backlog: () => queued,
     settled,
-    write(rows) {
-      const sets = groupSets(rows).map((s) => setParams(city, runId, s, cache))
+    write(step) {
+      const sets = isColumnSets(step)
+        ? step.map((s) => columnSetParams(city, runId, s, cache))
+        : groupSets(step).map((s) => setParams(city, runId, s, cache))
       insert('indicator_result_sets', SET_COLUMNS, sets)
     },
     async end() {

@@ -3,7 +3,7 @@
 // legs included). Results carry the variant suffix `@network` and say how many homes are off it.
 import type { IndicatorDef } from '../indicators/registry.ts'
 import { type CityModel, hasNetwork, settleNetwork } from '../indicators/model.ts'
-import { type ResultRow, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
+import { type ColumnSet, type ResultRow, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
 import { markWithin, siteSources } from './reach.ts'
 import type { Worker } from 'node:worker_threads'
 import { type SentNetwork, WALK_SPEED_SOURCE, networkWorker, sendable } from './load.ts'
@@ -191,6 +191,27 @@ export function asNetworkRows(m: CityModel, rows: ResultRow[]): ResultRow[] {
       status: r.status,
       extra: lastOut,
     }
+  })
+}
+
+/** The same sets under the network model: variant `x@network`, with the homes off the network per unit. */
+export function asNetworkSets(m: CityModel, sets: ColumnSet[]): ColumnSet[] {
+  const { off, idx } = offNetwork(m)
+  // A unit's sets share one `extra` (coverageSets' variants): they share its network counterpart too
+  // (only the same unit's: an extra two units shared would differ in their homes off the network).
+  const made = new Map<Record<string, unknown>, { unit: string; out: Record<string, unknown> }>()
+  return sets.map((c) => {
+    const codes = idx.get(c.level)
+    const extra = c.extra.map((e, i) => {
+      const unit = `${c.level}|${c.units.codes[i]}`
+      const hit = made.get(e)
+      if (hit?.unit === unit) return hit.out
+      const offNet = c.level === 'city' ? off.city : off.get(c.level, codes?.get(c.units.codes[i]) ?? -1) || 0
+      const out = Object.assign({}, e, { distanceModel: 'network', offNetwork: offNet })
+      made.set(e, { unit, out })
+      return out
+    })
+    return { ...c, variant: `${c.variant}@network` as ColumnSet['variant'], extra }
   })
 }
 
