@@ -199,56 +199,58 @@ function unitArrays(level: string, codes: string[], names: string[], cache: Unit
  * The parameters of one set's INSERT. Where every unit has the same `extra` (a no-data reason), it is
  * stored once in `extra_all` and `extra` is empty: a third of a run's JSON at a million buildings.
  */
+function insertParams(
+  city: string,
+  runId: number,
+  s: { indicator: string; variant: string; level: string },
+  units: [Buffer, Buffer],
+  numbers: Buffer[],
+  statuses: readonly string[],
+  extras: readonly unknown[],
+): unknown[] {
+  const first = extras[0]
+  const shared = first != null && extras.every((e) => e === first)
+  return [
+    runId,
+    city,
+    s.indicator,
+    s.variant,
+    s.level,
+    ...units,
+    ...numbers,
+    statusColumn(statuses),
+    shared ? jsonArray([]) : jsonArray(extras),
+    shared ? JSON.stringify(first) : null,
+  ]
+}
+
+/** A set of rows' parameters (value, numerator, denominator and target in one pass over them). */
 export function setParams(city: string, runId: number, s: ResultSet, cache: UnitCache = new Map()): unknown[] {
   const { rows } = s
-  const [codes, names] = unitArrays(
+  const units = unitArrays(
     s.level,
     rows.map((r) => r.unit_code),
     rows.map((r) => r.unit_name),
     cache,
   )
-  const first = rows[0].extra
-  const shared = first != null && rows.every((r) => r.extra === first)
-  const [value, numerator, denominator, target] = numberColumns(rows)
-  return [
-    runId,
+  const statuses = rows.map((r) => r.status)
+  return insertParams(
     city,
-    s.indicator,
-    s.variant,
-    s.level,
-    codes,
-    names,
-    value,
-    numerator,
-    denominator,
-    target,
-    statusColumn(rows.map((r) => r.status)),
-    shared ? jsonArray([]) : jsonArray(rows.map((r) => r.extra)),
-    shared ? JSON.stringify(first) : null,
-  ]
+    runId,
+    s,
+    units,
+    numberColumns(rows),
+    statuses,
+    rows.map((r) => r.extra),
+  )
 }
 
 /** setParams for a set given by columns: the same parameters its rows would give. */
 export function columnSetParams(city: string, runId: number, s: ColumnSet, cache: UnitCache = new Map()): unknown[] {
-  const [codes, names] = unitArrays(s.level, s.units.codes, s.units.names, cache)
-  const first = s.extra[0]
-  const shared = first != null && s.extra.every((e) => e === first)
-  return [
-    runId,
-    city,
-    s.indicator,
-    s.variant,
-    s.level,
-    codes,
-    names,
-    float8Array(s.value),
-    float8Array(s.numerator),
-    float8Array(s.denominator),
-    float8Array(new Array<number | null>(s.value.length).fill(s.target)),
-    statusColumn(s.status),
-    shared ? jsonArray([]) : jsonArray(s.extra),
-    shared ? JSON.stringify(first) : null,
-  ]
+  const units = unitArrays(s.level, s.units.codes, s.units.names, cache)
+  const target = float8Array(new Array<number | null>(s.value.length).fill(s.target))
+  const numbers = [float8Array(s.value), float8Array(s.numerator), float8Array(s.denominator), target]
+  return insertParams(city, runId, s, units, numbers, s.status, s.extra)
 }
 
 export interface SetWriter {
