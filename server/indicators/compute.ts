@@ -187,21 +187,28 @@ export interface LevelUnits {
   codes: string[]
   names: string[]
 }
-const levelsByModel = new WeakMap<CityModel, LevelUnits[]>()
+const levelsByModel = new WeakMap<CityModel, { base: LevelUnits[]; withAreas: LevelUnits[] }>()
 
-/** The city, each 区, 街道 and 社区 (no 小区), as units() lists them. */
-export function levelUnits(m: CityModel): LevelUnits[] {
+/** The city, each 区, 街道 and 社区, and with `withAreas` each 小区, as units() lists them. */
+export function levelUnits(m: CityModel, withAreas = false): LevelUnits[] {
   let hit = levelsByModel.get(m)
-  if (hit) return hit
-  const of = (level: Level, us: (Unit | null)[]): LevelUnits => ({
-    level,
-    units: us,
-    codes: us.map(unitCode),
-    names: us.map(unitName),
-  })
-  hit = [of('city', [null]), of('district', m.districts), of('street', m.streets), of('community', m.communities)]
-  levelsByModel.set(m, hit)
-  return hit
+  if (!hit) {
+    const of = (level: Level, us: (Unit | null)[]): LevelUnits => ({
+      level,
+      units: us,
+      codes: us.map(unitCode),
+      names: us.map(unitName),
+    })
+    const base = [
+      of('city', [null]),
+      of('district', m.districts),
+      of('street', m.streets),
+      of('community', m.communities),
+    ]
+    hit = { base, withAreas: [...base, of('area', m.areas)] }
+    levelsByModel.set(m, hit)
+  }
+  return withAreas ? hit.withAreas : hit.base
 }
 
 /** What computeSteps yields at a time: rows, or sets by column. */
@@ -564,12 +571,13 @@ export function* computeSteps(
   const netCache = opts.netCache ?? new Map<string, NetworkFlags>()
   const later: (() => void)[] = []
   const walking = (part: () => void) => (opts.deferNetwork ? later.push(part) : part())
-  // No-data rows under the straight-line model and, where there is a network, the walking one (one
-  // warning); the walking rows count each unit's homes off the network, so they wait for it too.
+  const add = (step: Step) => (isColumnSets(step) ? sets.push(...step) : rows.push(...step))
+  // No-data results under the straight-line model and, where there is a network, the walking one (one
+  // warning); the walking ones count each unit's homes off the network, so they wait for it too.
   const noDataBoth = (def: IndicatorDef, variants: Variant[], reason: NoData) => {
-    const straight = noDataRows(m, def, variants, reason)
-    rows.push(...straight)
-    if (hasNetwork(m)) walking(() => rows.push(...asNetworkRows(m, straight)))
+    const straight = noDataSets(m, def, variants, reason)
+    sets.push(...straight)
+    if (hasNetwork(m)) walking(() => sets.push(...asNetworkSets(m, straight)))
   }
   const cache = new Map<string, { b: Uint8Array; a: Uint8Array; sites: number }>()
   const items = new Map<string, Uint8Array>()
@@ -694,7 +702,7 @@ export function* computeSteps(
       }
       case 'park_per_capita': {
         if (m.versions['green-spaces'] == null) {
-          rows.push(...noDataRows(m, def, ['value'], NO_LAYER('green-spaces', '绿地')))
+          sets.push(...noDataSets(m, def, ['value'], NO_LAYER('green-spaces', '绿地')))
           break
         }
         rows.push(...parkPerCapitaRows(m, def, pop))
@@ -713,20 +721,20 @@ export function* computeSteps(
       case 'stock_share':
       case 'tall_new_residential':
         if (!knownYears(m)) {
-          rows.push(...noDataRows(m, def, ['value'], NO_BUILT_YEAR))
+          sets.push(...noDataSets(m, def, ['value'], NO_BUILT_YEAR))
           break
         }
         rows.push(...(def.kind === 'stock_share' ? stockShare(m, def) : tallNew(m, def)))
         break
       case 'inspection_count':
-        rows.push(...inspectionCountRows(m, def))
+        add(inspectionCountRows(m, def))
         break
       case 'area_facility':
       case 'area_activity_site':
-        rows.push(...areaShortfallRows(m, def))
+        add(areaShortfallRows(m, def))
         break
       case 'school_seats':
-        rows.push(...schoolSeatRows(m, def))
+        add(schoolSeatRows(m, def))
         break
     }
   }
@@ -1010,19 +1018,37 @@ function completeRows(m: CityModel, def: IndicatorDef, missingBy: string[][]): R
 }
 
 /** The same missing value for every unit (and variant) of an indicator, with the reason. */
-export function noDataRows(
+export function noDataSets(
   m: CityModel,
   def: IndicatorDef,
   variants: Variant[],
   reason: NoData,
   withAreas = false,
-): ResultRow[] {
-  const out: ResultRow[] = []
+): ColumnSet[] {
+  const out: ColumnSet[] = []
   m.warnings.push(`${def.code}：${reason.zh} / ${reason.en}`)
-  // One reason object for every row: a store writes its JSON once for the lot (sets.ts jsonArray).
+  // One reason object for every unit: a store writes its JSON once for the lot (sets.ts extra_all).
   const extra = { noData: reason }
-  for (const [level, , u] of units(m, withAreas))
-    for (const v of variants) out.push(row(def, v, level, u, m, null, null, null, extra))
+  const target = targetValue(def.target)
+  for (const lu of levelUnits(m, withAreas)) {
+    const n = lu.codes.length
+    if (!n) continue
+    for (const variant of variants) {
+      const none = new Float64Array(n).fill(Number.NaN)
+      out.push({
+        indicator: def.code,
+        variant,
+        level: lu.level,
+        units: lu,
+        value: none,
+        numerator: none,
+        denominator: none,
+        target,
+        status: new Array<Status>(n).fill('no-data'),
+        extra: Array.from({ length: n }, () => finalExtra(def, null, extra)),
+      })
+    }
+  }
   return out
 }
 

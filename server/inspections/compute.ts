@@ -3,7 +3,16 @@
 // inspection of each building and 小区), no database. A unit with nothing to count is `no-data`
 // with its reason, never 0.
 import { type PointSet, type Site, visitWithin } from '../indicators/coverage.ts'
-import { type NoData, type ResultRow, Sums, noDataRows, row, sitesFor, units } from '../indicators/compute.ts'
+import {
+  type NoData,
+  type ResultRow,
+  type Step,
+  Sums,
+  noDataSets,
+  row,
+  sitesFor,
+  units,
+} from '../indicators/compute.ts'
 import { area as polygonArea } from '../indicators/geom.ts'
 import type { CityModel } from '../indicators/model.ts'
 import type { IndicatorDef } from '../indicators/registry.ts'
@@ -33,12 +42,12 @@ const NO_AREAS: NoData = {
   en: 'no residential-areas (小区) layer was uploaded for this year',
 }
 
-export function inspectionCountRows(m: CityModel, def: IndicatorDef): ResultRow[] {
+export function inspectionCountRows(m: CityModel, def: IndicatorDef): Step {
   const areaTarget = def.code.startsWith('area_')
   const facts = m.inspections
   const recs = areaTarget ? facts?.area : facts?.building
   const withAreas = m.areas.length > 0
-  if (!recs?.index.length) return noDataRows(m, def, ['value'], NO_RECORDS, withAreas)
+  if (!recs?.index.length) return noDataSets(m, def, ['value'], NO_RECORDS, withAreas)
   const prefix = `${def.code}.`
   const hasFinding = (f: string[]) => f.some((c) => c.startsWith(prefix))
   const inspected = new Sums(m),
@@ -115,9 +124,9 @@ export function twoStepFloatingCatchment(reach: number[][], demand: Float64Array
   return Float64Array.from(reach, (js) => js.reduce((a, j) => a + (load[j] > 0 ? capacity[j] / load[j] : 0), 0) * 1000)
 }
 
-export function areaShortfallRows(m: CityModel, def: IndicatorDef): ResultRow[] {
+export function areaShortfallRows(m: CityModel, def: IndicatorDef): Step {
   const p = def.params
-  if (!m.areas.length) return noDataRows(m, def, ['value'], NO_AREAS)
+  if (!m.areas.length) return noDataSets(m, def, ['value'], NO_AREAS)
   let sites: (Site & { capacity?: number | null })[]
   if (def.kind === 'area_activity_site') {
     const min = p.minArea ?? 0
@@ -129,7 +138,7 @@ export function areaShortfallRows(m: CityModel, def: IndicatorDef): ResultRow[] 
     ]
   } else sites = sitesFor(m, { facilityTypes: p.facilityTypes })
   if (!sites.length)
-    return noDataRows(
+    return noDataSets(
       m,
       def,
       ['value'],
@@ -286,12 +295,12 @@ export function allocateSeats(children: Float64Array, reach: Reach, seats: numbe
   return { gap, allocated }
 }
 
-export function schoolSeatRows(m: CityModel, def: IndicatorDef): ResultRow[] {
+export function schoolSeatRows(m: CityModel, def: IndicatorDef): Step {
   const p = def.params
   const withAreas = m.areas.length > 0
   const schools = sitesFor(m, { facilityTypes: p.facilityTypes }) as (Site & { capacity: number | null })[]
   if (!schools.length)
-    return noDataRows(
+    return noDataSets(
       m,
       def,
       ['value'],
@@ -303,7 +312,7 @@ export function schoolSeatRows(m: CityModel, def: IndicatorDef): ResultRow[] {
     )
   const missing = schools.filter((s) => s.capacity == null).length
   if (missing)
-    return noDataRows(
+    return noDataSets(
       m,
       def,
       ['value'],
