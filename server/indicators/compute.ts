@@ -211,6 +211,51 @@ export function levelUnits(m: CityModel, withAreas = false): LevelUnits[] {
   return withAreas ? hit.withAreas : hit.base
 }
 
+/** One unit's result as `row` takes it: numerator, denominator, value and extra. */
+export type UnitResult = [number | null, number | null, number | null, Record<string, unknown>]
+
+/**
+ * An indicator's results under one variant as column sets, one per level: `unit` gives each unit's
+ * numerator, denominator, value and extra, as the arguments of `row` (same value, status and extra).
+ */
+export function columnsOf(
+  m: CityModel,
+  def: IndicatorDef,
+  variant: Variant,
+  withAreas: boolean,
+  unit: (level: Level, i: number, u: Unit | null) => UnitResult,
+): ColumnSet[] {
+  const target = targetValue(def.target)
+  const out: ColumnSet[] = []
+  for (const lu of levelUnits(m, withAreas)) {
+    const n = lu.codes.length
+    if (!n) continue
+    const set: ColumnSet = {
+      indicator: def.code,
+      variant,
+      level: lu.level,
+      units: lu,
+      value: new Float64Array(n),
+      numerator: new Float64Array(n),
+      denominator: new Float64Array(n),
+      target,
+      status: new Array<Status>(n),
+      extra: new Array<Record<string, unknown>>(n),
+    }
+    for (let i = 0; i < n; i++) {
+      const [num, den, value, extra] = unit(lu.level, i, lu.units[i])
+      const v = value === null || !Number.isFinite(value) ? null : value
+      set.value[i] = v === null ? Number.NaN : v
+      set.numerator[i] = num === null ? Number.NaN : num
+      set.denominator[i] = den === null ? Number.NaN : den
+      set.status[i] = statusOf(v, def.target)
+      set.extra[i] = finalExtra(def, v, extra)
+    }
+    out.push(set)
+  }
+  return out
+}
+
 /** What computeSteps yields at a time: rows, or sets by column. */
 export type Step = ResultRow[] | ColumnSet[]
 

@@ -3,16 +3,7 @@
 // inspection of each building and 小区), no database. A unit with nothing to count is `no-data`
 // with its reason, never 0.
 import { type PointSet, type Site, visitWithin } from '../indicators/coverage.ts'
-import {
-  type NoData,
-  type ResultRow,
-  type Step,
-  Sums,
-  noDataSets,
-  row,
-  sitesFor,
-  units,
-} from '../indicators/compute.ts'
+import { type NoData, type Step, Sums, columnsOf, noDataSets, sitesFor } from '../indicators/compute.ts'
 import { area as polygonArea } from '../indicators/geom.ts'
 import type { CityModel } from '../indicators/model.ts'
 import type { IndicatorDef } from '../indicators/registry.ts'
@@ -79,8 +70,7 @@ export function inspectionCountRows(m: CityModel, def: IndicatorDef): Step {
     })
   }
   const countUnit = areaTarget ? '个' : def.params.countUnit === 'dwellings' ? '套' : '栋'
-  const out: ResultRow[] = []
-  for (const [level, i, u] of units(m, withAreas)) {
+  return columnsOf(m, def, 'value', withAreas, (level, i) => {
     const n = inspected.get(level, i)
     const extra = {
       inspected: n,
@@ -88,11 +78,9 @@ export function inspectionCountRows(m: CityModel, def: IndicatorDef): Step {
       countUnit,
       ...(estimated ? { dwellingsEstimated: estimated, personsPerDwelling: PERSONS_PER_DWELLING } : {}),
     }
-    if (!n)
-      out.push(row(def, 'value', level, u, m, null, null, null, Object.assign({}, extra, { noData: NOT_INSPECTED })))
-    else out.push(row(def, 'value', level, u, m, found.get(level, i), n, found.get(level, i), extra))
-  }
-  return out
+    if (!n) return [null, null, null, Object.assign({}, extra, { noData: NOT_INSPECTED })]
+    return [found.get(level, i), n, found.get(level, i), extra]
+  })
 }
 
 /** For each point, the sites within `radius` (polygon sites reached at their nearest edge), ascending. */
@@ -165,8 +153,7 @@ export function areaShortfallRows(m: CityModel, def: IndicatorDef): Step {
     all.add(a.street, a.parent, 1, k)
     if (failing[k]) fails.add(a.street, a.parent, 1, k)
   })
-  const out: ResultRow[] = []
-  for (const [level, i, u] of units(m, true)) {
+  return columnsOf(m, def, 'value', true, (level, i) => {
     const extra: Record<string, unknown> = { areas: all.get(level, i), capacityTested }
     if (level === 'area') {
       extra.reachable = reach[i].length
@@ -177,9 +164,8 @@ export function areaShortfallRows(m: CityModel, def: IndicatorDef): Step {
           ? { zh: '千人规模不足', en: 'too few seats per 1,000 residents' }
           : null
     }
-    out.push(row(def, 'value', level, u, m, fails.get(level, i), all.get(level, i), fails.get(level, i), extra))
-  }
-  return out
+    return [fails.get(level, i), all.get(level, i), fails.get(level, i), extra]
+  })
 }
 
 export interface SeatAllocation {
@@ -339,16 +325,9 @@ export function schoolSeatRows(m: CityModel, def: IndicatorDef): Step {
     kids.add(B.street[id], B.community[id], children[k], B.area[id])
     short.add(B.street[id], B.community[id], gap[k], B.area[id])
   }
-  const out: ResultRow[] = []
-  for (const [level, i, u] of units(m, withAreas)) {
+  return columnsOf(m, def, 'value', withAreas, (level, i) => {
     const c = kids.get(level, i)
     const g = short.get(level, i)
-    out.push(
-      row(def, 'value', level, u, m, g, c, c > 0 ? Math.round(g) : null, {
-        children: Math.round(c * 10) / 10,
-        ageShare: share,
-      }),
-    )
-  }
-  return out
+    return [g, c, c > 0 ? Math.round(g) : null, { children: Math.round(c * 10) / 10, ageShare: share }]
+  })
 }
