@@ -9,7 +9,7 @@ import { DiscSums, pointInMultiPolygon, polygonPolygonDistance, pointPolygonDist
 import { type CityModel, type Unit, hasNetwork } from './model.ts'
 import type { IndicatorDef, Target, Variant } from './registry.ts'
 import { areaShortfallRows, inspectionCountRows, schoolSeatRows } from '../inspections/compute.ts'
-import { asNetworkRows, asNetworkSets, networkFlags } from '../network/indicators.ts'
+import { asNetworkSets, networkFlags } from '../network/indicators.ts'
 
 export type Level = 'city' | 'district' | 'street' | 'community' | 'area'
 export const LEVELS: Level[] = ['city', 'district', 'street', 'community', 'area']
@@ -94,18 +94,6 @@ export class Sums {
   }
 }
 
-/** Every unit results are reported for; 小区 (`area`) only for the indicators defined on them. */
-export function units(m: CityModel, withAreas = false): [Level, number, Unit | null][] {
-  const of = (level: Level, us: Unit[]) => us.map((u, i): [Level, number, Unit] => [level, i, u])
-  return [
-    ['city', 0, null],
-    ...of('district', m.districts),
-    ...of('street', m.streets),
-    ...of('community', m.communities),
-    ...(withAreas ? of('area', m.areas) : []),
-  ]
-}
-
 /** Why an indicator has no value, in both languages: stored in `extra.noData` and shown as such. */
 export interface NoData {
   zh: string
@@ -123,37 +111,10 @@ function communityIn(m: CityModel, level: Level, i: number, ci: number): boolean
 const unitCode = (u: Unit | null) => (u ? u.code : CITY)
 const unitName = (u: Unit | null) => (u ? u.name : '全市')
 
-export function row(
-  def: IndicatorDef,
-  variant: Variant,
-  level: Level,
-  u: Unit | null,
-  _m: CityModel,
-  num: number | null,
-  den: number | null,
-  value: number | null,
-  extra: Record<string, unknown> = {},
-): ResultRow {
-  const v = value === null || !Number.isFinite(value) ? null : value
-  return {
-    indicator: def.code,
-    variant,
-    level,
-    unit_code: unitCode(u),
-    unit_name: unitName(u),
-    value: v,
-    numerator: num,
-    denominator: den,
-    target: targetValue(def.target),
-    status: statusOf(v, def.target),
-    extra: finalExtra(def, v, extra),
-  }
-}
-
 /** A result's `extra` as stored: with why there is no value, and the target's band where it has one. */
 function finalExtra(def: IndicatorDef, v: number | null, extra: Record<string, unknown>): Record<string, unknown> {
   // (Object.assign, not `{ ...extra, k: v }`: V8 makes a spread followed by properties ~10× slower,
-  // and a run makes a million rows)
+  // and a run makes a million of them)
   if (v === null && !extra.noData) extra = Object.assign({}, extra, { noData: NO_VALUE })
   return def.target?.direction === 'between'
     ? Object.assign({}, extra, { band: [def.target.min, def.target.max] })
@@ -161,10 +122,10 @@ function finalExtra(def: IndicatorDef, v: number | null, extra: Record<string, u
 }
 
 /**
- * One indicator's results at one level under one variant, by column: what a coverage indicator makes
- * (three variants at every level, twice with the walking network: half of a run's million results).
- * As rows, their objects, their grouping into sets and their encoding were ~1.2 s of a 1M run's main
- * thread, measured alone (README: design notes); the store encodes these columns directly.
+ * One indicator's results at one level under one variant, by column, as the store keeps them (one row
+ * of indicator_result_sets). Every indicator makes these: made as a million row objects a run, then
+ * grouped into sets and encoded field by field, results were ~1.2 s of a 1M run's main thread for the
+ * coverage half alone (README: design notes). `rowsOfSets` gives them as rows where rows are wanted.
  */
 export interface ColumnSet {
   indicator: string
@@ -256,14 +217,9 @@ export function columnsOf(
   return out
 }
 
-/** What computeSteps yields at a time: rows, or sets by column. */
-export type Step = ResultRow[] | ColumnSet[]
-
-export const isColumnSets = (s: Step): s is ColumnSet[] => s.length > 0 && 'units' in s[0]
-
 /**
- * The rows of column sets, in the order coverage rows came before they were sets: unit by unit through each level,
- * each unit's variants in the order of the sets.
+ * The rows of column sets (for computeAll and what-if): unit by unit through each level, each unit's
+ * variants in the order of the sets.
  */
 export function rowsOfSets(sets: ColumnSet[]): ResultRow[] {
   const out: ResultRow[] = []
@@ -292,9 +248,6 @@ export function rowsOfSets(sets: ColumnSet[]): ResultRow[] {
         })
   return out
 }
-
-/** A step as rows (column sets unfolded). */
-export const stepRows = (s: Step): ResultRow[] => (isColumnSets(s) ? rowsOfSets(s) : s)
 
 /** Sites (facilities or green spaces) an item or indicator refers to. */
 export function sitesFor(
@@ -563,7 +516,7 @@ export function computeAll(
   for (;;) {
     const s = steps.next()
     if (s.done) return { rows, ...s.value }
-    for (const r of stepRows(s.value)) rows.push(r)
+    for (const r of rowsOfSets(s.value)) rows.push(r)
   }
 }
 
@@ -571,7 +524,7 @@ export function computeAll(
 export type NetworkFlags = { b: Uint8Array; a: Uint8Array; sites: number }
 
 /** Yielded (empty) by computeSteps with deferNetwork before the first walking-network part. */
-export const NETWORK_NEXT: ResultRow[] = Object.freeze([]) as unknown as ResultRow[]
+export const NETWORK_NEXT: ColumnSet[] = Object.freeze([]) as unknown as ColumnSet[]
 
 /**
  * The walking-network flags an indicator asks for: its sites and radius bands (one request for a
@@ -589,7 +542,7 @@ export function networkRequests(def: IndicatorDef): {
 }
 
 /**
- * The indicators one at a time: yields each indicator's rows as soon as they are computed (so a run
+ * The indicators one at a time: yields each indicator's sets as soon as they are computed (so a run
  * can send them to the database while the next is computed), returns the flags and warnings.
  */
 export function* computeSteps(
@@ -606,8 +559,7 @@ export function* computeSteps(
     /** Filled with each indicator's building coverage as it is computed (else a map of its own). */
     covered?: Map<string, Uint8Array>
   } = {},
-): Generator<Step, Omit<ComputeOutput, 'rows'>> {
-  let rows: ResultRow[] = []
+): Generator<ColumnSet[], Omit<ComputeOutput, 'rows'>> {
   let sets: ColumnSet[] = []
   const covered = opts.covered ?? new Map<string, Uint8Array>()
   // Indicators append their no-data warnings to m.warnings; they are taken back out at the end, so a
@@ -616,7 +568,6 @@ export function* computeSteps(
   const netCache = opts.netCache ?? new Map<string, NetworkFlags>()
   const later: (() => void)[] = []
   const walking = (part: () => void) => (opts.deferNetwork ? later.push(part) : part())
-  const add = (step: Step) => (isColumnSets(step) ? sets.push(...step) : rows.push(...step))
   // No-data results under the straight-line model and, where there is a network, the walking one (one
   // warning); the walking ones count each unit's homes off the network, so they wait for it too.
   const noDataBoth = (def: IndicatorDef, variants: Variant[], reason: NoData) => {
@@ -631,9 +582,7 @@ export function* computeSteps(
   const pop = unitPopulation(m, residents)
 
   for (const [k, def] of defs.entries()) {
-    if (rows.length) yield rows
     if (sets.length) yield sets
-    rows = []
     sets = []
     onProgress?.(k / defs.length, def.code)
     const p = def.params
@@ -721,7 +670,7 @@ export function* computeSteps(
           })
           return missing
         })
-        rows.push(...completeRows(m, def, missingBy))
+        sets.push(...completeRows(m, def, missingBy))
         if (hasNetwork(m))
           walking(() => {
             // Walking: an item is there for a 社区 when one of its homes reaches it, or it stands inside the 社区.
@@ -741,7 +690,7 @@ export function* computeSteps(
               return has
             })
             const walkMissing = m.communities.map((_, ci) => its.filter((_, j) => !present[j][ci]).map((it) => it.zh))
-            rows.push(...asNetworkRows(m, completeRows(m, def, walkMissing)))
+            sets.push(...asNetworkSets(m, completeRows(m, def, walkMissing)))
           })
         break
       }
@@ -750,18 +699,18 @@ export function* computeSteps(
           sets.push(...noDataSets(m, def, ['value'], NO_LAYER('green-spaces', '绿地')))
           break
         }
-        rows.push(...parkPerCapitaRows(m, def, pop))
+        sets.push(...parkPerCapitaRows(m, def, pop))
         break
       }
       case 'jobs_housing':
-        rows.push(...jobsHousingRows(m, def, pop))
+        sets.push(...jobsHousingRows(m, def, pop))
         break
       case 'jobs_housing_radius':
-        rows.push(...jobsHousingRadiusRows(m, def, residents))
+        sets.push(...jobsHousingRadiusRows(m, def, residents))
         break
       case 'commute_share':
       case 'commute_distance':
-        rows.push(...commuteRows(m, def))
+        sets.push(...commuteRows(m, def))
         break
       case 'stock_share':
       case 'tall_new_residential':
@@ -769,29 +718,26 @@ export function* computeSteps(
           sets.push(...noDataSets(m, def, ['value'], NO_BUILT_YEAR))
           break
         }
-        rows.push(...(def.kind === 'stock_share' ? stockShare(m, def) : tallNew(m, def)))
+        sets.push(...(def.kind === 'stock_share' ? stockShare(m, def) : tallNew(m, def)))
         break
       case 'inspection_count':
-        add(inspectionCountRows(m, def))
+        sets.push(...inspectionCountRows(m, def))
         break
       case 'area_facility':
       case 'area_activity_site':
-        add(areaShortfallRows(m, def))
+        sets.push(...areaShortfallRows(m, def))
         break
       case 'school_seats':
-        add(schoolSeatRows(m, def))
+        sets.push(...schoolSeatRows(m, def))
         break
     }
   }
-  if (rows.length) yield rows
   if (sets.length) yield sets
   if (later.length) {
     yield NETWORK_NEXT
     for (const part of later) {
-      rows = []
       sets = []
       part()
-      if (rows.length) yield rows
       if (sets.length) yield sets
     }
   }
@@ -800,9 +746,8 @@ export function* computeSteps(
 }
 
 /** 人均公园绿地面积 per unit. */
-function parkPerCapitaRows(m: CityModel, def: IndicatorDef, pop: (level: Level, i: number) => number): ResultRow[] {
-  const out: ResultRow[] = []
-  for (const [level, i, u] of units(m)) {
+function parkPerCapitaRows(m: CityModel, def: IndicatorDef, pop: (level: Level, i: number) => number): ColumnSet[] {
+  return columnsOf(m, def, 'value', false, (level, i, u) => {
     const area =
       level === 'city'
         ? m.parkArea.city
@@ -812,49 +757,36 @@ function parkPerCapitaRows(m: CityModel, def: IndicatorDef, pop: (level: Level, 
             ? m.parkArea.street[i]
             : m.parkArea.community[i]
     const d = pop(level, i)
-    out.push(
-      row(def, 'value', level, u, m, area, d, d > 0 ? area / d : null, {
+    return [
+      area,
+      d,
+      d > 0 ? area / d : null,
+      {
         populationSource:
           u?.population != null || (level === 'city' && m.streets.every((s) => s.population != null))
             ? 'declared'
             : 'buildings',
-      }),
-    )
-  }
-  return out
+      },
+    ]
+  })
 }
 
 /** 职住比 per unit: jobs over working residents. */
-function jobsHousingRows(m: CityModel, def: IndicatorDef, pop: (level: Level, i: number) => number): ResultRow[] {
+function jobsHousingRows(m: CityModel, def: IndicatorDef, pop: (level: Level, i: number) => number): ColumnSet[] {
   const p = def.params
-  const out: ResultRow[] = []
   const jobs = new Sums(m)
   for (let j = 0; j < m.jobs.jobs.length; j++) jobs.add(m.jobs.street[j], m.jobs.community[j], m.jobs.jobs[j])
   const share = p.workerShare ?? m.settings.workerShare
-  for (const [level, i, u] of units(m)) {
+  return columnsOf(m, def, 'value', false, (level, i) => {
     const d = pop(level, i) * share
-    out.push(
-      row(
-        def,
-        'value',
-        level,
-        u,
-        m,
-        jobs.get(level, i),
-        d,
-        d > 0 && m.jobs.jobs.length ? jobs.get(level, i) / d : null,
-        { workerShare: share },
-      ),
-    )
-  }
-  return out
+    return [jobs.get(level, i), d, d > 0 && m.jobs.jobs.length ? jobs.get(level, i) / d : null, { workerShare: share }]
+  })
 }
 
 /** 职住比 within a radius of each 社区, and its residents-weighted mean above. */
-function jobsHousingRadiusRows(m: CityModel, def: IndicatorDef, residents: Sums): ResultRow[] {
+function jobsHousingRadiusRows(m: CityModel, def: IndicatorDef, residents: Sums): ColumnSet[] {
   const p = def.params
   const B = m.b
-  const out: ResultRow[] = []
   const r = p.radius!
   const share = p.workerShare ?? m.settings.workerShare
   const ratio = new Float64Array(m.communities.length).fill(NaN)
@@ -871,16 +803,9 @@ function jobsHousingRadiusRows(m: CityModel, def: IndicatorDef, residents: Sums)
     dens[ci] = resGrid.sum(c.x, c.y, r) * share
     if (dens[ci] > 0 && m.jobs.jobs.length) ratio[ci] = j / dens[ci]
   })
-  for (const [level, i, u] of units(m)) {
-    if (level === 'community') {
-      out.push(
-        row(def, 'value', level, u, m, nums[i], dens[i], Number.isNaN(ratio[i]) ? null : ratio[i], {
-          radius: r,
-          workerShare: share,
-        }),
-      )
-      continue
-    }
+  return columnsOf(m, def, 'value', false, (level, i): UnitResult => {
+    if (level === 'community')
+      return [nums[i], dens[i], Number.isNaN(ratio[i]) ? null : ratio[i], { radius: r, workerShare: share }]
     // 街道, district and city: the mean of their 社区's ratios, weighted by residents.
     let sw = 0,
       sv = 0
@@ -891,21 +816,18 @@ function jobsHousingRadiusRows(m: CityModel, def: IndicatorDef, residents: Sums)
         sv += wgt * ratio[ci]
       }
     })
-    out.push(
-      row(def, 'value', level, u, m, null, null, sw > 0 ? sv / sw : null, {
-        radius: r,
-        workerShare: share,
-        aggregation: 'residents-weighted mean of 社区',
-      }),
-    )
-  }
-  return out
+    return [
+      null,
+      null,
+      sw > 0 ? sv / sw : null,
+      { radius: r, workerShare: share, aggregation: 'residents-weighted mean of 社区' },
+    ]
+  })
 }
 
 /** Commutes from each 社区: the share within the radius, or the mean distance. */
-function commuteRows(m: CityModel, def: IndicatorDef): ResultRow[] {
+function commuteRows(m: CityModel, def: IndicatorDef): ColumnSet[] {
   const p = def.params
-  const out: ResultRow[] = []
   const total = new Sums(m),
     near = new Sums(m),
     dist = new Sums(m)
@@ -919,16 +841,11 @@ function commuteRows(m: CityModel, def: IndicatorDef): ResultRow[] {
     if (d <= (p.radius ?? 5000) + RADIUS_TOLERANCE_M) near.add(c.street, ci, C.count[k])
     dist.add(c.street, ci, C.count[k] * d)
   }
-  for (const [level, i, u] of units(m)) {
+  return columnsOf(m, def, 'value', false, (level, i) => {
     const t = total.get(level, i)
-    if (def.kind === 'commute_share')
-      out.push(row(def, 'value', level, u, m, near.get(level, i), t, t > 0 ? (100 * near.get(level, i)) / t : null))
-    else
-      out.push(
-        row(def, 'value', level, u, m, dist.get(level, i) / 1000, t, t > 0 ? dist.get(level, i) / 1000 / t : null),
-      )
-  }
-  return out
+    if (def.kind === 'commute_share') return [near.get(level, i), t, t > 0 ? (100 * near.get(level, i)) / t : null, {}]
+    return [dist.get(level, i) / 1000, t, t > 0 ? dist.get(level, i) / 1000 / t : null, {}]
+  })
 }
 
 /** Residents per unit, of the residential buildings. */
@@ -989,10 +906,9 @@ function lifeCircleFlags(m: CityModel, def: IndicatorDef, flags: Uint8Array[]) {
   return { all, short }
 }
 
-function stockShare(m: CityModel, def: IndicatorDef): ResultRow[] {
+function stockShare(m: CityModel, def: IndicatorDef): ColumnSet[] {
   const B = m.b
   const p = def.params
-  const rows: ResultRow[] = []
   const num = new Sums(m),
     den = new Sums(m)
   for (let i = 0; i < B.n; i++) {
@@ -1000,43 +916,31 @@ function stockShare(m: CityModel, def: IndicatorDef): ResultRow[] {
     den.add(B.street[i], B.community[i], B.floorArea[i])
     if (B.builtYear[i] < p.builtBefore!) num.add(B.street[i], B.community[i], B.floorArea[i])
   }
-  for (const [level, i, u] of units(m))
-    rows.push(
-      row(
-        def,
-        'value',
-        level,
-        u,
-        m,
-        num.get(level, i),
-        den.get(level, i),
-        den.get(level, i) > 0 ? (100 * num.get(level, i)) / den.get(level, i) : null,
-      ),
-    )
-  return rows
+  return columnsOf(m, def, 'value', false, (level, i) => [
+    num.get(level, i),
+    den.get(level, i),
+    den.get(level, i) > 0 ? (100 * num.get(level, i)) / den.get(level, i) : null,
+    {},
+  ])
 }
 
-function tallNew(m: CityModel, def: IndicatorDef): ResultRow[] {
+function tallNew(m: CityModel, def: IndicatorDef): ColumnSet[] {
   const B = m.b
   const p = def.params
-  const rows: ResultRow[] = []
   const num = new Sums(m)
   for (let i = 0; i < B.n; i++) {
     if (!B.residential[i] || B.builtYear[i] < p.sinceYear!) continue
     const h = B.height[i] > 0 ? B.height[i] : B.floorsDefaulted[i] ? 0 : (B.floorArea[i] / B.footprint[i]) * 3
     if (h > p.minHeight!) num.add(B.street[i], B.community[i], 1)
   }
-  for (const [level, i, u] of units(m))
-    rows.push(row(def, 'value', level, u, m, num.get(level, i), null, num.get(level, i)))
-  return rows
+  return columnsOf(m, def, 'value', false, (level, i) => [num.get(level, i), null, num.get(level, i), {}])
 }
 
 /** 完整社区 rows from each 社区's missing items: the 社区's share of items, the mean over a larger unit. */
-function completeRows(m: CityModel, def: IndicatorDef, missingBy: string[][]): ResultRow[] {
+function completeRows(m: CityModel, def: IndicatorDef, missingBy: string[][]): ColumnSet[] {
   const n = def.params.items!.length
   const scores = missingBy.map((miss) => (100 * (n - miss.length)) / n)
-  const out: ResultRow[] = []
-  for (const [level, i, u] of units(m)) {
+  return columnsOf(m, def, 'value', false, (level, i): UnitResult => {
     const members =
       level === 'community'
         ? [i]
@@ -1045,21 +949,13 @@ function completeRows(m: CityModel, def: IndicatorDef, missingBy: string[][]): R
     const complete = members.filter((ci) => scores[ci] >= 100 - 1e-9).length
     const extra =
       level === 'community' ? { missing: missingBy[i], items: n } : { communities: members.length, complete }
-    out.push(
-      row(
-        def,
-        'value',
-        level,
-        u,
-        m,
-        level === 'community' ? n - missingBy[i].length : complete,
-        level === 'community' ? n : members.length,
-        mean,
-        extra,
-      ),
-    )
-  }
-  return out
+    return [
+      level === 'community' ? n - missingBy[i].length : complete,
+      level === 'community' ? n : members.length,
+      mean,
+      extra,
+    ]
+  })
 }
 
 /** The same missing value for every unit (and variant) of an indicator, with the reason. */

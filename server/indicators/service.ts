@@ -7,15 +7,7 @@ import { copyRawRows } from '../db/bulk.ts'
 import { inTransaction, onConnection } from '../db/client.ts'
 import type { City } from '../cities/store.ts'
 import { AppError } from '../errors.ts'
-import {
-  type ComputeOutput,
-  NETWORK_NEXT,
-  type NetworkFlags,
-  type ResultRow,
-  type Step,
-  computeSteps,
-  isColumnSets,
-} from './compute.ts'
+import { type ColumnSet, type ComputeOutput, NETWORK_NEXT, type NetworkFlags, computeSteps } from './compute.ts'
 import { cityYearCached } from '../db/cityyear.ts'
 import { currentVersions, loadCityModel, settleNetwork, type CityModel } from './model.ts'
 import { SOURCE_NAMES } from './population.ts'
@@ -220,14 +212,14 @@ export async function computeYear(
       for (const [code] of fresh) sentFlags.add(code)
       sendArrays(fresh.map(([code, flags]) => [`covered:${code}`, packBits(flags)]))
     }
-    let out: IteratorResult<Step, Omit<ComputeOutput, 'rows'>>
+    let out: IteratorResult<ColumnSet[], Omit<ComputeOutput, 'rows'>>
     try {
       while (!(out = steps.next()).done) {
         if (out.value === NETWORK_NEXT) {
           for (const [key, flags] of await ahead!) netCache.set(key, flags)
           continue
         }
-        results += isColumnSets(out.value) ? out.value.reduce((a, c) => a + c.value.length, 0) : out.value.length
+        results += out.value.reduce((a, c) => a + c.value.length, 0)
         problems += failingCount(defs, out.value)
         writer.write(out.value)
         sendFlags()
@@ -345,23 +337,14 @@ function unitParents(model: CityModel): Record<string, { code: string; name: str
   }
 }
 
-/** How many problems a step holds (failingRows' count, for rows or column sets). */
-function failingCount(defs: IndicatorDef[], step: Step): number {
-  if (!isColumnSets(step)) return failingRows(defs, step).length
+/** How many problems these sets hold: a problem is a failing unit × indicator, in its primary variant. */
+function failingCount(defs: IndicatorDef[], sets: ColumnSet[]): number {
   let n = 0
-  for (const c of step) {
+  for (const c of sets) {
     const def = indicatorByCode(defs, c.indicator)
     if (def && c.variant === (def.params.primary ?? 'area')) for (const s of c.status) if (s === 'fail') n++
   }
   return n
-}
-
-/** A problem is a failing unit × indicator, in the indicator's primary variant. */
-export function failingRows(defs: IndicatorDef[], rows: ResultRow[]): ResultRow[] {
-  return rows.filter((r) => {
-    const def = indicatorByCode(defs, r.indicator)
-    return def && r.status === 'fail' && r.variant === (def.params.primary ?? 'area')
-  })
 }
 
 /** The latest run of a city-year (cached per process; see cityyear.ts). */

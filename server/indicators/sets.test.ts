@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { useTestApp } from '../../test/helpers/app.ts'
 import { inTransaction } from '../db/client.ts'
 import { type ColumnSet, type ResultRow, rowsOfSets } from './compute.ts'
-import { columnSetParams, float8Array, groupSets, jsonArray, setParams, setWriter, textArray } from './sets.ts'
+import { float8Array, jsonArray, setWriter, textArray } from './sets.ts'
 
 const t = useTestApp()
 
@@ -34,6 +34,27 @@ const row = (k: number, over: Partial<ResultRow> = {}): ResultRow => ({
   ...over,
 })
 
+/** Rows as the sets a run stores: one per indicator, variant and level, in the order they came. */
+function setsOf(rows: ResultRow[]): ColumnSet[] {
+  const groups = new Map<string, ResultRow[]>()
+  for (const r of rows) {
+    const key = `${r.indicator}|${r.variant}|${r.level}`
+    groups.set(key, [...(groups.get(key) ?? []), r])
+  }
+  return [...groups.values()].map((g) => ({
+    indicator: g[0].indicator,
+    variant: g[0].variant,
+    level: g[0].level,
+    units: { level: g[0].level, units: [], codes: g.map((r) => r.unit_code), names: g.map((r) => r.unit_name) },
+    value: Float64Array.from(g, (r) => r.value ?? Number.NaN),
+    numerator: Float64Array.from(g, (r) => r.numerator ?? Number.NaN),
+    denominator: Float64Array.from(g, (r) => r.denominator ?? Number.NaN),
+    target: g[0].target,
+    status: g.map((r) => r.status),
+    extra: g.map((r) => r.extra),
+  }))
+}
+
 describe('result sets', () => {
   it('binary arrays: PostgreSQL reads back every element as sent', async () => {
     const texts = ['plain', 'a "b"', 'c\\d', '{e,f}', 'NULL', '', ' g ', '中文，逗号', null]
@@ -52,16 +73,7 @@ describe('result sets', () => {
     expect(r.rows[0].j.map((v: string | null) => (v == null ? null : JSON.parse(v)))).toEqual(json)
   })
 
-  it('groups rows by indicator, variant and level in the order they came', () => {
-    const rows = [row(1), row(2, { level: 'street' }), row(3), row(4, { variant: 'area@network' }), row(5)]
-    expect(groupSets(rows).map((s) => [s.variant, s.level, s.rows.map((r) => r.unit_code)])).toEqual([
-      ['area', 'community', ['C1', 'C3', 'C5']],
-      ['area', 'street', ['C2']],
-      ['area@network', 'community', ['C4']],
-    ])
-  })
-
-  it('a set by column is stored byte for byte as its rows would be', () => {
+  it('unfolds sets into rows unit by unit, each unit’s variants in the order of the sets', () => {
     const n = 7
     const units = {
       level: 'community' as const,
@@ -91,8 +103,7 @@ describe('result sets', () => {
       ]),
     )
     expect(rows[2]).toMatchObject({ unit_name: '社区 "1"', value: null, numerator: 0, status: 'no-data' })
-    const fromRows = groupSets(rows).map((s) => setParams('990900', 1, s))
-    expect(sets.map((s) => columnSetParams('990900', 1, s))).toEqual(fromRows)
+    expect(rows[3]).toMatchObject({ variant: 'residents', unit_code: 'C1', extra: shared })
   })
 
   it('writes sets while other work goes on, and the view gives the rows back', async () => {
@@ -101,7 +112,7 @@ describe('result sets', () => {
     await inTransaction(t.db.knex, async (client) => {
       const w = setWriter(client, '990900', run)
       for (let b = 0; b < 3; b++) {
-        w.write(rows.slice(b * 1000, (b + 1) * 1000).map((r) => ({ ...r, indicator: `ind_${b}` })))
+        w.write(setsOf(rows.slice(b * 1000, (b + 1) * 1000).map((r) => ({ ...r, indicator: `ind_${b}` }))))
         await new Promise((r) => setTimeout(r, 5))
       }
       await w.end()
@@ -146,8 +157,8 @@ describe('result sets', () => {
     const c = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'c', unit_name: `改名 ${k}` }))
     await inTransaction(t.db.knex, async (client) => {
       const w = setWriter(client, '990900', run)
-      w.write([...a, ...b])
-      w.write(c)
+      w.write(setsOf([...a, ...b]))
+      w.write(setsOf(c))
       // What is queued and not yet sent is counted, so a run can wait past a bound.
       expect(w.backlog()).toBeGreaterThan(50 * 12)
       await w.settled()
@@ -184,7 +195,7 @@ describe('result sets', () => {
         return client.query(text, params)
       }) as typeof client.query
       const w = setWriter(counted, '990900', run)
-      for (let b = 0; b < 10; b++) w.write([row(b, { indicator: `ind_${b}` })])
+      for (let b = 0; b < 10; b++) w.write(setsOf([row(b, { indicator: `ind_${b}` })]))
       await w.end()
       // the first write's statement at once, the nine written meanwhile in one more
       expect(statements).toEqual(Array(2).fill('INSERT INTO indicator_result_s'))
@@ -198,9 +209,9 @@ describe('result sets', () => {
     await expect(
       inTransaction(t.db.knex, async (client) => {
         const w = setWriter(client, '990900', run)
-        w.write([row(1), row(2)])
-        w.write([row(3, { level: 'planet' as ResultRow['level'] })]) // the level check refuses it
-        w.write([row(4, { indicator: 'later' })])
+        w.write(setsOf([row(1), row(2)]))
+        w.write(setsOf([row(3, { level: 'planet' as ResultRow['level'] })])) // the level check refuses it
+        w.write(setsOf([row(4, { indicator: 'later' })]))
         await w.end()
       }),
     ).rejects.toThrow(/check constraint/)
@@ -211,7 +222,7 @@ describe('result sets', () => {
     await expect(
       inTransaction(t.db.knex, async (client) => {
         const w = setWriter(client, '990900', run)
-        w.write([row(1)])
+        w.write(setsOf([row(1)]))
         try {
           throw new Error('an indicator failed')
         } catch (e) {
@@ -225,7 +236,7 @@ describe('result sets', () => {
     ).toBe(0)
     await inTransaction(t.db.knex, async (client) => {
       const w = setWriter(client, '990900', run)
-      w.write([row(1), row(2)])
+      w.write(setsOf([row(1), row(2)]))
       await w.end()
     })
     expect((await t.db.knex('indicator_results').where({ run_id: run })).length).toBe(2)

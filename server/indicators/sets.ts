@@ -2,31 +2,7 @@
 // codes, names, values and statuses as arrays in one order (migrations/008_result_sets.ts; the view
 // `indicator_results` unnests them for every reader). A million results are 592 rows.
 import type pg from 'pg'
-import { type ColumnSet, type ResultRow, type Step, isColumnSets } from './compute.ts'
-
-/** One indicator's results at one level under one variant: its rows, in the order they came. */
-export interface ResultSet {
-  indicator: string
-  variant: string
-  level: string
-  rows: ResultRow[]
-}
-
-/** The rows grouped by indicator, variant and level, each group in the order its rows came. */
-export function groupSets(rows: ResultRow[]): ResultSet[] {
-  const sets = new Map<string, ResultSet>()
-  let cur: ResultSet | undefined
-  for (const r of rows) {
-    // Rows come in runs of one set: the key is built only where the run changes.
-    if (!cur || r.level !== cur.level || r.variant !== cur.variant || r.indicator !== cur.indicator) {
-      const key = `${r.indicator}|${r.variant}|${r.level}`
-      cur = sets.get(key)
-      if (!cur) sets.set(key, (cur = { indicator: r.indicator, variant: r.variant, level: r.level, rows: [] }))
-    }
-    cur.rows.push(r)
-  }
-  return [...sets.values()]
-}
+import type { ColumnSet } from './compute.ts'
 
 // The arrays travel in PostgreSQL's binary array format (a Buffer parameter is sent as binary): the
 // database copies floats and strings instead of parsing text, escapes and quotes — for a million
@@ -121,32 +97,6 @@ export function jsonArray(values: readonly unknown[]): Buffer {
   )
 }
 
-/**
- * A set's four number columns (value, numerator, denominator, target), each a binary float8[], in one
- * pass over its rows: four `rows.map` arrays a set were a million-element garbage a run for the
- * collector (with every JSON text, ~2 s of a 1M city's encoding measured whole; README: design notes).
- */
-function numberColumns(rows: readonly ResultRow[]): Buffer[] {
-  const n = rows.length
-  const full = headerSize(n) + n * 12
-  const bufs = [Buffer.allocUnsafe(full), Buffer.allocUnsafe(full), Buffer.allocUnsafe(full), Buffer.allocUnsafe(full)]
-  let o0 = headerSize(n),
-    o1 = o0,
-    o2 = o0,
-    o3 = o0
-  for (let i = 0; i < n; i++) {
-    const r = rows[i]
-    o0 = putFloat8(bufs[0], o0, r.value)
-    o1 = putFloat8(bufs[1], o1, r.numerator)
-    o2 = putFloat8(bufs[2], o2, r.denominator)
-    o3 = putFloat8(bufs[3], o3, r.target)
-  }
-  return [o0, o1, o2, o3].map((o, k) => {
-    header(bufs[k], n, o < full, OID.float8)
-    return bufs[k].subarray(0, o)
-  })
-}
-
 /** Statuses as a binary text[]: short ASCII words, copied byte by byte (no UTF-8 encoder). */
 function statusColumn(statuses: readonly string[]): Buffer {
   const n = statuses.length
@@ -199,58 +149,24 @@ function unitArrays(level: string, codes: string[], names: string[], cache: Unit
  * The parameters of one set's INSERT. Where every unit has the same `extra` (a no-data reason), it is
  * stored once in `extra_all` and `extra` is empty: a third of a run's JSON at a million buildings.
  */
-function insertParams(
-  city: string,
-  runId: number,
-  s: { indicator: string; variant: string; level: string },
-  units: [Buffer, Buffer],
-  numbers: Buffer[],
-  statuses: readonly string[],
-  extras: readonly unknown[],
-): unknown[] {
-  const first = extras[0]
-  const shared = first != null && extras.every((e) => e === first)
+export function setParams(city: string, runId: number, s: ColumnSet, cache: UnitCache = new Map()): unknown[] {
+  const first = s.extra[0]
+  const shared = first != null && s.extra.every((e) => e === first)
   return [
     runId,
     city,
     s.indicator,
     s.variant,
     s.level,
-    ...units,
-    ...numbers,
-    statusColumn(statuses),
-    shared ? jsonArray([]) : jsonArray(extras),
+    ...unitArrays(s.level, s.units.codes, s.units.names, cache),
+    float8Array(s.value),
+    float8Array(s.numerator),
+    float8Array(s.denominator),
+    float8Array(new Array<number | null>(s.value.length).fill(s.target)),
+    statusColumn(s.status),
+    shared ? jsonArray([]) : jsonArray(s.extra),
     shared ? JSON.stringify(first) : null,
   ]
-}
-
-/** A set of rows' parameters (value, numerator, denominator and target in one pass over them). */
-export function setParams(city: string, runId: number, s: ResultSet, cache: UnitCache = new Map()): unknown[] {
-  const { rows } = s
-  const units = unitArrays(
-    s.level,
-    rows.map((r) => r.unit_code),
-    rows.map((r) => r.unit_name),
-    cache,
-  )
-  const statuses = rows.map((r) => r.status)
-  return insertParams(
-    city,
-    runId,
-    s,
-    units,
-    numberColumns(rows),
-    statuses,
-    rows.map((r) => r.extra),
-  )
-}
-
-/** setParams for a set given by columns: the same parameters its rows would give. */
-export function columnSetParams(city: string, runId: number, s: ColumnSet, cache: UnitCache = new Map()): unknown[] {
-  const units = unitArrays(s.level, s.units.codes, s.units.names, cache)
-  const target = float8Array(new Array<number | null>(s.value.length).fill(s.target))
-  const numbers = [float8Array(s.value), float8Array(s.numerator), float8Array(s.denominator), target]
-  return insertParams(city, runId, s, units, numbers, s.status, s.extra)
 }
 
 export interface SetWriter {
@@ -260,8 +176,8 @@ export interface SetWriter {
   backlog(): number
   /** Waits until everything queued so far is done. */
   settled(): Promise<void>
-  /** Sends a step's sets; PostgreSQL inserts them while the caller computes the next. */
-  write(step: Step): void
+  /** Sends an indicator's sets; PostgreSQL inserts them while the caller computes the next. */
+  write(sets: ColumnSet[]): void
   /** Waits until every set is inserted; rejects with the first refusal. */
   end(): Promise<void>
   /** Waits for what was sent to settle (its errors dropped), so the connection can take the rollback. */
@@ -323,11 +239,12 @@ export function setWriter(client: pg.ClientBase, city: string, runId: number): S
     insert,
     backlog: () => queued,
     settled,
-    write(step) {
-      const sets = isColumnSets(step)
-        ? step.map((s) => columnSetParams(city, runId, s, cache))
-        : groupSets(step).map((s) => setParams(city, runId, s, cache))
-      insert('indicator_result_sets', SET_COLUMNS, sets)
+    write(sets) {
+      insert(
+        'indicator_result_sets',
+        SET_COLUMNS,
+        sets.map((s) => setParams(city, runId, s, cache)),
+      )
     },
     async end() {
       await settled()

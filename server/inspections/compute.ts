@@ -3,7 +3,7 @@
 // inspection of each building and 小区), no database. A unit with nothing to count is `no-data`
 // with its reason, never 0.
 import { type PointSet, type Site, visitWithin } from '../indicators/coverage.ts'
-import { type NoData, type Step, Sums, columnsOf, noDataSets, sitesFor } from '../indicators/compute.ts'
+import { type ColumnSet, type NoData, Sums, columnsOf, noDataSets, sitesFor } from '../indicators/compute.ts'
 import { area as polygonArea } from '../indicators/geom.ts'
 import type { CityModel } from '../indicators/model.ts'
 import type { IndicatorDef } from '../indicators/registry.ts'
@@ -33,7 +33,7 @@ const NO_AREAS: NoData = {
   en: 'no residential-areas (小区) layer was uploaded for this year',
 }
 
-export function inspectionCountRows(m: CityModel, def: IndicatorDef): Step {
+export function inspectionCountRows(m: CityModel, def: IndicatorDef): ColumnSet[] {
   const areaTarget = def.code.startsWith('area_')
   const facts = m.inspections
   const recs = areaTarget ? facts?.area : facts?.building
@@ -112,7 +112,7 @@ export function twoStepFloatingCatchment(reach: number[][], demand: Float64Array
   return Float64Array.from(reach, (js) => js.reduce((a, j) => a + (load[j] > 0 ? capacity[j] / load[j] : 0), 0) * 1000)
 }
 
-export function areaShortfallRows(m: CityModel, def: IndicatorDef): Step {
+export function areaShortfallRows(m: CityModel, def: IndicatorDef): ColumnSet[] {
   const p = def.params
   if (!m.areas.length) return noDataSets(m, def, ['value'], NO_AREAS)
   let sites: (Site & { capacity?: number | null })[]
@@ -281,7 +281,7 @@ export function allocateSeats(children: Float64Array, reach: Reach, seats: numbe
   return { gap, allocated }
 }
 
-export function schoolSeatRows(m: CityModel, def: IndicatorDef): Step {
+export function schoolSeatRows(m: CityModel, def: IndicatorDef): ColumnSet[] {
   const p = def.params
   const withAreas = m.areas.length > 0
   const schools = sitesFor(m, { facilityTypes: p.facilityTypes }) as (Site & { capacity: number | null })[]

@@ -3,7 +3,7 @@
 // legs included). Results carry the variant suffix `@network` and say how many homes are off it.
 import type { IndicatorDef } from '../indicators/registry.ts'
 import { type CityModel, hasNetwork, settleNetwork } from '../indicators/model.ts'
-import { type ColumnSet, type ResultRow, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
+import { type ColumnSet, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
 import { markWithin, siteSources } from './reach.ts'
 import type { Worker } from 'node:worker_threads'
 import { type SentNetwork, WALK_SPEED_SOURCE, networkWorker, sendable } from './load.ts'
@@ -155,43 +155,6 @@ function offNetwork(m: CityModel) {
   hit = { off, idx }
   offByModel.set(m, hit)
   return hit
-}
-
-/** The same rows under the network model: variant `x@network`, with the homes off the network per unit. */
-export function asNetworkRows(m: CityModel, rows: ResultRow[]): ResultRow[] {
-  const { off, idx } = offNetwork(m)
-  // A unit's rows share one `extra` (coverageRows' variants, one after another): they share its
-  // network counterpart too, made once. (Only the same unit's: every unit's no-data rows share one
-  // reason object, and their homes off the network differ.)
-  let lastIn: ResultRow['extra'] | null = null
-  let lastLevel = ''
-  let lastCode = ''
-  let lastOut: ResultRow['extra'] = {}
-  // Written out rather than spread: ~300,000 rows a run at city scale, and `{ ...r, k: v }` (a spread
-  // with properties after it) is ~10× slower in V8 than the same object written out or Object.assign:
-  // ~1.1 s of the main thread (the same in compute.ts's row()).
-  return rows.map((r) => {
-    if (r.extra !== lastIn || r.unit_code !== lastCode || r.level !== lastLevel) {
-      lastIn = r.extra
-      lastLevel = r.level
-      lastCode = r.unit_code
-      const offNet = r.level === 'city' ? off.city : off.get(r.level, idx.get(r.level)?.get(r.unit_code) ?? -1) || 0
-      lastOut = Object.assign({}, r.extra, { distanceModel: 'network', offNetwork: offNet })
-    }
-    return {
-      indicator: r.indicator,
-      variant: `${r.variant}@network` as ResultRow['variant'],
-      level: r.level,
-      unit_code: r.unit_code,
-      unit_name: r.unit_name,
-      value: r.value,
-      numerator: r.numerator,
-      denominator: r.denominator,
-      target: r.target,
-      status: r.status,
-      extra: lastOut,
-    }
-  })
 }
 
 /** The same sets under the network model: variant `x@network`, with the homes off the network per unit. */

@@ -4,7 +4,7 @@
 import request from 'supertest'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { AUTH, TEST_CITY, useTestApp } from '../../test/helpers/app.ts'
-import { NETWORK_NEXT, type ResultRow, computeAll, computeSteps, stepRows } from '../indicators/compute.ts'
+import { NETWORK_NEXT, type ResultRow, computeAll, computeSteps, rowsOfSets } from '../indicators/compute.ts'
 import { hasNetwork, loadCityModel, settleNetwork } from '../indicators/model.ts'
 import { INDICATORS } from '../indicators/registry.ts'
 import { settingsFor } from '../indicators/service.ts'
@@ -386,7 +386,7 @@ describe('the network model through the API', () => {
       if (s.value === NETWORK_NEXT) {
         for (const [k, f] of await ahead) netCache.set(k, f)
         filled = netCache.size
-      } else rows.push(...stepRows(s.value))
+      } else rows.push(...rowsOfSets(s.value))
     }
     expect(filled).toBeGreaterThan(10)
     // Every flag the walking parts asked for was there already: none computed on this thread.
@@ -421,7 +421,7 @@ describe('the network model through the API', () => {
       if (s.value === NETWORK_NEXT) {
         for (const [k, f] of await ahead) netCache.set(k, f)
         filled = netCache.size
-      } else rows.push(...stepRows(s.value))
+      } else rows.push(...rowsOfSets(s.value))
     }
     expect(pendingAtFirstStep).toBe(true)
     // The flags came from the worker that joined the network (taken, so no longer on offer), which
