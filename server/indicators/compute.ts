@@ -447,54 +447,26 @@ export function coverageSets(m: CityModel, def: IndicatorDef, b: Uint8Array, a: 
       denX.add(ar.street, ar.parent, 1)
       if (a[k]) numX.add(ar.street, ar.parent, 1)
     })
-  const variants: [Variant, Sums, Sums][] = [
-    ['area', numA, denA],
-    ['residents', numR, denR],
-    ...(a ? [['areas', numX, denX] as [Variant, Sums, Sums]] : []),
-  ]
-  const target = targetValue(def.target)
-  const out: ColumnSet[] = []
-  for (const lu of levelUnits(m)) {
-    const { level } = lu
-    const n = lu.codes.length
-    // (a level without units has no rows, so no set: a city without 区 stores none for them)
-    if (!n) continue
-    // Radius and sites are the indicator's, not the unit's: they live in the run's definitions. One
-    // object a unit, shared by its variants (unless one adds to it).
-    const extras = new Array<Record<string, unknown>>(n)
-    for (let i = 0; i < n; i++)
-      extras[i] = {
-        gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)),
-        gapBuildings: gapB.get(level, i),
-      }
-    for (const [variant, num, den] of variants) {
-      const set: ColumnSet = {
-        indicator: def.code,
-        variant,
-        level,
-        units: lu,
-        value: new Float64Array(n),
-        numerator: new Float64Array(n),
-        denominator: new Float64Array(n),
-        target,
-        status: new Array<Status>(n),
-        extra: new Array<Record<string, unknown>>(n),
-      }
-      for (let i = 0; i < n; i++) {
-        const nu = num.get(level, i),
-          de = den.get(level, i)
-        const raw = de > 0 ? (100 * nu) / de : null
-        const v = raw === null || !Number.isFinite(raw) ? null : raw
-        set.value[i] = v === null ? Number.NaN : v
-        set.numerator[i] = nu
-        set.denominator[i] = de
-        set.status[i] = statusOf(v, def.target)
-        set.extra[i] = finalExtra(def, v, extras[i])
-      }
-      out.push(set)
-    }
+  // Radius and sites are the indicator's, not the unit's: they live in the run's definitions. One
+  // object a unit, shared by its variants (unless one adds to it).
+  const extras = new Map<Level, Record<string, unknown>[]>()
+  const extraOf = (level: Level, i: number) => {
+    let e = extras.get(level)
+    if (!e) extras.set(level, (e = []))
+    e[i] ??= { gapResidents: Math.round(denR.get(level, i) - numR.get(level, i)), gapBuildings: gapB.get(level, i) }
+    return e[i]
   }
-  return out
+  const variant = (v: Variant, num: Sums, den: Sums) =>
+    columnsOf(m, def, v, false, (level, i) => {
+      const nu = num.get(level, i),
+        de = den.get(level, i)
+      return [nu, de, de > 0 ? (100 * nu) / de : null, extraOf(level, i)]
+    })
+  return [
+    ...variant('area', numA, denA),
+    ...variant('residents', numR, denR),
+    ...(a ? variant('areas', numX, denX) : []),
+  ]
 }
 
 function unitPopulation(m: CityModel, residents: Sums): (level: Level, i: number) => number {
