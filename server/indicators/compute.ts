@@ -150,7 +150,7 @@ export interface LevelUnits {
 }
 const levelsByModel = new WeakMap<CityModel, { base: LevelUnits[]; withAreas: LevelUnits[] }>()
 
-/** The city, each 区, 街道 and 社区, and with `withAreas` each 小区, as units() lists them. */
+/** The units results are reported for: the city, each 区, 街道 and 社区, and with `withAreas` each 小区. */
 export function levelUnits(m: CityModel, withAreas = false): LevelUnits[] {
   let hit = levelsByModel.get(m)
   if (!hit) {
@@ -172,12 +172,13 @@ export function levelUnits(m: CityModel, withAreas = false): LevelUnits[] {
   return withAreas ? hit.withAreas : hit.base
 }
 
-/** One unit's result as `row` takes it: numerator, denominator, value and extra. */
+/** One unit's result: numerator, denominator, value (null: none) and extra. */
 export type UnitResult = [number | null, number | null, number | null, Record<string, unknown>]
 
 /**
  * An indicator's results under one variant as column sets, one per level: `unit` gives each unit's
- * numerator, denominator, value and extra, as the arguments of `row` (same value, status and extra).
+ * numerator, denominator, value and extra; a non-finite value is none, and the status and the stored
+ * extra (with why there is no value) follow from it.
  */
 export function columnsOf(
   m: CityModel,
