@@ -23,59 +23,82 @@ export interface PointSet {
 /** Marks out[ids[k]] = 1 for every indexed point within `radius` of any site. */
 export function markCovered(points: PointSet, sites: Site[], radius: number, out: Uint8Array): void {
   const r = radius + RADIUS_TOLERANCE_M
-  const r2 = r * r
   const g = gridOf(points)
   if (!g) return
-  const { gx, gy, gid, start, nx, size } = g
+  const { gid } = g
   // Marks are kept in the grid's order while the sites are searched (a write beside the coordinates
   // just read, not a jump through ids[] into `out`), and copied to `out` once at the end. Where there
   // are polygons, a point `out` already holds starts marked, so that a polygon does not test it again.
-  const hit = new Uint8Array(gx.length)
-  if (sites.some((s) => s.geom)) for (let j = 0; j < hit.length; j++) hit[j] = out[gid[j]]
+  // (the grid's own scratch, cleared: a new array a call was ~200 MB a 1M city's run for the collector)
+  const hit = g.hit
+  const polygons = sites.filter((s) => s.geom)
+  if (polygons.length) for (let j = 0; j < hit.length; j++) hit[j] = out[gid[j]]
+  else hit.fill(0)
+  // Point and polygon sites in loops of their own: one loop with both branches was compiled before
+  // its polygon branch had run, then thrown away and run unoptimised when a polygon came.
+  markPoints(g, polygons.length ? sites.filter((s) => !s.geom) : sites, r, hit)
+  if (polygons.length) markPolygons(g, polygons, r, hit)
+  for (let j = 0; j < hit.length; j++) if (hit[j]) out[gid[j]] = 1
+}
+
+/**
+ * The points of every cell meeting the site's box grown by r, each tested as the KDBush searches this
+ * replaced tested them (squared distance against r², box bounds inclusive): the same points are
+ * marked. (Loops written out: a callback per point cost a fifth of the gain.)
+ */
+function markPoints(g: PointGrid, sites: Site[], r: number, hit: Uint8Array): void {
+  const { gx, gy, start, nx, size } = g
+  const r2 = r * r
   // A cell whose four corners are all within r - 1 µm of a point site has all its points within r:
   // they are marked without a test (the margin is far above the cell bounds' round-off, ~1e-10 m at
   // Gauss-Kruger magnitudes, so the points marked are exactly those the test would mark).
   const inner = Math.max(0, r - 1e-6)
   const inner2 = inner * inner
-  // The points of every cell meeting the site's box grown by r, each tested as the KDBush searches
-  // this replaced tested them (squared distance against r², box bounds inclusive): the same points are
-  // marked. (Loops written out: a callback per point cost a fifth of the gain.)
-  for (const s of sites) {
-    const b = s.geom ? s.bbox! : null
-    const minX = (b ? b[0] : s.x) - r,
-      minY = (b ? b[1] : s.y) - r,
-      maxX = (b ? b[2] : s.x) + r,
-      maxY = (b ? b[3] : s.y) + r
+  for (let k = 0; k < sites.length; k++) {
+    const { x, y } = sites[k]
+    const cx0 = g.cell(x - r, g.x0, nx),
+      cx1 = g.cell(x + r, g.x0, nx)
+    const cy0 = g.cell(y - r, g.y0, g.ny),
+      cy1 = g.cell(y + r, g.y0, g.ny)
+    for (let cy = cy0; cy <= cy1; cy++) {
+      // The farthest corner's y offset for this row of cells, then each cell of the row.
+      const ya = g.y0 + cy * size - y,
+        yb = ya + size
+      const fy = Math.max(ya * ya, yb * yb)
+      for (let cx = cx0; cx <= cx1; cx++) {
+        const c = cy * nx + cx
+        const from = start[c],
+          to = start[c + 1]
+        if (from === to) continue
+        const xa = g.x0 + cx * size - x,
+          xb = xa + size
+        if (Math.max(xa * xa, xb * xb) + fy <= inner2) {
+          hit.fill(1, from, to)
+          continue
+        }
+        for (let j = from; j < to; j++) {
+          const dx = gx[j] - x,
+            dy = gy[j] - y
+          if (dx * dx + dy * dy <= r2) hit[j] = 1
+        }
+      }
+    }
+  }
+}
+
+/** Polygon sites: the points in the box grown by r, not yet marked, within r of the polygon's edge or inside it. */
+function markPolygons(g: PointGrid, sites: Site[], r: number, hit: Uint8Array): void {
+  const { gx, gy, start, nx } = g
+  for (let k = 0; k < sites.length; k++) {
+    const s = sites[k]
+    const b = s.bbox!
+    const minX = b[0] - r,
+      minY = b[1] - r,
+      maxX = b[2] + r,
+      maxY = b[3] + r
     const cx0 = g.cell(minX, g.x0, nx),
       cx1 = g.cell(maxX, g.x0, nx)
-    const cy0 = g.cell(minY, g.y0, g.ny),
-      cy1 = g.cell(maxY, g.y0, g.ny)
-    for (let cy = cy0; cy <= cy1; cy++) {
-      if (!b) {
-        const { x, y } = s
-        // The farthest corner's y offset for this row of cells, then each cell of the row.
-        const ya = g.y0 + cy * size - y,
-          yb = ya + size
-        const fy = Math.max(ya * ya, yb * yb)
-        for (let cx = cx0; cx <= cx1; cx++) {
-          const c = cy * nx + cx
-          const from = start[c],
-            to = start[c + 1]
-          if (from === to) continue
-          const xa = g.x0 + cx * size - x,
-            xb = xa + size
-          if (Math.max(xa * xa, xb * xb) + fy <= inner2) {
-            hit.fill(1, from, to)
-            continue
-          }
-          for (let j = from; j < to; j++) {
-            const dx = gx[j] - x,
-              dy = gy[j] - y
-            if (dx * dx + dy * dy <= r2) hit[j] = 1
-          }
-        }
-        continue
-      }
+    for (let cy = g.cell(minY, g.y0, g.ny), cy1 = g.cell(maxY, g.y0, g.ny); cy <= cy1; cy++) {
       const from = start[cy * nx + cx0],
         to = start[cy * nx + cx1 + 1]
       for (let j = from; j < to; j++) {
@@ -87,7 +110,6 @@ export function markCovered(points: PointSet, sites: Site[], radius: number, out
       }
     }
   }
-  for (let j = 0; j < hit.length; j++) if (hit[j]) out[gid[j]] = 1
 }
 
 /**
@@ -146,6 +168,8 @@ interface PointGrid {
   gy: Float64Array
   gk: Int32Array
   gid: Int32Array
+  /** markCovered's marks in cell order (reused call after call: the thread runs one at a time) */
+  hit: Uint8Array
 }
 const grids = new WeakMap<PointSet, PointGrid | null>()
 
@@ -200,7 +224,7 @@ function gridOf(points: PointSet): PointGrid | null {
     gk[j] = k
     gid[j] = points.ids[k]
   }
-  const g: PointGrid = { x0, y0, nx, ny, size, cell, start, gx, gy, gk, gid }
+  const g: PointGrid = { x0, y0, nx, ny, size, cell, start, gx, gy, gk, gid, hit: new Uint8Array(finite) }
   grids.set(points, g)
   return g
 }

@@ -12,7 +12,7 @@ import { allocateResidents } from './population.ts'
 import { cityYearCached } from '../db/cityyear.ts'
 import { canCopy } from '../db/engine.ts'
 import { copyColumns } from '../db/bulk.ts'
-import { bboxOf, metresPerDegree, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
+import { bboxOf, metresPerDegreeLat, metresPerDegreeLon, toMultiPoly, type BBox, type MultiPoly } from './geom.ts'
 import { UnitGrid } from './unitgrid.ts'
 import type { PointSet, Site } from './coverage.ts'
 import type { Settings } from './registry.ts'
@@ -484,8 +484,7 @@ async function readModel(
     b.fid[i] = c[0][i]
     b.x[i] = c[1][i]
     b.y[i] = c[2][i]
-    const [mx, my] = metresPerDegree(c[3][i])
-    b.footprint[i] = c[4][i] * mx * my
+    b.footprint[i] = c[4][i] * metresPerDegreeLon(c[3][i]) * metresPerDegreeLat(c[3][i])
     const height = c[6][i]
     b.height[i] = height
     let floors = c[5][i]

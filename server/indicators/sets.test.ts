@@ -73,6 +73,23 @@ describe('result sets', () => {
     expect(r.rows[0].j.map((v: string | null) => (v == null ? null : JSON.parse(v)))).toEqual(json)
   })
 
+  it('json[]: an object the last set held at the same index is stringified once, the text the same', async () => {
+    let calls = 0
+    const counted = (k: number) => ({ k, toJSON: () => (calls++, { k }) })
+    const shared = [counted(0), counted(1), null, counted(3)]
+    const memo = { objects: [] as unknown[], texts: [] as (string | null)[] }
+    const first = jsonArray(shared, memo)
+    expect(calls).toBe(3)
+    // The same objects at the same places (one replaced): only the new one is stringified.
+    const next = [shared[0], counted(9), null, shared[3]]
+    const second = jsonArray(next, memo)
+    expect(calls).toBe(4)
+    expect(second.equals(jsonArray(next.map((o) => (o ? { k: (o as { k: number }).k } : null))))).toBe(true)
+    const r = await t.db.knex.raw('SELECT ?::json[]::text[] a, ?::json[]::text[] b', [first, second])
+    expect(r.rows[0].a.map((v: string | null) => v && JSON.parse(v))).toEqual([{ k: 0 }, { k: 1 }, null, { k: 3 }])
+    expect(r.rows[0].b.map((v: string | null) => v && JSON.parse(v))).toEqual([{ k: 0 }, { k: 9 }, null, { k: 3 }])
+  })
+
   it('unfolds sets into rows unit by unit, each unit’s variants in the order of the sets', () => {
     const n = 7
     const units = {

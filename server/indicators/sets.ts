@@ -80,21 +80,37 @@ export function textArray(values: readonly (string | null | undefined)[], oid: n
   return buf
 }
 
-/** Values as a binary json[]; null is NULL. Runs of rows sharing one object are stringified once. */
-export function jsonArray(values: readonly unknown[]): Buffer {
+/** The objects of the last json[] encoded at a level, and their text. */
+export interface JsonMemo {
+  objects: readonly unknown[]
+  texts: (string | null)[]
+}
+
+/**
+ * Values as a binary json[]; null is NULL. Runs of rows sharing one object are stringified once, and
+ * so is an object the memo's set held at the same index: an indicator's variants share each unit's
+ * `extra` (coverageSets), so two of three stringifications at a level were repeats.
+ */
+export function jsonArray(values: readonly unknown[], memo?: JsonMemo): Buffer {
   let last: unknown
   let lastText = ''
-  return textArray(
-    values.map((v) => {
-      if (v == null) return null
-      if (v !== last) {
-        last = v
-        lastText = JSON.stringify(v)
-      }
-      return lastText
-    }),
-    OID.json,
-  )
+  const before = memo?.objects.length === values.length ? memo : null
+  const texts = new Array<string | null>(values.length)
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (v == null) texts[i] = null
+    else if (v === last) texts[i] = lastText
+    else {
+      last = v
+      lastText = before && before.objects[i] === v ? before.texts[i]! : JSON.stringify(v)
+      texts[i] = lastText
+    }
+  }
+  if (memo) {
+    memo.objects = values
+    memo.texts = texts
+  }
+  return textArray(texts, OID.json)
 }
 
 /** Statuses as a binary text[]: short ASCII words, copied byte by byte (no UTF-8 encoder). */
@@ -128,8 +144,8 @@ export function multiInsert(table: string, columns: string, rows: unknown[][]): 
   return [`INSERT INTO ${table} (${columns}) VALUES ${tuples.join(', ')}`, params]
 }
 
-/** The units of the last set at each level, encoded: most sets of a level list the same units. */
-type UnitCache = Map<string, { codes: string[]; names: string[]; codeBuf: Buffer; nameBuf: Buffer }>
+/** The units of the last set at each level, encoded: most sets of a level list the same units; and its extras. */
+type UnitCache = Map<string, { codes: string[]; names: string[]; codeBuf: Buffer; nameBuf: Buffer; extras?: JsonMemo }>
 
 function unitArrays(level: string, codes: string[], names: string[], cache: UnitCache): [Buffer, Buffer] {
   const hit = cache.get(level)
@@ -140,9 +156,15 @@ function unitArrays(level: string, codes: string[], names: string[], cache: Unit
     // Same codes; the names too, unless a row says otherwise.
     if (hit.names === names || names.every((nm, i) => nm === hit.names[i])) return [hit.codeBuf, hit.nameBuf]
   }
-  const out = { codes, names, codeBuf: textArray(codes), nameBuf: textArray(names) }
+  const out = { codes, names, codeBuf: textArray(codes), nameBuf: textArray(names), extras: hit?.extras }
   cache.set(level, out)
   return [out.codeBuf, out.nameBuf]
+}
+
+function extraMemo(level: string, cache: UnitCache): JsonMemo | undefined {
+  const hit = cache.get(level)
+  if (hit) hit.extras ??= { objects: [], texts: [] }
+  return hit?.extras
 }
 
 /**
@@ -164,7 +186,7 @@ export function setParams(city: string, runId: number, s: ColumnSet, cache: Unit
     float8Array(s.denominator),
     float8Array(new Array<number | null>(s.value.length).fill(s.target)),
     statusColumn(s.status),
-    shared ? jsonArray([]) : jsonArray(s.extra),
+    shared ? jsonArray([]) : jsonArray(s.extra, extraMemo(s.level, cache)),
     shared ? JSON.stringify(first) : null,
   ]
 }

@@ -5,6 +5,7 @@ import type { IndicatorDef } from '../indicators/registry.ts'
 import { type CityModel, hasNetwork, settleNetwork } from '../indicators/model.ts'
 import { type ColumnSet, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
 import { markWithin, siteSources } from './reach.ts'
+import type { Graph } from './graph.ts'
 import type { Worker } from 'node:worker_threads'
 import { type SentNetwork, WALK_SPEED_SOURCE, networkWorker, sendable } from './load.ts'
 
@@ -26,7 +27,8 @@ export function networkFlags(
   if (hit) return hit
   const b = new Uint8Array(m.b.n),
     a = new Uint8Array(m.areas.length)
-  const scratch = new Float64Array(net.graph.nodes)
+  let scratch = nodeScratch.get(net.graph)
+  if (!scratch) nodeScratch.set(net.graph, (scratch = new Float64Array(net.graph.nodes)))
   let sites = 0
   for (const band of bands) {
     const s = sitesFor(m, {
@@ -56,6 +58,9 @@ export function networkFlags(
   cache.set(key, out)
   return out
 }
+
+/** Node distances of networkFlags' searches, one array per graph (each search fills it first). */
+const nodeScratch = new WeakMap<Graph, Float64Array>()
 
 /** What a worker needs to compute a run's walking flags (build-worker.ts): the network and the sites. */
 export interface FlagsRequest {

@@ -412,7 +412,13 @@ export function pointDistances(g: Graph, pts: Snapped, sources: Snap[], bound: n
 }
 
 /** Point distances from node distances already computed for these sources. */
-export function distancesAt(g: Graph, pts: Snapped, sources: Snap[], d: Float64Array): Float64Array {
+export function distancesAt(
+  g: Graph,
+  pts: Snapped,
+  sources: Snap[],
+  d: Float64Array,
+  into?: Float64Array,
+): Float64Array {
   // Sources on the same segment as a point are reached along the segment itself. Few segments hold a
   // source, so a flag per segment answers most points before the map is asked (a map lookup for each
   // of 900,000 homes, for each of ~25 requests, was ~3 s of the flags worker at city scale).
@@ -425,7 +431,7 @@ export function distancesAt(g: Graph, pts: Snapped, sources: Snap[], d: Float64A
     if (a) a.push(s)
     else bySeg.set(s.seg, [s])
   }
-  const out = new Float64Array(pts.seg.length).fill(Infinity)
+  const out = (into ?? new Float64Array(pts.seg.length)).fill(Infinity)
   const { a, b, toA, toB } = segmentEnds(g, pts)
   try {
     for (let i = 0; i < out.length; i++) {
@@ -558,10 +564,15 @@ export function markWithin(g: Graph, sets: PointFlags[], sources: Snap[], radius
   const r = radius + RADIUS_TOLERANCE_M
   const nd = nodeDistances(g, sources, r, scratch)
   for (const { pts, ids, out } of sets) {
-    const d = distancesAt(g, pts, sources, nd)
+    // (into the point set's own scratch: a new array each time was ~7 MB a request at a million homes)
+    let into = pointScratch.get(pts)
+    if (!into) pointScratch.set(pts, (into = new Float64Array(pts.seg.length)))
+    const d = distancesAt(g, pts, sources, nd, into)
     for (let k = 0; k < d.length; k++) if (d[k] <= r) out[ids[k]] = 1
   }
 }
+
+const pointScratch = new WeakMap<Snapped, Float64Array>()
 
 /** Marks out[ids[k]] = 1 for every point within `radius` walking metres of a source. */
 export function markNetworkCovered(
