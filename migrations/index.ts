@@ -11,6 +11,7 @@ import * as m009 from './009_arrays_lz4.ts'
 import * as m010 from './010_footprint_columns.ts'
 import * as m011 from './011_network_cache.ts'
 import * as m012 from './012_derived_cache.ts'
+import * as m013 from './013_kept_rows.ts'
 
 /** Every migration, by name, in the order they apply. Add new ones here. */
 export const migrations: Record<string, Knex.Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '010_footprint_columns': m010,
   '011_network_cache': m011,
   '012_derived_cache': m012,
+  '013_kept_rows': m013,
 }

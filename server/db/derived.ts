@@ -1,6 +1,6 @@
 // Rows derived from uploads and kept in the database between runs (migrations 011, 012): the
 // walking graph and the homes joined to it (network/cache.ts), the buildings' columns with their
-// units (indicators/kept.ts). A city's roads and buildings change once or twice a year; its
+// units, and the rows of the model's other queries (indicators/kept.ts). A city's roads and buildings change once or twice a year; its
 // facilities, inspections and figures far more often, and each change is a new run that used to
 // rebuild all of them from the uploads.
 //
@@ -15,7 +15,7 @@ import { copyRawRows } from './bulk.ts'
 import { onConnection } from './client.ts'
 import { canCopy } from './engine.ts'
 
-export type Kind = 'graph' | 'homes' | 'buildings' | 'extent' | 'parks'
+export type Kind = 'graph' | 'homes' | 'buildings' | 'extent' | 'parks' | 'rows' | 'rows'
 
 export type Arrays = Record<string, Float64Array | Float32Array | Int32Array>
 const TYPES = { f64: Float64Array, f32: Float32Array, i32: Int32Array } as const

@@ -329,12 +329,12 @@ describe('indicators on a hand-computed city', () => {
     // So are the park area per unit and, for a city that names no zone, its extent's centre.
     const kinds = async () =>
       (await knex('derived_cache').distinct('kind').orderBy('kind')).map((r: { kind: string }) => r.kind)
-    expect(await kinds()).toEqual(city.zone ? ['buildings', 'parks'] : ['buildings', 'extent', 'parks'])
+    expect(await kinds()).toEqual(city.zone ? ['buildings', 'parks', 'rows'] : ['buildings', 'extent', 'parks', 'rows'])
     const fromKept = await load()
     await knex('derived_cache').whereIn('kind', ['buildings', 'parks', 'extent']).delete()
     const fromCopy = await load()
     expect(await kept()).toEqual([{ uploads }])
-    expect(await kinds()).toEqual(city.zone ? ['buildings', 'parks'] : ['buildings', 'extent', 'parks'])
+    expect(await kinds()).toEqual(city.zone ? ['buildings', 'parks', 'rows'] : ['buildings', 'extent', 'parks', 'rows'])
     expect([fromKept.srid, fromKept.parkArea]).toEqual([fromCopy.srid, fromCopy.parkArea])
     expect(fromCopy.parkArea.city).toBeGreaterThan(0)
     // B7 straddles C1 and C2 and lies, by its point, in C2; B8 is a shop: as read by the COPY.
@@ -348,6 +348,70 @@ describe('indicators on a hand-computed city', () => {
     const [{ n }] = (await knex.raw("SELECT count(*)::int n FROM derived_cache WHERE kind = 'buildings'")).rows
     expect(n).toBe(1)
     expect((await load()).b).toEqual(fromCopy.b)
+  })
+
+  it('keeps the rows of the queries of each unit, site, job and commute upload, and reads them as queried', async () => {
+    const { knex } = t.db
+    const city = await knex('cities').where({ code: TEST_CITY }).first('code', 'zone')
+    const settings = settingsFor(t.config, {})
+    const load = () => loadCityModel(knex, city, 2025, settings, undefined, { networkWorker: 'never' })
+    const parts = (m: Awaited<ReturnType<typeof load>>) => [
+      m.districts,
+      m.streets,
+      m.communities,
+      m.areas,
+      m.facilities,
+      m.green,
+      m.jobs,
+      m.commutes,
+    ]
+    const rows = () => knex('derived_cache').where({ kind: 'rows' }).orderBy('key').select('key', 'uploads')
+    const uploads = new Set(
+      (
+        await knex('layer_current')
+          .where({ city: TEST_CITY, year: 2025 })
+          .whereIn('layer', [
+            'districts',
+            'streets',
+            'communities',
+            'residential-areas',
+            'facilities',
+            'green-spaces',
+            'jobs',
+            'commutes',
+          ])
+          .select('upload_id')
+      ).map((r) => Number(r.upload_id)),
+    )
+    // One row per upload read (each names its upload, so pruning the upload takes it).
+    const before = await rows()
+    expect(new Set(before.map((r) => Number(r.uploads[0])))).toEqual(uploads)
+    const fromKept = await load()
+    await knex('derived_cache').where({ kind: 'rows' }).delete()
+    const fromQueries = await load()
+    expect(await rows()).toEqual(before)
+    expect(parts(fromKept)).toEqual(parts(fromQueries))
+    expect(fromQueries.facilities.length).toBeGreaterThan(0)
+    // The load reads what is kept, not the tables: a kept facilities row emptied gives no facilities.
+    const fac = Number(
+      (await knex('layer_current').where({ city: TEST_CITY, year: 2025, layer: 'facilities' }).first('upload_id'))
+        .upload_id,
+    )
+    await knex.raw(
+      "UPDATE derived_cache SET data = convert_to('[]', 'UTF8') WHERE kind = 'rows' AND uploads = ?::bigint[]",
+      [[fac]],
+    )
+    expect((await load()).facilities).toEqual([])
+    await knex('derived_cache').where({ kind: 'rows' }).delete()
+    await load()
+    // A damaged row is read past (the query asked again) and written again whole.
+    await knex.raw("UPDATE derived_cache SET data = substring(data from 1 for 20) WHERE kind = 'rows'")
+    expect(parts(await load())).toEqual(parts(fromQueries))
+    expect(parts(await load())).toEqual(parts(fromQueries))
+    const [{ n }] = (
+      await knex.raw("SELECT count(*)::int n FROM derived_cache WHERE kind = 'rows' AND length(data) > 20")
+    ).rows
+    expect(n).toBe(before.length)
   })
 
   it('exports the problem list as CSV and XLSX', async () => {

@@ -4,7 +4,8 @@
 // ~3 s of every cold run — after a facilities upload or a restart as much as after new buildings.
 // A kept row is keyed by the buildings, the units' uploads and the zone, so it is stale never, and
 // everything that depends on settings (floor area, residents, what counts as a home) is still derived
-// from it on every read.
+// from it on every read. The model's other queries (units, facilities, green spaces, jobs, commutes)
+// are kept too, as their rows (keptRows).
 import type { Knex } from 'knex'
 import { canCopy } from '../db/engine.ts'
 import { type Arrays, packArrays, readCached, sha1, unpackArrays, writeCached } from '../db/derived.ts'
@@ -160,5 +161,55 @@ export async function parkRows(
   const rows = await measure()
   const uploads = [v['green-spaces'], v.districts, v.streets, v.communities].filter((x): x is number => x != null)
   await keepMeta(knex, { key, city, kind: 'parks', uploads }, rows)
+  return rows
+}
+
+/** A query's rows, as its caller reads them, and the write that keeps them (done when there was none). */
+export interface Rows {
+  rows: unknown[][]
+  keeping: Promise<void>
+}
+
+const finiteOrNot = (v: unknown): boolean =>
+  typeof v === 'number' ? Number.isFinite(v) : Array.isArray(v) ? v.every(finiteOrNot) : true
+
+/**
+ * The rows of one of the model's queries of an upload (its units, facilities, green spaces, jobs or
+ * commutes): kept under the query's text and parameters, so a kept row is the answer the query would
+ * give — the upload's rows never change, and a changed query is another key. The columns at `json`
+ * come as JSON text (ST_AsGeoJSON) and are given parsed, kept or not. Rows with a non-finite number
+ * are not kept (JSON has none).
+ */
+export async function keptRows(
+  knex: Knex,
+  at: { city: string; uploads: number[] },
+  query: { sql: string; params: unknown[]; json: number[] },
+  run: () => Promise<unknown[][]>,
+): Promise<Rows> {
+  const done = Promise.resolve()
+  if (!canCopy(knex)) return { rows: parsed(await run(), query.json), keeping: done }
+  const key = `rows:${sha1([JSON.stringify([FORMAT, query.sql, query.params, query.json])])}`
+  const kept = await readCached(knex, key).catch(() => null)
+  if (kept) {
+    try {
+      const rows = JSON.parse(kept.toString('utf8')) as unknown
+      if (Array.isArray(rows) && rows.every((r) => Array.isArray(r))) return { rows, keeping: done }
+    } catch {}
+  }
+  const rows = parsed(await run(), query.json)
+  const keeping = rows.every((r) => r.every(finiteOrNot))
+    ? writeCached(knex, {
+        key,
+        city: at.city,
+        kind: 'rows',
+        uploads: at.uploads,
+        data: Buffer.from(JSON.stringify(rows)),
+      }).catch(() => {})
+    : done
+  return { rows, keeping }
+}
+
+function parsed(rows: unknown[][], json: number[]): unknown[][] {
+  for (const r of rows) for (const k of json) if (typeof r[k] === 'string') r[k] = JSON.parse(r[k] as string)
   return rows
 }

@@ -27,6 +27,7 @@ import {
   parkRows,
   keepBuildings,
   keptBuildingBytes,
+  keptRows,
   unpackBuildings,
 } from './kept.ts'
 
@@ -345,6 +346,17 @@ async function readModel(
   // Every query at once, each on its own connection: PostgreSQL works on them in parallel while
   // Node parses what has arrived (on the embedded engine's single connection they simply queue).
   const none = Promise.resolve([] as unknown[][])
+  // An upload's rows as its query gives them (the columns at `json` parsed), kept between runs.
+  const keepingRows: Promise<void>[] = []
+  const layerRows = (upload: number | null | undefined, sql: string, json: number[]) =>
+    upload == null
+      ? none
+      : keptRows(knex, { city: city.code, uploads: [upload] }, { sql, params: [upload, srid], json }, () =>
+          query(knex, sql, [upload, srid]),
+        ).then((r) => {
+          keepingRows.push(r.keeping)
+          return r.rows
+        })
   const parkRe = PARK_KINDS.source
   const g = versions['green-spaces']
   const [
@@ -359,23 +371,15 @@ async function readModel(
     jobRows,
     odRows,
   ] = await Promise.all([
-    versions.districts == null ? none : query(knex, SQL.units('districts', 'population'), [versions.districts, srid]),
-    versions.streets == null
-      ? none
-      : query(knex, SQL.units('streets', 'population', 'parent_code'), [versions.streets, srid]),
-    versions.communities == null
-      ? none
-      : query(knex, SQL.units('communities', 'population'), [versions.communities, srid]),
-    versions['residential-areas'] == null
-      ? none
-      : query(knex, SQL.units('residential_areas', 'population'), [versions['residential-areas'], srid]),
+    layerRows(versions.districts, SQL.units('districts', 'population'), [3]),
+    layerRows(versions.streets, SQL.units('streets', 'population', 'parent_code'), [3]),
+    layerRows(versions.communities, SQL.units('communities', 'population'), [3]),
+    layerRows(versions['residential-areas'], SQL.units('residential_areas', 'population'), [3]),
     versions.buildings == null || buildingsAt == null
       ? Promise.resolve({ n: 0, cols: [] as Float64Array[] })
       : readBuildings(knex, versions.buildings, srid, buildingsAt),
-    versions.facilities == null
-      ? none
-      : query(knex, SQL.sites('facilities', 'type, name, capacity'), [versions.facilities, srid]),
-    g == null ? none : query(knex, SQL.sites('green_spaces', 'kind, area_m2'), [g, srid]),
+    layerRows(versions.facilities, SQL.sites('facilities', 'type, name, capacity'), [3]),
+    layerRows(g, SQL.sites('green_spaces', 'kind, area_m2'), [2]),
     g == null
       ? Promise.resolve({ district: [], street: [], community: [], city: [] })
       : parkRows(knex, city.code, versions, parkRe, async () => {
@@ -391,16 +395,14 @@ async function readModel(
           ])
           return { district, street, community, city: all }
         }),
-    versions.jobs == null ? none : query(knex, SQL.points('jobs', 'jobs'), [versions.jobs, srid]),
-    versions.commutes == null
-      ? none
-      : query(knex, SQL.points('commutes', 'origin_code, count'), [versions.commutes, srid]),
+    layerRows(versions.jobs, SQL.points('jobs', 'jobs'), []),
+    layerRows(versions.commutes, SQL.points('commutes', 'origin_code, count'), []),
   ])
   onProgress?.(0.35, 'units')
 
   const toUnits = (rows: unknown[][]): Unit[] =>
     rows.map((r) => {
-      const geom = toMultiPoly(JSON.parse(r[3] as string))
+      const geom = toMultiPoly(r[3] as { type: string; coordinates: unknown })
       return {
         code: String(r[0]),
         name: (r[1] as string) ?? String(r[0]),
@@ -571,12 +573,12 @@ async function readModel(
   }
   const facilities: Facility[] = []
   for (const r of facilityRows)
-    for (const s of toSites(JSON.parse(r[3] as string)))
+    for (const s of toSites(r[3] as { type: string; coordinates: unknown }))
       facilities.push({ ...s, type: r[0] as string, name: r[1] as string | null, capacity: r[2] as number | null })
   const green: Green[] = []
   for (const r of greenRows) {
     const kind = r[0] as string | null
-    for (const s of toSites(JSON.parse(r[2] as string)))
+    for (const s of toSites(r[2] as { type: string; coordinates: unknown }))
       green.push({ ...s, kind, areaM2: Number(r[1]), park: kind != null && PARK_KINDS.test(kind) })
   }
   // Park area clipped to each unit, on the ellipsoid; the city is the union of its 街道 where they exist.
@@ -659,7 +661,7 @@ async function readModel(
     warnings,
   }
   // (a row not kept is only a saving lost: the next load reads or builds it again)
-  model.keeping = Promise.all([networkKept, buildingsKept.catch(() => {})]).then(() => {})
+  model.keeping = Promise.all([networkKept, buildingsKept.catch(() => {}), ...keepingRows]).then(() => {})
   if (options.deferNetwork) {
     model.takeNetworkWorker = () => networkJob.takeWorker()
     model.networkPending = joined.then(attach)

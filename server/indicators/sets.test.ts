@@ -75,7 +75,13 @@ describe('result sets', () => {
 
   it('json[]: an object the last set held at the same index is stringified once, the text the same', async () => {
     let calls = 0
-    const counted = (k: number) => ({ k, toJSON: () => (calls++, { k }) })
+    const counted = (k: number) => ({
+      k,
+      toJSON: () => {
+        calls++
+        return { k }
+      },
+    })
     const shared = [counted(0), counted(1), null, counted(3)]
     const memo = { objects: [] as unknown[], texts: [] as (string | null)[] }
     const first = jsonArray(shared, memo)
