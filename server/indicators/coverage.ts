@@ -2,7 +2,7 @@
 // footprints); facilities are points or polygons, reached at their nearest edge. The buildings are
 // bucketed into a grid once and the cells around each facility searched, so the cost follows the
 // number of covered pairs, not buildings × facilities.
-import { pointPolygonDistance, type BBox, type MultiPoly } from './geom.ts'
+import { type BBox, type MultiPoly, withinPolygon } from './geom.ts'
 
 /** Distances within this of the radius count as inside: it absorbs projection round-off (≪ 1 cm). */
 export const RADIUS_TOLERANCE_M = 0.01
@@ -106,7 +106,7 @@ function markPolygons(g: PointGrid, sites: Site[], r: number, hit: Uint8Array): 
         const x = gx[j],
           y = gy[j]
         if (x < minX || x > maxX || y < minY || y > maxY) continue
-        if (pointPolygonDistance(x, y, s.geom!) <= r) hit[j] = 1
+        if (withinPolygon(x, y, s.geom!, r)) hit[j] = 1
       }
     }
   }
@@ -142,8 +142,7 @@ export function visitWithin(
           y = gy[q]
         if (!b) {
           if ((x - s.x) * (x - s.x) + (y - s.y) * (y - s.y) <= r2) visit(gk[q], j)
-        } else if (x >= minX && x <= maxX && y >= minY && y <= maxY && pointPolygonDistance(x, y, s.geom!) <= r)
-          visit(gk[q], j)
+        } else if (x >= minX && x <= maxX && y >= minY && y <= maxY && withinPolygon(x, y, s.geom!, r)) visit(gk[q], j)
       }
   }
 }

@@ -61,6 +61,27 @@ export function pointPolygonDistance(x: number, y: number, mp: MultiPoly): numbe
   return best
 }
 
+/**
+ * Whether pointPolygonDistance(x, y, mp) <= r, answered with less work: an edge within r settles it
+ * (most points a park or a polygon facility reaches lie near its edge), and only a point no edge
+ * reaches is tested for lying inside. The same distances as pointPolygonDistance, so the same answer;
+ * in a 1M city's cold run the full test (inside first, then every edge) was ~0.5 s.
+ */
+export function withinPolygon(x: number, y: number, mp: MultiPoly, r: number): boolean {
+  for (let p = 0; p < mp.length; p++) {
+    const poly = mp[p]
+    for (let k = 0; k < poly.length; k++) {
+      const ring = poly[k]
+      for (let i = 1; i < ring.length; i++) {
+        const a = ring[i - 1],
+          b = ring[i]
+        if (pointSegmentDistance(x, y, a[0], a[1], b[0], b[1]) <= r) return true
+      }
+    }
+  }
+  return pointInMultiPolygon(x, y, mp)
+}
+
 function segmentsCross(a: number[], b: number[], c: number[], d: number[]): boolean {
   const o = (p: number[], q: number[], r: number[]) =>
     Math.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))

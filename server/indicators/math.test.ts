@@ -7,6 +7,7 @@ import {
   pointPolygonDistance,
   polygonPolygonDistance,
   type MultiPoly,
+  withinPolygon,
 } from './geom.ts'
 import { allocateResidents, SOURCE } from './population.ts'
 import { inFidOrder } from './model.ts'
@@ -28,6 +29,53 @@ const square = (x0: number, y0: number, s: number): MultiPoly => [
 ]
 
 describe('planar geometry', () => {
+  it('withinPolygon answers as pointPolygonDistance <= r, inside, in holes, near edges and far', () => {
+    // Two parts, the first with a hole; points on a grid through all of it and at its edges.
+    const mp: MultiPoly = [
+      [
+        [
+          [0, 0],
+          [100, 0],
+          [100, 80],
+          [0, 80],
+          [0, 0],
+        ],
+        [
+          [30, 20],
+          [70, 20],
+          [50, 60],
+          [30, 20],
+        ],
+      ],
+      [
+        [
+          [150, 10],
+          [190, 30],
+          [160, 70],
+          [150, 10],
+        ],
+      ],
+    ]
+    let within = 0
+    for (let x = -40; x <= 230; x += 3.7)
+      for (let y = -40; y <= 120; y += 2.9)
+        for (const r of [0, 5, 12.5, 30]) {
+          const expected = pointPolygonDistance(x, y, mp) <= r
+          expect(withinPolygon(x, y, mp, r)).toBe(expected)
+          if (expected) within++
+        }
+    // Edge and vertex points exactly: on the boundary is within any radius.
+    for (const [x, y] of [
+      [0, 0],
+      [50, 0],
+      [50, 20],
+      [150, 10],
+      [175, 50],
+    ])
+      expect(withinPolygon(x, y, mp, 0)).toBe(true)
+    expect(within).toBeGreaterThan(1000)
+  })
+
   it('point in polygon with a hole', () => {
     const donut: MultiPoly = [
       [
