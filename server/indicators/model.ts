@@ -151,12 +151,14 @@ function pointSet(ids: number[], x: Float64Array, y: Float64Array): PointSet {
 
 const query = arrayRows
 
+// GeoJSON with options 0: no `crs` member (ST_AsGeoJSON names any SRID but 4326), which nothing reads
+// and which was a third of the facilities' kept rows (keptRows).
 const SQL = {
   units: (
     tbl: string,
     popCol: string | null,
     parentCol = 'NULL',
-  ) => `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3), ST_X(p), ST_Y(p), ${parentCol}
+  ) => `SELECT code, name, ${popCol ?? 'NULL'}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3, 0), ST_X(p), ST_Y(p), ${parentCol}
     FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
   // No ORDER BY (sorting a million rows spills to disk): the rows come in fid order, as written, or
   // are put in it (inFidOrder).
@@ -167,7 +169,7 @@ const SQL = {
     FROM buildings, LATERAL (SELECT CASE WHEN zone = $2::int THEN pos ELSE ST_Transform(ST_PointOnSurface(geom), $2::int) END AS p) x
     WHERE upload_id = $1`,
   sites: (tbl: string, cols: string) =>
-    `SELECT ${cols}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3) FROM ${tbl} WHERE upload_id = $1 ORDER BY fid`,
+    `SELECT ${cols}, ST_AsGeoJSON(ST_Transform(geom, $2::int), 3, 0) FROM ${tbl} WHERE upload_id = $1 ORDER BY fid`,
   points: (tbl: string, cols: string) =>
     `SELECT ${cols}, ST_X(p), ST_Y(p) FROM ${tbl}, LATERAL ST_Transform(ST_PointOnSurface(geom), $2::int) p WHERE upload_id = $1 ORDER BY fid`,
   parkArea: (
