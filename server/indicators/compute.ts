@@ -205,7 +205,12 @@ export function columnsOf(
       extra: new Array<Record<string, unknown>>(n),
     }
     for (let i = 0; i < n; i++) {
-      const [num, den, value, extra] = unit(lu.level, i, lu.units[i])
+      // (by index, not destructured: destructuring went through the array iterator, an object a unit)
+      const r = unit(lu.level, i, lu.units[i])
+      const num = r[0],
+        den = r[1],
+        value = r[2],
+        extra = r[3]
       const v = value === null || !Number.isFinite(value) ? null : value
       set.value[i] = v === null ? Number.NaN : v
       set.numerator[i] = num === null ? Number.NaN : num

@@ -161,6 +161,17 @@ function unitArrays(level: string, codes: string[], names: string[], cache: Unit
   return [out.codeBuf, out.nameBuf]
 }
 
+/** A set's target for every unit (one number a set), encoded once per target and length in a run. */
+function targetColumn(target: number | null, n: number, cache: UnitCache): Buffer {
+  const key = `target|${target}|${n}`
+  let hit = targets.get(cache)
+  if (!hit) targets.set(cache, (hit = new Map()))
+  let buf = hit.get(key)
+  if (!buf) hit.set(key, (buf = float8Array(new Array<number | null>(n).fill(target))))
+  return buf
+}
+const targets = new WeakMap<UnitCache, Map<string, Buffer>>()
+
 function extraMemo(level: string, cache: UnitCache): JsonMemo | undefined {
   const hit = cache.get(level)
   if (hit) hit.extras ??= { objects: [], texts: [] }
@@ -184,7 +195,7 @@ export function setParams(city: string, runId: number, s: ColumnSet, cache: Unit
     float8Array(s.value),
     float8Array(s.numerator),
     float8Array(s.denominator),
-    float8Array(new Array<number | null>(s.value.length).fill(s.target)),
+    targetColumn(s.target, s.value.length, cache),
     statusColumn(s.status),
     shared ? jsonArray([]) : jsonArray(s.extra, extraMemo(s.level, cache)),
     shared ? JSON.stringify(first) : null,
