@@ -28,11 +28,16 @@ describe('worker threads', () => {
       } finally {
         await w.terminate()
       }
+      // Asked again with its sources as they were (as a new process would be), the same bundle.
+      expect(bundled(new URL(`${pathToFileURL(main).href}?same`))).toBe(file)
       // Another source is another bundle (the first is not run stale); the same source, the same file.
       fs.writeFileSync(dep, 'export const twice = (n: number): number => n + n + 0\n')
       const next = bundled(new URL(`${pathToFileURL(main).href}?again`))
       expect(next).not.toBe(file)
       expect(fs.existsSync(next!)).toBe(true)
+      // (the test's own bundles and manifest go: the cache is the project's)
+      for (const f of fs.readdirSync(path.dirname(file!)))
+        if (/^main-[0-9a-f]{16}\.(mjs|json)$/.test(f)) fs.rmSync(path.join(path.dirname(file!), f))
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }

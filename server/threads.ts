@@ -31,34 +31,73 @@ function cacheDir(): string {
 }
 
 const bundles = new Map<string, string | null>()
+const sha1 = (s: string) => crypto.createHash('sha1').update(s).digest('hex')
+
+/** The inputs of a bundle as they were when it was made: each file's size and modification time. */
+type Manifest = { output: string; inputs: [string, number, number][] }
+
+const stamp = (file: string): [string, number, number] => {
+  const st = fs.statSync(file)
+  return [file, st.size, st.mtimeMs]
+}
+
+/** The bundle a manifest names, if every input it lists is as it was then. */
+function unchanged(manifest: string): string | null {
+  try {
+    const m = JSON.parse(fs.readFileSync(manifest, 'utf8')) as Manifest
+    const same = m.inputs.every(([f, size, mtime]) => {
+      const [, s, t] = stamp(f)
+      return s === size && t === mtime
+    })
+    return same && fs.existsSync(m.output) ? m.output : null
+  } catch {
+    return null
+  }
+}
+
+/** Writes through a temporary name, then renames: another process may be starting the same worker. */
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, text)
+  fs.renameSync(tmp, file)
+}
 
 /**
- * The module bundled (packages left as imports), written once under a name from its content: bundled
- * again at each first use in a process, so a changed source is never run stale. Null if that fails.
+ * The module bundled (packages left as imports), under a name from its content, or null if that
+ * fails. A manifest beside it lists the source files it was made from with their sizes and times: a
+ * new process whose sources are all as listed takes the bundle without bundling again (esbuild's
+ * synchronous build held the thread ~0.1 s); any other is bundled again, so a changed source is never
+ * run stale.
  */
 export function bundled(module: URL): string | null {
   if (bundles.has(module.href)) return bundles.get(module.href)!
   let file: string | null = null
   try {
-    const out = buildSync({
-      entryPoints: [fileURLToPath(module)],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      write: false,
-      logLevel: 'silent',
-    }).outputFiles[0].text
+    const entry = fileURLToPath(module)
     const dir = cacheDir()
-    const name = `${path.basename(module.pathname).replace(/\.ts$/, '')}-${crypto.createHash('sha1').update(out).digest('hex').slice(0, 16)}.mjs`
-    file = path.join(dir, name)
-    if (!fs.existsSync(file)) {
+    const base = path.basename(entry).replace(/\.ts$/, '')
+    const manifest = path.join(dir, `${base}-${sha1(entry).slice(0, 16)}.json`)
+    file = unchanged(manifest)
+    if (!file) {
+      const cwd = path.dirname(entry)
+      const r = buildSync({
+        entryPoints: [entry],
+        absWorkingDir: cwd,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        packages: 'external',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+      })
+      const out = r.outputFiles[0].text
+      file = path.join(dir, `${base}-${sha1(out).slice(0, 16)}.mjs`)
       fs.mkdirSync(dir, { recursive: true })
-      // (written under a temporary name, then renamed: another process may be starting the same worker)
-      const tmp = `${file}.${process.pid}.tmp`
-      fs.writeFileSync(tmp, out)
-      fs.renameSync(tmp, file)
+      if (!fs.existsSync(file)) writeAtomic(file, out)
+      const inputs = Object.keys(r.metafile.inputs).map((f) => stamp(path.resolve(cwd, f)))
+      writeAtomic(manifest, JSON.stringify({ output: file, inputs } satisfies Manifest))
     }
   } catch {
     file = null
