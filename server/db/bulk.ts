@@ -239,7 +239,11 @@ export async function copyColumns(
  * plain query sends hex-encoded (twice the bytes to send and decode) and pg cannot take in binary
  * (its protocol parser reads every field as UTF-8 text). The stream is gathered whole, then cut.
  */
-export async function copyRawRows(client: pg.ClientBase, sql: string): Promise<(Buffer | null)[][]> {
+export async function copyRawRows(
+  client: pg.ClientBase,
+  sql: string,
+  opts: { share?: boolean } = {},
+): Promise<(Buffer | null)[][]> {
   const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`))
   stream.on('error', () => {}) // (the loop below sees the first error; see copyColumns)
   const chunks: Buffer[] = []
@@ -262,8 +266,9 @@ export async function copyRawRows(client: pg.ClientBase, sql: string): Promise<(
       if (size < 0) row.push(null)
       else {
         if (p + size > b.length) throw broken()
-        // a copy: a field kept must not hold the whole stream's buffer alive
-        row.push(Buffer.from(b.subarray(p, p + size)))
+        // A copy (aligned, and a field kept must not hold the whole stream's buffer alive), unless the
+        // caller shares the stream's bytes: a kept row's one field of tens of MB, unpacked at once.
+        row.push(opts.share ? b.subarray(p, p + size) : Buffer.from(b.subarray(p, p + size)))
         p += size
       }
     }

@@ -100,7 +100,8 @@ export async function readCached(knex: Knex, key: string): Promise<Buffer | null
   if (!canCopy(knex)) return null
   // A binary COPY: a query would send the tens of MB hex-encoded (see readRunArrays).
   const sql = (c: pg.Client) => `SELECT data FROM derived_cache WHERE key = ${c.escapeLiteral(key)}`
-  return onConnection(knex, async (c) => (await copyRawRows(c, sql(c)))[0]?.[0] ?? null)
+  // (the field shares the stream's bytes: its readers copy what they keep — unpackArrays, JSON.parse)
+  return onConnection(knex, async (c) => (await copyRawRows(c, sql(c), { share: true }))[0]?.[0] ?? null)
 }
 
 /** Keeps a row (over one kept under the key: the same inputs make the same bytes, and a damaged row heals). */
