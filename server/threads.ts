@@ -5,7 +5,8 @@
 // with tsx's loader registered in the thread instead, each of its ~40 modules was resolved through
 // the loader's hooks thread and compiled on its own, ~0.5 s of the thread's CPU at every start (a
 // CPU profile of the 1M cold run) while both cores were busy reading the city. Where the bundle
-// cannot be made (no esbuild, no writable cache), the thread registers tsx and imports the module.
+// cannot be made (esbuild's binary missing for the platform, no writable cache), the thread registers
+// tsx and imports the module.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
