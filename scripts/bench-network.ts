@@ -13,8 +13,10 @@ import { loadConfig } from '../server/config.ts'
 import { computeAll } from '../server/indicators/compute.ts'
 import { INDICATORS } from '../server/indicators/registry.ts'
 import { modelFor, settingsFor } from '../server/indicators/service.ts'
-import { DEFAULT_NETWORK, graphOf, joinNetwork, readNetwork } from '../server/network/load.ts'
-import { graphKey, homesKey, keptHomes } from '../server/network/cache.ts'
+import { DEFAULT_NETWORK, readNetwork } from '../server/network/load.ts'
+import { graphOf, joinNetwork } from '../server/network/join.ts'
+import { keptHomes } from '../server/network/cache.ts'
+import { graphKey, homesKey } from '../server/network/packed.ts'
 
 const { values: a } = parseArgs({
   options: {

@@ -8,7 +8,8 @@
 // are kept too, as their rows (keptRows).
 import type { Knex } from 'knex'
 import { canCopy } from '../db/engine.ts'
-import { type Arrays, packArrays, readCached, sha1, unpackArrays, writeCached } from '../db/derived.ts'
+import { readCached, writeCached } from '../db/derived.ts'
+import { type Arrays, packArrays, sha1, unpackArrays } from '../db/packed.ts'
 
 /** Bumped whenever what a row holds, or how a building's units are found, changes. */
 const FORMAT = 1

@@ -17,7 +17,8 @@ import { UnitGrid } from './unitgrid.ts'
 import type { PointSet, Site } from './coverage.ts'
 import type { Settings } from './registry.ts'
 import { DEFAULT_NETWORK, type NetworkJob, readNetwork, startNetwork } from '../network/load.ts'
-import { graphKey, homesKey, keepNetwork, keptHomes } from '../network/cache.ts'
+import { keepNetwork, keptHomes } from '../network/cache.ts'
+import { graphKey, homesKey } from '../network/packed.ts'
 import {
   type KeptBuildings,
   type Membership,
@@ -104,12 +105,12 @@ export interface CityModel {
   settings: Settings
   warnings: string[]
   /** the walking network with every residential building and 小区 joined to it, when roads exist */
-  network: import('../network/load.ts').CityNetwork | null
+  network: import('../network/join.ts').CityNetwork | null
   /**
    * Set while the network is still being built and joined on its worker (a model loaded with
    * `deferNetwork`): `network` is null until settleNetwork(m) resolves.
    */
-  networkPending?: Promise<import('../network/load.ts').CityNetwork | null>
+  networkPending?: Promise<import('../network/join.ts').CityNetwork | null>
   /**
    * The worker that joined the network and still holds it (a model loaded with `deferNetwork`), for
    * the run's walking flags: null once taken, or when there is none (network/load.ts takeWorker).

@@ -893,7 +893,7 @@ export interface Settings {
   defaultFloors: number
   workerShare: number
   /** the walking network (server/network/load.ts); absent keys take the defaults */
-  network?: Partial<import('../network/load.ts').NetworkSettings>
+  network?: Partial<import('../network/join.ts').NetworkSettings>
   /** which distance model the 问题清单 is built from where both exist */
   distanceModel?: 'euclidean' | 'network'
 }

@@ -3,7 +3,8 @@
 // inspection of each building and 小区), no database. A unit with nothing to count is `no-data`
 // with its reason, never 0.
 import { type PointSet, type Site, visitWithin } from '../indicators/coverage.ts'
-import { type ColumnSet, type NoData, Sums, columnsOf, noDataSets, sitesFor } from '../indicators/compute.ts'
+import { type ColumnSet, type NoData, Sums, columnsOf, noDataSets } from '../indicators/compute.ts'
+import { sitesFor } from '../indicators/sites.ts'
 import { area as polygonArea } from '../indicators/geom.ts'
 import type { CityModel } from '../indicators/model.ts'
 import type { IndicatorDef } from '../indicators/registry.ts'

@@ -1,8 +1,8 @@
 // The kept network's bytes (network/cache.ts): what is packed comes back, aligned and exact; a graph
 // rebuilt from its kept edges is the graph that was built; damaged bytes are a miss, not a graph.
 import { describe, expect, it } from 'vitest'
-import { packArrays, unpackArrays } from '../db/derived.ts'
-import { packGraph, packSnapped, unpackGraph, unpackSnapped } from './cache.ts'
+import { packArrays, unpackArrays } from '../db/packed.ts'
+import { packGraph, packSnapped, unpackGraph, unpackSnapped } from './packed.ts'
 import { type RoadLine, buildGraph } from './graph.ts'
 
 const line = (level: number, ...pts: [number, number][]): RoadLine => ({ coords: Float64Array.from(pts.flat()), level })

@@ -406,6 +406,9 @@ function segmentGrid(g: Graph): SegmentGrid {
   return hit
 }
 
+/** Makes the graph's segment grid now (else snapMany makes it when first asked). */
+export const prepareSnapping = (g: Graph): void => void segmentGrid(g)
+
 /** snap for many points: the same answers, from the segment grid (see SegmentGrid). */
 export function snapMany(
   g: Graph,

@@ -3,77 +3,14 @@
 // legs included). Results carry the variant suffix `@network` and say how many homes are off it.
 import type { IndicatorDef } from '../indicators/registry.ts'
 import { type CityModel, hasNetwork, settleNetwork } from '../indicators/model.ts'
-import { type ColumnSet, Sums, networkRequests, sitesFor } from '../indicators/compute.ts'
-import { markWithin, siteSources } from './reach.ts'
-import type { Graph } from './graph.ts'
+import { type ColumnSet, Sums, networkRequests } from '../indicators/compute.ts'
 import type { Worker } from 'node:worker_threads'
-import { type SentNetwork, WALK_SPEED_SOURCE, networkWorker, sendable } from './load.ts'
+import { WALK_SPEED_SOURCE, networkWorker } from './load.ts'
+import { sendable } from './join.ts'
+import type { Flags, FlagsRequest } from './flags.ts'
 
 export const NETWORK_MODEL =
   '步行网络距离（米）：沿可步行道路的最短路径，含建筑与设施到最近可步行路段的接入段；面状设施与公园从出入口（如有）或边界 30 米内的路段进入 / walking distance along the network, access legs included'
-
-type Flags = { b: Uint8Array; a: Uint8Array; sites: number }
-
-/** Residential buildings and 小区 within walking reach of an indicator's sites (bands OR-ed). */
-export function networkFlags(
-  m: CityModel,
-  p: IndicatorDef['params'] & { types?: string[] },
-  bands: { minArea: number; maxArea?: number; radius: number }[],
-  cache: Map<string, Flags>,
-): Flags {
-  const net = m.network!
-  const key = JSON.stringify([p.facilityTypes ?? p.types, p.greenKinds, bands])
-  const hit = cache.get(key)
-  if (hit) return hit
-  const b = new Uint8Array(m.b.n),
-    a = new Uint8Array(m.areas.length)
-  let scratch = nodeScratch.get(net.graph)
-  if (!scratch) nodeScratch.set(net.graph, (scratch = new Float64Array(net.graph.nodes)))
-  let sites = 0
-  for (const band of bands) {
-    const s = sitesFor(m, {
-      facilityTypes: p.facilityTypes ?? p.types,
-      greenKinds: p.greenKinds,
-      minArea: band.minArea,
-      maxArea: band.maxArea,
-    })
-    sites += s.length
-    const src = siteSources(net.graph, s, {
-      cap: net.settings.accessCapM,
-      edgeSnap: net.settings.edgeSnapM,
-      gates: net.gates,
-    })
-    markWithin(
-      net.graph,
-      [
-        { pts: net.residential, ids: m.residentialPoints.ids, out: b },
-        { pts: net.areas, ids: m.areaPoints.ids, out: a },
-      ],
-      src,
-      band.radius,
-      scratch,
-    )
-  }
-  const out = { b, a, sites }
-  cache.set(key, out)
-  return out
-}
-
-/** Node distances of networkFlags' searches, one array per graph (each search fills it first). */
-const nodeScratch = new WeakMap<Graph, Float64Array>()
-
-/** What a worker needs to compute a run's walking flags (build-worker.ts): the network and the sites. */
-export interface FlagsRequest {
-  /** null: the worker's own, as it joined it (startNetwork's kept worker) */
-  network: SentNetwork | null
-  requests: ReturnType<typeof networkRequests>
-  buildings: number
-  areas: number
-  residentialIds: Int32Array
-  areaIds: Int32Array
-  facilities: CityModel['facilities']
-  green: CityModel['green']
-}
 
 /** Homes from which a run's walking flags are worth a worker thread. */
 export const FLAGS_WORKER_MIN_HOMES = 50_000

@@ -14,7 +14,8 @@ import { get, upload } from '../../test/helpers/upload.ts'
 import proj4 from 'proj4'
 import { gaussKrugerEpsg } from '../import/crs.ts'
 import { type RoadLine, buildGraph, snap } from './graph.ts'
-import { DEFAULT_NETWORK, readNetwork, walkable, wkbLines } from './load.ts'
+import { DEFAULT_NETWORK, readNetwork, wkbLines } from './load.ts'
+import { walkable } from './join.ts'
 import { markNetworkCovered, nodeDistances, pointDistances, siteSources, snapAll } from './reach.ts'
 
 const line = (level: number, ...pts: [number, number][]): RoadLine => ({ coords: Float64Array.from(pts.flat()), level })

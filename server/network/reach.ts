@@ -53,6 +53,9 @@ interface Chains {
 }
 const chainsOf = new WeakMap<Graph, Chains>()
 
+/** Contracts the graph's chains now (else the first search does). */
+export const prepareSearch = (g: Graph): void => void chains(g)
+
 function chains(g: Graph): Chains {
   const hit = chainsOf.get(g)
   if (hit) return hit

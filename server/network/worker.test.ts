@@ -2,7 +2,8 @@
 // graph, index and joins, on a grid of streets that cross without shared vertices (crossings noded),
 // with a motorway nobody walks along and a bridge over it.
 import { describe, expect, it } from 'vitest'
-import { type CityNetwork, DEFAULT_NETWORK, type NetworkInput, type RoadRow, startNetwork } from './load.ts'
+import { DEFAULT_NETWORK, startNetwork } from './load.ts'
+import type { CityNetwork, NetworkInput, RoadRow } from './join.ts'
 
 function city(): NetworkInput {
   const roads: RoadRow[] = []
