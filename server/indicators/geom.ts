@@ -144,20 +144,24 @@ export function metresPerDegreeLat(latDeg: number): number {
 /**
  * Exact sums of weighted points within a radius, for many centres: points are binned in a grid
  * with per-cell totals; cells wholly inside the disc add their total, only cells the circle
- * crosses look at their points. Same answer as testing every point, far fewer tests.
+ * crosses look at their points. Same answer as testing every point, far fewer tests. Weights are
+ * finite (residents, jobs).
  */
 export class DiscSums {
   private cellTotal: Float64Array
   private start: Int32Array
-  private order: Int32Array
+  /** the points' positions and weights in cell order (a cell's points in their own order) */
+  private px: Float64Array
+  private py: Float64Array
+  private pw: Float64Array
   private nx: number
   private ny: number
   private x0: number
   private y0: number
   constructor(
-    private xs: Float64Array,
-    private ys: Float64Array,
-    private w: Float64Array,
+    xs: Float64Array,
+    ys: Float64Array,
+    w: Float64Array,
     private cell: number,
   ) {
     let minX = Infinity,
@@ -190,9 +194,20 @@ export class DiscSums {
     }
     for (let c = 0; c < cells; c++) count[c + 1] += count[c]
     this.start = count.slice()
-    this.order = new Int32Array(xs.length)
+    // Copied in cell order, so a crossed cell's points are read in sequence: through an index into the
+    // arrays as given, the reads of a 5 km disc's ~8,000 boundary points a 社区 went all over a
+    // million homes' 24 MB (jobs_housing_5km: 0.46 s of a 1M city's run).
+    const n = xs.length
+    this.px = new Float64Array(n)
+    this.py = new Float64Array(n)
+    this.pw = new Float64Array(n)
     const fill = count.slice()
-    for (let i = 0; i < xs.length; i++) this.order[fill[cellOf[i]]++] = i
+    for (let i = 0; i < n; i++) {
+      const q = fill[cellOf[i]]++
+      this.px[q] = xs[i]
+      this.py[q] = ys[i]
+      this.pw[q] = w[i]
+    }
   }
   sum(cx: number, cy: number, r: number): number {
     const c = this.cell,
@@ -207,24 +222,58 @@ export class DiscSums {
         yb = ya + c
       const dyFar = Math.max(Math.abs(ya - cy), Math.abs(yb - cy))
       const dyNear = cy < ya ? ya - cy : cy > yb ? cy - yb : 0
-      for (let i = i0; i <= i1; i++) {
-        const xa = this.x0 + i * c,
-          xb = xa + c
-        const dxFar = Math.max(Math.abs(xa - cx), Math.abs(xb - cx))
-        const dxNear = cx < xa ? xa - cx : cx > xb ? cx - xb : 0
-        if (dxNear * dxNear + dyNear * dyNear > r2) continue // wholly outside
-        const k = i + j * this.nx
-        if (dxFar * dxFar + dyFar * dyFar <= r2) {
-          total += this.cellTotal[k]
-          continue
-        } // wholly inside
-        for (let q = this.start[k]; q < this.start[k + 1]; q++) {
-          const p = this.order[q]
-          const dx = this.xs[p] - cx,
-            dy = this.ys[p] - cy
-          if (dx * dx + dy * dy <= r2) total += this.w[p]
-        }
+      const dn2 = dyNear * dyNear,
+        df2 = dyFar * dyFar
+      if (dn2 > r2) continue // the whole row is outside
+      // The row's cells the circle does not leave out are one run of columns, and those wholly inside
+      // one run within it: each run's ends are estimated from the chord and settled by the same tests
+      // a cell-by-cell pass makes, so the cells and the order they are added in are that pass's.
+      const h = Math.sqrt(r2 - dn2)
+      let p0 = Math.min(i1 + 1, Math.max(i0, Math.floor((cx - h - this.x0) / c)))
+      while (p0 > i0 && !this.outside(p0 - 1, cx, dn2, r2)) p0--
+      while (p0 <= i1 && this.outside(p0, cx, dn2, r2)) p0++
+      let p1 = Math.max(p0 - 1, Math.min(i1, Math.floor((cx + h - this.x0) / c)))
+      while (p1 < i1 && !this.outside(p1 + 1, cx, dn2, r2)) p1++
+      while (p1 >= p0 && this.outside(p1, cx, dn2, r2)) p1--
+      // Wholly inside: none unless the cell nearest the centre's column is (the far edge is nearest there).
+      let w0 = p1 + 1,
+        w1 = p1
+      const ic = Math.min(p1, Math.max(p0, Math.floor((cx - this.x0) / c)))
+      if (p0 <= p1 && this.inside(ic, cx, df2, r2)) {
+        w0 = w1 = ic
+        while (w0 > p0 && this.inside(w0 - 1, cx, df2, r2)) w0--
+        while (w1 < p1 && this.inside(w1 + 1, cx, df2, r2)) w1++
       }
+      const row = j * this.nx
+      for (let i = p0; i < w0; i++) total = this.crossed(row + i, cx, cy, r2, total)
+      for (let i = w0; i <= w1; i++) total += this.cellTotal[row + i]
+      for (let i = w1 + 1; i <= p1; i++) total = this.crossed(row + i, cx, cy, r2, total)
+    }
+    return total
+  }
+  /** Whether column i of a row dn2 (squared) from the centre is wholly outside the circle. */
+  private outside(i: number, cx: number, dn2: number, r2: number): boolean {
+    const xa = this.x0 + i * this.cell,
+      xb = xa + this.cell
+    const dxNear = cx < xa ? xa - cx : cx > xb ? cx - xb : 0
+    return dxNear * dxNear + dn2 > r2
+  }
+  /** Whether column i of a row whose far edge is df2 (squared) from the centre is wholly inside. */
+  private inside(i: number, cx: number, df2: number, r2: number): boolean {
+    const xa = this.x0 + i * this.cell,
+      xb = xa + this.cell
+    const dxFar = Math.max(Math.abs(xa - cx), Math.abs(xb - cx))
+    return dxFar * dxFar + df2 <= r2
+  }
+  /** `total` plus the weights of cell k's points within the circle, added one by one. */
+  private crossed(k: number, cx: number, cy: number, r2: number, total: number): number {
+    const { px, py, pw } = this
+    for (let q = this.start[k], q1 = this.start[k + 1]; q < q1; q++) {
+      const dx = px[q] - cx,
+        dy = py[q] - cy
+      // (adding its weight times 0 for a point outside rather than branching: half the points of a
+      // crossed cell are outside, in no order a branch predictor learns; x + 0 is x, the weights finite)
+      total += pw[q] * +(dx * dx + dy * dy <= r2)
     }
     return total
   }

@@ -137,6 +137,32 @@ describe('planar geometry', () => {
       expect(d.sum(cx, cy, r)).toBeCloseTo(brute, 6)
     }
   })
+  it('disc sums are exact for whole weights, for centres off the grid and radii below a cell or past it', () => {
+    let seed = 7
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647
+    const n = 4000
+    // Points on a 10 m lattice too, so many lie exactly on a circle or a cell's edge.
+    const xs = Float64Array.from({ length: n }, (_, i) => (i % 2 ? Math.round(rnd() * 300) * 10 : rnd() * 3000)),
+      ys = Float64Array.from({ length: n }, (_, i) => (i % 2 ? Math.round(rnd() * 300) * 10 : rnd() * 3000)),
+      w = Float64Array.from({ length: n }, () => Math.floor(rnd() * 20))
+    const d = new DiscSums(xs, ys, w, 100)
+    const centres: [number, number, number][] = [
+      [1500, 1500, 50], // within one cell
+      [1500, 1500, 100],
+      [-400, 1500, 600], // left of every point
+      [3500, -200, 900], // beyond a corner
+      [1500, 1500, 5000], // past the whole extent
+      [1000, 1000, 300],
+      [0, 0, 0],
+    ]
+    for (let k = 0; k < 60; k++)
+      centres.push([Math.round(rnd() * 400 - 50) * 10, Math.round(rnd() * 400 - 50) * 10, Math.round(rnd() * 120) * 10])
+    for (const [cx, cy, r] of centres) {
+      let brute = 0
+      for (let i = 0; i < n; i++) if ((xs[i] - cx) ** 2 + (ys[i] - cy) ** 2 <= r * r) brute += w[i]
+      expect(d.sum(cx, cy, r), `${cx},${cy} r ${r}`).toBe(brute)
+    }
+  })
 })
 
 describe('population allocation', () => {
