@@ -143,6 +143,64 @@ const BINARY: Record<number, (v: DataView, p: number) => number> = {
 }
 /** PGCOPY\n\377\r\n\0, then 32-bit flags and the length of a header extension. */
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
+/** The binary COPY stream's start (no flags, no header extension) and its end (a field count of −1). */
+const COPY_START = Buffer.concat([SIGNATURE, Buffer.alloc(8)])
+const COPY_END = Buffer.from([0xff, 0xff])
+/** Fields at least this long go to the stream as they are; shorter ones are gathered with their neighbours. */
+const OWN_CHUNK = 4096
+
+/** One row of the binary COPY format, as chunks for the stream (see copyBinaryRows). */
+function* binaryRow(r: readonly unknown[]): Generator<Buffer> {
+  const count = Buffer.allocUnsafe(2)
+  count.writeInt16BE(r.length)
+  const small: Buffer[] = [count]
+  for (const v of r) {
+    const len = Buffer.allocUnsafe(4)
+    small.push(len)
+    if (v == null) {
+      len.writeInt32BE(-1)
+      continue
+    }
+    let bytes: Buffer
+    if (Buffer.isBuffer(v)) bytes = v
+    else if (typeof v === 'string') bytes = Buffer.from(v)
+    else if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      bytes = Buffer.allocUnsafe(8)
+      bytes.writeBigInt64BE(BigInt(v))
+    } else throw new Error(`copyBinaryRows: a ${typeof v} is not a field (Buffer, string, integer or null)`)
+    len.writeInt32BE(bytes.length)
+    if (bytes.length < OWN_CHUNK) small.push(bytes)
+    else {
+      yield Buffer.concat(small)
+      small.length = 0
+      yield bytes
+    }
+  }
+  if (small.length) yield Buffer.concat(small)
+}
+
+/**
+ * Rows into a table by COPY … FROM STDIN in the binary format, each value given as its binary form: a
+ * Buffer as it is (a binary array, bytea), a string as UTF-8 (text, json), an integer as int8, null as
+ * NULL. The Buffers go to the socket as they are: sent as query parameters, the driver copied each
+ * into a message buffer it grew by half again and again, ~0.2 s of the main thread for a 1M city's
+ * run of result sets and per-building arrays.
+ */
+export async function copyBinaryRows(
+  client: pg.ClientBase,
+  table: string,
+  columns: string,
+  rows: readonly (readonly unknown[])[],
+): Promise<void> {
+  const stream = client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN (FORMAT binary)`))
+  stream.on('error', () => {}) // (the pipeline's rejection is the one that counts: see bulkInsert)
+  function* chunks() {
+    yield COPY_START
+    for (const r of rows) yield* binaryRow(r)
+    yield COPY_END
+  }
+  await pipeline(Readable.from(chunks()), stream)
+}
 
 /**
  * Reads a query's numeric columns straight into Float64Arrays through COPY … TO STDOUT in the binary

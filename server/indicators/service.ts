@@ -197,7 +197,7 @@ export async function computeYear(
     const id = run.rows[0].id as number
     // Each indicator's sets go to PostgreSQL as soon as they are computed: the database inserts them
     // on its own core while Node computes the next indicator (README: design notes).
-    const writer = setWriter(client, city.code, id)
+    const writer = setWriter(client, city.code, id, { copy: db.supportsCopy })
     // The per-building arrays go the same way: the buildings' now, each coverage bitset once computed.
     const sendArrays = (arrays: [string, Buffer][]) =>
       writer.insert(

@@ -129,139 +129,144 @@ describe('result sets', () => {
     expect(rows[3]).toMatchObject({ variant: 'residents', unit_code: 'C1', extra: shared })
   })
 
-  it('writes sets while other work goes on, and the view gives the rows back', async () => {
-    const run = await newRun()
-    const rows = Array.from({ length: 3000 }, (_, k) => row(k, { level: k % 2 ? 'community' : 'area' }))
-    await inTransaction(t.db.knex, async (client) => {
-      const w = setWriter(client, '990900', run)
-      for (let b = 0; b < 3; b++) {
-        w.write(setsOf(rows.slice(b * 1000, (b + 1) * 1000).map((r) => ({ ...r, indicator: `ind_${b}` }))))
-        await new Promise((r) => setTimeout(r, 5))
-      }
-      await w.end()
-    })
-    const sets = await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])
-    expect(sets.rows[0].n).toBe(6)
-    const back = await t.db.knex('indicator_results').where({ run_id: run }).orderByRaw('substr(unit_code, 2)::int')
-    expect(back.length).toBe(3000)
-    for (const [k, b] of back.entries()) {
-      const want = rows[k]
-      const v = want.value
-      expect(b).toMatchObject({
-        city: '990900',
-        indicator: `ind_${Math.floor(k / 1000)}`,
-        level: want.level,
-        unit_code: want.unit_code,
-        unit_name: want.unit_name,
-        value: v == null || !Number.isFinite(v) ? null : v,
-        numerator: want.numerator,
-        denominator: want.denominator,
-        target: 85,
-        status: want.status,
-        extra: want.extra,
-      })
-    }
-    // A filter on the run, indicator, variant and level applies to the sets before they are unnested.
-    const plan = await t.db.knex.raw(
-      `EXPLAIN SELECT * FROM indicator_results WHERE run_id = ? AND indicator = 'ind_1' AND variant = 'area' AND level = 'area'`,
-      [run],
-    )
-    expect(plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n')).toMatch(
-      /Index Cond: \(\(run_id = '?\d+'?(::bigint)?\) AND \(indicator = 'ind_1'::text\) AND \(variant = 'area'::text\) AND \(level = 'area'::text\)\)/,
-    )
-  })
-
-  it('stores an extra every unit shares once, and units a level repeats once encoded, yet reads each back', async () => {
-    const run = await newRun()
-    const reason = { noData: { zh: '没有数据', en: 'no data' } }
-    const a = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'a', extra: reason }))
-    const b = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'b' }))
-    // The same codes under new names (a unit renamed between two sets of one level).
-    const c = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'c', unit_name: `改名 ${k}` }))
-    await inTransaction(t.db.knex, async (client) => {
-      const w = setWriter(client, '990900', run)
-      w.write(setsOf([...a, ...b]))
-      w.write(setsOf(c))
-      // What is queued and not yet sent is counted, so a run can wait past a bound.
-      expect(w.backlog()).toBeGreaterThan(50 * 12)
-      await w.settled()
-      expect(w.backlog()).toBe(0)
-      await w.end()
-    })
-    const stored = await t.db.knex.raw(
-      'SELECT indicator, cardinality(extra) n, extra_all FROM indicator_result_sets WHERE run_id = ? ORDER BY indicator',
-      [run],
-    )
-    expect(stored.rows).toEqual([
-      { indicator: 'a', n: 0, extra_all: reason },
-      { indicator: 'b', n: 50, extra_all: null },
-      { indicator: 'c', n: 50, extra_all: null },
-    ])
-    const back = await t.db.knex('indicator_results').where({ run_id: run })
-    const of = (ind: string) =>
-      back
-        .filter((r) => r.indicator === ind)
-        .sort((x, y) => Number(x.unit_code.slice(1)) - Number(y.unit_code.slice(1)))
-    expect(of('a').map((r) => r.extra)).toEqual(a.map(() => reason))
-    expect(of('b').map((r) => [r.unit_name, r.extra])).toEqual(b.map((r) => [r.unit_name, r.extra]))
-    expect(of('c').map((r) => r.unit_name)).toEqual(c.map((r) => r.unit_name))
-  })
-
-  it('what is queued while a statement is in flight goes in one statement per table', async () => {
-    const run = await newRun()
-    await inTransaction(t.db.knex, async (client) => {
-      const statements: string[] = []
-      // the real connection, its statements counted
-      const counted = Object.create(client) as typeof client
-      counted.query = ((text: string, params: unknown[]) => {
-        statements.push(text.slice(0, 30))
-        return client.query(text, params)
-      }) as typeof client.query
-      const w = setWriter(counted, '990900', run)
-      for (let b = 0; b < 10; b++) w.write(setsOf([row(b, { indicator: `ind_${b}` })]))
-      await w.end()
-      // the first write's statement at once, the nine written meanwhile in one more
-      expect(statements).toEqual(Array(2).fill('INSERT INTO indicator_result_s'))
-    })
-    const sets = await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])
-    expect(sets.rows[0].n).toBe(10)
-  })
-
-  it('a set PostgreSQL refuses fails the writer; nothing is kept and the connection rolls back and works', async () => {
-    const run = await newRun()
-    await expect(
-      inTransaction(t.db.knex, async (client) => {
-        const w = setWriter(client, '990900', run)
-        w.write(setsOf([row(1), row(2)]))
-        w.write(setsOf([row(3, { level: 'planet' as ResultRow['level'] })])) // the level check refuses it
-        w.write(setsOf([row(4, { indicator: 'later' })]))
-        await w.end()
-      }),
-    ).rejects.toThrow(/check constraint/)
-    expect(
-      (await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])).rows[0].n,
-    ).toBe(0)
-    // Abandoned midway (an indicator failed): what was sent settles, the rollback goes through.
-    await expect(
-      inTransaction(t.db.knex, async (client) => {
-        const w = setWriter(client, '990900', run)
-        w.write(setsOf([row(1)]))
-        try {
-          throw new Error('an indicator failed')
-        } catch (e) {
-          await w.abort()
-          throw e
+  // Both ways a writer sends: COPY in the binary format on PostgreSQL, multi-row INSERTs on the embedded engine.
+  for (const copy of [false, true]) {
+    it(`writes sets while other work goes on, and the view gives the rows back (${copy ? 'COPY' : 'INSERT'})`, async () => {
+      const run = await newRun()
+      const rows = Array.from({ length: 3000 }, (_, k) => row(k, { level: k % 2 ? 'community' : 'area' }))
+      await inTransaction(t.db.knex, async (client) => {
+        const w = setWriter(client, '990900', run, { copy })
+        for (let b = 0; b < 3; b++) {
+          w.write(setsOf(rows.slice(b * 1000, (b + 1) * 1000).map((r) => ({ ...r, indicator: `ind_${b}` }))))
+          await new Promise((r) => setTimeout(r, 5))
         }
-      }),
-    ).rejects.toThrow('an indicator failed')
-    expect(
-      (await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])).rows[0].n,
-    ).toBe(0)
-    await inTransaction(t.db.knex, async (client) => {
-      const w = setWriter(client, '990900', run)
-      w.write(setsOf([row(1), row(2)]))
-      await w.end()
+        await w.end()
+      })
+      const sets = await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])
+      expect(sets.rows[0].n).toBe(6)
+      const back = await t.db.knex('indicator_results').where({ run_id: run }).orderByRaw('substr(unit_code, 2)::int')
+      expect(back.length).toBe(3000)
+      for (const [k, b] of back.entries()) {
+        const want = rows[k]
+        const v = want.value
+        expect(b).toMatchObject({
+          city: '990900',
+          indicator: `ind_${Math.floor(k / 1000)}`,
+          level: want.level,
+          unit_code: want.unit_code,
+          unit_name: want.unit_name,
+          value: v == null || !Number.isFinite(v) ? null : v,
+          numerator: want.numerator,
+          denominator: want.denominator,
+          target: 85,
+          status: want.status,
+          extra: want.extra,
+        })
+      }
+      // A filter on the run, indicator, variant and level applies to the sets before they are unnested.
+      const plan = await t.db.knex.raw(
+        `EXPLAIN SELECT * FROM indicator_results WHERE run_id = ? AND indicator = 'ind_1' AND variant = 'area' AND level = 'area'`,
+        [run],
+      )
+      expect(plan.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n')).toMatch(
+        /Index Cond: \(\(run_id = '?\d+'?(::bigint)?\) AND \(indicator = 'ind_1'::text\) AND \(variant = 'area'::text\) AND \(level = 'area'::text\)\)/,
+      )
     })
-    expect((await t.db.knex('indicator_results').where({ run_id: run })).length).toBe(2)
-  })
+
+    it(`stores an extra every unit shares once, and units a level repeats once encoded, yet reads each back (${copy ? 'COPY' : 'INSERT'})`, async () => {
+      const run = await newRun()
+      const reason = { noData: { zh: '没有数据', en: 'no data' } }
+      const a = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'a', extra: reason }))
+      const b = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'b' }))
+      // The same codes under new names (a unit renamed between two sets of one level).
+      const c = Array.from({ length: 50 }, (_, k) => row(k, { indicator: 'c', unit_name: `改名 ${k}` }))
+      await inTransaction(t.db.knex, async (client) => {
+        const w = setWriter(client, '990900', run, { copy })
+        w.write(setsOf([...a, ...b]))
+        w.write(setsOf(c))
+        // What is queued and not yet sent is counted, so a run can wait past a bound.
+        expect(w.backlog()).toBeGreaterThan(50 * 12)
+        await w.settled()
+        expect(w.backlog()).toBe(0)
+        await w.end()
+      })
+      const stored = await t.db.knex.raw(
+        'SELECT indicator, cardinality(extra) n, extra_all FROM indicator_result_sets WHERE run_id = ? ORDER BY indicator',
+        [run],
+      )
+      expect(stored.rows).toEqual([
+        { indicator: 'a', n: 0, extra_all: reason },
+        { indicator: 'b', n: 50, extra_all: null },
+        { indicator: 'c', n: 50, extra_all: null },
+      ])
+      const back = await t.db.knex('indicator_results').where({ run_id: run })
+      const of = (ind: string) =>
+        back
+          .filter((r) => r.indicator === ind)
+          .sort((x, y) => Number(x.unit_code.slice(1)) - Number(y.unit_code.slice(1)))
+      expect(of('a').map((r) => r.extra)).toEqual(a.map(() => reason))
+      expect(of('b').map((r) => [r.unit_name, r.extra])).toEqual(b.map((r) => [r.unit_name, r.extra]))
+      expect(of('c').map((r) => r.unit_name)).toEqual(c.map((r) => r.unit_name))
+    })
+
+    it(`what is queued while a statement is in flight goes in one statement per table (${copy ? 'COPY' : 'INSERT'})`, async () => {
+      const run = await newRun()
+      await inTransaction(t.db.knex, async (client) => {
+        const statements: string[] = []
+        // the real connection, its statements counted
+        const counted = Object.create(client) as typeof client
+        counted.query = ((q: string | { text: string }, params: unknown[]) => {
+          statements.push((typeof q === 'string' ? q : q.text).slice(0, 30))
+          return client.query(q as string, params)
+        }) as typeof client.query
+        const w = setWriter(counted, '990900', run, { copy })
+        for (let b = 0; b < 10; b++) w.write(setsOf([row(b, { indicator: `ind_${b}` })]))
+        await w.end()
+        // the first write's statement at once, the nine written meanwhile in one more
+        expect(statements).toEqual(
+          Array(2).fill(copy ? 'COPY indicator_result_sets (ru' : 'INSERT INTO indicator_result_s'),
+        )
+      })
+      const sets = await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])
+      expect(sets.rows[0].n).toBe(10)
+    })
+
+    it(`a set PostgreSQL refuses fails the writer; nothing is kept and the connection rolls back and works (${copy ? 'COPY' : 'INSERT'})`, async () => {
+      const run = await newRun()
+      await expect(
+        inTransaction(t.db.knex, async (client) => {
+          const w = setWriter(client, '990900', run, { copy })
+          w.write(setsOf([row(1), row(2)]))
+          w.write(setsOf([row(3, { level: 'planet' as ResultRow['level'] })])) // the level check refuses it
+          w.write(setsOf([row(4, { indicator: 'later' })]))
+          await w.end()
+        }),
+      ).rejects.toThrow(/check constraint/)
+      expect(
+        (await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])).rows[0].n,
+      ).toBe(0)
+      // Abandoned midway (an indicator failed): what was sent settles, the rollback goes through.
+      await expect(
+        inTransaction(t.db.knex, async (client) => {
+          const w = setWriter(client, '990900', run, { copy })
+          w.write(setsOf([row(1)]))
+          try {
+            throw new Error('an indicator failed')
+          } catch (e) {
+            await w.abort()
+            throw e
+          }
+        }),
+      ).rejects.toThrow('an indicator failed')
+      expect(
+        (await t.db.knex.raw('SELECT count(*)::int n FROM indicator_result_sets WHERE run_id = ?', [run])).rows[0].n,
+      ).toBe(0)
+      await inTransaction(t.db.knex, async (client) => {
+        const w = setWriter(client, '990900', run, { copy })
+        w.write(setsOf([row(1), row(2)]))
+        await w.end()
+      })
+      expect((await t.db.knex('indicator_results').where({ run_id: run })).length).toBe(2)
+    })
+  }
 })

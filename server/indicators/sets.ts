@@ -2,6 +2,7 @@
 // codes, names, values and statuses as arrays in one order (migrations/008_result_sets.ts; the view
 // `indicator_results` unnests them for every reader). A million results are 592 rows.
 import type pg from 'pg'
+import { copyBinaryRows } from '../db/bulk.ts'
 import type { ColumnSet } from './compute.ts'
 
 // The arrays travel in PostgreSQL's binary array format (a Buffer parameter is sent as binary): the
@@ -227,7 +228,15 @@ const MAX_PARAMS = 65535
  * statement per table. Sent one statement per write, the run's ~200 statements fell behind at the
  * walking indicators, and the run waited ~0.55 s for 64 MB of them (1M buildings; README: design notes).
  */
-export function setWriter(client: pg.ClientBase, city: string, runId: number): SetWriter {
+export function setWriter(
+  client: pg.ClientBase,
+  city: string,
+  runId: number,
+  opts: {
+    /** by COPY in the binary format (PostgreSQL), else by multi-row INSERTs (the embedded engine) */
+    copy?: boolean
+  } = {},
+): SetWriter {
   let failed: unknown = null
   const cache: UnitCache = new Map()
   let queued = 0
@@ -238,11 +247,16 @@ export function setWriter(client: pg.ClientBase, city: string, runId: number): S
     while (waiting.size) {
       const [table, w] = waiting.entries().next().value!
       waiting.delete(table)
-      const per = Math.floor(MAX_PARAMS / w.rows[0].length)
-      for (let i = 0; i < w.rows.length && !failed; i += per)
-        await client.query(...multiInsert(table, w.columns, w.rows.slice(i, i + per))).catch((e) => {
-          failed ??= e
-        })
+      const refused = (e: unknown) => {
+        failed ??= e
+      }
+      if (opts.copy) {
+        if (!failed) await copyBinaryRows(client, table, w.columns, w.rows).catch(refused)
+      } else {
+        const per = Math.floor(MAX_PARAMS / w.rows[0].length)
+        for (let i = 0; i < w.rows.length && !failed; i += per)
+          await client.query(...multiInsert(table, w.columns, w.rows.slice(i, i + per))).catch(refused)
+      }
       queued -= w.bytes
     }
   }
