@@ -89,6 +89,10 @@ describe('copyRawRows', () => {
       expect(rows[1][1]!.length).toBe(0)
       expect(rows[3][1]!.length).toBe(5242880)
       expect(rows[3][1]![300]).toBe(300 % 256)
+      // Shared: the same bytes, read in place, the first field at a multiple of 8 in memory.
+      const shared = await copyRawRows(client, 'SELECT data FROM cc_raw WHERE i = 4', { share: true })
+      expect(shared[0][0]!.byteOffset % 8).toBe(0)
+      expect(shared[0][0]!.equals(rows[3][1]!)).toBe(true)
     } finally {
       await t.db.knex.client.releaseConnection(client)
     }

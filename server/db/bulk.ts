@@ -305,8 +305,25 @@ export async function copyRawRows(
   const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT (FORMAT binary)`))
   stream.on('error', () => {}) // (the loop below sees the first error; see copyColumns)
   const chunks: Buffer[] = []
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk)
-  const b = Buffer.concat(chunks)
+  let total = 0
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk)
+    total += chunk.length
+  }
+  // Shared fields are laid so that the first row's first field starts at a multiple of 8 in memory
+  // (after the 19-byte header, its extension, the field count and the length): a kept row's typed
+  // arrays can then be read in place (db/packed.ts unpackArrays' views) rather than copied again.
+  let b: Buffer
+  if (opts.share) {
+    const ext = chunks[0]?.length >= 19 ? chunks[0].readUInt32BE(15) : 0
+    const pad = (8 - ((19 + ext + 6) % 8)) % 8
+    b = Buffer.allocUnsafeSlow(total + pad).subarray(pad)
+    let o = 0
+    for (const c of chunks) {
+      b.set(c, o)
+      o += c.length
+    }
+  } else b = Buffer.concat(chunks, total)
   const broken = () => new Error('copyRawRows: not a whole binary COPY stream')
   if (b.length < 19 || !b.subarray(0, 11).equals(SIGNATURE)) throw broken()
   let p = 19 + b.readUInt32BE(15)

@@ -53,16 +53,24 @@ function layout(b: Buffer) {
 
 const asBuffer = (buf: Uint8Array) => Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
 
-/** What packArrays packed (each array a copy, aligned), or null if the bytes are not such a buffer. */
-export function unpackArrays(buf: Uint8Array): { meta: unknown; arrays: Arrays } | null {
+/**
+ * What packArrays packed, or null if the bytes are not such a buffer. Each array a copy; with `views`,
+ * arrays the bytes hold aligned are views of them instead (no copy: they keep all the bytes alive).
+ */
+export function unpackArrays(buf: Uint8Array, opts: { views?: boolean } = {}): { meta: unknown; arrays: Arrays } | null {
   const b = asBuffer(buf)
   const l = layout(b)
   if (!l) return null
   const arrays: Arrays = {}
   let o = l.start
   for (const [name, type, n] of l.arrays) {
-    const a = new TYPES[type](n)
-    new Uint8Array(a.buffer).set(b.subarray(o, o + a.byteLength))
+    const T = TYPES[type]
+    let a: Arrays[string]
+    if (opts.views && (b.byteOffset + o) % T.BYTES_PER_ELEMENT === 0) a = new T(b.buffer as ArrayBuffer, b.byteOffset + o, n)
+    else {
+      a = new T(n)
+      new Uint8Array(a.buffer).set(b.subarray(o, o + a.byteLength))
+    }
     arrays[name] = a
     o += Math.ceil(a.byteLength / 8) * 8
   }

@@ -60,7 +60,9 @@ export function unpackBuildings(
   buf: Uint8Array,
   units: { communities: number; streets: number; areas: number },
 ): KeptBuildings | null {
-  const a = unpackArrays(buf)?.arrays
+  // (the columns read in place: they live as long as the load; the membership, kept with the model, is
+  // copied out of the row's bytes so that they do not stay alive with it)
+  const a = unpackArrays(buf, { views: true })?.arrays
   if (!a) return null
   const cols: Float64Array[] = []
   for (let i = 0; i < BUILDING_COLUMNS; i++) {
@@ -75,7 +77,7 @@ export function unpackBuildings(
     const m = a[name]
     if (!(m instanceof Int32Array) || m.length !== n) return null
     for (let i = 0; i < n; i++) if (m[i] < -1 || m[i] >= count) return null
-    return m
+    return m.slice()
   }
   const community = of('community', units.communities)
   const street = of('street', units.streets)

@@ -327,14 +327,16 @@ function buildingArrays(B: CityModel['b']): [string, Buffer][] {
 
 /** Each 社区's 街道, each 小区's 社区 and each 街道's 区, by "level:code". */
 function unitParents(model: CityModel): Record<string, { code: string; name: string } | null> {
+  // One object filled in place (spreading three objects of ~23,000 keys at a million buildings into a
+  // fourth copied each twice, in dictionary mode).
+  const out: Record<string, { code: string; name: string } | null> = {}
   const of = (u: { code: string; name: string } | undefined) => (u ? { code: u.code, name: u.name } : null)
-  return {
-    ...Object.fromEntries(model.communities.map((c) => [`community:${c.code}`, of(model.streets[c.street])])),
-    ...Object.fromEntries(model.areas.map((a) => [`area:${a.code}`, of(model.communities[a.parent])])),
-    ...Object.fromEntries(
-      model.streets.map((s, i) => [`street:${s.code}`, of(model.districts[model.streetDistrict[i]])]),
-    ),
-  }
+  for (const c of model.communities) out[`community:${c.code}`] = of(model.streets[c.street])
+  for (const a of model.areas) out[`area:${a.code}`] = of(model.communities[a.parent])
+  model.streets.forEach((s, i) => {
+    out[`street:${s.code}`] = of(model.districts[model.streetDistrict[i]])
+  })
+  return out
 }
 
 /** How many problems these sets hold: a problem is a failing unit × indicator, in its primary variant. */

@@ -26,6 +26,15 @@ describe('the kept network’s bytes', () => {
     expect(u.arrays.empty.length).toBe(0)
     expect(unpackArrays(Buffer.from('not a kept network'))).toBeNull()
     expect(unpackArrays(packed.subarray(0, packed.length - 8))).toBeNull() // cut short
+    // Asked for views: read in place where the bytes lie aligned, copied where they do not.
+    const aligned = Buffer.alloc(packed.length + 8)
+    packed.copy(aligned, 8)
+    const v = unpackArrays(aligned.subarray(8), { views: true })!
+    expect(v.arrays.f.buffer).toBe(aligned.buffer)
+    expect([...v.arrays.f]).toEqual([...arrays.f])
+    const odd = unpackArrays(inside.subarray(3), { views: true })!
+    expect(odd.arrays.f.buffer).not.toBe(inside.buffer)
+    expect([...odd.arrays.f]).toEqual([...arrays.f])
   })
 
   it('rebuilds the graph from its nodes and edges as buildGraph made it, crossings and bridges included', () => {

@@ -19,7 +19,7 @@ export interface GraphMeta {
 }
 
 export function unpackGraph(buf: Uint8Array): { graph: Graph; meta: GraphMeta } | null {
-  const u = unpackArrays(buf)
+  const u = unpackArrays(buf, { views: true })
   const { x, y, segA, segB } = (u?.arrays ?? {}) as Record<string, unknown>
   if (!(x instanceof Float64Array && y instanceof Float64Array)) return null
   if (!(segA instanceof Int32Array && segB instanceof Int32Array) || x.length !== y.length) return null
@@ -31,7 +31,8 @@ export function unpackGraph(buf: Uint8Array): { graph: Graph; meta: GraphMeta } 
 export const packSnapped = (s: Snapped): Buffer => packArrays(null, { seg: s.seg, t: s.t, leg: s.leg })
 
 export function unpackSnapped(buf: Uint8Array, n: number): Snapped | null {
-  const a = unpackArrays(buf)?.arrays
+  // (read in place: the three arrays are all the bytes hold)
+  const a = unpackArrays(buf, { views: true })?.arrays
   if (!a || !(a.seg instanceof Int32Array) || !(a.t instanceof Float64Array) || !(a.leg instanceof Float64Array))
     return null
   if (a.seg.length !== n || a.t.length !== n || a.leg.length !== n) return null
