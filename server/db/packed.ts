@@ -57,7 +57,10 @@ const asBuffer = (buf: Uint8Array) => Buffer.from(buf.buffer, buf.byteOffset, bu
  * What packArrays packed, or null if the bytes are not such a buffer. Each array a copy; with `views`,
  * arrays the bytes hold aligned are views of them instead (no copy: they keep all the bytes alive).
  */
-export function unpackArrays(buf: Uint8Array, opts: { views?: boolean } = {}): { meta: unknown; arrays: Arrays } | null {
+export function unpackArrays(
+  buf: Uint8Array,
+  opts: { views?: boolean } = {},
+): { meta: unknown; arrays: Arrays } | null {
   const b = asBuffer(buf)
   const l = layout(b)
   if (!l) return null
@@ -66,7 +69,8 @@ export function unpackArrays(buf: Uint8Array, opts: { views?: boolean } = {}): {
   for (const [name, type, n] of l.arrays) {
     const T = TYPES[type]
     let a: Arrays[string]
-    if (opts.views && (b.byteOffset + o) % T.BYTES_PER_ELEMENT === 0) a = new T(b.buffer as ArrayBuffer, b.byteOffset + o, n)
+    if (opts.views && (b.byteOffset + o) % T.BYTES_PER_ELEMENT === 0)
+      a = new T(b.buffer as ArrayBuffer, b.byteOffset + o, n)
     else {
       a = new T(n)
       new Uint8Array(a.buffer).set(b.subarray(o, o + a.byteLength))
