@@ -392,6 +392,11 @@ describe('indicators on a hand-computed city', () => {
     expect(await rows()).toEqual(before)
     expect(parts(fromKept)).toEqual(parts(fromQueries))
     expect(fromQueries.facilities.length).toBeGreaterThan(0)
+    // Every site has the same keys in the same order, point or polygon (one object literal: one shape
+    // for V8, so the loops over sites read their fields through one map, not one per site).
+    expect(fromKept.facilities.some((s) => s.geom) && fromKept.facilities.some((s) => !s.geom)).toBe(true)
+    for (const sites of [fromKept.facilities, fromKept.green])
+      expect(new Set(sites.map((s) => Object.keys(s).join()))).toHaveProperty('size', 1)
     // The load reads what is kept, not the tables: a kept facilities row emptied gives no facilities.
     const fac = Number(
       (await knex('layer_current').where({ city: TEST_CITY, year: 2025, layer: 'facilities' }).first('upload_id'))
