@@ -6,18 +6,9 @@
 import { parentPort } from 'node:worker_threads'
 import type { CityModel } from '../indicators/model.ts'
 import { type FlagsRequest, networkFlags } from './flags.ts'
-import Flatbush from 'flatbush'
 import { type Graph, prepareSnapping } from './graph.ts'
 import { prepareSearch } from './reach.ts'
-import {
-  type CityNetwork,
-  graphOf,
-  joinNetwork,
-  type NetworkInput,
-  type NetworkSettings,
-  received,
-  sendable,
-} from './join.ts'
+import { type CityNetwork, graphOf, joinNetwork, type NetworkInput, type NetworkSettings } from './join.ts'
 
 type Points = { x: Float64Array; y: Float64Array }
 type Message =
@@ -38,10 +29,8 @@ function shared<T extends Float64Array | Int32Array>(a: T): T {
   return out
 }
 
-/** The graph with every array (and the segment index) in shared memory. */
+/** The graph with every array in shared memory. */
 function sharedGraph(g: Graph): Graph {
-  const index = g.index && new SharedArrayBuffer(g.index.data.byteLength)
-  if (index) new Uint8Array(index).set(new Uint8Array(g.index!.data))
   return {
     ...g,
     ...Object.fromEntries(
@@ -50,7 +39,6 @@ function sharedGraph(g: Graph): Graph {
         shared(g[k]),
       ]),
     ),
-    index: index && Flatbush.from(index),
   }
 }
 
@@ -76,14 +64,13 @@ parentPort!.on('message', (msg: Message) => {
     // Kept here for the flags and shared with the main thread, which reads it from the same memory.
     held = inSharedMemory(joinNetwork(built!.input, built!.graph, built!.settings, msg))
     built = null
-    parentPort!.postMessage(sendable(held))
+    parentPort!.postMessage(held)
     return
   }
-  // The model's parts networkFlags reads, around the network held here or as sent (its index rebuilt
-  // from its bytes).
+  // The model's parts networkFlags reads, around the network held here or as sent.
   const r = msg.flags
   const m = {
-    network: r.network ? received(r.network) : held,
+    network: r.network ?? held,
     b: { n: r.buildings },
     areas: { length: r.areas },
     residentialPoints: { ids: r.residentialIds },

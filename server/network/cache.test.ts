@@ -50,11 +50,8 @@ describe('the kept network’s bytes', () => {
     const meta = { noding: 'crossings' as const, lines: 4, excluded: 0 }
     const u = unpackGraph(packGraph(g, meta))!
     expect(u.meta).toEqual(meta)
-    const { index: a, ...rest } = u.graph
-    const { index: b, ...built } = g
-    expect(rest).toEqual(built)
-    expect(a!.data).toEqual(b!.data)
-    expect(built.componentSize.length).toBe(3)
+    expect(u.graph).toEqual(g)
+    expect(g.componentSize.length).toBe(3)
     // An edge naming a node the graph does not have is damage.
     const bad = packGraph({ ...g, segB: Int32Array.from(g.segB, (v, i) => (i ? v : g.nodes)) }, meta)
     expect(unpackGraph(bad)).toBeNull()

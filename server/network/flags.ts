@@ -6,7 +6,7 @@ import type { CityModel } from '../indicators/model.ts'
 import type { networkRequests } from '../indicators/compute.ts'
 import { sitesFor } from '../indicators/sites.ts'
 import type { Graph } from './graph.ts'
-import type { SentNetwork } from './join.ts'
+import type { CityNetwork } from './join.ts'
 import { markWithin, siteSources } from './reach.ts'
 
 export type Flags = { b: Uint8Array; a: Uint8Array; sites: number }
@@ -62,7 +62,7 @@ const nodeScratch = new WeakMap<Graph, Float64Array>()
 /** What a worker needs to compute a run's walking flags (build-worker.ts): the network and the sites. */
 export interface FlagsRequest {
   /** null: the worker's own, as it joined it (startNetwork's kept worker) */
-  network: SentNetwork | null
+  network: CityNetwork | null
   requests: ReturnType<typeof networkRequests>
   buildings: number
   areas: number

@@ -1,12 +1,10 @@
 // The walking network as a compact graph in typed arrays (metres, in the city's Gauss-Kruger zone):
-// nodes, edges in CSR form, a segment index for joining points to the network, and connected
-// components. Built from the roads layer when a year is loaded; pure, no database.
+// nodes, edges in CSR form, segments (joined to points through a grid of cells made when first asked)
+// and connected components. Built from the roads layer when a year is loaded; pure, no database.
 //
 // Noding: lines that share a vertex are joined there (OSM ways meet at shared nodes). With
 // `noding: 'crossings'` (centreline files that are not noded) two segments that cross are also
 // joined at the crossing — unless they are on different levels (bridge, tunnel or `layer`).
-import Flatbush from 'flatbush'
-
 export interface RoadLine {
   /** x0, y0, x1, y1, … in metres */
   coords: Float64Array
@@ -22,11 +20,10 @@ export interface Graph {
   off: Int32Array
   adj: Int32Array
   w: Float64Array
-  /** segments (one per edge): end nodes and length, indexed for nearest-segment queries */
+  /** segments (one per edge): end nodes and length (their grid for nearest-segment queries: SegmentGrid) */
   segA: Int32Array
   segB: Int32Array
   segLen: Float64Array
-  index: Flatbush | null
   component: Int32Array
   componentSize: Int32Array
 }
@@ -236,7 +233,7 @@ export function buildGraph(lines: RoadLine[], opts: { noding: 'vertices' | 'cros
 }
 
 /**
- * The graph of these nodes and edges: adjacency, lengths, segment index and components, all derived
+ * The graph of these nodes and edges: adjacency, lengths and components, all derived
  * from the nodes' positions and each edge's two ends (so a stored graph keeps only those: cache.ts).
  */
 export function graphFromEdges(x: Float64Array, y: Float64Array, segA: Int32Array, segB: Int32Array): Graph {
@@ -261,18 +258,6 @@ export function graphFromEdges(x: Float64Array, y: Float64Array, segA: Int32Arra
     adj[fill[segB[e]]] = segA[e]
     w[fill[segB[e]]++] = segLen[e]
   }
-  let index: Flatbush | null = null
-  if (E) {
-    index = new Flatbush(E)
-    for (let e = 0; e < E; e++)
-      index.add(
-        Math.min(x[segA[e]], x[segB[e]]),
-        Math.min(y[segA[e]], y[segB[e]]),
-        Math.max(x[segA[e]], x[segB[e]]),
-        Math.max(y[segA[e]], y[segB[e]]),
-      )
-    index.finish()
-  }
   // Connected components (iterative flood fill).
   const component = new Int32Array(nodes).fill(-1)
   const sizes: number[] = []
@@ -295,7 +280,7 @@ export function graphFromEdges(x: Float64Array, y: Float64Array, segA: Int32Arra
     }
     sizes.push(size)
   }
-  return { nodes, x, y, off, adj, w, segA, segB, segLen, index, component, componentSize: Int32Array.from(sizes) }
+  return { nodes, x, y, off, adj, w, segA, segB, segLen, component, componentSize: Int32Array.from(sizes) }
 }
 
 /** A point joined to the network: the nearest segment, the fraction along it, and the access leg. */
@@ -305,16 +290,35 @@ export interface Snap {
   leg: number
 }
 
-/** The nearest point of the nearest segment within `cap` metres, or null (off the network). */
+/**
+ * The nearest point of the nearest segment within `cap` metres, or null (off the network). From the
+ * segment grid, as snapMany (a Flatbush search allocated an array per square: the joins of a 1M city's
+ * parks, sampled every 10 m of their outlines, were ~0.5 s of the flags worker that way).
+ */
 export function snap(g: Graph, px: number, py: number, cap: number): Snap | null {
-  if (!g.index) return null
-  // The segments whose boxes meet a square around the point, the square doubled until the nearest of them
-  // is no farther than its half-width: every segment wholly outside the square is farther than that, so
-  // the answer (ties to the lower segment) is exact. A box search is ~3× cheaper than the k-nearest one
-  // this replaced (a million homes snapped: see the README's network row), and most homes are settled by
-  // the first square.
+  if (!g.segA.length || !Number.isFinite(px) || !Number.isFinite(py)) return null
+  return snapAt(g, segmentGrid(g), px, py, cap, snapCandidates)
+}
+const snapCandidates: number[] = []
+
+/**
+ * The segments in the grid cells meeting a square around the point, the square doubled until the
+ * nearest of them is no farther than its half-width: every segment wholly outside the square is farther
+ * than that, so the answer (ties to the lower segment) is exact, and most points are settled by the
+ * first square. (A box search was ~3× cheaper than the k-nearest one it replaced; the grid cheaper again.)
+ */
+function snapAt(g: Graph, grid: SegmentGrid, px: number, py: number, cap: number, candidates: number[]): Snap | null {
+  const { x0, y0, size, nx, ny, start, seg } = grid
   for (let r = Math.min(SNAP_FIRST_M, cap); ; r = Math.min(r * 2, cap)) {
-    const best = nearestOf(g, px, py, cap, g.index.search(px - r, py - r, px + r, py + r))
+    candidates.length = 0
+    const i0 = Math.max(0, Math.floor((px - r - x0) / size)),
+      i1 = Math.min(nx - 1, Math.floor((px + r - x0) / size))
+    const j0 = Math.max(0, Math.floor((py - r - y0) / size)),
+      j1 = Math.min(ny - 1, Math.floor((py + r - y0) / size))
+    for (let j = j0; j <= j1; j++)
+      for (let c = j * nx + i0, c1 = j * nx + i1; c <= c1; c++)
+        for (let q = start[c]; q < start[c + 1]; q++) candidates.push(seg[q])
+    const best = nearestOf(g, px, py, cap, candidates)
     if ((best && best.leg <= r) || r >= cap) return best
   }
 }
@@ -323,11 +327,11 @@ export function snap(g: Graph, px: number, py: number, cap: number): Snap | null
 const SNAP_FIRST_M = 40
 
 /**
- * The segments bucketed into square cells by their boxes: what snapMany asks instead of the index. A
- * Flatbush search returns a fresh array per square, a million times when a city's homes are joined
- * (with the collector's work, ~2.5 s of the network's thread); a cell lists its segments in place.
- * A cell's segments are a superset of those whose boxes meet a square covering it, and every segment
- * outside the square is farther than its half-width, so the nearest is the one snap finds.
+ * The segments bucketed into square cells by their boxes: what snap and snapMany ask. A Flatbush index
+ * of the segments, which they asked before, returned a fresh array per square, a million times when a
+ * city's homes are joined (with the collector's work, ~2.5 s of the network's thread); a cell lists its
+ * segments in place. A cell's segments are a superset of those whose boxes meet a square covering it,
+ * and every segment outside the square is farther than its half-width, so the nearest is exact.
  */
 interface SegmentGrid {
   x0: number
@@ -417,29 +421,15 @@ export function snapMany(
   cap: number,
   each: (i: number, s: Snap) => void,
 ) {
-  if (!g.index || !g.segA.length) return
+  if (!g.segA.length) return
   const grid = segmentGrid(g)
-  const { x0, y0, size, nx, ny, start, seg } = grid
   const candidates: number[] = []
   for (let i = 0; i < xs.length; i++) {
     const px = xs[i],
       py = ys[i]
     if (!Number.isFinite(px) || !Number.isFinite(py)) continue
-    for (let r = Math.min(SNAP_FIRST_M, cap); ; r = Math.min(r * 2, cap)) {
-      candidates.length = 0
-      const i0 = Math.max(0, Math.floor((px - r - x0) / size)),
-        i1 = Math.min(nx - 1, Math.floor((px + r - x0) / size))
-      const j0 = Math.max(0, Math.floor((py - r - y0) / size)),
-        j1 = Math.min(ny - 1, Math.floor((py + r - y0) / size))
-      for (let j = j0; j <= j1; j++)
-        for (let c = j * nx + i0, c1 = j * nx + i1; c <= c1; c++)
-          for (let q = start[c]; q < start[c + 1]; q++) candidates.push(seg[q])
-      const best = nearestOf(g, px, py, cap, candidates)
-      if ((best && best.leg <= r) || r >= cap) {
-        if (best) each(i, best)
-        break
-      }
-    }
+    const best = snapAt(g, grid, px, py, cap, candidates)
+    if (best) each(i, best)
   }
 }
 
@@ -461,7 +451,7 @@ function nearestOf(g: Graph, px: number, py: number, cap: number, candidates: nu
     const ex = px - (ax + t * dx),
       ey = py - (ay + t * dy)
     const leg = Math.sqrt(ex * ex + ey * ey)
-    // Ties go to the lower segment number, so the answer does not depend on the index's order.
+    // Ties go to the lower segment number, so the answer does not depend on the candidates' order.
     if (leg <= cap && (bestSeg < 0 || leg < bestLeg - 1e-9 || (Math.abs(leg - bestLeg) <= 1e-9 && s < bestSeg))) {
       bestSeg = s
       bestT = t

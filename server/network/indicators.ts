@@ -6,7 +6,6 @@ import { type CityModel, hasNetwork, settleNetwork } from '../indicators/model.t
 import { type ColumnSet, Sums, networkRequests } from '../indicators/compute.ts'
 import type { Worker } from 'node:worker_threads'
 import { WALK_SPEED_SOURCE, networkWorker } from './load.ts'
-import { sendable } from './join.ts'
 import type { Flags, FlagsRequest } from './flags.ts'
 
 export const NETWORK_MODEL =
@@ -56,7 +55,7 @@ export function networkFlagsAhead(
       if (!fresh) listen(w)
       w.ref()
       const request: FlagsRequest = {
-        network: own ? null : sendable(net),
+        network: own ? null : net,
         requests,
         buildings: m.b.n,
         areas: m.areas.length,

@@ -1,7 +1,6 @@
 // The walking network from its input (roads as read, or a graph as kept) and the points joined to it,
 // and the network as it crosses between threads. Pure: the network's worker thread (build-worker.ts)
 // runs this without the database modules network/load.ts reads the roads with.
-import Flatbush from 'flatbush'
 import { type Graph, type RoadLine, buildGraph } from './graph.ts'
 import { type Snapped, snapAll } from './reach.ts'
 import { unpackGraph } from './packed.ts'
@@ -134,14 +133,3 @@ export function joinNetwork(
     kept: { graph: built.kept, homes: r.snapped != null },
   }
 }
-
-/** A network as it crosses between threads: the segment index as its bytes. */
-export type SentNetwork = Omit<CityNetwork, 'graph'> & { graph: Omit<Graph, 'index'> & { index: ArrayBuffer | null } }
-export const sendable = (net: CityNetwork): SentNetwork => ({
-  ...net,
-  graph: { ...net.graph, index: (net.graph.index?.data as ArrayBuffer | undefined) ?? null },
-})
-export const received = (net: SentNetwork): CityNetwork => ({
-  ...net,
-  graph: { ...net.graph, index: net.graph.index && Flatbush.from(net.graph.index) },
-})

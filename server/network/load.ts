@@ -16,10 +16,8 @@ import {
   type NetworkInput,
   type NetworkSettings,
   type RoadRow,
-  type SentNetwork,
   graphOf,
   joinNetwork,
-  received,
 } from './join.ts'
 
 export const DEFAULT_NETWORK: NetworkSettings = {
@@ -192,7 +190,7 @@ export function startNetwork(
       const w = worker as Worker | null
       if (!w || failed) return local(inp, points)
       const reply = new Promise<CityNetwork | null>((resolve) => {
-        w.once('message', (net: SentNetwork) => resolve(received(net)))
+        w.once('message', (net: CityNetwork) => resolve(net))
         w.once('error', () => resolve(null))
         w.once('exit', () => resolve(null))
       })

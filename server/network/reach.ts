@@ -422,9 +422,54 @@ export function distancesAt(
   d: Float64Array,
   into?: Float64Array,
 ): Float64Array {
-  // Sources on the same segment as a point are reached along the segment itself. Few segments hold a
-  // source, so a flag per segment answers most points before the map is asked (a map lookup for each
-  // of 900,000 homes, for each of ~25 requests, was ~3 s of the flags worker at city scale).
+  const out = (into ?? new Float64Array(pts.seg.length)).fill(Infinity)
+  const { a, b, toA, toB } = segmentEnds(g, pts)
+  return onSourceSegments(g, sources, (flag, bySeg) => {
+    for (let i = 0; i < out.length; i++) {
+      const s = pts.seg[i]
+      if (s < 0) continue
+      let best = Math.min(d[a[i]] + toA[i], d[b[i]] + toB[i])
+      if (flag[s]) for (const x of bySeg.get(s)!) best = Math.min(best, x.leg + Math.abs(x.t - pts.t[i]) * g.segLen[s])
+      out[i] = pts.leg[i] + best
+    }
+    return out
+  })
+}
+
+/**
+ * Marks out[ids[i]] = 1 for every point whose distance (as distancesAt gives it) is within `r`: the
+ * same sums and test, without writing each distance out and reading it back (7 MB each way a request
+ * at a million homes).
+ */
+function markReached(
+  g: Graph,
+  pts: Snapped,
+  sources: Snap[],
+  d: Float64Array,
+  r: number,
+  ids: Int32Array,
+  out: Uint8Array,
+): void {
+  const { a, b, toA, toB } = segmentEnds(g, pts)
+  const { seg, leg, t } = pts
+  onSourceSegments(g, sources, (flag, bySeg) => {
+    for (let i = 0; i < seg.length; i++) {
+      const s = seg[i]
+      if (s < 0) continue
+      let best = Math.min(d[a[i]] + toA[i], d[b[i]] + toB[i])
+      if (flag[s]) for (const x of bySeg.get(s)!) best = Math.min(best, x.leg + Math.abs(x.t - t[i]) * g.segLen[s])
+      if (leg[i] + best <= r) out[ids[i]] = 1
+    }
+  })
+}
+
+/**
+ * Calls `body` with a flag per segment set where a source joins it, and those sources by segment.
+ * Sources on the same segment as a point are reached along the segment itself; few segments hold a
+ * source, so the flag answers most points before the map is asked (a map lookup for each of 900,000
+ * homes, for each of ~25 requests, was ~3 s of the flags worker at city scale).
+ */
+function onSourceSegments<T>(g: Graph, sources: Snap[], body: (flag: Uint8Array, bySeg: Map<number, Snap[]>) => T): T {
   const bySeg = new Map<number, Snap[]>()
   let flag = sourceSegments.get(g)
   if (!flag) sourceSegments.set(g, (flag = new Uint8Array(g.segA.length)))
@@ -434,20 +479,11 @@ export function distancesAt(
     if (a) a.push(s)
     else bySeg.set(s.seg, [s])
   }
-  const out = (into ?? new Float64Array(pts.seg.length)).fill(Infinity)
-  const { a, b, toA, toB } = segmentEnds(g, pts)
   try {
-    for (let i = 0; i < out.length; i++) {
-      const s = pts.seg[i]
-      if (s < 0) continue
-      let best = Math.min(d[a[i]] + toA[i], d[b[i]] + toB[i])
-      if (flag[s]) for (const x of bySeg.get(s)!) best = Math.min(best, x.leg + Math.abs(x.t - pts.t[i]) * g.segLen[s])
-      out[i] = pts.leg[i] + best
-    }
+    return body(flag, bySeg)
   } finally {
     for (const s of sources) flag[s.seg] = 0
   }
-  return out
 }
 /** A zeroed flag per segment, borrowed by distancesAt (and left zeroed). */
 const sourceSegments = new WeakMap<Graph, Uint8Array>()
@@ -569,16 +605,8 @@ export function markWithin(g: Graph, sets: PointFlags[], sources: Snap[], radius
   if (!sources.length) return
   const r = radius + RADIUS_TOLERANCE_M
   const nd = nodeDistances(g, sources, r, scratch)
-  for (const { pts, ids, out } of sets) {
-    // (into the point set's own scratch: a new array each time was ~7 MB a request at a million homes)
-    let into = pointScratch.get(pts)
-    if (!into) pointScratch.set(pts, (into = new Float64Array(pts.seg.length)))
-    const d = distancesAt(g, pts, sources, nd, into)
-    for (let k = 0; k < d.length; k++) if (d[k] <= r) out[ids[k]] = 1
-  }
+  for (const { pts, ids, out } of sets) markReached(g, pts, sources, nd, r, ids, out)
 }
-
-const pointScratch = new WeakMap<Snapped, Float64Array>()
 
 /** Marks out[ids[k]] = 1 for every point within `radius` walking metres of a source. */
 export function markNetworkCovered(

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_NETWORK, startNetwork } from './load.ts'
 import type { CityNetwork, NetworkInput, RoadRow } from './join.ts'
+import { snap } from './graph.ts'
 
 function city(): NetworkInput {
   const roads: RoadRow[] = []
@@ -82,8 +83,14 @@ describe('the walking network built in a worker', () => {
     expect(there.excluded).toBe(1)
     expect(there.noding).toBe('crossings')
     expect(there.gates.x).toEqual(Float64Array.of(1000))
-    // The index came back whole: the same segments around a point.
-    expect(w.index!.search(1990, 1990, 2010, 2010).sort()).toEqual(g.index!.search(1990, 1990, 2010, 2010).sort())
+    // Points join the worker's graph where they join this one.
+    expect(snap(g, 1990, 1990, 150)).not.toBeNull()
+    for (const [px, py] of [
+      [1990, 1990],
+      [2010, 1500],
+      [-40, 300],
+    ])
+      expect(snap(w, px, py, 150), `${px},${py}`).toEqual(snap(g, px, py, 150))
   })
 
   it('a city without roads has no network, with or without a worker', async () => {
