@@ -4,6 +4,8 @@
 // main thread computes the straight-line ones (network/indicators.ts networkFlagsAhead). Pure
 // computation, no database; the flags go back transferred, not copied.
 import { parentPort } from 'node:worker_threads'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { CityModel } from '../indicators/model.ts'
 import { type FlagsRequest, networkFlags } from './flags.ts'
 import { type Graph, prepareSnapping } from './graph.ts'
@@ -15,6 +17,20 @@ type Message =
   | { input: NetworkInput; settings: NetworkSettings }
   | { residential: Points & { snapped?: import('./reach.ts').Snapped | null }; areas: Points }
   | { flags: FlagsRequest }
+  | { release: true }
+
+/** The collector, asked for when the worker is released (null if this Node does not allow it). */
+const collect: (() => void) | null = (() => {
+  // (the flag is the process's: set for the moment a context is made that has the function, then unset)
+  try {
+    setFlagsFromString('--expose-gc')
+    return runInNewContext('gc') as () => void
+  } catch {
+    return null
+  } finally {
+    setFlagsFromString('--no-expose-gc')
+  }
+})()
 
 let built: { input: NetworkInput; settings: NetworkSettings; graph: ReturnType<typeof graphOf> } | null = null
 /** The joined network, kept for the run's walking flags (its arrays shared with the main thread). */
@@ -58,6 +74,15 @@ parentPort!.on('message', (msg: Message) => {
     prepareSnapping(graph)
     prepareSearch(graph)
     built = { input: msg.input, settings: msg.settings, graph: { ...b, graph } }
+    return
+  }
+  if ('release' in msg) {
+    // Released until the next run (network/load.ts releaseWorker): what it held goes, and the
+    // collector runs now rather than whenever this thread next allocates, so that the graph's shared
+    // memory is not kept alive by an idle thread.
+    built = null
+    held = null
+    collect?.()
     return
   }
   if ('residential' in msg) {

@@ -5,7 +5,7 @@ import type { IndicatorDef } from '../indicators/registry.ts'
 import { type CityModel, hasNetwork, settleNetwork } from '../indicators/model.ts'
 import { type ColumnSet, Sums, networkRequests } from '../indicators/compute.ts'
 import type { Worker } from 'node:worker_threads'
-import { WALK_SPEED_SOURCE, networkWorker } from './load.ts'
+import { WALK_SPEED_SOURCE, networkWorker, releaseWorker } from './load.ts'
 import type { Flags, FlagsRequest } from './flags.ts'
 
 export const NETWORK_MODEL =
@@ -32,7 +32,10 @@ export function networkFlagsAhead(
   if (!requests.length || (opts.worker !== 'always' && m.residentialPoints.ids.length < FLAGS_WORKER_MIN_HOMES)) {
     // No flags for it: the worker that joined the network is not kept waiting.
     settleNetwork(m).then(
-      () => m.takeNetworkWorker?.()?.terminate(),
+      () => {
+        const k = m.takeNetworkWorker?.()
+        if (k) releaseWorker(k)
+      },
       () => {},
     )
     return null
@@ -41,9 +44,14 @@ export function networkFlagsAhead(
   // still being joined.
   const fresh = m.takeNetworkWorker ? null : networkWorker()
   let w: Worker | null = fresh
+  // (a worker that answered goes back for the next run; one that failed or ended is ended)
+  let answered = false
   const reply = new Promise<Map<string, Flags>>((resolve, reject) => {
     const listen = (worker: Worker) => {
-      worker.once('message', (flags: [string, Flags][]) => resolve(new Map(flags)))
+      worker.once('message', (flags: [string, Flags][]) => {
+        answered = true
+        resolve(new Map(flags))
+      })
       worker.once('error', () => resolve(new Map()))
       worker.once('exit', () => resolve(new Map()))
     }
@@ -66,7 +74,10 @@ export function networkFlagsAhead(
       }
       w.postMessage({ flags: request })
     }, reject)
-  }).finally(() => w?.terminate())
+  }).finally(() => {
+    if (w && answered) releaseWorker(w)
+    else void w?.terminate()
+  })
   // A network that failed to build fails the run where it awaits this; a run that failed first never does.
   reply.catch(() => {})
   return reply

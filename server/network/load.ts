@@ -123,8 +123,52 @@ export async function readNetwork(
   return { roads: [], ...roads, gates: gates as [number, number][], graphKey: key, size }
 }
 
-/** A worker thread running build-worker.ts (the graph and joins, or a run's walking flags). */
-export const networkWorker = (): Worker => tsWorker(new URL('./build-worker.ts', import.meta.url))
+/**
+ * A worker thread running build-worker.ts (the graph and joins, or a run's walking flags): one an
+ * earlier run released if there is one, else a new one.
+ */
+export function networkWorker(): Worker {
+  for (const w of idle) {
+    idle.delete(w)
+    dropListeners(w)
+    // (threadId is −1 once the thread has ended)
+    if (w.threadId >= 0) return w
+  }
+  return tsWorker(new URL('./build-worker.ts', import.meta.url))
+}
+
+/**
+ * The listeners a run left on a worker, event by event (not removeAllListeners(): Node's own
+ * 'newListener' hooks, which reference the message port while 'message' has listeners, must stay).
+ */
+const dropListeners = (w: Worker) => {
+  for (const e of ['message', 'messageerror', 'error', 'exit', 'online']) w.removeAllListeners(e)
+}
+
+/** Workers released by earlier runs, waiting for the next (at most MAX_IDLE_WORKERS). */
+const idle = new Set<Worker>()
+const MAX_IDLE_WORKERS = 1
+
+/**
+ * Done with a worker that is not in the middle of anything: it drops what it holds and waits for the
+ * next run, not keeping the process up. A new thread for each run loaded its modules and compiled its
+ * code afresh — the flags worker ran cold every run, its hot loops interpreted until optimised.
+ */
+export function releaseWorker(w: Worker): void {
+  dropListeners(w)
+  if (w.threadId < 0) return
+  if (idle.size >= MAX_IDLE_WORKERS) {
+    void w.terminate()
+    return
+  }
+  w.postMessage({ release: true })
+  w.unref()
+  // (one that fails or ends while it waits is not handed out)
+  const gone = () => idle.delete(w)
+  w.once('exit', gone)
+  w.once('error', gone)
+  idle.add(w)
+}
 
 /** Roads from which the network is built on a second core (below it a worker costs more than it saves). */
 export const WORKER_MIN_ROADS = 5000
@@ -202,7 +246,8 @@ export function startNetwork(
       if (net && opts.keep) {
         w.unref()
         kept = { w, timer: setTimeout(() => job.close(), KEEP_MS).unref() }
-      } else void w.terminate()
+      } else if (net) releaseWorker(w)
+      else void w.terminate()
       return net ?? local(inp, points)
     },
     takeWorker() {
@@ -214,7 +259,8 @@ export function startNetwork(
     close() {
       if (worker) void (worker as Worker).terminate()
       worker = null
-      void job.takeWorker()?.terminate()
+      const k = job.takeWorker()
+      if (k) releaseWorker(k)
     },
   }
   return job

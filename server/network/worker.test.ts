@@ -1,8 +1,8 @@
 // The walking network built in a worker thread is the network built on the main thread: the same
-// graph, index and joins, on a grid of streets that cross without shared vertices (crossings noded),
+// graph and joins, on a grid of streets that cross without shared vertices (crossings noded),
 // with a motorway nobody walks along and a bridge over it.
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_NETWORK, startNetwork } from './load.ts'
+import { DEFAULT_NETWORK, networkWorker, releaseWorker, startNetwork } from './load.ts'
 import type { CityNetwork, NetworkInput, RoadRow } from './join.ts'
 import { snap } from './graph.ts'
 
@@ -91,6 +91,31 @@ describe('the walking network built in a worker', () => {
       [-40, 300],
     ])
       expect(snap(w, px, py, 150), `${px},${py}`).toEqual(snap(g, px, py, 150))
+  })
+
+  it('a worker done with a run waits for the next (a new thread only when none waits) and builds the same network', async () => {
+    const first = await built('always')
+    // The job released its worker: the next one asked for is that thread, not a new one.
+    const w = networkWorker()
+    const id = w.threadId
+    releaseWorker(w)
+    const again = await built('always')
+    const w2 = networkWorker()
+    expect(w2.threadId).toBe(id)
+    // Its listeners from the run are gone (Node's own stay), and it still answers.
+    expect(w2.listenerCount('message') + w2.listenerCount('error') + w2.listenerCount('exit')).toBe(0)
+    releaseWorker(w2)
+    for (const k of ['x', 'y', 'segA', 'segB', 'segLen'] as const) expect(again.graph[k]).toEqual(first.graph[k])
+    expect(again.residential.seg).toEqual(first.residential.seg)
+    // A worker that ended while it waited is not handed out.
+    const w3 = networkWorker()
+    const ended = w3.threadId
+    await w3.terminate()
+    releaseWorker(w3)
+    const w4 = networkWorker()
+    expect(w4.threadId).toBeGreaterThan(0)
+    expect(w4.threadId).not.toBe(ended)
+    releaseWorker(w4)
   })
 
   it('a city without roads has no network, with or without a worker', async () => {
