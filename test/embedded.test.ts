@@ -108,6 +108,8 @@ describe('embedded PostGIS engine', () => {
     const iv = setInterval(() => ticks++, 10)
     await db.knex.raw('SELECT pg_sleep(0.6)')
     clearInterval(iv)
-    expect(ticks).toBeGreaterThan(30)
+    // A frozen thread fires at most once; a free one ~60 times, fewer on a machine busy with the rest
+    // of the suite (28 seen on two cores with the browser tests running).
+    expect(ticks).toBeGreaterThan(15)
   })
 })
