@@ -312,12 +312,13 @@ export async function copyRawRows(
   }
   // Shared fields are laid so that the first row's first field starts at a multiple of 8 in memory
   // (after the 19-byte header, its extension, the field count and the length): a kept row's typed
-  // arrays can then be read in place (db/packed.ts unpackArrays' views) rather than copied again.
+  // arrays can then be read in place (db/packed.ts unpackArrays' views) rather than copied again. And
+  // in shared memory: posted to a worker thread (a kept graph, the homes' join), they are not copied.
   let b: Buffer
   if (opts.share) {
     const ext = chunks[0]?.length >= 19 ? chunks[0].readUInt32BE(15) : 0
     const pad = (8 - ((19 + ext + 6) % 8)) % 8
-    b = Buffer.allocUnsafeSlow(total + pad).subarray(pad)
+    b = Buffer.from(new SharedArrayBuffer(total + pad)).subarray(pad)
     let o = 0
     for (const c of chunks) {
       b.set(c, o)

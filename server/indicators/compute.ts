@@ -377,23 +377,86 @@ function coverageDenominators(m: CityModel) {
   return hit
 }
 
+/**
+ * Into each cell: the covered homes' footprint and residents, and the count of homes not covered. The
+ * homes' footprints and residents are read in their own order (copied once per model); where every one
+ * is finite, a home adds its values times its flag (x + 0 is x) instead of branching on a flag that
+ * covers 30–90 % of homes in no order a branch predictor learns: ~40 calls a run over 900,000 homes.
+ */
+function coveredCellSums(m: CityModel, b: Uint8Array, cA: Float64Array, cR: Float64Array, cG: Float64Array): void {
+  const { of } = residentialCells(m)
+  const { ids, footprint, residents, finite } = homeValues(m)
+  if (finite) {
+    // A cell's sums are held in locals while its homes come one after another (as they mostly do),
+    // stored when the cell changes: the same additions in the same order, without each waiting for
+    // the last one's store to the array.
+    let c = -1,
+      sa = 0,
+      sr = 0,
+      sg = 0
+    for (let k = 0; k < ids.length; k++) {
+      const ck = of[k]
+      if (ck !== c) {
+        if (c >= 0) {
+          cA[c] = sa
+          cR[c] = sr
+          cG[c] = sg
+        }
+        c = ck
+        sa = cA[c]
+        sr = cR[c]
+        sg = cG[c]
+      }
+      const f = b[ids[k]]
+      sa += f * footprint[k]
+      sr += f * residents[k]
+      sg += 1 - f
+    }
+    if (c >= 0) {
+      cA[c] = sa
+      cR[c] = sr
+      cG[c] = sg
+    }
+  } else
+    for (let k = 0; k < ids.length; k++) {
+      const c = of[k]
+      if (b[ids[k]]) {
+        cA[c] += footprint[k]
+        cR[c] += residents[k]
+      } else cG[c]++
+    }
+}
+
+/** Each home's footprint and residents in the order of m.residentialPoints, and whether all are finite. */
+const homesByModel = new WeakMap<
+  CityModel,
+  { ids: Int32Array; footprint: Float64Array; residents: Float64Array; finite: boolean }
+>()
+function homeValues(m: CityModel) {
+  let hit = homesByModel.get(m)
+  if (hit) return hit
+  const ids = m.residentialPoints.ids
+  const footprint = new Float64Array(ids.length),
+    residents = new Float64Array(ids.length)
+  let finite = true
+  for (let k = 0; k < ids.length; k++) {
+    footprint[k] = m.b.footprint[ids[k]]
+    residents[k] = m.b.residents[ids[k]]
+    if (!Number.isFinite(footprint[k]) || !Number.isFinite(residents[k])) finite = false
+  }
+  hit = { ids, footprint, residents, finite }
+  homesByModel.set(m, hit)
+  return hit
+}
+
 /** Residential footprint, residents and 小区 counts, covered and in total, per unit: a set per variant and level. */
 export function coverageSets(m: CityModel, def: IndicatorDef, b: Uint8Array, a: Uint8Array | null): ColumnSet[] {
-  const B = m.b
   const { area: denA, residents: denR } = coverageDenominators(m)
   const cells = residentialCells(m)
-  const ids = m.residentialPoints.ids
   const cA = new Float64Array(cells.n),
     cR = new Float64Array(cells.n),
     cG = new Float64Array(cells.n)
-  for (let k = 0; k < ids.length; k++) {
-    const i = ids[k],
-      c = cells.of[k]
-    if (b[i]) {
-      cA[c] += B.footprint[i]
-      cR[c] += B.residents[i]
-    } else cG[c]++
-  }
+  coveredCellSums(m, b, cA, cR, cG)
   const numA = foldCells(m, cells, cA),
     numR = foldCells(m, cells, cR),
     gapB = foldCells(m, cells, cG)

@@ -40,6 +40,8 @@ const buffersOf = (arrays: ArrayBufferView[]) => [...new Set(arrays.map((a) => a
 
 /** A typed array's copy in shared memory: posted to another thread, it is shared, not copied. */
 function shared<T extends Float64Array | Int32Array>(a: T): T {
+  // (already there: a kept graph's and join's arrays are views of the shared bytes they were read into)
+  if (a.buffer instanceof SharedArrayBuffer) return a
   const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength))
   out.set(a)
   return out
