@@ -326,19 +326,24 @@ export function residentialCells(m: CityModel): Cells {
   if (hit) return hit
   const ids = m.residentialPoints.ids
   const of = new Int32Array(ids.length)
-  const index = new Map<number, number>()
   const street: number[] = [],
     community: number[] = []
-  // (street, community) as one number: both are −1 or a unit index, so +1 keeps them non-negative.
+  // (street, community) as one number: both are −1 or a unit index, so +1 keeps them non-negative. Its
+  // cell looked up in a table of every pair where that fits in 4M entries (a Map look-up per home was
+  // ~0.2 s at 3M homes), else in a Map; cells are numbered in the order their first home comes either way.
   const width = m.communities.length + 1
+  const pairs = (m.streets.length + 1) * width
+  const table = pairs <= 1 << 22 ? new Int32Array(pairs).fill(-1) : null
+  const index = table ? null : new Map<number, number>()
   for (let k = 0; k < ids.length; k++) {
     const st = m.b.street[ids[k]],
       cm = m.b.community[ids[k]]
     const key = (st + 1) * width + (cm + 1)
-    let c = index.get(key)
-    if (c === undefined) {
+    let c = table ? table[key] : (index!.get(key) ?? -1)
+    if (c < 0) {
       c = street.length
-      index.set(key, c)
+      if (table) table[key] = c
+      else index!.set(key, c)
       street.push(st)
       community.push(cm)
     }

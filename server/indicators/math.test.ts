@@ -11,7 +11,8 @@ import {
 } from './geom.ts'
 import { allocateResidents, SOURCE } from './population.ts'
 import { inFidOrder } from './model.ts'
-import { statusOf } from './compute.ts'
+import { residentialCells, statusOf } from './compute.ts'
+import type { CityModel } from './model.ts'
 import { grade, shortfall } from '../problems/grade.ts'
 import { INDICATORS } from './registry.ts'
 import { toCsv } from '../problems/export.ts'
@@ -161,6 +162,29 @@ describe('planar geometry', () => {
       let brute = 0
       for (let i = 0; i < n; i++) if ((xs[i] - cx) ** 2 + (ys[i] - cy) ** 2 <= r * r) brute += w[i]
       expect(d.sum(cx, cy, r), `${cx},${cy} r ${r}`).toBe(brute)
+    }
+  })
+})
+
+describe('residential cells', () => {
+  it('numbers each (街道, 社区) pair by its first home, by a table of pairs or, for many units, a map', () => {
+    // homes 0..5: (street, community) = (0,1) (−1,1) (0,1) (1,−1) (−1,−1) (1,−1); building 6 is not a home
+    const street = Int32Array.from([0, -1, 0, 1, -1, 1, 0]),
+      community = Int32Array.from([1, 1, 1, -1, -1, -1, 0])
+    const model = (streets: number, communities: number) =>
+      ({
+        residentialPoints: { ids: Int32Array.from([0, 1, 2, 3, 4, 5]) },
+        b: { street, community },
+        streets: new Array(streets),
+        communities: new Array(communities),
+      }) as unknown as CityModel
+    const small = residentialCells(model(2, 2))
+    const large = residentialCells(model(3000, 3000)) // 9M pairs: past the table's 4M
+    for (const c of [small, large]) {
+      expect(c.n).toBe(4)
+      expect([...c.of]).toEqual([0, 1, 0, 2, 3, 2])
+      expect([...c.street]).toEqual([0, -1, 1, -1])
+      expect([...c.community]).toEqual([1, 1, -1, -1])
     }
   })
 })
