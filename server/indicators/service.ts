@@ -200,21 +200,22 @@ export async function computeYear(
     // sent, deleting a run's sets held up a 3M city's run 0.37 s): the other runs' per-building arrays
     // (only the latest run of a year needs them), and the runs of the year beyond the kept number, their
     // result sets with them (~24 MB a run at a million buildings). In the run's transaction, as before.
-    const pruning = Promise.all([
-      client.query(
+    // (one statement at a time on the connection: the writer sends its first after these; awaited before
+    // the commit, and a failure there fails the run, as any statement of it)
+    const pruning = (async () => {
+      await client.query(
         'DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)',
         [city.code, year, id],
-      ),
-      client.query(
+      )
+      await client.query(
         'DELETE FROM indicator_runs WHERE id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 ORDER BY id DESC OFFSET $3)',
         [city.code, year, Math.max(1, config.keepRuns)],
-      ),
-    ])
-    // (awaited before the commit; a failure there fails the run, as any statement of it)
+      )
+    })()
     pruning.catch(() => {})
     // Each indicator's sets go to PostgreSQL as soon as they are computed: the database inserts them
     // on its own core while Node computes the next indicator (README: design notes).
-    const writer = setWriter(client, city.code, id, { copy: db.supportsCopy })
+    const writer = setWriter(client, city.code, id, { copy: db.supportsCopy, after: pruning })
     // The per-building arrays go the same way: the buildings' now, each coverage bitset once computed.
     const sendArrays = (arrays: [string, Buffer][]) =>
       writer.insert(

@@ -235,6 +235,8 @@ export function setWriter(
   opts: {
     /** by COPY in the binary format (PostgreSQL), else by multi-row INSERTs (the embedded engine) */
     copy?: boolean
+    /** statements already sent on the connection: the writer sends nothing until they are done */
+    after?: Promise<unknown>
   } = {},
 ): SetWriter {
   let failed: unknown = null
@@ -244,6 +246,8 @@ export function setWriter(
   const waiting = new Map<string, { columns: string; rows: unknown[][]; bytes: number }>()
   let sending: Promise<void> | null = null
   const send = async () => {
+    // (pg runs one statement at a time per connection, and no longer queues a second for the caller)
+    if (opts.after) await opts.after.catch(() => {})
     while (waiting.size) {
       const [table, w] = waiting.entries().next().value!
       waiting.delete(table)
