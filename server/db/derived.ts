@@ -10,6 +10,7 @@
 // its rows with it, and dropping the city all of them.
 import type { Knex } from 'knex'
 import type pg from 'pg'
+import { int8Array } from './binary.ts'
 import { copyBinaryRows, copyRawRows } from './bulk.ts'
 import { onConnection } from './client.ts'
 import { canCopy } from './engine.ts'
@@ -34,10 +35,11 @@ export async function writeCached(
   // By a binary COPY, the row before it under the key deleted in the same transaction (COPY cannot
   // update): as a query parameter the driver copied the tens of MB into a message buffer it grew by half
   // again and again (~90 MB of fresh memory for a 1M city's first run). Two loads writing one key at
-  // once: the second fails on the key, and its saving is lost, as any failed write's.
+  // once take turns on a lock on the key (the later one writes the same bytes again).
   await onConnection(knex, async (c) => {
     await c.query('BEGIN')
     try {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`derived_cache:${row.key}`])
       await c.query('DELETE FROM derived_cache WHERE key = $1', [row.key])
       await copyBinaryRows(c, 'derived_cache', 'key, city, kind, uploads, data', [
         [row.key, row.city, row.kind, int8Array(row.uploads), row.data],
@@ -48,23 +50,4 @@ export async function writeCached(
       throw e
     }
   })
-}
-
-/** Integers as PostgreSQL's binary int8[] (one dimension, no NULLs). */
-function int8Array(values: readonly number[]): Buffer {
-  const n = values.length
-  const head = n ? 20 : 12
-  const buf = Buffer.alloc(head + n * 12)
-  buf.writeInt32BE(n ? 1 : 0, 0)
-  buf.writeInt32BE(0, 4)
-  buf.writeInt32BE(20, 8) // int8
-  if (n) {
-    buf.writeInt32BE(n, 12)
-    buf.writeInt32BE(1, 16)
-  }
-  values.forEach((v, i) => {
-    buf.writeInt32BE(8, head + i * 12)
-    buf.writeBigInt64BE(BigInt(v), head + i * 12 + 4)
-  })
-  return buf
 }

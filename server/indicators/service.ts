@@ -199,9 +199,9 @@ export async function computeYear(
     // PostgreSQL deletes it while Node computes the first indicators (at the end, with every result
     // sent, deleting a run's sets held up a 3M city's run 0.37 s): the other runs' per-building arrays
     // (only the latest run of a year needs them), and the runs of the year beyond the kept number, their
-    // result sets with them (~24 MB a run at a million buildings). In the run's transaction, as before.
-    // (one statement at a time on the connection: the writer sends its first after these; awaited before
-    // the commit, and a failure there fails the run, as any statement of it)
+    // result sets with them (~24 MB a run at a million buildings). In the run's transaction, one statement
+    // at a time (the writer sends its first after these); awaited before the commit, so that a failure
+    // there fails the run, as any statement of it.
     const pruning = (async () => {
       await client.query(
         'DELETE FROM indicator_arrays WHERE run_id IN (SELECT id FROM indicator_runs WHERE city = $1 AND year = $2 AND id <> $3)',

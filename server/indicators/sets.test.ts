@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { useTestApp } from '../../test/helpers/app.ts'
 import { inTransaction } from '../db/client.ts'
 import { type ColumnSet, type ResultRow, rowsOfSets } from './compute.ts'
-import { float8Array, jsonArray, setWriter, textArray } from './sets.ts'
+import { float8Array, int8Array, textArray } from '../db/binary.ts'
+import { jsonArray, setWriter } from './sets.ts'
 
 const t = useTestApp()
 
@@ -60,12 +61,17 @@ describe('result sets', () => {
     const texts = ['plain', 'a "b"', 'c\\d', '{e,f}', 'NULL', '', ' g ', '中文，逗号', null]
     const numbers = [0, -0.5, 1 / 3, 5e-324, 1.7976931348623157e308, null, Number.NaN, Number.NEGATIVE_INFINITY]
     const json = [{ a: 'x"y\\z', b: [1, null] }, null, { c: '{,}' }, 'str', 3]
-    const r = await t.db.knex.raw('SELECT ?::text[] t, ?::float8[] n, ?::json[]::text[] j', [
+    const ints = [0, -1, 2 ** 53 - 1, 42]
+    const r = await t.db.knex.raw('SELECT ?::text[] t, ?::float8[] n, ?::json[]::text[] j, ?::int8[] i, ?::int8[] e', [
       textArray(texts),
       float8Array(numbers),
       jsonArray(json),
+      int8Array(ints),
+      int8Array([]),
     ])
     expect(r.rows[0].t).toEqual(texts)
+    expect(r.rows[0].i.map(Number)).toEqual(ints)
+    expect(r.rows[0].e).toEqual([])
     // Non-finite numbers are NULL, as the COPY text writes them; every finite one exact.
     expect(r.rows[0].n.map((v: string | null) => (v == null ? null : Number(v)))).toEqual(
       numbers.map((v) => (v == null || !Number.isFinite(v) ? null : v)),

@@ -1,5 +1,6 @@
-// Reads a year's roads (and gates) into the walking graph, in the model's metres, and joins every
-// residential building and 小区 point to it. Which road classes are walkable is data (below) and a
+// Reads a year's roads (and gates) for the walking graph, in the model's metres, and has the graph
+// built and every residential building and 小区 point joined to it (join.ts; on a worker thread from a
+// pool of one for a city's roads). Which road classes are walkable is data (below) and a
 // year setting; so are the access cap, walking speed and noding rule.
 import type { Worker } from 'node:worker_threads'
 import { tsWorker } from '../threads.ts'
